@@ -1,0 +1,1 @@
+//! One event, start to finish: parse, normalize, key, store, answer.

@@ -1,0 +1,49 @@
+//! Where records go: a trait with a COS and a local-directory implementation.
+
+pub mod local;
+
+use std::future::Future;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+/// One object to write.
+#[derive(Debug, Clone)]
+pub struct Object<'a> {
+    /// Object key (decoded, no leading `/`).
+    pub key: &'a str,
+    /// Body bytes.
+    pub body: Bytes,
+    /// `Content-Type`.
+    pub content_type: &'a str,
+    /// `x-cos-meta-<name>` pairs (name without the prefix).
+    pub metadata: &'a [(&'a str, &'a str)],
+}
+
+/// What the store confirmed.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    /// Entity tag of the stored object.
+    pub etag: String,
+    /// Attempts made.
+    pub attempts: u32,
+}
+
+/// Why a write failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// COS said no, or never answered in time.
+    #[error(transparent)]
+    Cos(#[from] crate::cos::CosError),
+    /// The local directory write failed.
+    #[error(transparent)]
+    Local(#[from] local::LocalError),
+}
+
+/// Puts bytes at a key, durably, before a deadline.
+pub trait Store: Send + Sync + 'static {
+    /// Bucket name, or the directory for the local store.
+    fn location(&self) -> &str;
+    /// Writes one object; `Ok` only once the bytes are durably stored.
+    fn put(&self, obj: Object<'_>, deadline: Instant) -> impl Future<Output = Result<Stored, StoreError>> + Send;
+}
