@@ -24,7 +24,12 @@ pub struct Record {
 }
 
 /// Builds the record. `redact` replaces credential values in `event`.
-pub fn build(_parsed: &ParsedEvent, _received_at: DateTime<Utc>, _request_id: Option<&str>, _redact: bool) -> Record {
+pub fn build(
+    _parsed: &ParsedEvent,
+    _received_at: DateTime<Utc>,
+    _request_id: Option<&str>,
+    _redact: bool,
+) -> Record {
     todo!()
 }
 

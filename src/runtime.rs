@@ -29,7 +29,11 @@ pub struct Context {
 /// Handles one event; `Ok` becomes a response post, `Err` (one line) an error post.
 pub trait Handler: Send + Sync + 'static {
     /// Handles one invocation.
-    fn handle(&self, ctx: Context, event: Bytes) -> impl Future<Output = Result<serde_json::Value, String>> + Send;
+    fn handle(
+        &self,
+        ctx: Context,
+        event: Bytes,
+    ) -> impl Future<Output = Result<serde_json::Value, String>> + Send;
 }
 
 /// Why the loop stopped abnormally.
@@ -41,6 +45,10 @@ pub enum RuntimeError {
 }
 
 /// Posts `init/ready`, then serves invocations until SIGTERM/SIGINT (`Ok`) or the API is lost (`Err`).
-pub async fn run<H: Handler>(_api_base: &str, _http: reqwest::Client, _handler: Arc<H>) -> Result<(), RuntimeError> {
+pub async fn run<H: Handler>(
+    _api_base: &str,
+    _http: reqwest::Client,
+    _handler: Arc<H>,
+) -> Result<(), RuntimeError> {
     todo!()
 }

@@ -50,7 +50,11 @@ impl CosClient {
     }
 
     /// PUTs one object; succeeds only when COS confirmed the exact bytes before `deadline`.
-    pub async fn put_object(&self, _obj: &Object<'_>, _deadline: Instant) -> Result<PutOutcome, CosError> {
+    pub async fn put_object(
+        &self,
+        _obj: &Object<'_>,
+        _deadline: Instant,
+    ) -> Result<PutOutcome, CosError> {
         let _ = &self.http;
         todo!()
     }

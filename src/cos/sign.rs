@@ -46,6 +46,11 @@ pub struct Signed {
 }
 
 /// Signs `req` with the given key pair and key time.
-pub fn sign(_req: &SignRequest<'_>, _secret_id: &str, _secret_key: &str, _key_time: KeyTime) -> Signed {
+pub fn sign(
+    _req: &SignRequest<'_>,
+    _secret_id: &str,
+    _secret_key: &str,
+    _key_time: KeyTime,
+) -> Signed {
     todo!()
 }

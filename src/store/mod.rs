@@ -45,5 +45,9 @@ pub trait Store: Send + Sync + 'static {
     /// Bucket name, or the directory for the local store.
     fn location(&self) -> &str;
     /// Writes one object; `Ok` only once the bytes are durably stored.
-    fn put(&self, obj: Object<'_>, deadline: Instant) -> impl Future<Output = Result<Stored, StoreError>> + Send;
+    fn put(
+        &self,
+        obj: Object<'_>,
+        deadline: Instant,
+    ) -> impl Future<Output = Result<Stored, StoreError>> + Send;
 }

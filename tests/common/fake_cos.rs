@@ -1,0 +1,1 @@
+//! Fake COS (OWNER: COS helper).

@@ -1,0 +1,1 @@
+//! Fake SCF runtime API (OWNER: runtime helper).
