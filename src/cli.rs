@@ -1,9 +1,251 @@
 //! Command line: runtime mode (no arguments), `invoke`, `--help`, `--version`.
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::io::AsyncReadExt;
+use tracing::error;
+
+use crate::config::{Config, LogConfig, Mode};
+use crate::cos::CosClient;
+use crate::handler::{Archiver, Invocation};
+use crate::store::local::LocalStore;
+use crate::store::Store;
+use crate::{logging, runtime};
+
+const USAGE: &str = "\
+mps-cos-backup: archive Tencent Cloud MPS task callbacks into COS (SCF custom runtime)
+
+Usage:
+  mps-cos-backup                      runtime mode (started by SCF through ./bootstrap)
+  mps-cos-backup invoke [OPTIONS] [FILE|-]...
+                                      archive each event file as runtime mode would and
+                                      print one JSON result line per event (no FILE: stdin)
+  mps-cos-backup --help | --version
+
+Invoke options:
+  --local DIR   directory that mirrors the bucket when COS_BUCKET is unset [default: ./local-cos]
+
+Configuration is read from the environment (COS_BUCKET, COS_REGION, ...); see README.md.
+Exit codes: 0 normal end, 1 runtime API lost or an invoke failed, 2 bad configuration or usage.
+";
+
+/// Time one `invoke` event may take, as a generous stand-in for the function's time limit.
+const INVOKE_TIME_LIMIT: Duration = Duration::from_secs(30);
+
+const EXIT_FAILED: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+
+enum Command {
+    Runtime,
+    Invoke { local: PathBuf, files: Vec<String> },
+    Help,
+    Version,
+}
+
+fn parse_args(args: Vec<OsString>) -> Result<Command, lexopt::Error> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_args(args);
+    let mut invoke = false;
+    let mut local = PathBuf::from("./local-cos");
+    let mut files = Vec::new();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Short('h') | Long("help") => return Ok(Command::Help),
+            Short('V') | Long("version") => return Ok(Command::Version),
+            Long("local") if invoke => local = parser.value()?.into(),
+            Value(v) if !invoke => {
+                if v == "invoke" {
+                    invoke = true;
+                } else {
+                    return Err(lexopt::Error::from(format!(
+                        "unknown command {:?} (expected no command or `invoke`)",
+                        v.to_string_lossy()
+                    )));
+                }
+            }
+            Value(v) => files.push(v.string()?),
+            _ => return Err(arg.unexpected()),
+        }
+    }
+    Ok(if invoke {
+        Command::Invoke { local, files }
+    } else {
+        Command::Runtime
+    })
+}
 
 /// Runs the command line and returns the process exit code.
-pub fn main(_args: Vec<OsString>) -> ExitCode {
-    todo!()
+pub fn main(args: Vec<OsString>) -> ExitCode {
+    let cmd = match parse_args(args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("mps-cos-backup: {e}; try --help");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    match cmd {
+        Command::Help => {
+            print!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Command::Version => {
+            println!("mps-cos-backup {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Command::Runtime => runtime_mode(),
+        Command::Invoke { local, files } => invoke_mode(local, files),
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Sets up logging, then validates the configuration; a bad one is one log line and exit 2.
+fn start(mode: Mode, to_stderr: bool) -> Result<Config, ExitCode> {
+    logging::init(&LogConfig::from_env_lenient(env), to_stderr);
+    Config::from_env(env, mode).map_err(|e| {
+        error!(error = %e, "cannot start");
+        ExitCode::from(EXIT_USAGE)
+    })
+}
+
+fn tokio_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    // One thread: events come one at a time, and a single thread keeps start-up and RSS small.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            error!(error = %e, "cannot start the async runtime");
+            ExitCode::from(EXIT_FAILED)
+        })
+}
+
+/// The process's one HTTP client, for the runtime API and COS alike.
+fn http_client() -> Result<reqwest::Client, ExitCode> {
+    reqwest::Client::builder()
+        .user_agent(concat!("mps-cos-backup/", env!("CARGO_PKG_VERSION")))
+        .tcp_nodelay(true)
+        .connect_timeout(Duration::from_secs(3))
+        // SCF freezes idle instances; a connection parked longer than this is likely dead.
+        .pool_idle_timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| {
+            error!(error = %e, "cannot build the HTTP client");
+            ExitCode::from(EXIT_FAILED)
+        })
+}
+
+fn runtime_mode() -> ExitCode {
+    let cfg = match start(Mode::Runtime, false) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let (Some(cos), Some(api)) = (cfg.cos, cfg.runtime_api) else {
+        error!("cannot start: runtime mode needs COS and runtime API settings");
+        return ExitCode::from(EXIT_USAGE);
+    };
+    let rt = match tokio_runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    rt.block_on(async move {
+        let http = match http_client() {
+            Ok(h) => h,
+            Err(code) => return code,
+        };
+        let archiver = Arc::new(Archiver::new(
+            CosClient::new(http.clone(), cos),
+            cfg.archive,
+        ));
+        match runtime::run(&api, http, archiver, runtime::shutdown_signal()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                error!(error = %e, "runtime loop stopped");
+                ExitCode::from(EXIT_FAILED)
+            }
+        }
+    })
+}
+
+fn invoke_mode(local: PathBuf, files: Vec<String>) -> ExitCode {
+    let cfg = match start(Mode::Invoke, true) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let rt = match tokio_runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let files = if files.is_empty() {
+        vec!["-".to_string()]
+    } else {
+        files
+    };
+    rt.block_on(async move {
+        let all_ok = match cfg.cos {
+            Some(cos) => {
+                let http = match http_client() {
+                    Ok(h) => h,
+                    Err(code) => return code,
+                };
+                invoke_all(
+                    &Archiver::new(CosClient::new(http, cos), cfg.archive),
+                    &files,
+                )
+                .await
+            }
+            None => invoke_all(&Archiver::new(LocalStore::new(local), cfg.archive), &files).await,
+        };
+        if all_ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(EXIT_FAILED)
+        }
+    })
+}
+
+async fn read_input(file: &str) -> std::io::Result<Vec<u8>> {
+    if file == "-" {
+        let mut buf = Vec::new();
+        tokio::io::stdin().read_to_end(&mut buf).await?;
+        Ok(buf)
+    } else {
+        tokio::fs::read(file).await
+    }
+}
+
+/// Archives each file in turn, printing one JSON line per event; true when all succeeded.
+async fn invoke_all<S: Store>(archiver: &Archiver<S>, files: &[String]) -> bool {
+    let mut all_ok = true;
+    for file in files {
+        let line = match read_input(file).await {
+            Err(e) => Err(format!("cannot read {file}: {e}")),
+            Ok(body) => {
+                let inv = Invocation {
+                    request_id: None,
+                    received_at: chrono::Utc::now(),
+                    deadline: Instant::now() + INVOKE_TIME_LIMIT,
+                };
+                archiver
+                    .archive(&body, &inv)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+        };
+        let out = match line {
+            Ok(a) => json!({ "file": file, "ok": true, "result": a }),
+            Err(e) => {
+                all_ok = false;
+                json!({ "file": file, "ok": false, "error": e })
+            }
+        };
+        println!("{out}");
+    }
+    all_ok
 }

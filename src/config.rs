@@ -109,6 +109,13 @@ pub struct ConfigError {
     pub reason: String,
 }
 
+impl LogConfig {
+    /// Logging settings read before validation, falling back to defaults silently.
+    pub fn from_env_lenient<F: Fn(&str) -> Option<String>>(_get: F) -> LogConfig {
+        todo!()
+    }
+}
+
 impl Config {
     /// Reads and validates the configuration through `get` (normally `std::env::var`).
     pub fn from_env<F>(_get: F, _mode: Mode) -> Result<Config, ConfigError>

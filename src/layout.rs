@@ -1,4 +1,25 @@
 //! Object keys: `COS_KEY_TEMPLATE` rendered from an event's type, task, status, date and digest.
+//!
+//! Every part that comes from an event is made safe here, so that a hostile `TaskId` can
+//! never climb out of the prefix, hide in an empty segment or break a tool that mirrors the
+//! bucket onto a disk.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde_json::Value;
+use sha1::{Digest, Sha1};
+
+/// Default `COS_KEY_TEMPLATE`.
+pub const DEFAULT_TEMPLATE: &str =
+    "{prefix}{event_type}/{yyyy}/{mm}/{dd}/{task_id}.{status}.{digest}.json";
+
+/// Longest object key COS accepts, in bytes.
+pub const MAX_KEY_BYTES: usize = 850;
+
+/// Longest sanitized task id, in bytes.
+pub const MAX_TASK_ID_BYTES: usize = 96;
+const MAX_EVENT_TYPE_BYTES: usize = 64;
+const MAX_STATUS_BYTES: usize = 32;
+const DIGEST_HEX: usize = 16;
 
 /// A parsed `COS_KEY_TEMPLATE`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -6,22 +27,439 @@ pub struct KeyTemplate {
     parts: Vec<Part>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Prefix,
+    EventType,
+    Yyyy,
+    Mm,
+    Dd,
+    Hh,
+    TaskId,
+    Status,
+    Digest,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
     Literal(String),
+    Field(Field),
 }
 
 /// Why a template or a key is unusable.
 #[derive(Debug, thiserror::Error)]
 pub enum LayoutError {
-    /// Template problem.
+    /// The template cannot be used; the text says why.
     #[error("{0}")]
     Template(String),
+    /// A rendered key broke a key rule (only reachable through an unusual prefix or template).
+    #[error("object key rejected: {0}")]
+    Key(String),
+}
+
+/// Everything a key is made of, as it comes from the event.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyParts<'a> {
+    /// `COS_KEY_PREFIX`.
+    pub prefix: &'a str,
+    /// The event's type (`unrecognized` when it has none).
+    pub event_type: &'a str,
+    /// TaskId as sent, if any.
+    pub task_id: Option<&'a str>,
+    /// Status as sent, if any.
+    pub status: Option<&'a str>,
+    /// Date of the key: the event's own time, else receipt.
+    pub time: DateTime<Utc>,
+    /// Offset in which the date is written.
+    pub offset: FixedOffset,
+    /// Content digest (see [`digest`]).
+    pub digest: &'a str,
 }
 
 impl KeyTemplate {
     /// Parses and validates a template (must contain `{digest}`).
-    pub fn parse(_template: &str) -> Result<KeyTemplate, LayoutError> {
-        todo!()
+    pub fn parse(template: &str) -> Result<KeyTemplate, LayoutError> {
+        let mut parts = Vec::new();
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            if open > 0 {
+                parts.push(Part::Literal(rest[..open].to_string()));
+            }
+            let after = &rest[open + 1..];
+            let close = after
+                .find('}')
+                .ok_or_else(|| LayoutError::Template("unclosed '{' in key template".into()))?;
+            let name = &after[..close];
+            let field = match name {
+                "prefix" => Field::Prefix,
+                "event_type" => Field::EventType,
+                "yyyy" => Field::Yyyy,
+                "mm" => Field::Mm,
+                "dd" => Field::Dd,
+                "hh" => Field::Hh,
+                "task_id" => Field::TaskId,
+                "status" => Field::Status,
+                "digest" => Field::Digest,
+                other => {
+                    return Err(LayoutError::Template(format!(
+                        "unknown placeholder {{{other}}} (known: prefix, event_type, yyyy, mm, dd, hh, task_id, status, digest)"
+                    )))
+                }
+            };
+            parts.push(Part::Field(field));
+            rest = &after[close + 1..];
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Literal(rest.to_string()));
+        }
+        for p in &parts {
+            if let Part::Literal(l) = p {
+                if l.contains('}') {
+                    return Err(LayoutError::Template("stray '}' in key template".into()));
+                }
+            }
+        }
+        if !parts.contains(&Part::Field(Field::Digest)) {
+            return Err(LayoutError::Template(
+                "key template must contain {digest} (keys must differ for different events)".into(),
+            ));
+        }
+        let tpl = KeyTemplate { parts };
+        // Render the longest possible key once, so a bad template fails at start, not per event.
+        let worst = KeyParts {
+            prefix: "",
+            event_type: &"E".repeat(MAX_EVENT_TYPE_BYTES),
+            task_id: Some(&"T".repeat(MAX_TASK_ID_BYTES)),
+            status: Some(&"s".repeat(MAX_STATUS_BYTES)),
+            time: DateTime::<Utc>::UNIX_EPOCH,
+            offset: utc(),
+            digest: &"0".repeat(DIGEST_HEX),
+        };
+        tpl.render(&worst)
+            .map_err(|e| LayoutError::Template(format!("key template makes unusable keys: {e}")))?;
+        Ok(tpl)
+    }
+
+    /// Renders the key for one event; the same parts always give the same key.
+    pub fn render(&self, p: &KeyParts<'_>) -> Result<String, LayoutError> {
+        let local = p.time.with_timezone(&p.offset);
+        let mut key = String::with_capacity(160);
+        for part in &self.parts {
+            match part {
+                Part::Literal(l) => key.push_str(l),
+                Part::Field(f) => match f {
+                    Field::Prefix => key.push_str(p.prefix),
+                    Field::EventType => {
+                        push_safe(&mut key, p.event_type, MAX_EVENT_TYPE_BYTES, "unrecognized")
+                    }
+                    Field::Yyyy => key.push_str(&local.format("%Y").to_string()),
+                    Field::Mm => key.push_str(&local.format("%m").to_string()),
+                    Field::Dd => key.push_str(&local.format("%d").to_string()),
+                    Field::Hh => key.push_str(&local.format("%H").to_string()),
+                    Field::TaskId => push_safe(
+                        &mut key,
+                        p.task_id.unwrap_or(""),
+                        MAX_TASK_ID_BYTES,
+                        "no-task-id",
+                    ),
+                    Field::Status => {
+                        let lower = p.status.unwrap_or("").to_ascii_lowercase();
+                        push_safe(&mut key, &lower, MAX_STATUS_BYTES, "unknown")
+                    }
+                    Field::Digest => key.push_str(p.digest),
+                },
+            }
+        }
+        check_key(&key)?;
+        Ok(key)
+    }
+}
+
+fn utc() -> FixedOffset {
+    FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!("zero offset is valid"))
+}
+
+/// Makes one event-supplied value safe as (part of) a single key segment.
+///
+/// Characters outside `A-Z a-z 0-9 . _ -` become `_`, a `.` right after a `.` becomes `_`
+/// (so no `..` survives), a `.` at either end becomes `_`, the result is capped at `max`
+/// bytes, and an empty value is replaced by `fallback`.
+pub fn sanitize(value: &str, max: usize, fallback: &str) -> String {
+    let mut out = String::with_capacity(value.len().min(max));
+    push_safe(&mut out, value, max, fallback);
+    out
+}
+
+fn push_safe(out: &mut String, value: &str, max: usize, fallback: &str) {
+    let start = out.len();
+    let mut prev_dot = false;
+    for c in value.chars() {
+        if out.len() - start >= max {
+            break;
+        }
+        let c = match c {
+            'A'..='Z' | 'a'..='z' | '0'..='9' | '_' | '-' => c,
+            '.' if !prev_dot => '.',
+            _ => '_',
+        };
+        prev_dot = c == '.';
+        out.push(c);
+    }
+    // A dot at either end could meet a '.' of the template and form `..`.
+    if out[start..].starts_with('.') {
+        out.replace_range(start..start + 1, "_");
+    }
+    if out.len() > start && out.ends_with('.') {
+        out.pop();
+        out.push('_');
+    }
+    if out.len() == start {
+        out.push_str(fallback);
+    }
+}
+
+/// Checks the rules every key must meet (SPEC "Object key").
+pub fn check_key(key: &str) -> Result<(), LayoutError> {
+    if key.is_empty() {
+        return Err(LayoutError::Key("empty key".into()));
+    }
+    if key.len() > MAX_KEY_BYTES {
+        return Err(LayoutError::Key(format!(
+            "{} bytes, more than {MAX_KEY_BYTES}",
+            key.len()
+        )));
+    }
+    if key.starts_with('/') {
+        return Err(LayoutError::Key("starts with '/'".into()));
+    }
+    if key.chars().any(|c| c.is_control()) {
+        return Err(LayoutError::Key("contains a control character".into()));
+    }
+    if key.contains('\\') {
+        return Err(LayoutError::Key("contains '\\'".into()));
+    }
+    for seg in key.split('/') {
+        match seg {
+            "" => return Err(LayoutError::Key("has an empty path segment".into())),
+            "." | ".." => return Err(LayoutError::Key(format!("has a '{seg}' path segment"))),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Checks a `COS_KEY_PREFIX`: it may be empty or end without `/`, but must not break key rules.
+pub fn check_prefix(prefix: &str) -> Result<(), LayoutError> {
+    if prefix.is_empty() {
+        return Ok(());
+    }
+    // A prefix followed by a segment must itself form a valid key start.
+    check_key(&format!("{prefix}x"))
+        .map_err(|e| LayoutError::Template(format!("prefix is unusable: {e}")))?;
+    if prefix.len() > 512 {
+        return Err(LayoutError::Template(format!(
+            "prefix is {} bytes; keep it under 512 so keys stay under {MAX_KEY_BYTES}",
+            prefix.len()
+        )));
+    }
+    Ok(())
+}
+
+/// 16 hex chars of SHA-1 over the event's canonical JSON (keys sorted, compact).
+///
+/// Callers pass the event with credentials already masked, so the digest never depends on
+/// a secret (and does not change when `ARCHIVE_REDACT` is toggled).
+pub fn digest(event: &Value) -> String {
+    let mut hasher = Sha1::new();
+    // serde_json's Map is ordered (no preserve_order feature), so this is canonical.
+    let mut w = HashWriter(&mut hasher);
+    // Writing a Value into a hasher cannot fail.
+    let _ = serde_json::to_writer(&mut w, event);
+    let out = hasher.finalize();
+    let mut hex = String::with_capacity(DIGEST_HEX);
+    for b in &out[..DIGEST_HEX / 2] {
+        hex.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+        hex.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+    }
+    hex
+}
+
+struct HashWriter<'a>(&'a mut Sha1);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    fn parts<'a>(task: Option<&'a str>, status: Option<&'a str>) -> KeyParts<'a> {
+        KeyParts {
+            prefix: "mps-events/",
+            event_type: "WorkflowTask",
+            task_id: task,
+            status,
+            time: Utc.with_ymd_and_hms(2026, 11, 23, 17, 30, 0).unwrap(),
+            offset: utc(),
+            digest: "0123456789abcdef",
+        }
+    }
+
+    fn default_tpl() -> KeyTemplate {
+        KeyTemplate::parse(DEFAULT_TEMPLATE).unwrap()
+    }
+
+    #[test]
+    fn default_template_renders_spec_layout() {
+        let key = default_tpl()
+            .render(&parts(
+                Some("1253112233-WorkflowTask-abc123t2"),
+                Some("FINISH"),
+            ))
+            .unwrap();
+        assert_eq!(
+            key,
+            "mps-events/WorkflowTask/2026/11/23/1253112233-WorkflowTask-abc123t2.finish.0123456789abcdef.json"
+        );
+    }
+
+    #[test]
+    fn date_follows_the_configured_offset() {
+        let mut p = parts(Some("t"), Some("FINISH"));
+        p.offset = FixedOffset::east_opt(8 * 3600).unwrap();
+        let tpl = KeyTemplate::parse("{yyyy}/{mm}/{dd}/{hh}/{digest}").unwrap();
+        // 17:30 UTC on the 23rd is 01:30 on the 24th in Beijing.
+        assert_eq!(tpl.render(&p).unwrap(), "2026/11/24/01/0123456789abcdef");
+    }
+
+    #[test]
+    fn missing_task_and_status_use_fallbacks() {
+        let key = default_tpl().render(&parts(None, None)).unwrap();
+        assert!(
+            key.ends_with("/no-task-id.unknown.0123456789abcdef.json"),
+            "{key}"
+        );
+        let key = default_tpl().render(&parts(Some(""), Some(""))).unwrap();
+        assert!(
+            key.ends_with("/no-task-id.unknown.0123456789abcdef.json"),
+            "{key}"
+        );
+    }
+
+    #[test]
+    fn hostile_task_ids_stay_inside_one_segment() {
+        let hostile = [
+            "../../etc/passwd",
+            "/abs/path",
+            "..",
+            ".",
+            "a/../b",
+            "a\u{0}b\r\nc\u{7f}",
+            "%2e%2e%2f",
+            "任务-1",
+            "a\\b",
+            "...",
+            " ",
+        ];
+        for t in hostile {
+            let key = default_tpl()
+                .render(&parts(Some(t), Some("FINISH")))
+                .unwrap();
+            check_key(&key).unwrap();
+            let segs: Vec<&str> = key.split('/').collect();
+            assert_eq!(segs.len(), 6, "{t:?} -> {key}");
+            let name = segs[5];
+            assert!(!name.contains(".."), "{t:?} -> {key}");
+            assert!(
+                name.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)),
+                "{t:?} -> {key}"
+            );
+        }
+        assert_eq!(sanitize("../../x", 96, "f"), "___.__x");
+        assert_eq!(sanitize("..", 96, "f"), "__");
+        assert_eq!(sanitize(".", 96, "f"), "_");
+        assert_eq!(sanitize("", 96, "f"), "f");
+        assert_eq!(sanitize("a.b-c_D9", 96, "f"), "a.b-c_D9");
+        assert_eq!(sanitize("任务", 96, "f"), "__");
+    }
+
+    #[test]
+    fn long_task_ids_are_capped_and_keys_stay_under_the_limit() {
+        let long = "x".repeat(2000);
+        let key = default_tpl()
+            .render(&parts(Some(&long), Some(&"S".repeat(500))))
+            .unwrap();
+        let name = key.rsplit('/').next().unwrap();
+        assert!(name.starts_with(&"x".repeat(MAX_TASK_ID_BYTES)));
+        assert!(!name.starts_with(&"x".repeat(MAX_TASK_ID_BYTES + 1)));
+        assert!(key.len() <= MAX_KEY_BYTES);
+    }
+
+    #[test]
+    fn status_is_lowercased_so_callbacks_of_one_task_differ() {
+        let a = default_tpl()
+            .render(&parts(Some("t"), Some("PROCESSING")))
+            .unwrap();
+        let b = default_tpl()
+            .render(&parts(Some("t"), Some("FINISH")))
+            .unwrap();
+        assert!(a.contains(".processing."));
+        assert!(b.contains(".finish."));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn templates_are_validated() {
+        for (tpl, want) in [
+            ("{prefix}{task_id}.json", "must contain {digest}"),
+            ("{prefix}{nope}/{digest}", "unknown placeholder {nope}"),
+            ("{prefix}{digest", "unclosed"),
+            ("{prefix}}{digest}", "stray"),
+            ("/{digest}", "starts with '/'"),
+            ("a//{digest}", "empty path segment"),
+            ("a/../{digest}", "'..' path segment"),
+            ("{task_id}/{digest}\n", "control character"),
+        ] {
+            let err = KeyTemplate::parse(tpl).unwrap_err().to_string();
+            assert!(err.contains(want), "{tpl:?}: {err}");
+        }
+        let huge = format!("{}{{digest}}", "a/".repeat(420));
+        assert!(KeyTemplate::parse(&huge)
+            .unwrap_err()
+            .to_string()
+            .contains("more than 850"));
+    }
+
+    #[test]
+    fn prefixes_are_validated() {
+        check_prefix("").unwrap();
+        check_prefix("mps-events/").unwrap();
+        check_prefix("archive/mps/").unwrap();
+        for bad in ["/abs/", "a//", "../x/", "a/./", "a\u{1}/"] {
+            assert!(check_prefix(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn digest_is_stable_and_order_insensitive() {
+        let a: Value = serde_json::from_str(r#"{"A":1,"B":{"x":[1,2],"y":"z"}}"#).unwrap();
+        let b: Value = serde_json::from_str(r#"{ "B": {"y":"z","x":[1,2]}, "A": 1 }"#).unwrap();
+        assert_eq!(digest(&a), digest(&b));
+        assert_eq!(digest(&a).len(), 16);
+        assert!(digest(&a).chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(
+            digest(&a),
+            digest(&json!({"A": 2, "B": {"x": [1, 2], "y": "z"}}))
+        );
     }
 }

@@ -45,10 +45,16 @@ pub enum RuntimeError {
 }
 
 /// Posts `init/ready`, then serves invocations until SIGTERM/SIGINT (`Ok`) or the API is lost (`Err`).
-pub async fn run<H: Handler>(
+pub async fn run<H: Handler, S: Future<Output = ()>>(
     _api_base: &str,
     _http: reqwest::Client,
     _handler: Arc<H>,
+    _shutdown: S,
 ) -> Result<(), RuntimeError> {
+    todo!()
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
     todo!()
 }

@@ -51,3 +51,17 @@ pub trait Store: Send + Sync + 'static {
         deadline: Instant,
     ) -> impl Future<Output = Result<Stored, StoreError>> + Send;
 }
+
+impl Store for crate::cos::CosClient {
+    fn location(&self) -> &str {
+        self.bucket()
+    }
+
+    async fn put(&self, obj: Object<'_>, deadline: Instant) -> Result<Stored, StoreError> {
+        let out = self.put_object(&obj, deadline).await?;
+        Ok(Stored {
+            etag: out.etag,
+            attempts: out.attempts,
+        })
+    }
+}
