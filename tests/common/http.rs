@@ -201,6 +201,9 @@ where
                 }
             }
             Reply::Reset => {
+                // SO_LINGER 0 makes close send RST: the one way to fake a reset. tokio deprecates
+                // it because it blocks on close in general, which zero linger does not.
+                #[allow(deprecated)]
                 stream.set_linger(Some(Duration::ZERO))?;
                 return Ok(());
             }
