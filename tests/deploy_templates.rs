@@ -1,0 +1,364 @@
+//! The deploy templates (TCSAM `template.yaml`, Serverless `deploy/serverless.yml`) must configure
+//! the function the way SPEC.md and the SCF runtime require: only variables `Config` reads, no
+//! reserved platform variables, the custom runtime entry point, 64 MB, a plausible timeout and both
+//! MPS triggers. Each check is also run against crafted bad input, so none of them can pass vacuously.
+
+use serde_yaml::Value;
+
+const TCSAM: &str = include_str!("../template.yaml");
+const SERVERLESS: &str = include_str!("../deploy/serverless.yml");
+const CONFIG_SOURCE: &str = include_str!("../src/config.rs");
+
+/// Every variable `Config` reads (SPEC.md, "Configuration"), minus the platform-set credentials.
+const KNOWN: &[&str] = &[
+    "COS_BUCKET",
+    "COS_REGION",
+    "COS_ENDPOINT",
+    "COS_KEY_PREFIX",
+    "COS_KEY_TEMPLATE",
+    "COS_STORAGE_CLASS",
+    "ARCHIVE_UTC_OFFSET",
+    "ARCHIVE_EVENT_TYPES",
+    "ARCHIVE_REDACT",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+];
+
+/// COS_REGION has a fallback in the code, but a template must not depend on the function's region.
+const REQUIRED: &[&str] = &["COS_BUCKET", "COS_REGION"];
+
+/// Prefixes SCF reserves for itself (scf-runtime.md, "Environment").
+const RESERVED_PREFIXES: &[&str] = &["TENCENTCLOUD_", "SCF_", "QCLOUD_"];
+
+const MPS_EVENT_TYPES: &[&str] = &["WorkflowTask", "EditMediaTask"];
+
+/// Up to 4 COS attempts with backoff must fit; below this the platform would kill healthy retries.
+const MIN_TIMEOUT_SECS: u64 = 5;
+
+/// What a template says about the function, independent of its dialect.
+#[derive(Debug, Default)]
+struct Deploy {
+    env: Vec<(String, Value)>,
+    handler: Option<String>,
+    runtime: Option<String>,
+    memory_mb: Option<u64>,
+    timeout_secs: Option<u64>,
+    mps_event_types: Vec<String>,
+}
+
+fn parse(text: &str) -> Value {
+    match serde_yaml::from_str(text) {
+        Ok(v) => v,
+        Err(e) => panic!("template is not valid YAML: {e}"),
+    }
+}
+
+fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    v.as_mapping().and_then(|m| m.get(key))
+}
+
+fn string(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str).map(str::to_owned)
+}
+
+/// Collects the entries of every `Environment.Variables` / `environment.variables` mapping, at any
+/// depth, so variables set in `Globals` or in a second function are checked too.
+fn collect_env(v: &Value, out: &mut Vec<(String, Value)>) {
+    match v {
+        Value::Mapping(m) => {
+            for (k, child) in m {
+                let key = k.as_str().unwrap_or_default();
+                if key == "Environment" || key == "environment" {
+                    let vars = get(child, "Variables").or_else(|| get(child, "variables"));
+                    if let Some(Value::Mapping(vars)) = vars {
+                        for (name, value) in vars {
+                            let name = match name.as_str() {
+                                Some(s) => s.to_owned(),
+                                None => format!("{name:?}"),
+                            };
+                            out.push((name, value.clone()));
+                        }
+                    }
+                }
+                collect_env(child, out);
+            }
+        }
+        Value::Sequence(items) => items.iter().for_each(|i| collect_env(i, out)),
+        _ => {}
+    }
+}
+
+/// Finds the (single) mapping whose `Type` is the TCSAM function type, at any depth.
+fn find_tcsam_function(v: &Value) -> Option<&Value> {
+    match v {
+        Value::Mapping(m) => {
+            if get(v, "Type").and_then(Value::as_str) == Some("TencentCloud::Serverless::Function")
+            {
+                return Some(v);
+            }
+            m.values().find_map(find_tcsam_function)
+        }
+        _ => None,
+    }
+}
+
+fn from_tcsam(text: &str) -> Deploy {
+    let doc = parse(text);
+    let mut d = Deploy::default();
+    collect_env(&doc, &mut d.env);
+    let Some(props) = find_tcsam_function(&doc).and_then(|f| get(f, "Properties")) else {
+        return d;
+    };
+    d.handler = string(get(props, "Handler"));
+    d.runtime = string(get(props, "Runtime"));
+    d.memory_mb = get(props, "MemorySize").and_then(Value::as_u64);
+    d.timeout_secs = get(props, "Timeout").and_then(Value::as_u64);
+    if let Some(Value::Mapping(events)) = get(props, "Events") {
+        for event in events.values() {
+            if get(event, "Type").and_then(Value::as_str) == Some("MPS") {
+                let props = get(event, "Properties");
+                if let Some(t) = string(props.and_then(|p| get(p, "EventType"))) {
+                    d.mps_event_types.push(t);
+                }
+            }
+        }
+    }
+    d
+}
+
+fn from_serverless(text: &str) -> Deploy {
+    let doc = parse(text);
+    let mut d = Deploy::default();
+    collect_env(&doc, &mut d.env);
+    let Some(inputs) = get(&doc, "inputs") else {
+        return d;
+    };
+    d.handler = string(get(inputs, "handler"));
+    d.runtime = string(get(inputs, "runtime"));
+    d.memory_mb = get(inputs, "memorySize").and_then(Value::as_u64);
+    d.timeout_secs = get(inputs, "timeout").and_then(Value::as_u64);
+    if let Some(Value::Sequence(events)) = get(inputs, "events") {
+        for event in events {
+            let params = get(event, "mps").and_then(|m| get(m, "parameters"));
+            if let Some(t) = string(params.and_then(|p| get(p, "type"))) {
+                d.mps_event_types.push(t);
+            }
+        }
+    }
+    d
+}
+
+/// Everything wrong with a template, one line each; empty when it is right.
+fn problems(d: &Deploy) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, value) in &d.env {
+        if let Some(p) = RESERVED_PREFIXES.iter().find(|p| name.starts_with(*p)) {
+            out.push(format!(
+                "{name}: reserved platform variable (prefix {p}) must not be set"
+            ));
+        } else if !KNOWN.contains(&name.as_str()) {
+            out.push(format!("{name}: not a variable Config reads"));
+        }
+        match value.as_str() {
+            Some(s) if !s.trim().is_empty() => {}
+            Some(_) => out.push(format!("{name}: empty value")),
+            None => out.push(format!("{name}: value is not a string: {value:?}")),
+        }
+    }
+    for name in REQUIRED {
+        if !d.env.iter().any(|(n, _)| n == name) {
+            out.push(format!("{name}: required variable missing"));
+        }
+    }
+    let names: Vec<&str> = d.env.iter().map(|(n, _)| n.as_str()).collect();
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
+            out.push(format!("{name}: set twice"));
+        }
+    }
+    if d.handler.as_deref() != Some("bootstrap") {
+        out.push(format!(
+            "handler is {:?}, expected \"bootstrap\"",
+            d.handler
+        ));
+    }
+    if d.runtime.as_deref() != Some("CustomRuntime") {
+        out.push(format!(
+            "runtime is {:?}, expected \"CustomRuntime\"",
+            d.runtime
+        ));
+    }
+    if d.memory_mb != Some(64) {
+        out.push(format!("memory is {:?} MB, expected 64", d.memory_mb));
+    }
+    match d.timeout_secs {
+        Some(t) if t >= MIN_TIMEOUT_SECS => {}
+        other => out.push(format!(
+            "timeout is {other:?} s, expected >= {MIN_TIMEOUT_SECS} s"
+        )),
+    }
+    for t in MPS_EVENT_TYPES {
+        let n = d.mps_event_types.iter().filter(|x| x == t).count();
+        if n != 1 {
+            out.push(format!("MPS trigger {t} appears {n} times, expected once"));
+        }
+    }
+    for t in &d.mps_event_types {
+        if !MPS_EVENT_TYPES.contains(&t.as_str()) {
+            out.push(format!("MPS trigger {t}: unknown event type"));
+        }
+    }
+    out
+}
+
+/// Known variable names that do not appear as a `"NAME"` string literal in `source`.
+fn missing_in_source(source: &str) -> Vec<&'static str> {
+    KNOWN
+        .iter()
+        .copied()
+        .filter(|name| !source.contains(&format!("\"{name}\"")))
+        .collect()
+}
+
+#[test]
+fn tcsam_template_configures_the_function_as_specified() {
+    let d = from_tcsam(TCSAM);
+    assert!(!d.env.is_empty(), "no environment found in template.yaml");
+    let p = problems(&d);
+    assert!(p.is_empty(), "template.yaml:\n{}", p.join("\n"));
+}
+
+#[test]
+fn serverless_config_configures_the_function_as_specified() {
+    let d = from_serverless(SERVERLESS);
+    assert!(
+        !d.env.is_empty(),
+        "no environment found in deploy/serverless.yml"
+    );
+    let p = problems(&d);
+    assert!(p.is_empty(), "deploy/serverless.yml:\n{}", p.join("\n"));
+}
+
+#[test]
+fn both_templates_set_the_same_environment() {
+    let mut a: Vec<_> = from_tcsam(TCSAM).env;
+    let mut b: Vec<_> = from_serverless(SERVERLESS).env;
+    a.sort_by(|x, y| x.0.cmp(&y.0));
+    b.sort_by(|x, y| x.0.cmp(&y.0));
+    assert_eq!(a, b, "template.yaml and deploy/serverless.yml disagree");
+}
+
+/// The list above is only worth something if `Config` really reads these names.
+#[test]
+fn every_known_variable_is_read_by_the_config_module() {
+    let missing = missing_in_source(CONFIG_SOURCE);
+    assert!(
+        missing.is_empty(),
+        "src/config.rs has no string literal for: {}",
+        missing.join(", ")
+    );
+}
+
+#[test]
+fn source_cross_check_notices_a_missing_name() {
+    let all: String = KNOWN.iter().map(|n| format!("get(\"{n}\");\n")).collect();
+    assert!(missing_in_source(&all).is_empty());
+    let without = all.replace("\"COS_STORAGE_CLASS\"", "COS_STORAGE_CLASS");
+    assert_eq!(missing_in_source(&without), vec!["COS_STORAGE_CLASS"]);
+    // A doc comment mentioning the name in backticks is not a read.
+    assert_eq!(missing_in_source("/// `LOG_LEVEL`").len(), KNOWN.len());
+}
+
+#[test]
+fn checks_reject_a_crafted_bad_tcsam_template() {
+    let bad = r#"
+Resources:
+  default:
+    Type: TencentCloud::Serverless::Namespace
+    f:
+      Type: TencentCloud::Serverless::Function
+      Properties:
+        CodeUri: ./
+        Handler: index.main_handler
+        Runtime: Python3.6
+        MemorySize: 128
+        Timeout: 3
+        Environment:
+          Variables:
+            COS_BUCKET: "b-1250000000"
+            TENCENTCLOUD_SECRETKEY: "leak"
+            SCF_RUNTIME_API: "127.0.0.1"
+            QCLOUD_X: "y"
+            COS_BUKET: "typo"
+            ARCHIVE_REDACT: true
+        Events:
+          wf:
+            Type: MPS
+            Properties:
+              EventType: WorkflowTask
+"#;
+    let p = problems(&from_tcsam(bad)).join("\n");
+    for expected in [
+        "TENCENTCLOUD_SECRETKEY: reserved",
+        "SCF_RUNTIME_API: reserved",
+        "QCLOUD_X: reserved",
+        "COS_BUKET: not a variable Config reads",
+        "ARCHIVE_REDACT: value is not a string",
+        "COS_REGION: required variable missing",
+        "handler is Some(\"index.main_handler\")",
+        "runtime is Some(\"Python3.6\")",
+        "memory is Some(128) MB",
+        "timeout is Some(3) s",
+        "MPS trigger EditMediaTask appears 0 times",
+    ] {
+        assert!(p.contains(expected), "missing {expected:?} in:\n{p}");
+    }
+    assert!(!p.contains("WorkflowTask appears"), "{p}");
+}
+
+#[test]
+fn checks_reject_a_crafted_bad_serverless_config() {
+    let bad = r#"
+component: scf
+name: x
+inputs:
+  handler: bootstrap
+  runtime: CustomRuntime
+  memorySize: 64
+  environment:
+    variables:
+      COS_BUCKET: "b-1250000000"
+      COS_REGION: ""
+  events:
+    - mps:
+        parameters:
+          type: WorkflowTask
+    - mps:
+        parameters:
+          type: WorkflowTask
+    - mps:
+        parameters:
+          type: TranscodeTask
+"#;
+    let p = problems(&from_serverless(bad)).join("\n");
+    for expected in [
+        "COS_REGION: empty value",
+        "timeout is None s",
+        "MPS trigger WorkflowTask appears 2 times",
+        "MPS trigger EditMediaTask appears 0 times",
+        "MPS trigger TranscodeTask: unknown event type",
+    ] {
+        assert!(p.contains(expected), "missing {expected:?} in:\n{p}");
+    }
+    assert!(!p.contains("handler"), "{p}");
+    assert!(!p.contains("memory"), "{p}");
+}
+
+#[test]
+fn variables_in_globals_are_checked_too() {
+    let with_globals = format!(
+        "Globals:\n  Function:\n    Environment:\n      Variables:\n        TENCENTCLOUD_SESSIONTOKEN: \"t\"\n{TCSAM}"
+    );
+    let p = problems(&from_tcsam(&with_globals)).join("\n");
+    assert!(p.contains("TENCENTCLOUD_SESSIONTOKEN: reserved"), "{p}");
+}
