@@ -23,14 +23,25 @@ fn package() -> PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("bootstrap"), dir.join("bootstrap")).unwrap();
-    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_mps-cos-backup"), dir.join("mps-cos-backup")).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("bootstrap"),
+        dir.join("bootstrap"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        env!("CARGO_BIN_EXE_mps-cos-backup"),
+        dir.join("mps-cos-backup"),
+    )
+    .unwrap();
     dir
 }
 
 fn bootstrap(pkg: &Path, args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Output {
     let mut cmd = Command::new(pkg.join("bootstrap"));
-    cmd.args(args).env_clear().env("PATH", "/usr/bin:/bin").current_dir(cwd);
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .current_dir(cwd);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -113,19 +124,33 @@ async fn every_configuration_error_is_one_line_exit_two_and_nothing_is_posted() 
         }
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let pkg2 = pkg.clone();
-        let out = tokio::task::spawn_blocking(move || bootstrap(&pkg2, &[], &env, &pkg2)).await.unwrap();
+        let out = tokio::task::spawn_blocking(move || bootstrap(&pkg2, &[], &env, &pkg2))
+            .await
+            .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.code(), Some(2), "{var}={value:?}: {stdout}");
         let lines: Vec<&str> = stdout.lines().collect();
-        assert_eq!(lines.len(), 1, "{var}={value:?}: exactly one log line, got {stdout}");
-        assert!(lines[0].contains(var), "{var}={value:?}: the line names the variable: {stdout}");
-        let line: serde_json::Value = serde_json::from_str(lines[0]).expect("JSON log line by default");
+        assert_eq!(
+            lines.len(),
+            1,
+            "{var}={value:?}: exactly one log line, got {stdout}"
+        );
+        assert!(
+            lines[0].contains(var),
+            "{var}={value:?}: the line names the variable: {stdout}"
+        );
+        let line: serde_json::Value =
+            serde_json::from_str(lines[0]).expect("JSON log line by default");
         assert_eq!(line["level"], "ERROR", "{stdout}");
         for secret in [SECRET_ID, SECRET_KEY, TOKEN] {
             assert!(!stdout.contains(secret), "{var}: secret in output");
         }
     }
-    assert_eq!(hits.load(Ordering::SeqCst), 0, "nothing may reach the runtime API before config is valid");
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "nothing may reach the runtime API before config is valid"
+    );
 }
 
 #[test]
@@ -150,18 +175,31 @@ fn invoke_archives_fixtures_into_a_local_directory_without_credentials() {
     let out = bootstrap(&pkg, &args, &[("ARCHIVE_UTC_OFFSET", "+08:00")], &work);
     assert_eq!(out.status.code(), Some(1), "one bad file makes exit 1");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let lines: Vec<serde_json::Value> =
-        stdout.lines().map(|l| serde_json::from_str(l).expect("one JSON line per event")).collect();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON line per event"))
+        .collect();
     assert_eq!(lines.len(), files.len() + 1, "{stdout}");
     for (line, file) in lines.iter().zip(&files) {
         assert_eq!(line["file"], file.as_str());
         assert_eq!(line["ok"], true, "{line}");
         let key = line["result"]["key"].as_str().unwrap();
         let stored = std::fs::read(work.join("local-cos").join(key)).expect("object file written");
-        assert_eq!(stored.len() as u64, line["result"]["bytes"].as_u64().unwrap());
+        assert_eq!(
+            stored.len() as u64,
+            line["result"]["bytes"].as_u64().unwrap()
+        );
         let record: serde_json::Value = serde_json::from_slice(&stored).unwrap();
         assert_eq!(record["schema"], "mps-cos-backup/record/v1");
-        assert_eq!(record["event"], serde_json::from_slice::<serde_json::Value>(&std::fs::read(file).unwrap()).map(|mut v| { mps_cos_backup::record::redact(&mut v); v }).unwrap());
+        assert_eq!(
+            record["event"],
+            serde_json::from_slice::<serde_json::Value>(&std::fs::read(file).unwrap())
+                .map(|mut v| {
+                    mps_cos_backup::record::redact(&mut v);
+                    v
+                })
+                .unwrap()
+        );
     }
     let last = lines.last().unwrap();
     assert_eq!(last["ok"], false);
@@ -170,9 +208,18 @@ fn invoke_archives_fixtures_into_a_local_directory_without_credentials() {
     // The same files again: same keys, no new objects.
     let count = |dir: &Path| walk(dir).len();
     let before = count(&work.join("local-cos"));
-    let out = bootstrap(&pkg, &args[..args.len() - 1], &[("ARCHIVE_UTC_OFFSET", "+08:00")], &work);
+    let out = bootstrap(
+        &pkg,
+        &args[..args.len() - 1],
+        &[("ARCHIVE_UTC_OFFSET", "+08:00")],
+        &work,
+    );
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(count(&work.join("local-cos")), before, "re-archiving makes no duplicates");
+    assert_eq!(
+        count(&work.join("local-cos")),
+        before,
+        "re-archiving makes no duplicates"
+    );
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
