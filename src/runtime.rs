@@ -127,7 +127,9 @@ where
     }
 
     loop {
-        let (headers, event) = tokio::select! {
+        // Only the wait for an event is abandoned on shutdown: once its headers are in, the
+        // event is ours and is handled and answered before stopping.
+        let resp = tokio::select! {
             biased;
             _ = &mut shutdown => {
                 info!("shutdown requested while idle; stopping");
@@ -135,7 +137,18 @@ where
             }
             next = api.next() => next?,
         };
-        let ctx = context(&headers, Instant::now(), Utc::now());
+        let arrived = Instant::now();
+        let received_at = Utc::now();
+        let headers = resp.headers().clone();
+        let event = match resp.bytes().await {
+            Ok(event) => event,
+            Err(e) => {
+                // Nothing to answer without the event; the platform times it out and redelivers.
+                error!(error = %chain(&e), "reading an event from invocation/next failed; event dropped");
+                continue;
+            }
+        };
+        let ctx = context(&headers, arrived, received_at);
         let span = tracing::info_span!("invocation", request_id = %ctx.request_id);
         let stopping = invoke(&api, handler.clone(), ctx, event, shutdown.as_mut())
             .instrument(span)
@@ -343,7 +356,8 @@ impl Api {
             .await
     }
 
-    async fn next(&self) -> Result<(HeaderMap, Bytes), RuntimeError> {
+    /// Long-polls until an event's headers arrive (the body is read by the caller).
+    async fn next(&self) -> Result<reqwest::Response, RuntimeError> {
         let url = format!("{}/runtime/invocation/next", self.base);
         self.retrying("GET /runtime/invocation/next", || async {
             let resp = self
@@ -361,9 +375,7 @@ impl Api {
                     one_line(&body).chars().take(200).collect::<String>()
                 )));
             }
-            let headers = resp.headers().clone();
-            let body = resp.bytes().await.map_err(|e| Transient(chain(&e)))?;
-            Ok((headers, body))
+            Ok(resp)
         })
         .await
     }
