@@ -66,6 +66,9 @@ pub struct RunOptions {
     pub backoff_initial: Duration,
     /// Longest pause between retries (1 s).
     pub backoff_max: Duration,
+    /// Per-attempt limit for posts (5 s), so a stalled connection is retried instead of hanging.
+    /// `next` has none: it is a long poll.
+    pub post_timeout: Duration,
 }
 
 impl Default for RunOptions {
@@ -74,6 +77,7 @@ impl Default for RunOptions {
             give_up_after: Duration::from_secs(10),
             backoff_initial: Duration::from_millis(50),
             backoff_max: Duration::from_secs(1),
+            post_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -402,6 +406,7 @@ impl Api {
                 let resp = self
                     .http
                     .post(&url)
+                    .timeout(self.options.post_timeout)
                     .body(body.clone())
                     .send()
                     .await

@@ -401,6 +401,33 @@ async fn refused_polls_and_lost_posts_are_retried() {
 }
 
 #[tokio::test]
+async fn stalled_answer_post_is_retried_once_it_times_out() {
+    let rt = FakeRuntime::start().await;
+    rt.inject_faults(Endpoint::Error, Fault::Stall(Duration::from_secs(30)), 1);
+    let opts = RunOptions {
+        post_timeout: Duration::from_millis(300),
+        ..RunOptions::default()
+    };
+    let mut running = start(&rt, Arc::new(Scripted::default()), opts);
+    let id = rt.push_event("err:no bucket");
+    let out = rt.wait_results(1, T).await;
+    assert_eq!(
+        (out[0].request_id.as_str(), out[0].kind),
+        (id.as_str(), Kind::Error)
+    );
+    assert_eq!(out[0].text(), "no bucket");
+    let error_posts = rt
+        .call_log()
+        .iter()
+        .filter(|c| *c == "POST /runtime/invocation/error")
+        .count();
+    assert_eq!(error_posts, 2, "{:?}", rt.call_log());
+    running.stop();
+    running.finished().await.expect("clean stop");
+    rt.assert_clean();
+}
+
+#[tokio::test]
 async fn refused_answer_post_is_logged_not_retried() {
     let rt = FakeRuntime::start().await;
     rt.inject_faults(Endpoint::Response, Fault::Status(400), 1);

@@ -136,6 +136,8 @@ pub enum Fault {
     Status(u16),
     /// Reset the connection without answering.
     Reset,
+    /// Hold the request this long, then close the connection without answering.
+    Stall(Duration),
 }
 
 struct Queued {
@@ -199,6 +201,7 @@ impl Shared {
             });
             match fault {
                 Some(Fault::Reset) => return Reply::Reset,
+                Some(Fault::Stall(d)) => return Reply::Stall(d),
                 Some(Fault::Status(s)) => return Reply::Send(Response::new(s, Vec::new())),
                 None => {}
             }
