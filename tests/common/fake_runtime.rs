@@ -441,6 +441,14 @@ impl FakeRuntime {
         .await
     }
 
+    /// Like [`Self::wait_results`] without copying the answers (for loops and benchmarks).
+    pub async fn wait_answered(&self, n: usize, timeout: Duration) {
+        self.wait_until(timeout, &format!("{n} answers"), |st| {
+            (st.outcomes.len() >= n).then_some(())
+        })
+        .await
+    }
+
     /// Waits until a `next` long poll is parked (the runtime is idle); panics on timeout.
     pub async fn wait_idle_poll(&self, timeout: Duration) {
         self.wait_until(timeout, "a parked invocation/next", |st| {
