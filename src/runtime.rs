@@ -286,14 +286,14 @@ fn context(headers: &HeaderMap, arrived: Instant, received_at: DateTime<Utc>) ->
         Some((raw, _)) => {
             warn!(
                 time_limit_in_ms = raw,
-                default_ms = 3000u64,
+                default_ms = DEFAULT_TIME_LIMIT.as_millis() as u64,
                 "unusable time_limit_in_ms header; assuming the default"
             );
             DEFAULT_TIME_LIMIT
         }
         None => {
             warn!(
-                default_ms = 3000u64,
+                default_ms = DEFAULT_TIME_LIMIT.as_millis() as u64,
                 "no time_limit_in_ms header; assuming the default"
             );
             DEFAULT_TIME_LIMIT
