@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use chrono::FixedOffset;
+use chrono::{FixedOffset, Offset};
 
 use crate::layout::KeyTemplate;
 
@@ -109,19 +109,920 @@ pub struct ConfigError {
     pub reason: String,
 }
 
-impl LogConfig {
-    /// Logging settings read before validation, falling back to defaults silently.
-    pub fn from_env_lenient<F: Fn(&str) -> Option<String>>(_get: F) -> LogConfig {
-        todo!()
-    }
-}
+/// The documented default of `COS_KEY_PREFIX`.
+pub const DEFAULT_KEY_PREFIX: &str = "mps-events/";
+/// The documented default of `COS_KEY_TEMPLATE`.
+pub const DEFAULT_KEY_TEMPLATE: &str =
+    "{prefix}{event_type}/{yyyy}/{mm}/{dd}/{task_id}.{status}.{digest}.json";
+/// Storage classes COS accepts in `x-cos-storage-class`.
+pub const STORAGE_CLASSES: &[&str] = &[
+    "STANDARD",
+    "STANDARD_IA",
+    "ARCHIVE",
+    "DEEP_ARCHIVE",
+    "INTELLIGENT_TIERING",
+    "MAZ_STANDARD",
+    "MAZ_STANDARD_IA",
+    "MAZ_INTELLIGENT_TIERING",
+];
+
+// COS bounds the whole request domain to 60 characters; the bucket alone can never be longer.
+const MAX_BUCKET_LEN: usize = 60;
+const MAX_REGION_LEN: usize = 40;
+// The whole key is capped at 850 bytes; a prefix must leave room for the rest of it.
+const MAX_PREFIX_LEN: usize = 256;
 
 impl Config {
     /// Reads and validates the configuration through `get` (normally `std::env::var`).
-    pub fn from_env<F>(_get: F, _mode: Mode) -> Result<Config, ConfigError>
+    pub fn from_env<F>(get: F, mode: Mode) -> Result<Config, ConfigError>
     where
         F: Fn(&str) -> Option<String>,
     {
-        todo!("config helper")
+        let checked = Checked::from_env(&get, mode)?;
+        // Parsed last so every other variable is reported first; `{digest}` was checked already.
+        let key_template = KeyTemplate::parse(&checked.key_template).map_err(|e| ConfigError {
+            var: "COS_KEY_TEMPLATE",
+            reason: e.to_string(),
+        })?;
+        Ok(Config {
+            cos: checked.cos,
+            archive: ArchiveConfig {
+                key_prefix: checked.key_prefix,
+                key_template,
+                utc_offset: checked.utc_offset,
+                event_types: checked.event_types,
+                redact: checked.redact,
+            },
+            log: checked.log,
+            runtime_api: checked.runtime_api,
+        })
+    }
+}
+
+impl LogConfig {
+    /// Logging settings for use before validation: anything unusable silently falls back to the default
+    /// (validation reports it afterwards, through the logger this sets up).
+    pub fn from_env_lenient<F>(get: F) -> LogConfig
+    where
+        F: Fn(&str) -> Option<String>,
+    {
+        let format =
+            parse_log_format(get_set(&get, "LOG_FORMAT").as_deref()).unwrap_or(LogFormat::Json);
+        let filter = ["RUST_LOG", "LOG_LEVEL"]
+            .into_iter()
+            .filter_map(|var| get_set(&get, var).map(|f| (var, f)))
+            .find(|(var, f)| {
+                valid_filter(f) && (*var != "LOG_LEVEL" || check_level_list(f).is_ok())
+            })
+            .map(|(_, f)| f)
+            .unwrap_or_else(|| "info".to_string());
+        LogConfig { format, filter }
+    }
+
+    fn from_env_strict<F>(get: &F) -> Result<LogConfig, ConfigError>
+    where
+        F: Fn(&str) -> Option<String>,
+    {
+        let format = match get_set(get, "LOG_FORMAT") {
+            None => LogFormat::Json,
+            Some(v) => parse_log_format(Some(&v)).ok_or_else(|| ConfigError {
+                var: "LOG_FORMAT",
+                reason: format!("{v:?} is not `json` or `text`"),
+            })?,
+        };
+        let filter = if let Some(f) = get_set(get, "RUST_LOG") {
+            check_filter("RUST_LOG", f)?
+        } else if let Some(f) = get_set(get, "LOG_LEVEL") {
+            check_level_list(&f)?;
+            check_filter("LOG_LEVEL", f)?
+        } else {
+            "info".to_string()
+        };
+        Ok(LogConfig { format, filter })
+    }
+}
+
+/// Everything validated except the key template, which is only checked for `{digest}` here.
+#[derive(Debug)]
+struct Checked {
+    cos: Option<CosConfig>,
+    key_prefix: String,
+    key_template: String,
+    utc_offset: FixedOffset,
+    event_types: Option<Vec<String>>,
+    redact: bool,
+    log: LogConfig,
+    runtime_api: Option<String>,
+}
+
+impl Checked {
+    fn from_env<F>(get: &F, mode: Mode) -> Result<Checked, ConfigError>
+    where
+        F: Fn(&str) -> Option<String>,
+    {
+        let log = LogConfig::from_env_strict(get)?;
+        let runtime_api = match mode {
+            Mode::Runtime => Some(runtime_api(get)?),
+            Mode::Invoke => None,
+        };
+        let cos = match (get_set(get, "COS_BUCKET"), mode) {
+            (None, Mode::Runtime) => {
+                return Err(err(
+                    "COS_BUCKET",
+                    "is required (`<name>-<appid>`, e.g. `archive-1250000000`)",
+                ))
+            }
+            (None, Mode::Invoke) => None,
+            (Some(bucket), _) => Some(cos_config(get, bucket)?),
+        };
+        let key_prefix = match get_set(get, "COS_KEY_PREFIX") {
+            None => DEFAULT_KEY_PREFIX.to_string(),
+            Some(p) => check_prefix(p)?,
+        };
+        let key_template =
+            get_set(get, "COS_KEY_TEMPLATE").unwrap_or_else(|| DEFAULT_KEY_TEMPLATE.to_string());
+        if !key_template.contains("{digest}") {
+            return Err(err(
+                "COS_KEY_TEMPLATE",
+                "must contain `{digest}` (otherwise distinct callbacks could overwrite each other)",
+            ));
+        }
+        let utc_offset = match get_set(get, "ARCHIVE_UTC_OFFSET") {
+            None => utc(),
+            Some(v) => parse_offset(&v).ok_or_else(|| ConfigError {
+                var: "ARCHIVE_UTC_OFFSET",
+                reason: format!(
+                    "{v:?} is not an offset like `+08:00`, `-05:30`, `Z` or `UTC` within ±14:00"
+                ),
+            })?,
+        };
+        let event_types = get_set(get, "ARCHIVE_EVENT_TYPES").and_then(|v| {
+            let list: Vec<String> = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+            (!list.is_empty()).then_some(list)
+        });
+        let redact = match get_set(get, "ARCHIVE_REDACT") {
+            None => true,
+            Some(v) => parse_bool(&v).ok_or_else(|| ConfigError {
+                var: "ARCHIVE_REDACT",
+                reason: format!("{v:?} is not one of on/off, true/false, 1/0, yes/no"),
+            })?,
+        };
+        Ok(Checked {
+            cos,
+            key_prefix,
+            key_template,
+            utc_offset,
+            event_types,
+            redact,
+            log,
+            runtime_api,
+        })
+    }
+}
+
+fn err(var: &'static str, reason: &str) -> ConfigError {
+    ConfigError {
+        var,
+        reason: reason.to_string(),
+    }
+}
+
+/// A variable's value, with the empty string counting as unset.
+fn get_set<F>(get: &F, var: &str) -> Option<String>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    get(var).filter(|v| !v.is_empty())
+}
+
+fn utc() -> FixedOffset {
+    chrono::Utc.fix()
+}
+
+fn runtime_api<F>(get: &F) -> Result<String, ConfigError>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    let host = get_set(get, "SCF_RUNTIME_API").ok_or_else(|| {
+        err(
+            "SCF_RUNTIME_API",
+            "is required in runtime mode (set by SCF)",
+        )
+    })?;
+    let port = get_set(get, "SCF_RUNTIME_API_PORT").ok_or_else(|| {
+        err(
+            "SCF_RUNTIME_API_PORT",
+            "is required in runtime mode (set by SCF)",
+        )
+    })?;
+    let port: u16 = port
+        .parse()
+        .ok()
+        .filter(|p| *p != 0)
+        .ok_or_else(|| ConfigError {
+            var: "SCF_RUNTIME_API_PORT",
+            reason: format!("{port:?} is not a TCP port (1-65535)"),
+        })?;
+    let bad_host = || ConfigError {
+        var: "SCF_RUNTIME_API",
+        reason: format!("{host:?} is not a host name or IP address"),
+    };
+    if host
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || "/?#@".contains(c))
+    {
+        return Err(bad_host());
+    }
+    // A bare IPv6 literal needs brackets inside a URL.
+    let host_part = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.clone()
+    };
+    let base = format!("http://{host_part}:{port}");
+    match reqwest::Url::parse(&base) {
+        Ok(u) if u.host_str().is_some_and(|h| !h.is_empty()) => Ok(base),
+        _ => Err(bad_host()),
+    }
+}
+
+fn cos_config<F>(get: &F, bucket: String) -> Result<CosConfig, ConfigError>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    check_bucket(&bucket)?;
+    let region = match get_set(get, "COS_REGION") {
+        Some(r) => check_region("COS_REGION", r)?,
+        None => match get_set(get, "TENCENTCLOUD_REGION") {
+            Some(r) => check_region("TENCENTCLOUD_REGION", r)?,
+            None => {
+                return Err(err(
+                    "COS_REGION",
+                    "is required when COS is used (and TENCENTCLOUD_REGION is not set either)",
+                ))
+            }
+        },
+    };
+    let endpoint = match get_set(get, "COS_ENDPOINT") {
+        Some(e) => check_endpoint(&e)?,
+        None => format!("https://{bucket}.cos.{region}.myqcloud.com"),
+    };
+    let storage_class = match get_set(get, "COS_STORAGE_CLASS") {
+        None => None,
+        Some(c) => {
+            let upper = c.trim().to_ascii_uppercase();
+            if !STORAGE_CLASSES.contains(&upper.as_str()) {
+                return Err(ConfigError {
+                    var: "COS_STORAGE_CLASS",
+                    reason: format!("{c:?} is not one of {}", STORAGE_CLASSES.join(", ")),
+                });
+            }
+            Some(upper)
+        }
+    };
+    let secret_id = secret(get, "TENCENTCLOUD_SECRETID")?
+        .ok_or_else(|| err("TENCENTCLOUD_SECRETID", "is required when COS is used"))?;
+    let secret_key = secret(get, "TENCENTCLOUD_SECRETKEY")?
+        .ok_or_else(|| err("TENCENTCLOUD_SECRETKEY", "is required when COS is used"))?;
+    let session_token = secret(get, "TENCENTCLOUD_SESSIONTOKEN")?;
+    Ok(CosConfig {
+        bucket,
+        region,
+        endpoint,
+        storage_class,
+        credentials: Credentials {
+            secret_id,
+            secret_key,
+            session_token,
+        },
+    })
+}
+
+/// A credential: must be sendable in an HTTP header. Errors never echo the value.
+fn secret<F>(get: &F, var: &'static str) -> Result<Option<String>, ConfigError>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    match get_set(get, var) {
+        None => Ok(None),
+        Some(v) if v.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(v)),
+        Some(_) => Err(err(
+            var,
+            "contains spaces, control or non-ASCII characters (value not shown)",
+        )),
+    }
+}
+
+fn check_bucket(bucket: &str) -> Result<(), ConfigError> {
+    let bad = |why: &str| ConfigError {
+        var: "COS_BUCKET",
+        reason: format!("{bucket:?} {why}; expected `<name>-<appid>`, e.g. `archive-1250000000`"),
+    };
+    if bucket.len() > MAX_BUCKET_LEN {
+        return Err(bad(&format!("is longer than {MAX_BUCKET_LEN} characters")));
+    }
+    let Some((name, appid)) = bucket.rsplit_once('-') else {
+        return Err(bad("has no `-<appid>` suffix"));
+    };
+    if appid.is_empty() || !appid.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad("does not end in `-<appid>` (digits)"));
+    }
+    if name.is_empty()
+        || name.starts_with('-')
+        || name.ends_with('-')
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(bad(
+            "has a name that is not lowercase letters, digits and inner hyphens",
+        ));
+    }
+    Ok(())
+}
+
+fn check_region(var: &'static str, region: String) -> Result<String, ConfigError> {
+    let mut parts = region.split('-');
+    let first_ok = parts
+        .next()
+        .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()));
+    let rest: Vec<&str> = parts.collect();
+    let rest_ok = !rest.is_empty()
+        && rest.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
+    if first_ok && rest_ok && region.len() <= MAX_REGION_LEN {
+        Ok(region)
+    } else {
+        Err(ConfigError {
+            var,
+            reason: format!(
+                "{region:?} is not a COS region like `ap-guangzhou` or `na-siliconvalley`"
+            ),
+        })
+    }
+}
+
+fn check_endpoint(raw: &str) -> Result<String, ConfigError> {
+    let bad = |why: &str| ConfigError {
+        var: "COS_ENDPOINT",
+        reason: format!(
+            "{why}; expected a base URL like `https://bucket-125.cos.ap-guangzhou.myqcloud.com`"
+        ),
+    };
+    let url = reqwest::Url::parse(raw).map_err(|e| bad(&format!("is not a URL ({e})")))?;
+    if url.scheme() != "https" && url.scheme() != "http" {
+        return Err(bad(&format!(
+            "scheme `{}` is not http or https",
+            url.scheme()
+        )));
+    }
+    // Userinfo would be a credential in a log line waiting to happen; never echo the URL then.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("must not carry a user name or password"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad(&format!("{raw:?} has no host")));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad(&format!("{raw:?} must not have a query or fragment")));
+    }
+    // Object keys are signed as the path from the root: a path prefix would break every signature.
+    if url.path() != "/" && !url.path().is_empty() {
+        return Err(bad(&format!("{raw:?} must not have a path")));
+    }
+    Ok(url.origin().ascii_serialization())
+}
+
+fn check_prefix(prefix: String) -> Result<String, ConfigError> {
+    let bad = |why: &str| ConfigError {
+        var: "COS_KEY_PREFIX",
+        reason: format!("{prefix:?} {why}"),
+    };
+    if prefix.len() > MAX_PREFIX_LEN {
+        return Err(bad(&format!("is longer than {MAX_PREFIX_LEN} bytes")));
+    }
+    if prefix.starts_with('/') {
+        return Err(bad("must not start with `/`"));
+    }
+    if prefix.chars().any(char::is_control) {
+        return Err(bad("contains control characters"));
+    }
+    if prefix.contains('\\') {
+        return Err(bad("contains `\\`"));
+    }
+    let segments: Vec<&str> = prefix.split('/').collect();
+    // The last piece is what keys continue with (empty when the prefix ends in `/`).
+    let inner = &segments[..segments.len() - 1];
+    if inner.iter().any(|s| s.is_empty()) {
+        return Err(bad("has an empty path segment (`//`)"));
+    }
+    if segments.iter().any(|s| *s == "." || *s == "..") {
+        return Err(bad("has a `.` or `..` path segment"));
+    }
+    Ok(prefix)
+}
+
+fn parse_offset(v: &str) -> Option<FixedOffset> {
+    let v = v.trim();
+    if v.eq_ignore_ascii_case("z") || v.eq_ignore_ascii_case("utc") {
+        return Some(utc());
+    }
+    let bytes = v.as_bytes();
+    if bytes.len() != 6 || bytes[3] != b':' {
+        return None;
+    }
+    let sign = match bytes[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let digits = |s: &str| -> Option<i32> {
+        (s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let hh = digits(&v[1..3])?;
+    let mm = digits(&v[4..6])?;
+    if mm >= 60 || hh * 60 + mm > 14 * 60 {
+        return None;
+    }
+    FixedOffset::east_opt(sign * (hh * 3600 + mm * 60))
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" | "yes" => Some(true),
+        "off" | "false" | "0" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_log_format(v: Option<&str>) -> Option<LogFormat> {
+    match v?.trim().to_ascii_lowercase().as_str() {
+        "json" => Some(LogFormat::Json),
+        "text" => Some(LogFormat::Text),
+        _ => None,
+    }
+}
+
+fn valid_filter(f: &str) -> bool {
+    tracing_subscriber::EnvFilter::try_new(f).is_ok()
+}
+
+/// `LOG_LEVEL` is meant as a level: every directive must name one, because EnvFilter reads a bare
+/// typo like `infoo` as "only target `infoo`", which would silently switch all logging off.
+fn check_level_list(f: &str) -> Result<(), ConfigError> {
+    const LEVELS: [&str; 12] = [
+        "off", "error", "warn", "info", "debug", "trace", "0", "1", "2", "3", "4", "5",
+    ];
+    for directive in f.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let level = directive.rsplit_once('=').map_or(directive, |(_, l)| l);
+        if !LEVELS.contains(&level.to_ascii_lowercase().as_str()) {
+            return Err(ConfigError {
+                var: "LOG_LEVEL",
+                reason: format!(
+                    "{f:?}: {directive:?} names no level (off, error, warn, info, debug, trace)"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check_filter(var: &'static str, f: String) -> Result<String, ConfigError> {
+    match tracing_subscriber::EnvFilter::try_new(&f) {
+        Ok(_) => Ok(f),
+        Err(e) => Err(ConfigError {
+            var,
+            reason: format!("{f:?} is not a tracing filter ({e})"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const ID: &str = "AKIDsecretIdValue0001";
+    const KEY: &str = "secretKeyValue0002";
+    const TOKEN: &str = "sessionTokenValue0003";
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k: &str| map.get(k).cloned()
+    }
+
+    /// A complete runtime-mode environment, with overrides (`""` = explicitly empty = unset).
+    fn runtime_env(over: &[(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        let mut pairs: Vec<(&str, &str)> = vec![
+            ("COS_BUCKET", "archive-1250000000"),
+            ("TENCENTCLOUD_REGION", "ap-guangzhou"),
+            ("TENCENTCLOUD_SECRETID", ID),
+            ("TENCENTCLOUD_SECRETKEY", KEY),
+            ("TENCENTCLOUD_SESSIONTOKEN", TOKEN),
+            ("SCF_RUNTIME_API", "9.0.0.1"),
+            ("SCF_RUNTIME_API_PORT", "9001"),
+        ];
+        for (k, v) in over {
+            pairs.retain(|(pk, _)| pk != k);
+            pairs.push((k, v));
+        }
+        env(&pairs)
+    }
+
+    fn ok(over: &[(&'static str, &'static str)]) -> Checked {
+        match Checked::from_env(&runtime_env(over), Mode::Runtime) {
+            Ok(c) => c,
+            Err(e) => panic!("expected a valid configuration, got: {e}"),
+        }
+    }
+
+    fn fails(over: &[(&'static str, &'static str)]) -> ConfigError {
+        match Checked::from_env(&runtime_env(over), Mode::Runtime) {
+            Ok(c) => panic!("expected an error, got {c:?}"),
+            Err(e) => e,
+        }
+    }
+
+    fn fails_on(var: &str, over: &[(&'static str, &'static str)]) -> String {
+        let e = fails(over);
+        assert_eq!(e.var, var, "wrong variable blamed: {e}");
+        let line = e.to_string();
+        assert!(!line.contains('\n'), "error must be one line: {line:?}");
+        assert!(line.contains(var), "error must name the variable: {line}");
+        line
+    }
+
+    #[test]
+    fn runtime_defaults() {
+        let c = ok(&[]);
+        let cos = c.cos.expect("cos is configured");
+        assert_eq!(cos.bucket, "archive-1250000000");
+        assert_eq!(cos.region, "ap-guangzhou");
+        assert_eq!(
+            cos.endpoint,
+            "https://archive-1250000000.cos.ap-guangzhou.myqcloud.com"
+        );
+        assert_eq!(cos.storage_class, None);
+        assert_eq!(cos.credentials.secret_id, ID);
+        assert_eq!(cos.credentials.secret_key, KEY);
+        assert_eq!(cos.credentials.session_token.as_deref(), Some(TOKEN));
+        assert_eq!(c.key_prefix, "mps-events/");
+        assert_eq!(c.key_template, DEFAULT_KEY_TEMPLATE);
+        assert_eq!(c.utc_offset.local_minus_utc(), 0);
+        assert_eq!(c.event_types, None);
+        assert!(c.redact);
+        assert_eq!(c.log.format, LogFormat::Json);
+        assert_eq!(c.log.filter, "info");
+        assert_eq!(c.runtime_api.as_deref(), Some("http://9.0.0.1:9001"));
+    }
+
+    #[test]
+    fn empty_strings_count_as_unset() {
+        let c = ok(&[
+            ("COS_REGION", ""),
+            ("COS_ENDPOINT", ""),
+            ("COS_KEY_PREFIX", ""),
+            ("COS_KEY_TEMPLATE", ""),
+            ("COS_STORAGE_CLASS", ""),
+            ("ARCHIVE_UTC_OFFSET", ""),
+            ("ARCHIVE_EVENT_TYPES", ""),
+            ("ARCHIVE_REDACT", ""),
+            ("TENCENTCLOUD_SESSIONTOKEN", ""),
+            ("LOG_FORMAT", ""),
+            ("LOG_LEVEL", ""),
+            ("RUST_LOG", ""),
+        ]);
+        let cos = c.cos.expect("cos");
+        assert_eq!(cos.region, "ap-guangzhou");
+        assert_eq!(cos.credentials.session_token, None);
+        assert_eq!(c.key_prefix, DEFAULT_KEY_PREFIX);
+        assert_eq!(c.key_template, DEFAULT_KEY_TEMPLATE);
+        assert_eq!(c.event_types, None);
+        assert!(c.redact);
+        assert_eq!(c.log.filter, "info");
+        fails_on("COS_BUCKET", &[("COS_BUCKET", "")]);
+        fails_on("TENCENTCLOUD_SECRETID", &[("TENCENTCLOUD_SECRETID", "")]);
+    }
+
+    #[test]
+    fn bucket_is_required_in_runtime_mode_and_validated() {
+        let line = fails_on("COS_BUCKET", &[("COS_BUCKET", "")]);
+        assert!(line.contains("required"), "{line}");
+        for bad in [
+            "archive",
+            "Archive-1250000000",
+            "archive-",
+            "-1250000000",
+            "archive-12a5",
+            "arch_ive-1250000000",
+            "archive--1250000000",
+            "archive.x-1250000000",
+            "a-very-long-bucket-name-that-goes-on-and-on-and-on-1250000000",
+        ] {
+            let line = fails_on("COS_BUCKET", &[("COS_BUCKET", bad)]);
+            assert!(line.contains(bad), "a bad bucket is echoed to help: {line}");
+        }
+        for good in ["a-1", "my-archive-2-1250000000", "x9-1250000000"] {
+            let bucket = ok(&[("COS_BUCKET", good)]).cos.expect("cos").bucket;
+            assert_eq!(bucket, good);
+        }
+    }
+
+    #[test]
+    fn invoke_mode_without_bucket_needs_no_cos_settings() {
+        let get = env(&[]);
+        let c = Checked::from_env(&get, Mode::Invoke).expect("valid");
+        assert!(c.cos.is_none());
+        assert!(c.runtime_api.is_none());
+        // With a bucket, invoke mode needs the same COS settings as runtime mode.
+        let get = env(&[("COS_BUCKET", "archive-1250000000")]);
+        let e = Checked::from_env(&get, Mode::Invoke).expect_err("region missing");
+        assert_eq!(e.var, "COS_REGION");
+        let get = env(&[
+            ("COS_BUCKET", "archive-1250000000"),
+            ("COS_REGION", "ap-shanghai"),
+            ("TENCENTCLOUD_SECRETID", ID),
+            ("TENCENTCLOUD_SECRETKEY", KEY),
+        ]);
+        let c = Checked::from_env(&get, Mode::Invoke).expect("valid");
+        assert_eq!(c.cos.expect("cos").region, "ap-shanghai");
+        assert!(c.runtime_api.is_none());
+    }
+
+    #[test]
+    fn region_defaults_to_tencentcloud_region_and_is_validated() {
+        let c = ok(&[("COS_REGION", "na-siliconvalley")]);
+        assert_eq!(c.cos.expect("cos").region, "na-siliconvalley");
+        let c = ok(&[
+            ("COS_REGION", "ap-shanghai-fsi"),
+            ("TENCENTCLOUD_REGION", ""),
+        ]);
+        let cos = c.cos.expect("cos");
+        assert_eq!(cos.region, "ap-shanghai-fsi");
+        assert_eq!(
+            cos.endpoint,
+            "https://archive-1250000000.cos.ap-shanghai-fsi.myqcloud.com"
+        );
+        fails_on("COS_REGION", &[("TENCENTCLOUD_REGION", "")]);
+        for bad in [
+            "guangzhou",
+            "AP-guangzhou",
+            "ap_guangzhou",
+            "ap-",
+            "-ap",
+            "ap--x",
+            "ap-gz/x",
+            "ap guangzhou",
+        ] {
+            let line = fails_on("COS_REGION", &[("COS_REGION", bad)]);
+            assert!(line.contains(bad), "{line}");
+        }
+        fails_on(
+            "TENCENTCLOUD_REGION",
+            &[("TENCENTCLOUD_REGION", "Guangzhou")],
+        );
+    }
+
+    #[test]
+    fn endpoint_is_validated_and_normalized() {
+        let e = |v: &'static str| ok(&[("COS_ENDPOINT", v)]).cos.expect("cos").endpoint;
+        assert_eq!(e("http://127.0.0.1:9000"), "http://127.0.0.1:9000");
+        assert_eq!(e("http://127.0.0.1:9000/"), "http://127.0.0.1:9000");
+        assert_eq!(
+            e("https://archive-1250000000.cos.accelerate.myqcloud.com/"),
+            "https://archive-1250000000.cos.accelerate.myqcloud.com"
+        );
+        assert_eq!(
+            e("https://Backup.Example.com:443"),
+            "https://backup.example.com"
+        );
+        for bad in [
+            "archive.cos.ap-guangzhou.myqcloud.com",
+            "ftp://example.com",
+            "https://example.com/?x=1",
+            "https://example.com/#frag",
+            "https://example.com/sub/dir",
+            "http://",
+            "https://user:pw@example.com",
+        ] {
+            fails_on("COS_ENDPOINT", &[("COS_ENDPOINT", bad)]);
+        }
+        let line = fails_on(
+            "COS_ENDPOINT",
+            &[("COS_ENDPOINT", "https://AKID:hunter2@example.com")],
+        );
+        assert!(!line.contains("hunter2"), "{line}");
+    }
+
+    #[test]
+    fn key_prefix_is_validated() {
+        assert_eq!(ok(&[("COS_KEY_PREFIX", "a/b/")]).key_prefix, "a/b/");
+        assert_eq!(ok(&[("COS_KEY_PREFIX", "events-")]).key_prefix, "events-");
+        for bad in [
+            "/abs/", "a//b/", "a/../b/", "./a/", "a/./", "a\\b/", "a\tb/", "..", "a/..",
+        ] {
+            fails_on("COS_KEY_PREFIX", &[("COS_KEY_PREFIX", bad)]);
+        }
+        let long: &'static str = Box::leak("p".repeat(300).into_boxed_str());
+        fails_on("COS_KEY_PREFIX", &[("COS_KEY_PREFIX", long)]);
+    }
+
+    #[test]
+    fn key_template_must_contain_digest() {
+        let line = fails_on(
+            "COS_KEY_TEMPLATE",
+            &[("COS_KEY_TEMPLATE", "{prefix}{event_type}/{task_id}.json")],
+        );
+        assert!(line.contains("{digest}"), "{line}");
+        // Through the public entry point too: the check happens before the template is parsed.
+        let e = Config::from_env(
+            runtime_env(&[("COS_KEY_TEMPLATE", "{prefix}{task_id}.json")]),
+            Mode::Runtime,
+        )
+        .expect_err("no digest");
+        assert_eq!(e.var, "COS_KEY_TEMPLATE");
+    }
+
+    #[test]
+    fn storage_class_is_case_insensitive_and_normalized() {
+        for class in STORAGE_CLASSES {
+            let lower: &'static str = Box::leak(class.to_ascii_lowercase().into_boxed_str());
+            let got = ok(&[("COS_STORAGE_CLASS", lower)])
+                .cos
+                .expect("cos")
+                .storage_class;
+            assert_eq!(got.as_deref(), Some(*class));
+        }
+        let line = fails_on("COS_STORAGE_CLASS", &[("COS_STORAGE_CLASS", "GLACIER")]);
+        assert!(
+            line.contains("GLACIER") && line.contains("STANDARD_IA"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn utc_offset_forms_and_range() {
+        let off = |v: &'static str| {
+            ok(&[("ARCHIVE_UTC_OFFSET", v)])
+                .utc_offset
+                .local_minus_utc()
+        };
+        assert_eq!(off("+08:00"), 8 * 3600);
+        assert_eq!(off("-05:30"), -(5 * 3600 + 30 * 60));
+        assert_eq!(off("+14:00"), 14 * 3600);
+        assert_eq!(off("-14:00"), -14 * 3600);
+        assert_eq!(off("Z"), 0);
+        assert_eq!(off("utc"), 0);
+        assert_eq!(off("+00:00"), 0);
+        for bad in [
+            "+14:01", "+15:00", "08:00", "+8:00", "+08", "+0800", "+08:60", "+08:0x", "local",
+        ] {
+            let line = fails_on("ARCHIVE_UTC_OFFSET", &[("ARCHIVE_UTC_OFFSET", bad)]);
+            assert!(line.contains(bad), "{line}");
+        }
+    }
+
+    #[test]
+    fn event_types_list() {
+        let types = |v: &'static str| ok(&[("ARCHIVE_EVENT_TYPES", v)]).event_types;
+        assert_eq!(
+            types(" WorkflowTask , ,EditMediaTask,"),
+            Some(vec![
+                "WorkflowTask".to_string(),
+                "EditMediaTask".to_string()
+            ])
+        );
+        assert_eq!(
+            types("WorkflowTask"),
+            Some(vec!["WorkflowTask".to_string()])
+        );
+        assert_eq!(types(" , ,"), None);
+    }
+
+    #[test]
+    fn redact_switch() {
+        for (v, want) in [
+            ("on", true),
+            ("ON", true),
+            ("true", true),
+            ("1", true),
+            ("Yes", true),
+            ("off", false),
+            ("False", false),
+            ("0", false),
+            ("no", false),
+        ] {
+            assert_eq!(ok(&[("ARCHIVE_REDACT", v)]).redact, want, "{v}");
+        }
+        fails_on("ARCHIVE_REDACT", &[("ARCHIVE_REDACT", "maybe")]);
+    }
+
+    #[test]
+    fn credentials_required_and_never_echoed() {
+        fails_on("TENCENTCLOUD_SECRETID", &[("TENCENTCLOUD_SECRETID", "")]);
+        fails_on("TENCENTCLOUD_SECRETKEY", &[("TENCENTCLOUD_SECRETKEY", "")]);
+        let c = ok(&[("TENCENTCLOUD_SESSIONTOKEN", "")]);
+        assert_eq!(c.cos.expect("cos").credentials.session_token, None);
+        for (var, value) in [
+            ("TENCENTCLOUD_SECRETID", "AKID with space"),
+            ("TENCENTCLOUD_SECRETKEY", "key\nwith-newline"),
+            ("TENCENTCLOUD_SESSIONTOKEN", "tok\u{e9}n"),
+        ] {
+            let line = fails_on(var, &[(var, value)]);
+            assert!(!line.contains(value), "secret echoed: {line}");
+            assert!(!line.contains("with"), "secret echoed: {line}");
+        }
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let c = ok(&[]);
+        let text = format!("{c:?} {:#?}", c.cos);
+        for secret in [ID, KEY, TOKEN] {
+            assert!(!text.contains(secret), "secret in Debug output: {text}");
+        }
+        assert!(text.contains("archive-1250000000"));
+    }
+
+    #[test]
+    fn log_settings() {
+        let c = ok(&[("LOG_FORMAT", "TEXT"), ("LOG_LEVEL", "debug")]);
+        assert_eq!(c.log.format, LogFormat::Text);
+        assert_eq!(c.log.filter, "debug");
+        let c = ok(&[
+            ("LOG_LEVEL", "debug"),
+            ("RUST_LOG", "warn,mps_cos_backup=trace"),
+        ]);
+        assert_eq!(c.log.filter, "warn,mps_cos_backup=trace");
+        assert_eq!(ok(&[("LOG_FORMAT", "json")]).log.format, LogFormat::Json);
+        fails_on("LOG_FORMAT", &[("LOG_FORMAT", "xml")]);
+        fails_on("LOG_LEVEL", &[("LOG_LEVEL", "loud=")]);
+        fails_on("LOG_LEVEL", &[("LOG_LEVEL", "infoo")]);
+        fails_on("LOG_LEVEL", &[("LOG_LEVEL", "[{")]);
+        assert_eq!(
+            ok(&[("LOG_LEVEL", "WARN,hyper=off")]).log.filter,
+            "WARN,hyper=off"
+        );
+        // RUST_LOG keeps EnvFilter's own meaning (a bare target is allowed there).
+        assert_eq!(
+            ok(&[("RUST_LOG", "mps_cos_backup")]).log.filter,
+            "mps_cos_backup"
+        );
+        fails_on("RUST_LOG", &[("RUST_LOG", "info,x=notalevel")]);
+    }
+
+    #[test]
+    fn lenient_log_config_falls_back_silently() {
+        let l = LogConfig::from_env_lenient(env(&[]));
+        assert_eq!((l.format, l.filter.as_str()), (LogFormat::Json, "info"));
+        let l = LogConfig::from_env_lenient(env(&[("LOG_FORMAT", "xml"), ("LOG_LEVEL", "loud=")]));
+        assert_eq!((l.format, l.filter.as_str()), (LogFormat::Json, "info"));
+        let l = LogConfig::from_env_lenient(env(&[
+            ("LOG_FORMAT", "text"),
+            ("RUST_LOG", "info,x=notalevel"),
+            ("LOG_LEVEL", "warn"),
+        ]));
+        assert_eq!((l.format, l.filter.as_str()), (LogFormat::Text, "warn"));
+    }
+
+    #[test]
+    fn runtime_api_address() {
+        fails_on("SCF_RUNTIME_API", &[("SCF_RUNTIME_API", "")]);
+        fails_on("SCF_RUNTIME_API_PORT", &[("SCF_RUNTIME_API_PORT", "")]);
+        for bad in ["0", "65536", "90a", "-1"] {
+            let line = fails_on("SCF_RUNTIME_API_PORT", &[("SCF_RUNTIME_API_PORT", bad)]);
+            assert!(line.contains(bad), "{line}");
+        }
+        for bad in ["http://host", "host/x", "a b", "user@host"] {
+            fails_on("SCF_RUNTIME_API", &[("SCF_RUNTIME_API", bad)]);
+        }
+        let api = |h: &'static str| ok(&[("SCF_RUNTIME_API", h)]).runtime_api.expect("api");
+        assert_eq!(api("localhost"), "http://localhost:9001");
+        assert_eq!(api("::1"), "http://[::1]:9001");
+    }
+
+    #[test]
+    fn error_display_is_one_line_naming_the_variable() {
+        let e = ConfigError {
+            var: "COS_BUCKET",
+            reason: "is required".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "invalid configuration: COS_BUCKET: is required"
+        );
     }
 }

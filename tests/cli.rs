@@ -122,11 +122,13 @@ async fn every_configuration_error_is_one_line_exit_two_and_nothing_is_posted() 
         if let Some(v) = value {
             env.push((var, v.to_string()));
         }
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let pkg2 = pkg.clone();
-        let out = tokio::task::spawn_blocking(move || bootstrap(&pkg2, &[], &env, &pkg2))
-            .await
-            .unwrap();
+        let out = tokio::task::spawn_blocking(move || {
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            bootstrap(&pkg2, &[], &env, &pkg2)
+        })
+        .await
+        .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.code(), Some(2), "{var}={value:?}: {stdout}");
         let lines: Vec<&str> = stdout.lines().collect();
