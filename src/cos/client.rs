@@ -410,15 +410,9 @@ impl CosClient {
         let url = reqwest::Url::parse(&url_s).map_err(|e| CosError::InvalidRequest {
             reason: format!("endpoint {base:?} does not make a valid URL: {e}"),
         })?;
-        let host = match (url.host_str(), url.port()) {
-            (Some(h), Some(p)) => format!("{h}:{p}"),
-            (Some(h), None) => h.to_string(),
-            (None, _) => {
-                return Err(CosError::InvalidRequest {
-                    reason: format!("endpoint {base:?} has no host"),
-                })
-            }
-        };
+        let host = host_header(&url).ok_or_else(|| CosError::InvalidRequest {
+            reason: format!("endpoint {base:?} has no host"),
+        })?;
         let mut headers: Vec<(String, String)> = vec![
             ("host".into(), host),
             ("content-type".into(), obj.content_type.to_string()),
@@ -658,6 +652,15 @@ struct Prepared {
     crc: u64,
 }
 
+/// The Host value reqwest sends: the host, plus `:port` only when it is not the scheme's default.
+fn host_header(url: &reqwest::Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    })
+}
+
 /// Rejects keys that COS or a URL parser would change or refuse.
 fn validate_key(key: &str) -> Result<(), CosError> {
     let bad = |why: &str| {
@@ -803,6 +806,26 @@ mod tests {
         for key in ["a", "a/b.c", "..a/b..", "a b/+~(*)%?#&=/视频.json"] {
             assert!(validate_key(key).is_ok(), "{key:?} should be accepted");
         }
+    }
+
+    #[test]
+    fn host_header_has_a_port_only_when_not_default() {
+        let h = |u: &str| host_header(&reqwest::Url::parse(u).expect("url"));
+        assert_eq!(
+            h("https://b-125.cos.ap-guangzhou.myqcloud.com/k").as_deref(),
+            Some("b-125.cos.ap-guangzhou.myqcloud.com")
+        );
+        assert_eq!(h("https://b.example:443/k").as_deref(), Some("b.example"));
+        assert_eq!(h("http://b.example:80/k").as_deref(), Some("b.example"));
+        assert_eq!(
+            h("https://b.example:8443/k").as_deref(),
+            Some("b.example:8443")
+        );
+        assert_eq!(
+            h("http://127.0.0.1:9000/k").as_deref(),
+            Some("127.0.0.1:9000")
+        );
+        assert_eq!(h("http://[::1]:9000/k").as_deref(), Some("[::1]:9000"));
     }
 
     #[test]
