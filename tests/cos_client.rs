@@ -95,6 +95,7 @@ async fn each_retryable_class_is_retried_and_ends_stored() {
         Fault::Stall(Duration::from_secs(30)),
         Fault::WrongCrc,
         Fault::MissingCrc,
+        Fault::ResetAfterStore,
     ];
     for fault in cases {
         let cos = FakeCos::start(opts_with_token()).await;
@@ -442,6 +443,7 @@ async fn thousand_puts_under_faults_each_stored_exactly_or_failed_in_time() {
         }));
     }
     let (mut ok, mut failed, mut attempts) = (0u32, 0u32, 0u32);
+    let mut failure_lines = Vec::new();
     for t in tasks {
         let (key, body, res, in_time) = t.await.expect("task");
         assert!(in_time, "{key} overran its deadline");
@@ -458,6 +460,13 @@ async fn thousand_puts_under_faults_each_stored_exactly_or_failed_in_time() {
                 failed += 1;
                 attempts += e.attempts();
                 assert!(e.attempts() >= 1, "{key}: {e}");
+                let line = e.to_string();
+                assert!(
+                    line.starts_with("COS PUT failed after ")
+                        || line.starts_with("COS PUT gave up before the deadline after "),
+                    "{key}: unexpected error class: {line}"
+                );
+                failure_lines.push(line);
             }
         }
     }
@@ -469,6 +478,9 @@ async fn thousand_puts_under_faults_each_stored_exactly_or_failed_in_time() {
         stats.faults,
         started.elapsed()
     );
+    for line in &failure_lines {
+        println!("  failed: {line}");
+    }
     assert_eq!(ok + failed, 1000);
     assert_eq!(
         u64::from(attempts),
@@ -477,4 +489,34 @@ async fn thousand_puts_under_faults_each_stored_exactly_or_failed_in_time() {
     );
     assert!(stats.faults > 0, "faults were injected");
     assert_clean(&cos);
+}
+
+#[tokio::test]
+async fn bad_metadata_is_refused_without_sending() {
+    let cos = FakeCos::start(opts_with_token()).await;
+    let client = client_for(&cos);
+    let big = "v".repeat(2100);
+    let cases: [&[(&str, &str)]; 4] = [
+        &[("bad name", "v")],
+        &[("under_score", "v")],
+        &[("note", "line\nbreak")],
+        &[("big", big.as_str())],
+    ];
+    for meta in cases {
+        let o = Object {
+            metadata: meta,
+            ..obj("k", b"x")
+        };
+        let err = client
+            .put_object(&o, in_secs(3))
+            .await
+            .expect_err("refused");
+        assert_eq!(err.attempts(), 0, "{meta:?}");
+        assert!(
+            err.to_string()
+                .starts_with("COS PUT refused before sending: metadata"),
+            "{err}"
+        );
+    }
+    assert_eq!(cos.request_count(), 0);
 }

@@ -422,12 +422,9 @@ impl CosClient {
                 base64::engine::general_purpose::STANDARD.encode(Md5::digest(&obj.body)),
             ),
         ];
+        let mut meta_total = 0usize;
         for (name, value) in obj.metadata {
-            if name.is_empty()
-                || !name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            {
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
                 return Err(CosError::InvalidRequest {
                     reason: format!("metadata name {name:?} must be letters, digits and '-'"),
                 });
@@ -435,6 +432,16 @@ impl CosClient {
             if value.chars().any(|c| c.is_control()) {
                 return Err(CosError::InvalidRequest {
                     reason: format!("metadata {name:?} has a control character in its value"),
+                });
+            }
+            // COS limits: 2 KB per metadata header, 4 KB together.
+            let size = "x-cos-meta-".len() + name.len() + value.len();
+            meta_total += size;
+            if size > 2048 || meta_total > 4096 {
+                return Err(CosError::InvalidRequest {
+                    reason: format!(
+                        "metadata {name:?} exceeds COS size limits (2 KB each, 4 KB in all)"
+                    ),
                 });
             }
             headers.push((
