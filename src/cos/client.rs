@@ -460,6 +460,12 @@ impl CosClient {
                 reason: "content type has a control character".into(),
             });
         }
+        // The SecretId travels in Authorization; a value that cannot be a header is a config error.
+        if HeaderValue::from_str(&self.cfg.credentials.secret_id).is_err() {
+            return Err(CosError::InvalidRequest {
+                reason: "the SecretId contains characters not allowed in an HTTP header".into(),
+            });
+        }
         let mut header_map = HeaderMap::with_capacity(headers.len() + 1);
         for (k, v) in headers.iter().skip(1) {
             let name =
