@@ -6,4 +6,4 @@ pub mod client;
 pub mod crc64;
 pub mod sign;
 
-pub use client::{CosClient, CosError, PutOutcome};
+pub use client::{CosClient, CosError, Failure, PutOutcome, RetryPolicy};

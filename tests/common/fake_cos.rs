@@ -1,1 +1,886 @@
-//! Fake COS (OWNER: COS helper).
+//! Fake COS (OWNER: COS helper): a PUT Object endpoint on loopback that VERIFIES every request.
+//!
+//! Every request is checked independently of the crate's code, with this file's own
+//! implementation of the COS sha1 signing algorithm and the secret key: Authorization
+//! format, signed header set (host, content-type, content-length, content-md5 and every
+//! `x-cos-*` header sent), signature, key time covering the fake's "now", session token,
+//! Host, Content-MD5 and Content-Length. A failing check is answered the way COS does
+//! (403 SignatureDoesNotMatch, 400 BadDigest, ...) and recorded in
+//! [`FakeCos::verification_failures`], so a test can assert there were none.
+//!
+//! A verified request then meets fault injection: first the scripted queue
+//! ([`FakeCos::push_faults`]), else seeded random [`FaultRates`]. Without a fault the object
+//! is stored under the percent-decoded path (no leading `/`) and answered 200 with `ETag`,
+//! `x-cos-request-id`, `x-cos-hash-crc64ecma` and `Date`.
+//!
+//! ```ignore
+//! let cos = FakeCos::start(FakeCosOptions::default()).await;
+//! let client = CosClient::new(reqwest::Client::new(), cos.cos_config());
+//! cos.push_faults([Fault::SlowDown, Fault::Reset]);
+//! // ... put ...
+//! assert!(cos.verification_failures().is_empty());
+//! assert_eq!(cos.object("k").unwrap().body, b"...");
+//! ```
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use md5::Md5;
+use sha1::{Digest, Sha1};
+
+use super::http::{serve, Reply, Request, Response, Server};
+use mps_cos_backup::config::{CosConfig, Credentials};
+
+/// How the fake is set up.
+#[derive(Debug, Clone)]
+pub struct FakeCosOptions {
+    /// Bucket name reported in `cos_config()` (the fake serves any path).
+    pub bucket: String,
+    /// Expected `q-ak`.
+    pub secret_id: String,
+    /// Key used to verify signatures.
+    pub secret_key: String,
+    /// When set, `x-cos-security-token` must be present and equal; when unset it must be absent.
+    pub session_token: Option<String>,
+    /// The fake's clock = real clock + this many seconds (simulates a skewed client).
+    pub clock_skew_secs: i64,
+    /// Seeded random faults applied to verified requests when the script is empty.
+    pub rates: FaultRates,
+    /// Seed of the fault PRNG (same seed, same sequence of draws).
+    pub seed: u64,
+}
+
+impl Default for FakeCosOptions {
+    fn default() -> Self {
+        FakeCosOptions {
+            bucket: "examplebucket-1250000000".into(),
+            secret_id: "AKIDfakeSecretId0000000000000000000".into(),
+            secret_key: "fakeSecretKey0000000000000000000".into(),
+            session_token: None,
+            clock_skew_secs: 0,
+            rates: FaultRates::default(),
+            seed: 1,
+        }
+    }
+}
+
+/// Probabilities (0.0..=1.0, summed in this order) of faults on a verified request.
+#[derive(Debug, Clone, Default)]
+pub struct FaultRates {
+    /// 500 InternalError.
+    pub internal_error: f64,
+    /// 503 SlowDown.
+    pub slow_down: f64,
+    /// 503 ServiceUnavailable.
+    pub service_unavailable: f64,
+    /// TCP reset, nothing stored.
+    pub reset: f64,
+    /// Stall for `stall_for`, then close; nothing stored.
+    pub stall: f64,
+    /// How long a random stall lasts.
+    pub stall_for: Duration,
+    /// Store a corrupted copy and answer 200 with its (wrong) CRC.
+    pub wrong_crc: f64,
+    /// 403 RequestTimeTooSkewed.
+    pub time_skewed: f64,
+    /// 403 AccessDenied.
+    pub access_denied: f64,
+}
+
+/// One injected fault.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// 500 InternalError.
+    InternalError,
+    /// 502 without an XML body (a proxy).
+    BadGateway,
+    /// 503 SlowDown.
+    SlowDown,
+    /// 503 ServiceUnavailable.
+    ServiceUnavailable,
+    /// 504 without an XML body.
+    GatewayTimeout,
+    /// TCP reset before answering; nothing stored.
+    Reset,
+    /// Store the object, then reset: the write happened but the answer was lost.
+    ResetAfterStore,
+    /// Wait, then close without answering; nothing stored.
+    Stall(Duration),
+    /// Store a corrupted copy (one bit flipped) and answer 200 with its CRC.
+    WrongCrc,
+    /// Store the object and answer 200 without `x-cos-hash-crc64ecma`.
+    MissingCrc,
+    /// 403 RequestTimeTooSkewed (Date header = the fake's clock).
+    RequestTimeTooSkewed,
+    /// 403 AccessDenied "Request has expired".
+    RequestExpired,
+    /// 403 AccessDenied.
+    AccessDenied,
+    /// 403 InvalidAccessKeyId.
+    InvalidAccessKeyId,
+    /// 403 SignatureDoesNotMatch (forced, even for a correct signature).
+    SignatureDoesNotMatch,
+    /// 404 NoSuchBucket.
+    NoSuchBucket,
+    /// 400 InvalidObjectName.
+    InvalidObjectName,
+    /// 400 KeyTooLong.
+    KeyTooLong,
+    /// 400 EntityTooLarge.
+    EntityTooLarge,
+    /// Any status with an XML error code and message.
+    Status(u16, String, String),
+}
+
+/// An object as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredObject {
+    /// Bytes stored.
+    pub body: Vec<u8>,
+    /// `Content-Type` sent.
+    pub content_type: String,
+    /// `x-cos-meta-<name>` headers as (lowercase name without the prefix, value).
+    pub metadata: Vec<(String, String)>,
+    /// `x-cos-storage-class`, if sent.
+    pub storage_class: Option<String>,
+    /// How many PUTs stored this key (including corrupted ones).
+    pub put_count: u32,
+}
+
+/// One request as seen by the fake.
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    /// Method.
+    pub method: String,
+    /// Request target, still encoded.
+    pub target: String,
+    /// Decoded key, when the path decoded to UTF-8.
+    pub key: Option<String>,
+    /// Headers as received.
+    pub headers: Vec<(String, String)>,
+    /// Body length.
+    pub body_len: usize,
+    /// What the fake did: `"stored"`, a fault name, or a verification error code.
+    pub outcome: String,
+}
+
+/// Counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FakeCosStats {
+    /// Requests received.
+    pub requests: u64,
+    /// Requests that stored an object (including corrupted or unanswered ones).
+    pub stored: u64,
+    /// Requests answered 200.
+    pub ok: u64,
+    /// Faults injected (scripted or random).
+    pub faults: u64,
+    /// Requests that failed verification (should stay 0 for a correct client).
+    pub verification_failures: u64,
+    /// Requests refused because the key time did not cover the fake's clock.
+    pub skew_rejections: u64,
+}
+
+struct State {
+    opts: FakeCosOptions,
+    host: String,
+    objects: HashMap<String, StoredObject>,
+    requests: Vec<RecordedRequest>,
+    failures: Vec<String>,
+    script: VecDeque<Fault>,
+    stats: FakeCosStats,
+    rng: u64,
+}
+
+/// A running fake COS bucket endpoint; stops when dropped.
+pub struct FakeCos {
+    server: Server,
+    state: Arc<Mutex<State>>,
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl FakeCos {
+    /// Starts the fake on a fresh loopback port.
+    pub async fn start(opts: FakeCosOptions) -> FakeCos {
+        let seed = opts.seed;
+        let state = Arc::new(Mutex::new(State {
+            opts,
+            host: String::new(),
+            objects: HashMap::new(),
+            requests: Vec::new(),
+            failures: Vec::new(),
+            script: VecDeque::new(),
+            stats: FakeCosStats::default(),
+            rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+        }));
+        let handler_state = state.clone();
+        let server = serve(move |req| {
+            let state = handler_state.clone();
+            async move { handle(&state, req) }
+        })
+        .await;
+        lock(&state).host = server.addr.to_string();
+        FakeCos { server, state }
+    }
+
+    /// Base URL, e.g. `http://127.0.0.1:PORT` (use as `CosConfig::endpoint`).
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// The Host value a client must send and sign (`127.0.0.1:PORT`).
+    pub fn host(&self) -> String {
+        self.server.addr.to_string()
+    }
+
+    /// A `CosConfig` pointing at this fake with its bucket and credentials.
+    pub fn cos_config(&self) -> CosConfig {
+        let st = lock(&self.state);
+        CosConfig {
+            bucket: st.opts.bucket.clone(),
+            region: "ap-guangzhou".into(),
+            endpoint: self.url(),
+            storage_class: None,
+            credentials: Credentials {
+                secret_id: st.opts.secret_id.clone(),
+                secret_key: st.opts.secret_key.clone(),
+                session_token: st.opts.session_token.clone(),
+            },
+        }
+    }
+
+    /// All stored objects by key.
+    pub fn objects(&self) -> HashMap<String, StoredObject> {
+        lock(&self.state).objects.clone()
+    }
+
+    /// One stored object.
+    pub fn object(&self, key: &str) -> Option<StoredObject> {
+        lock(&self.state).objects.get(key).cloned()
+    }
+
+    /// Every request received, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.state).requests.clone()
+    }
+
+    /// Number of requests received.
+    pub fn request_count(&self) -> usize {
+        lock(&self.state).requests.len()
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> FakeCosStats {
+        lock(&self.state).stats.clone()
+    }
+
+    /// One line per request that failed verification (empty for a correct client).
+    pub fn verification_failures(&self) -> Vec<String> {
+        lock(&self.state).failures.clone()
+    }
+
+    /// Queues faults for the next verified requests, in order.
+    pub fn push_faults(&self, faults: impl IntoIterator<Item = Fault>) {
+        lock(&self.state).script.extend(faults);
+    }
+
+    /// Replaces the random fault rates.
+    pub fn set_rates(&self, rates: FaultRates) {
+        lock(&self.state).opts.rates = rates;
+    }
+
+    /// Shifts the fake's clock relative to the real one.
+    pub fn set_clock_skew(&self, secs: i64) {
+        lock(&self.state).opts.clock_skew_secs = secs;
+    }
+}
+
+// ---------- the fake's own COS signing algorithm (independent of the crate) ----------
+
+/// Percent-encodes per COS: unreserved `A-Za-z0-9-_.~` kept, everything else `%XX` uppercase.
+pub fn cos_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Decodes `%XX` sequences; None on a malformed escape or non-UTF-8 result.
+pub fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn hmac_hex(key: &[u8], msg: &str) -> String {
+    let mut mac = Hmac::<Sha1>::new_from_slice(key).expect("hmac key");
+    mac.update(msg.as_bytes());
+    to_hex(&mac.finalize().into_bytes())
+}
+
+fn to_hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Computes the expected `q-signature` for a request.
+pub fn expected_signature(
+    secret_key: &str,
+    key_time: &str,
+    method: &str,
+    decoded_path: &str,
+    params: &[(String, String)],
+    headers: &[(String, String)],
+) -> String {
+    let canon = |pairs: &[(String, String)]| {
+        let mut v: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, val)| (cos_encode(k).to_lowercase(), cos_encode(val)))
+            .collect();
+        v.sort();
+        v.iter()
+            .map(|(k, val)| format!("{k}={val}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    let http_string = format!(
+        "{}\n{}\n{}\n{}\n",
+        method.to_lowercase(),
+        decoded_path,
+        canon(params),
+        canon(headers)
+    );
+    let sha = to_hex(&Sha1::digest(http_string.as_bytes()));
+    let string_to_sign = format!("sha1\n{key_time}\n{sha}\n");
+    let sign_key = hmac_hex(secret_key.as_bytes(), key_time);
+    hmac_hex(sign_key.as_bytes(), &string_to_sign)
+}
+
+// ---------- request handling ----------
+
+fn crc64_xz(data: &[u8]) -> u64 {
+    crc::Crc::<u64>::new(&crc::CRC_64_XZ).checksum(data)
+}
+
+fn now_secs(skew: i64) -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+        + skew
+}
+
+fn http_date(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0)
+        .unwrap_or_default()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string()
+}
+
+fn error_reply(st: &mut State, status: u16, code: &str, message: &str, resource: &str) -> Reply {
+    let n = st.stats.requests;
+    let request_id = format!("NjQfake{n:08}");
+    let body = format!(
+        "<?xml version='1.0' encoding='utf-8' ?>\n<Error>\n\t<Code>{code}</Code>\n\t<Message>{}</Message>\n\
+         \t<Resource>{}</Resource>\n\t<RequestId>{request_id}</RequestId>\n\t<TraceId>trace{n}</TraceId>\n</Error>",
+        xml_escape(message),
+        xml_escape(resource)
+    );
+    let date = http_date(now_secs(st.opts.clock_skew_secs));
+    Reply::Send(
+        Response::new(status, body)
+            .header("Content-Type", "application/xml")
+            .header("x-cos-request-id", request_id)
+            .header("Date", date),
+    )
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Why verification failed: (status, code, detail for the log).
+struct Rejection(u16, &'static str, String);
+
+fn verify(st: &State, req: &Request) -> Result<String, Rejection> {
+    let reject = |s, c, d: String| Err(Rejection(s, c, d));
+    if req.method != "PUT" {
+        return reject(405, "MethodNotAllowed", format!("method {}", req.method));
+    }
+    let raw_path = req.path();
+    let Some(path) = percent_decode(raw_path) else {
+        return reject(
+            400,
+            "InvalidURI",
+            format!("path {raw_path:?} does not decode"),
+        );
+    };
+    // Only unreserved characters, '/', and %XX may appear raw in the request line.
+    if let Some(c) = raw_path
+        .bytes()
+        .find(|b| !(b.is_ascii_alphanumeric() || b"-_.~/%".contains(b)))
+    {
+        return reject(
+            400,
+            "InvalidURI",
+            format!("path {raw_path:?} has unencoded byte {:?}", c as char),
+        );
+    }
+    let key = path.trim_start_matches('/').to_string();
+    if !path.starts_with('/') || key.is_empty() {
+        return reject(400, "InvalidObjectName", format!("path {raw_path:?}"));
+    }
+    // Each of these must appear exactly once.
+    for name in [
+        "host",
+        "content-length",
+        "content-type",
+        "content-md5",
+        "authorization",
+    ] {
+        let n = req
+            .headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .count();
+        if n != 1 {
+            let code = if name == "content-md5" {
+                "InvalidDigest"
+            } else if name == "authorization" {
+                "AccessDenied"
+            } else {
+                "InvalidArgument"
+            };
+            let status = if name == "authorization" { 403 } else { 400 };
+            return reject(status, code, format!("header {name} appears {n} times"));
+        }
+    }
+    if req.header("transfer-encoding").is_some() {
+        return reject(400, "InvalidArgument", "chunked upload".into());
+    }
+    let host = req.header("host").unwrap_or_default();
+    if host != st.host {
+        return reject(
+            400,
+            "InvalidArgument",
+            format!("Host {host:?} != {:?}", st.host),
+        );
+    }
+    let len = req.header("content-length").unwrap_or_default();
+    if len.parse::<usize>().ok() != Some(req.body.len()) {
+        return reject(
+            400,
+            "IncompleteBody",
+            format!("Content-Length {len} but body has {} bytes", req.body.len()),
+        );
+    }
+    let md5 = base64::engine::general_purpose::STANDARD.encode(Md5::digest(&req.body));
+    let sent_md5 = req.header("content-md5").unwrap_or_default();
+    if sent_md5 != md5 {
+        return reject(400, "BadDigest", format!("Content-MD5 {sent_md5} != {md5}"));
+    }
+
+    // Authorization: exact field order as COS documents it.
+    let auth = req.header("authorization").unwrap_or_default();
+    let fields: Vec<(&str, &str)> = auth
+        .split('&')
+        .map(|kv| kv.split_once('=').unwrap_or((kv, "")))
+        .collect();
+    let names: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+    let expected_names = [
+        "q-sign-algorithm",
+        "q-ak",
+        "q-sign-time",
+        "q-key-time",
+        "q-header-list",
+        "q-url-param-list",
+        "q-signature",
+    ];
+    if names != expected_names {
+        return reject(
+            403,
+            "AccessDenied",
+            format!("Authorization fields {names:?}"),
+        );
+    }
+    let field = |n: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| *k == n)
+            .map(|(_, v)| *v)
+            .unwrap_or("")
+    };
+    if field("q-sign-algorithm") != "sha1" {
+        return reject(403, "AccessDenied", "q-sign-algorithm not sha1".into());
+    }
+    if field("q-ak") != st.opts.secret_id {
+        return reject(
+            403,
+            "InvalidAccessKeyId",
+            "q-ak is not the expected SecretId".into(),
+        );
+    }
+    let key_time = field("q-key-time");
+    if field("q-sign-time") != key_time {
+        return reject(403, "AccessDenied", "q-sign-time != q-key-time".into());
+    }
+    let Some((start, end)) = key_time
+        .split_once(';')
+        .and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<i64>().ok()?)))
+    else {
+        return reject(403, "AccessDenied", format!("q-key-time {key_time:?}"));
+    };
+    if field("q-signature").len() != 40 {
+        return reject(
+            403,
+            "AccessDenied",
+            "q-signature is not 40 hex chars".into(),
+        );
+    }
+
+    // Header list: lowercase, sorted, and covering everything that must be signed.
+    let header_list: Vec<&str> = field("q-header-list")
+        .split(';')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let mut sorted = header_list.clone();
+    sorted.sort();
+    if sorted != header_list || header_list.iter().any(|h| *h != h.to_lowercase()) {
+        return reject(
+            403,
+            "SignatureDoesNotMatch",
+            format!("q-header-list {header_list:?} not lowercase/sorted"),
+        );
+    }
+    let mut must_sign: Vec<String> = ["host", "content-type", "content-length", "content-md5"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    must_sign.extend(
+        req.headers
+            .iter()
+            .map(|(k, _)| k.to_lowercase())
+            .filter(|k| k.starts_with("x-cos-")),
+    );
+    for name in &must_sign {
+        if !header_list.contains(&name.as_str()) {
+            return reject(
+                403,
+                "SignatureDoesNotMatch",
+                format!("{name} is sent but not signed"),
+            );
+        }
+    }
+    let mut signed_headers = Vec::new();
+    for name in &header_list {
+        match req.header(name) {
+            Some(v) => signed_headers.push((name.to_string(), v.to_string())),
+            None => {
+                return reject(
+                    403,
+                    "SignatureDoesNotMatch",
+                    format!("signed header {name} not sent"),
+                )
+            }
+        }
+    }
+    let mut params = Vec::new();
+    for kv in req.query().split('&').filter(|s| !s.is_empty()) {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        match (percent_decode(k), percent_decode(v)) {
+            (Some(k), Some(v)) => params.push((k, v)),
+            _ => return reject(400, "InvalidURI", format!("query {kv:?}")),
+        }
+    }
+    let param_list: Vec<String> = {
+        let mut v: Vec<String> = params
+            .iter()
+            .map(|(k, _)| cos_encode(k).to_lowercase())
+            .collect();
+        v.sort();
+        v
+    };
+    if field("q-url-param-list") != param_list.join(";") {
+        return reject(
+            403,
+            "SignatureDoesNotMatch",
+            "q-url-param-list does not match the query".into(),
+        );
+    }
+    let want = expected_signature(
+        &st.opts.secret_key,
+        key_time,
+        &req.method,
+        &path,
+        &params,
+        &signed_headers,
+    );
+    if field("q-signature") != want {
+        return reject(
+            403,
+            "SignatureDoesNotMatch",
+            format!("signature mismatch for key {key:?}"),
+        );
+    }
+
+    match (&st.opts.session_token, req.header("x-cos-security-token")) {
+        (Some(want), Some(got)) if want == got => {}
+        (None, None) => {}
+        (Some(_), _) => {
+            return reject(
+                403,
+                "InvalidAccessKeyId",
+                "x-cos-security-token missing or wrong".into(),
+            )
+        }
+        (None, Some(_)) => {
+            return reject(
+                403,
+                "InvalidAccessKeyId",
+                "unexpected security token".into(),
+            )
+        }
+    }
+
+    // Time last: a correct client with a skewed clock is not a verification failure.
+    let now = now_secs(st.opts.clock_skew_secs);
+    if now < start {
+        return Err(Rejection(
+            403,
+            "RequestTimeTooSkewed",
+            format!("key time starts {start}, now {now}"),
+        ));
+    }
+    if now > end {
+        return Err(Rejection(
+            403,
+            "AccessDenied",
+            format!("Request has expired: ends {end}, now {now}"),
+        ));
+    }
+    Ok(key)
+}
+
+fn draw(st: &mut State) -> f64 {
+    // splitmix64
+    st.rng = st.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = st.rng;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
+fn random_fault(st: &mut State) -> Option<Fault> {
+    let r = st.opts.rates.clone();
+    let x = draw(st);
+    let table = [
+        (r.internal_error, Fault::InternalError),
+        (r.slow_down, Fault::SlowDown),
+        (r.service_unavailable, Fault::ServiceUnavailable),
+        (r.reset, Fault::Reset),
+        (r.stall, Fault::Stall(r.stall_for)),
+        (r.wrong_crc, Fault::WrongCrc),
+        (r.time_skewed, Fault::RequestTimeTooSkewed),
+        (r.access_denied, Fault::AccessDenied),
+    ];
+    let mut acc = 0.0;
+    for (p, f) in table {
+        acc += p;
+        if x < acc {
+            return Some(f);
+        }
+    }
+    None
+}
+
+fn store(st: &mut State, key: &str, req: &Request, body: Vec<u8>) -> u64 {
+    let crc = crc64_xz(&body);
+    let metadata = req
+        .headers
+        .iter()
+        .filter_map(|(k, v)| {
+            let k = k.to_lowercase();
+            k.strip_prefix("x-cos-meta-")
+                .map(|n| (n.to_string(), v.clone()))
+        })
+        .collect();
+    let put_count = st.objects.get(key).map(|o| o.put_count).unwrap_or(0) + 1;
+    st.objects.insert(
+        key.to_string(),
+        StoredObject {
+            body,
+            content_type: req.header("content-type").unwrap_or_default().to_string(),
+            metadata,
+            storage_class: req.header("x-cos-storage-class").map(str::to_string),
+            put_count,
+        },
+    );
+    st.stats.stored += 1;
+    crc
+}
+
+fn ok_reply(st: &mut State, body: &[u8], crc: Option<u64>) -> Reply {
+    st.stats.ok += 1;
+    let etag = format!("\"{}\"", to_hex(&Md5::digest(body)));
+    let mut resp = Response::new(200, Vec::new())
+        .header("ETag", etag)
+        .header("x-cos-request-id", format!("NjQok{:08}", st.stats.requests))
+        .header("Date", http_date(now_secs(st.opts.clock_skew_secs)));
+    if let Some(c) = crc {
+        resp = resp.header("x-cos-hash-crc64ecma", c.to_string());
+    }
+    Reply::Send(resp)
+}
+
+fn handle(state: &Mutex<State>, req: Request) -> Reply {
+    let mut st = lock(state);
+    st.stats.requests += 1;
+    let key = percent_decode(req.path()).map(|p| p.trim_start_matches('/').to_string());
+    let mut record = RecordedRequest {
+        method: req.method.clone(),
+        target: req.target.clone(),
+        key,
+        headers: req.headers.clone(),
+        body_len: req.body.len(),
+        outcome: String::new(),
+    };
+    let resource = req.path().to_string();
+    let reply = match verify(&st, &req) {
+        Err(Rejection(status, code, detail)) => {
+            if code == "RequestTimeTooSkewed" || detail.starts_with("Request has expired") {
+                st.stats.skew_rejections += 1;
+            } else {
+                st.stats.verification_failures += 1;
+                st.failures
+                    .push(format!("{} {}: {code}: {detail}", req.method, req.target));
+            }
+            record.outcome = code.to_string();
+            let message = if detail.starts_with("Request has expired") {
+                "Request has expired".to_string()
+            } else {
+                format!("verification failed: {code}")
+            };
+            error_reply(&mut st, status, code, &message, &resource)
+        }
+        Ok(key) => {
+            let fault = st.script.pop_front().or_else(|| random_fault(&mut st));
+            if fault.is_some() {
+                st.stats.faults += 1;
+            }
+            record.outcome = fault
+                .as_ref()
+                .map(|f| format!("{f:?}"))
+                .unwrap_or_else(|| "stored".into());
+            apply(&mut st, fault, &key, &req, &resource)
+        }
+    };
+    st.requests.push(record);
+    reply
+}
+
+fn apply(st: &mut State, fault: Option<Fault>, key: &str, req: &Request, resource: &str) -> Reply {
+    let xml = |st: &mut State, status: u16, code: &str, msg: &str| {
+        error_reply(st, status, code, msg, resource)
+    };
+    match fault {
+        None => {
+            let crc = store(st, key, req, req.body.clone());
+            ok_reply(st, &req.body, Some(crc))
+        }
+        Some(Fault::InternalError) => xml(
+            st,
+            500,
+            "InternalError",
+            "We encountered an internal error. Please try again.",
+        ),
+        Some(Fault::BadGateway) => Reply::Send(Response::new(502, "<html>bad gateway</html>")),
+        Some(Fault::GatewayTimeout) => Reply::Send(Response::new(504, "")),
+        Some(Fault::SlowDown) => xml(st, 503, "SlowDown", "Please reduce your request rate."),
+        Some(Fault::ServiceUnavailable) => xml(
+            st,
+            503,
+            "ServiceUnavailable",
+            "Service is unable to handle request.",
+        ),
+        Some(Fault::Reset) => Reply::Reset,
+        Some(Fault::ResetAfterStore) => {
+            store(st, key, req, req.body.clone());
+            Reply::Reset
+        }
+        Some(Fault::Stall(d)) => Reply::Stall(d),
+        Some(Fault::WrongCrc) => {
+            let mut corrupted = req.body.clone();
+            match corrupted.first_mut() {
+                Some(b) => *b ^= 0x01,
+                None => corrupted.push(0),
+            }
+            let crc = store(st, key, req, corrupted.clone());
+            ok_reply(st, &corrupted, Some(crc))
+        }
+        Some(Fault::MissingCrc) => {
+            store(st, key, req, req.body.clone());
+            ok_reply(st, &req.body, None)
+        }
+        Some(Fault::RequestTimeTooSkewed) => xml(
+            st,
+            403,
+            "RequestTimeTooSkewed",
+            "The difference between the request time and the server's time is too large.",
+        ),
+        Some(Fault::RequestExpired) => xml(st, 403, "AccessDenied", "Request has expired"),
+        Some(Fault::AccessDenied) => xml(st, 403, "AccessDenied", "Access Denied."),
+        Some(Fault::InvalidAccessKeyId) => xml(
+            st,
+            403,
+            "InvalidAccessKeyId",
+            "The Access Key Id you provided does not exist in our records.",
+        ),
+        Some(Fault::SignatureDoesNotMatch) => xml(
+            st,
+            403,
+            "SignatureDoesNotMatch",
+            "The Signature you specified is invalid.",
+        ),
+        Some(Fault::NoSuchBucket) => xml(
+            st,
+            404,
+            "NoSuchBucket",
+            "The specified bucket does not exist.",
+        ),
+        Some(Fault::InvalidObjectName) => {
+            xml(st, 400, "InvalidObjectName", "The object name is invalid.")
+        }
+        Some(Fault::KeyTooLong) => xml(st, 400, "KeyTooLong", "Your key is too long."),
+        Some(Fault::EntityTooLarge) => xml(
+            st,
+            400,
+            "EntityTooLarge",
+            "Your proposed upload exceeds the maximum allowed object size.",
+        ),
+        Some(Fault::Status(status, code, msg)) => xml(st, status, &code, &msg),
+    }
+}

@@ -1,0 +1,522 @@
+//! CosClient against the verifying fake COS on loopback: happy path, every retry and
+//! rejection class, clock skew, deadlines, awkward keys, secrets, and the issue's bar test.
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use common::fake_cos::{FakeCos, FakeCosOptions, Fault, FaultRates};
+use mps_cos_backup::cos::{CosClient, CosError};
+use mps_cos_backup::store::Object;
+
+fn opts_with_token() -> FakeCosOptions {
+    FakeCosOptions {
+        secret_id: "AKIDsecretIdValueXYZ1234567890abcd".into(),
+        secret_key: "SecretKeyValue-QWERTY-0987654321zz".into(),
+        session_token: Some("SessionTokenValue-should-never-leak-77".into()),
+        ..FakeCosOptions::default()
+    }
+}
+
+fn client_for(cos: &FakeCos) -> CosClient {
+    CosClient::new(reqwest::Client::new(), cos.cos_config())
+}
+
+fn obj<'a>(key: &'a str, body: &[u8]) -> Object<'a> {
+    Object {
+        key,
+        body: Bytes::copy_from_slice(body),
+        content_type: "application/json",
+        metadata: &[],
+    }
+}
+
+fn in_secs(s: u64) -> Instant {
+    Instant::now() + Duration::from_secs(s)
+}
+
+fn assert_clean(cos: &FakeCos) {
+    let f = cos.verification_failures();
+    assert!(f.is_empty(), "fake COS rejected requests: {f:#?}");
+}
+
+#[tokio::test]
+async fn happy_path_stores_exact_bytes_with_metadata_storage_class_and_token() {
+    let cos = FakeCos::start(opts_with_token()).await;
+    let mut cfg = cos.cos_config();
+    cfg.storage_class = Some("STANDARD_IA".into());
+    let client = CosClient::new(reqwest::Client::new(), cfg);
+    let body = br#"{"schema":"mps-cos-backup/record/v1","task_id":"2400-WorkflowTask-x"}"#;
+    let meta = [("event-type", "WorkflowTask"), ("task-status", "FINISH")];
+    let o = Object {
+        key: "mps-events/WorkflowTask/2024/05/01/t.finish.0123456789abcdef.json",
+        body: Bytes::from_static(body),
+        content_type: "application/json",
+        metadata: &meta,
+    };
+    let out = client.put_object(&o, in_secs(5)).await.expect("put");
+    assert_eq!(out.attempts, 1);
+    assert_eq!(out.crc64, mps_cos_backup::cos::crc64::crc64(body));
+    assert!(out.request_id.is_some());
+    assert_clean(&cos);
+    let stored = cos.object(o.key).expect("stored");
+    assert_eq!(stored.body, body);
+    assert_eq!(stored.content_type, "application/json");
+    assert_eq!(stored.storage_class.as_deref(), Some("STANDARD_IA"));
+    assert_eq!(
+        stored.metadata,
+        vec![
+            ("event-type".to_string(), "WorkflowTask".to_string()),
+            ("task-status".to_string(), "FINISH".to_string())
+        ]
+    );
+    assert_eq!(stored.put_count, 1);
+    // ETag is the MD5 of the body, quotes stripped.
+    assert_eq!(out.etag.len(), 32);
+    assert!(!out.etag.contains('"'));
+    let req = &cos.requests()[0];
+    assert!(req
+        .headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("x-cos-security-token")
+            && v == "SessionTokenValue-should-never-leak-77"));
+}
+
+#[tokio::test]
+async fn each_retryable_class_is_retried_and_ends_stored() {
+    let cases = [
+        Fault::InternalError,
+        Fault::SlowDown,
+        Fault::ServiceUnavailable,
+        Fault::BadGateway,
+        Fault::GatewayTimeout,
+        Fault::Reset,
+        Fault::Stall(Duration::from_secs(30)),
+        Fault::WrongCrc,
+        Fault::MissingCrc,
+        Fault::ResetAfterStore,
+    ];
+    for fault in cases {
+        let cos = FakeCos::start(opts_with_token()).await;
+        let client = client_for(&cos);
+        cos.push_faults([fault.clone(), fault.clone()]);
+        let body = format!("body for {fault:?}");
+        let o = obj("retry/key.json", body.as_bytes());
+        let out = client
+            .put_object(&o, in_secs(4))
+            .await
+            .unwrap_or_else(|e| panic!("{fault:?}: {e}"));
+        assert_eq!(out.attempts, 3, "{fault:?}");
+        assert_eq!(cos.request_count(), 3, "{fault:?}");
+        assert_clean(&cos);
+        let stored = cos.object("retry/key.json").expect("stored");
+        assert_eq!(stored.body, body.as_bytes(), "{fault:?}: stored bytes");
+    }
+}
+
+#[tokio::test]
+async fn non_retryable_classes_fail_after_exactly_one_attempt() {
+    let cases = [
+        (Fault::AccessDenied, "403 AccessDenied"),
+        (Fault::InvalidAccessKeyId, "403 InvalidAccessKeyId"),
+        (Fault::SignatureDoesNotMatch, "403 SignatureDoesNotMatch"),
+        (Fault::NoSuchBucket, "404 NoSuchBucket"),
+        (Fault::InvalidObjectName, "400 InvalidObjectName"),
+        (Fault::KeyTooLong, "400 KeyTooLong"),
+        (Fault::EntityTooLarge, "400 EntityTooLarge"),
+        (
+            Fault::Status(409, "PathConflict".into(), "conflict".into()),
+            "409 PathConflict: conflict",
+        ),
+        (
+            Fault::Status(429, "TooManyRequests".into(), "x".into()),
+            "429 TooManyRequests",
+        ),
+    ];
+    for (fault, want) in cases {
+        let cos = FakeCos::start(opts_with_token()).await;
+        let client = client_for(&cos);
+        cos.push_faults([fault.clone()]);
+        let err = client
+            .put_object(&obj("k", b"x"), in_secs(4))
+            .await
+            .expect_err("must fail");
+        assert_eq!(err.attempts(), 1, "{fault:?}");
+        assert_eq!(cos.request_count(), 1, "{fault:?}");
+        let msg = err.to_string();
+        assert!(msg.starts_with("COS PUT rejected: "), "{msg}");
+        assert!(msg.contains(want), "{msg} should contain {want}");
+        assert!(msg.contains("(request id NjQfake"), "{msg}");
+        assert!(!msg.contains('\n'));
+        assert!(cos.object("k").is_none());
+        assert_clean(&cos);
+    }
+}
+
+#[tokio::test]
+async fn clock_skew_is_corrected_from_the_server_date_and_resigned() {
+    for skew in [3600i64, -3600] {
+        let cos = FakeCos::start(FakeCosOptions {
+            clock_skew_secs: skew,
+            ..opts_with_token()
+        })
+        .await;
+        let client = client_for(&cos);
+        let out = client
+            .put_object(&obj("skew/a", b"one"), in_secs(4))
+            .await
+            .unwrap_or_else(|e| panic!("skew {skew}: {e}"));
+        assert_eq!(out.attempts, 2, "skew {skew}");
+        assert!(
+            (client.clock_offset_secs() - skew).abs() <= 2,
+            "offset learned"
+        );
+        assert_eq!(cos.stats().skew_rejections, 1);
+        // The learned offset sticks: the next PUT needs one attempt.
+        let out = client
+            .put_object(&obj("skew/b", b"two"), in_secs(4))
+            .await
+            .expect("second put");
+        assert_eq!(out.attempts, 1);
+        assert_eq!(cos.object("skew/a").expect("a").body, b"one");
+        assert_clean(&cos);
+    }
+}
+
+#[tokio::test]
+async fn skew_is_retried_only_once() {
+    let cos = FakeCos::start(opts_with_token()).await;
+    let client = client_for(&cos);
+    cos.push_faults([Fault::RequestTimeTooSkewed, Fault::RequestExpired]);
+    let err = client
+        .put_object(&obj("k", b"x"), in_secs(4))
+        .await
+        .expect_err("second skew is final");
+    assert_eq!(err.attempts(), 2);
+    assert!(err.to_string().contains("Request has expired"), "{err}");
+    assert_clean(&cos);
+}
+
+#[tokio::test]
+async fn permanent_503_returns_before_the_deadline() {
+    let cos = FakeCos::start(FakeCosOptions {
+        rates: FaultRates {
+            slow_down: 1.0,
+            ..FaultRates::default()
+        },
+        ..opts_with_token()
+    })
+    .await;
+    let client = client_for(&cos);
+    let deadline = in_secs(2);
+    let err = client
+        .put_object(&obj("k", b"x"), deadline)
+        .await
+        .expect_err("never succeeds");
+    let now = Instant::now();
+    assert!(
+        now < deadline,
+        "returned {:?} after the deadline",
+        now - deadline
+    );
+    assert!(err.attempts() >= 2, "{err}");
+    assert_eq!(err.attempts() as usize, cos.request_count());
+    let msg = err.to_string();
+    assert!(
+        msg.contains("503 SlowDown: Please reduce your request rate."),
+        "{msg}"
+    );
+    assert!(matches!(
+        err,
+        CosError::Failed { .. } | CosError::DeadlineExhausted { .. }
+    ));
+    assert_clean(&cos);
+}
+
+#[tokio::test]
+async fn permanent_stall_returns_before_the_deadline() {
+    let cos = FakeCos::start(FakeCosOptions {
+        rates: FaultRates {
+            stall: 1.0,
+            stall_for: Duration::from_secs(30),
+            ..FaultRates::default()
+        },
+        ..opts_with_token()
+    })
+    .await;
+    let client = client_for(&cos);
+    let deadline = in_secs(2);
+    let err = client
+        .put_object(&obj("k", b"x"), deadline)
+        .await
+        .expect_err("never answers");
+    let now = Instant::now();
+    assert!(
+        now < deadline,
+        "returned {:?} after the deadline",
+        now - deadline
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("COS PUT gave up before the deadline after "),
+        "{msg}"
+    );
+    assert!(msg.contains("no answer within"), "{msg}");
+    assert!(cos.object("k").is_none());
+}
+
+#[tokio::test]
+async fn a_deadline_already_too_close_sends_nothing() {
+    let cos = FakeCos::start(opts_with_token()).await;
+    let client = client_for(&cos);
+    let err = client
+        .put_object(&obj("k", b"x"), Instant::now() + Duration::from_millis(50))
+        .await
+        .expect_err("no time");
+    assert_eq!(err.attempts(), 0);
+    assert_eq!(cos.request_count(), 0);
+    assert!(err
+        .to_string()
+        .contains("gave up before the deadline after 0 attempts"));
+}
+
+#[tokio::test]
+async fn awkward_keys_are_stored_under_exactly_the_right_key() {
+    let cos = FakeCos::start(opts_with_token()).await;
+    let client = client_for(&cos);
+    let keys = [
+        "视频/任务 2024/腾讯云(1).json",
+        "a b/c+d~e(f)*g%h?i#j&k=l.json",
+        "100%/%20literal/%2F.json",
+        "dir/a b+c~(1)*.txt",
+        "emoji/🎬.json",
+        "quote\"s'and;semi:colon,comma@at!bang$dollar[x]{y}|pipe^caret`tick.json",
+        "..dots../...json",
+        "trailing/",
+    ];
+    for (i, key) in keys.iter().enumerate() {
+        let body = format!("body {i}");
+        client
+            .put_object(&obj(key, body.as_bytes()), in_secs(4))
+            .await
+            .unwrap_or_else(|e| panic!("{key}: {e}"));
+        let stored = cos.object(key).unwrap_or_else(|| {
+            panic!(
+                "{key:?} not stored; have {:?}",
+                cos.objects().keys().collect::<Vec<_>>()
+            )
+        });
+        assert_eq!(stored.body, body.as_bytes());
+    }
+    assert_eq!(cos.objects().len(), keys.len());
+    assert_clean(&cos);
+}
+
+#[tokio::test]
+async fn keys_a_url_would_rewrite_are_refused_without_sending() {
+    let cos = FakeCos::start(opts_with_token()).await;
+    let client = client_for(&cos);
+    for key in ["", "/abs", "a/../b", "a/./b", "ctl\u{1}x"] {
+        let err = client
+            .put_object(&obj(key, b"x"), in_secs(4))
+            .await
+            .expect_err("refused");
+        assert_eq!(err.attempts(), 0);
+        assert!(err
+            .to_string()
+            .starts_with("COS PUT refused before sending: invalid object key"));
+    }
+    assert_eq!(cos.request_count(), 0);
+}
+
+#[tokio::test]
+async fn no_credential_appears_in_any_error() {
+    let o = opts_with_token();
+    let secrets = [
+        o.secret_id.clone(),
+        o.secret_key.clone(),
+        o.session_token.clone().unwrap_or_default(),
+    ];
+    let cos = FakeCos::start(o.clone()).await;
+    let client = client_for(&cos);
+    let mut errors: Vec<CosError> = Vec::new();
+    // Rejected, with a server that echoes the SecretId and token back.
+    cos.push_faults([Fault::Status(
+        403,
+        "AccessDenied".into(),
+        format!("key {} token {} denied", secrets[0], secrets[2]),
+    )]);
+    errors.push(
+        client
+            .put_object(&obj("k", b"x"), in_secs(3))
+            .await
+            .expect_err("rejected"),
+    );
+    // Retries exhausted on 5xx.
+    cos.set_rates(FaultRates {
+        internal_error: 1.0,
+        ..FaultRates::default()
+    });
+    errors.push(
+        client
+            .put_object(&obj("k", b"x"), in_secs(2))
+            .await
+            .expect_err("5xx"),
+    );
+    // Wrong signature (verification failure inside the fake).
+    let mut bad = cos.cos_config();
+    bad.credentials.secret_key = "not-the-key".into();
+    let bad_client = CosClient::new(reqwest::Client::new(), bad);
+    cos.set_rates(FaultRates::default());
+    errors.push(
+        bad_client
+            .put_object(&obj("k", b"x"), in_secs(2))
+            .await
+            .expect_err("bad sig"),
+    );
+    // Transport errors: nothing listens there.
+    let mut dead = cos.cos_config();
+    dead.endpoint = "http://127.0.0.1:1".into();
+    let dead_client = CosClient::new(reqwest::Client::new(), dead);
+    errors.push(
+        dead_client
+            .put_object(&obj("k", b"x"), in_secs(1))
+            .await
+            .expect_err("refused"),
+    );
+    for e in &errors {
+        let shown = format!("{e} || {e:?}");
+        for s in &secrets {
+            assert!(!shown.contains(s.as_str()), "secret leaked: {shown}");
+        }
+        assert!(!e.to_string().contains('\n'));
+        assert!(!shown.contains("q-signature"), "{shown}");
+    }
+    assert!(errors[0].to_string().contains("key *** token *** denied"));
+    assert!(errors[2].to_string().contains("SignatureDoesNotMatch"));
+    assert!(
+        errors[3].to_string().contains("connection error"),
+        "{}",
+        errors[3]
+    );
+    // Only the deliberately wrong key tripped the fake's verification.
+    assert_eq!(cos.verification_failures().len(), 1);
+}
+
+/// The issue's bar: 1,000 PUTs, 30% 5xx and 10% resets, 3 s deadline each, 50 at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thousand_puts_under_faults_each_stored_exactly_or_failed_in_time() {
+    let cos = Arc::new(
+        FakeCos::start(FakeCosOptions {
+            rates: FaultRates {
+                internal_error: 0.15,
+                slow_down: 0.15,
+                reset: 0.10,
+                ..FaultRates::default()
+            },
+            seed: 42,
+            ..opts_with_token()
+        })
+        .await,
+    );
+    let client = client_for(&cos);
+    let sem = Arc::new(tokio::sync::Semaphore::new(50));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..1000u32 {
+        let client = client.clone();
+        let sem = sem.clone();
+        tasks.push(tokio::spawn(async move {
+            let _permit = sem.acquire_owned().await.expect("semaphore");
+            let key = format!("bar/{i:04}.json");
+            let body = format!(
+                "{{\"n\":{i},\"pad\":\"{}\"}}",
+                "x".repeat((i % 97) as usize)
+            );
+            let deadline = Instant::now() + Duration::from_secs(3);
+            let res = client
+                .put_object(&obj(&key, body.as_bytes()), deadline)
+                .await;
+            let finished = Instant::now();
+            (key, body, res, finished <= deadline)
+        }));
+    }
+    let (mut ok, mut failed, mut attempts) = (0u32, 0u32, 0u32);
+    let mut failure_lines = Vec::new();
+    for t in tasks {
+        let (key, body, res, in_time) = t.await.expect("task");
+        assert!(in_time, "{key} overran its deadline");
+        match res {
+            Ok(out) => {
+                ok += 1;
+                attempts += out.attempts;
+                let stored = cos
+                    .object(&key)
+                    .unwrap_or_else(|| panic!("{key} not stored"));
+                assert_eq!(stored.body, body.as_bytes(), "{key} stored bytes differ");
+            }
+            Err(e) => {
+                failed += 1;
+                attempts += e.attempts();
+                assert!(e.attempts() >= 1, "{key}: {e}");
+                let line = e.to_string();
+                assert!(
+                    line.starts_with("COS PUT failed after ")
+                        || line.starts_with("COS PUT gave up before the deadline after "),
+                    "{key}: unexpected error class: {line}"
+                );
+                failure_lines.push(line);
+            }
+        }
+    }
+    let stats = cos.stats();
+    println!(
+        "bar test: succeeded {ok} / failed {failed} / total attempts {attempts} \
+         (fake saw {} requests, {} faults) in {:?}",
+        stats.requests,
+        stats.faults,
+        started.elapsed()
+    );
+    for line in &failure_lines {
+        println!("  failed: {line}");
+    }
+    assert_eq!(ok + failed, 1000);
+    assert_eq!(
+        u64::from(attempts),
+        stats.requests,
+        "every attempt reached the fake"
+    );
+    assert!(stats.faults > 0, "faults were injected");
+    assert_clean(&cos);
+}
+
+#[tokio::test]
+async fn bad_metadata_is_refused_without_sending() {
+    let cos = FakeCos::start(opts_with_token()).await;
+    let client = client_for(&cos);
+    let big = "v".repeat(2100);
+    let cases: [&[(&str, &str)]; 4] = [
+        &[("bad name", "v")],
+        &[("under_score", "v")],
+        &[("note", "line\nbreak")],
+        &[("big", big.as_str())],
+    ];
+    for meta in cases {
+        let o = Object {
+            metadata: meta,
+            ..obj("k", b"x")
+        };
+        let err = client
+            .put_object(&o, in_secs(3))
+            .await
+            .expect_err("refused");
+        assert_eq!(err.attempts(), 0, "{meta:?}");
+        assert!(
+            err.to_string()
+                .starts_with("COS PUT refused before sending: metadata"),
+            "{err}"
+        );
+    }
+    assert_eq!(cos.request_count(), 0);
+}
