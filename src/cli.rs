@@ -109,6 +109,18 @@ fn env(name: &str) -> Option<String> {
 /// Sets up logging, then validates the configuration; a bad one is one log line and exit 2.
 fn start(mode: Mode, to_stderr: bool) -> Result<Config, ExitCode> {
     logging::init(&LogConfig::from_env_lenient(env), to_stderr);
+    // The default hook prints several lines to stderr, which SCF does not collect; the
+    // runtime turns the panic into an error post, and this puts one line in the log.
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "non-string panic payload".to_string());
+        let at = info.location().map(|l| format!("{}:{}", l.file(), l.line()));
+        error!(panic = %msg.replace(['\n', '\r'], " "), at, "panic");
+    }));
     Config::from_env(env, mode).map_err(|e| {
         error!(error = %e, "cannot start");
         ExitCode::from(EXIT_USAGE)
