@@ -1391,7 +1391,7 @@ mod tests {
             ),
             (
                 b"{\"a\":\"\xff\"}",
-                "event is not a JSON object: invalid unicode code point at line 1 column 8",
+                "event is not a JSON object: invalid unicode code point at line 1 column 7",
             ),
         ];
         for (body, want) in cases {
