@@ -510,12 +510,7 @@ fn raw_output(kind: String, task: Option<&Map<String, Value>>) -> Output {
     let storage = storage_val
         .and_then(|v| serde::Deserialize::deserialize(v).ok())
         .map(|s: TaskOutputStorage| storage_of(&s));
-    let paths = out
-        .and_then(|o| o.get("Path"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .into_iter()
-        .collect();
+    let paths = out.map(ai_paths).unwrap_or_default();
     Output {
         kind,
         status,
@@ -523,6 +518,32 @@ fn raw_output(kind: String, task: Option<&Map<String, Value>>) -> Output {
         paths,
         error,
     }
+}
+
+/// Object paths of an AI output: string values of keys ending in `Path` (`Path`,
+/// `SubtitlePath`, ...) in the output and in the objects of its arrays (`CoverSet[].CoverPath`).
+/// `Url` values are not paths in the user's storage and are left out.
+fn ai_paths(out: &Map<String, Value>) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut take = |m: &Map<String, Value>| {
+        for (k, v) in m {
+            if let Value::String(p) = v {
+                if k.ends_with("Path") && !p.is_empty() {
+                    paths.push(p.clone());
+                }
+            }
+        }
+    };
+    take(out);
+    for v in out.values() {
+        if let Value::Array(items) = v {
+            items
+                .iter()
+                .filter_map(Value::as_object)
+                .for_each(&mut take);
+        }
+    }
+    paths
 }
 
 /// Replaces, in place and at any depth, string values of credential-named keys; returns how many.
