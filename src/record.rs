@@ -185,10 +185,32 @@ pub fn build(
     request_id: Option<&str>,
     redact: bool,
 ) -> Record {
-    let mut event = parsed.raw.clone();
+    let mut rec = normalize(parsed, received_at, request_id);
+    rec.event = parsed.raw.clone();
     if redact {
-        self::redact(&mut event);
+        self::redact(&mut rec.event);
     }
+    rec
+}
+
+/// Like [`build`], but takes the parsed event by value and moves its JSON into the record
+/// instead of copying it (saves a deep clone per event on the hot path).
+pub fn build_owned(
+    parsed: ParsedEvent,
+    received_at: DateTime<Utc>,
+    request_id: Option<&str>,
+    redact: bool,
+) -> Record {
+    let mut rec = normalize(&parsed, received_at, request_id);
+    rec.event = parsed.raw;
+    if redact {
+        self::redact(&mut rec.event);
+    }
+    rec
+}
+
+/// Every field but `event` (left null).
+fn normalize(parsed: &ParsedEvent, received_at: DateTime<Utc>, request_id: Option<&str>) -> Record {
     let (error, inputs, outputs) = match &parsed.event {
         Event::WorkflowTask(t) => normalize_workflow(t),
         Event::EditMediaTask(t) => normalize_edit(t),
@@ -207,7 +229,7 @@ pub fn build(
         session_context: parsed.session_context().map(str::to_owned),
         inputs,
         outputs,
-        event,
+        event: Value::Null,
     }
 }
 

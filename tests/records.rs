@@ -691,3 +691,25 @@ fn scalar_pointers(v: &Value, at: String, out: &mut Vec<String>) {
         _ => out.push(at),
     }
 }
+
+#[test]
+fn build_owned_equals_build() {
+    for name in [
+        "workflow-s3-input",
+        "editmedia-multi-file",
+        "unknown-event-type",
+    ] {
+        let (_, parsed) = load(name);
+        let a =
+            serde_json::to_value(build(&parsed, received(), Some("x"), true)).unwrap_or_default();
+        let b = serde_json::to_value(mps_cos_backup::record::build_owned(
+            parsed,
+            received(),
+            Some("x"),
+            true,
+        ))
+        .unwrap_or_default();
+        assert_eq!(a, b, "{name}");
+        assert_ne!(a, Value::Null);
+    }
+}
