@@ -61,6 +61,12 @@ fn bench(c: &mut Criterion) {
     g.bench_function("stage/json_to_value", |b| {
         b.iter(|| black_box(serde_json::from_slice::<serde_json::Value>(black_box(&body)).ok()))
     });
+    g.bench_function("stage/json_to_value_str", |b| {
+        b.iter(|| {
+            let s = std::str::from_utf8(black_box(&body)).unwrap_or_default();
+            black_box(serde_json::from_str::<serde_json::Value>(s).ok())
+        })
+    });
     g.bench_function("stage/parse", |b| {
         b.iter(|| black_box(event::parse(black_box(&body)).ok()))
     });

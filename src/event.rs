@@ -1339,7 +1339,10 @@ fn typed_task<T: for<'de> Deserialize<'de>>(
 /// Parses a raw invocation body. Fails only when the body is not a JSON object.
 pub fn parse(body: &[u8]) -> Result<ParsedEvent, EventError> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    let raw: Value = serde_json::from_slice(body).map_err(|e| {
+    // Validating UTF-8 once up front is cheaper than serde_json's per-string checks.
+    let text = std::str::from_utf8(body)
+        .map_err(|e| EventError::NotJson(format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
+    let raw: Value = serde_json::from_str(text).map_err(|e| {
         // serde_json's Display is one line; keep it that way whatever it becomes.
         EventError::NotJson(e.to_string().replace(['\n', '\r'], " "))
     })?;
@@ -1391,7 +1394,7 @@ mod tests {
             ),
             (
                 b"{\"a\":\"\xff\"}",
-                "event is not a JSON object: invalid unicode code point at line 1 column 7",
+                "event is not a JSON object: invalid UTF-8 at byte 6",
             ),
         ];
         for (body, want) in cases {
