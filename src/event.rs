@@ -551,9 +551,9 @@ model! {
         pub output: MediaTranscodeItem,
         /// Percent.
         pub progress: i64,
-        /// ISO-8601 (not in the SDK model for transcode, seen on the wire).
+        /// ISO-8601. Not in the SDK model for transcode; read when present, like the others.
         pub begin_process_time: String,
-        /// ISO-8601 (not in the SDK model for transcode, seen on the wire).
+        /// ISO-8601. Not in the SDK model for transcode; read when present, like the others.
         pub finish_time: String,
     }
 }
@@ -1510,6 +1510,22 @@ mod tests {
         let p = parse(br#"{"TaskId":"top","Status":"S"}"#).map_err(|e| e.to_string());
         let Ok(p) = p else { panic!("{p:?}") };
         assert_eq!((p.task_id(), p.status()), (Some("top"), Some("S")));
+    }
+
+    #[test]
+    fn event_time_is_latest_parsable_finish_time() {
+        let body = br#"{"EventType":"WorkflowTask","WorkflowTaskEvent":{"MediaProcessResultSet":[
+            {"Type":"Transcode","TranscodeTask":{"FinishTime":"2026-01-01T00:00:09+08:00"}},
+            {"Type":"SampleSnapshot","SampleSnapshotTask":{"FinishTime":"2026-01-01T00:00:05Z"}},
+            {"Type":"ImageSprites","ImageSpriteTask":{"FinishTime":"0000-00-00T00:00:00Z"}},
+            {"Type":"AnimatedGraphics","AnimatedGraphicTask":{"FinishTime":17}}],
+            "AiAnalysisResultSet":[{"Type":"Cover","CoverTask":{"FinishTime":"2026-01-01T00:00:04Z"}}],
+            "SmartEraseTaskResult":{"FinishTime":"2026-01-01T00:00:06.5Z"}}}"#;
+        let p = parse(body).map_err(|e| e.to_string());
+        let t = p.ok().and_then(|p| p.event_time()).map(|t| t.to_rfc3339());
+        assert_eq!(t.as_deref(), Some("2026-01-01T00:00:06.500+00:00"));
+        let none = parse(br#"{"EventType":"EditMediaTask","EditMediaTaskEvent":{"FinishTime":"2026-01-01T00:00:06Z"}}"#);
+        assert_eq!(none.ok().and_then(|p| p.event_time()), None);
     }
 
     #[test]

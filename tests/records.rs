@@ -144,7 +144,7 @@ fn fixture_workflow_finish_success() {
         "event_type": "WorkflowTask",
         "task_id": "1253112233-WorkflowTask-ad5061d07ac0942454541884ba6a770ft2",
         "status": "FINISH",
-        "event_time": "2026-03-14T08:21:47Z",
+        "event_time": "2026-03-14T08:19:40Z",
         "error": null,
         "session_id": "keynote-2026-0314",
         "session_context": "{\"uploader\":\"studio-a\",\"ticket\":4411}",
@@ -166,7 +166,7 @@ fn fixture_workflow_finish_success() {
     assert_eq!(
         rec.event_time.map(|t| t.timestamp()),
         Some(
-            Utc.with_ymd_and_hms(2026, 3, 14, 8, 21, 47)
+            Utc.with_ymd_and_hms(2026, 3, 14, 8, 19, 40)
                 .single()
                 .map_or(0, |t| t.timestamp())
         )
@@ -283,7 +283,7 @@ fn fixture_workflow_url_input() {
         "event_type": "WorkflowTask",
         "task_id": "1253112233-WorkflowTask-97c93b573a930b0aa79e8bc4808c4ce4t2",
         "status": "FINISH",
-        "event_time": "2026-03-20T13:41:09Z",
+        "event_time": null,
         "error": null,
         "session_id": "replay-42", "session_context": "",
         "inputs": [{"type": "url", "url": "https://media.example.com/live/replay/2026-03-20/match-42.mp4?sign=abc123"}],
@@ -300,7 +300,7 @@ fn fixture_workflow_s3_input_is_redacted() {
         "event_type": "WorkflowTask",
         "task_id": "1253112233-WorkflowTask-4f79a2e5c00ff74373321a11dfe8c2c0t2",
         "status": "FINISH",
-        "event_time": "2026-03-21T06:03:55Z",
+        "event_time": "2026-03-21T06:00:31Z",
         "error": null,
         "session_id": "acme-trailer", "session_context": "",
         "inputs": [{"type": "aws-s3", "bucket": "acme-media-ingest", "region": "us-east-1", "object": "raw/2026/03/21/trailer-final.mov"}],
