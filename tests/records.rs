@@ -655,6 +655,17 @@ proptest! {
     }
 
     #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+        match parse(&bytes) {
+            Ok(p) => prop_assert!(p.raw.is_object()),
+            Err(e) => {
+                let m = e.to_string();
+                prop_assert!(m.starts_with("event is not a JSON object: ") && !m.contains('\n'), "{}", m);
+            }
+        }
+    }
+
+    #[test]
     fn mutated_fixture_keeps_typed_view(idx in 0usize..4, path_pick in any::<prop::sample::Index>(), new in json_value()) {
         let name = ["workflow-finish-success", "workflow-s3-input", "editmedia-multi-file", "workflow-ai-review"][idx];
         let (_, parsed) = load(name);
@@ -690,6 +701,28 @@ fn scalar_pointers(v: &Value, at: String, out: &mut Vec<String>) {
             .for_each(|(i, c)| scalar_pointers(c, format!("{at}/{i}"), out)),
         _ => out.push(at),
     }
+}
+
+#[test]
+fn every_truncation_of_a_fixture_is_a_clean_error() {
+    let (body, _) = load("editmedia-finish-failed");
+    let end = body.iter().rposition(|b| *b == b'}').unwrap_or(0);
+    for cut in 0..end {
+        let prefix = &body[..cut];
+        // A prefix that is still a complete object cannot exist before the final `}`.
+        match parse(prefix) {
+            Ok(_) => panic!("prefix of {cut} bytes parsed"),
+            Err(e) => {
+                let m = e.to_string();
+                assert!(m.starts_with("event is not a JSON object: "), "{m}");
+                assert!(!m.contains('\n') && !m.contains('\r'), "{m}");
+            }
+        }
+    }
+    assert!(parse(&body).is_ok());
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(&body);
+    assert!(parse(&bom).is_ok());
 }
 
 #[test]
