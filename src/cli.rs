@@ -1,6 +1,7 @@
 //! Command line: runtime mode (no arguments), `invoke`, `--help`, `--version`.
 
 use std::ffi::OsString;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -118,7 +119,9 @@ fn start(mode: Mode, to_stderr: bool) -> Result<Config, ExitCode> {
             .map(|s| (*s).to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "non-string panic payload".to_string());
-        let at = info.location().map(|l| format!("{}:{}", l.file(), l.line()));
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()));
         error!(panic = %msg.replace(['\n', '\r'], " "), at, "panic");
     }));
     Config::from_env(env, mode).map_err(|e| {
@@ -257,7 +260,9 @@ async fn invoke_all<S: Store>(archiver: &Archiver<S>, files: &[String]) -> bool 
                 json!({ "file": file, "ok": false, "error": e })
             }
         };
-        println!("{out}");
+        // A closed stdout (`| head`) must not abort the remaining events mid-run.
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{out}").and_then(|()| stdout.flush());
     }
     all_ok
 }
