@@ -417,7 +417,7 @@ async fn cos_outage_gives_error_posts_and_nothing_stored_then_recovery_stores() 
         let _ = outs;
         rt.wait_results(2, WAIT).await
     };
-    for (o, why) in outs.iter().zip(["503", ""]) {
+    for (o, why) in outs.iter().zip(["503", "connection"]) {
         assert_eq!(o.kind, Kind::Error, "{}", o.text());
         let t = o.text();
         assert!(t.contains("COS"), "names COS: {t}");
