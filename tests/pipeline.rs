@@ -596,3 +596,68 @@ async fn invoke_stores_into_a_cos_bucket() {
     assert_no_secrets(&String::from_utf8_lossy(&obj.body), &secrets, key);
     assert!(cos.verification_failures().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn odd_but_json_object_events_are_stored_under_safe_keys() {
+    let (rt, cos) = start().await;
+    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let before = Utc::now();
+    let events = [
+        serde_json::json!({}),
+        serde_json::json!({"EventType": 5, "Foo": "bar"}),
+        serde_json::json!({"EventType": "../../x y", "Password": "hunter2-secret"}),
+        serde_json::json!({"EventType": "WorkflowTask", "WorkflowTaskEvent": "not an object"}),
+        serde_json::json!({"EventType": "EditMediaTask", "EditMediaTaskEvent": {"TaskId": 7, "Status": ["x"]}}),
+    ];
+    for ev in &events {
+        rt.push_event(body(ev));
+    }
+    let outs = rt.wait_results(events.len(), WAIT).await;
+    let days = today_range(utc(), before);
+    let mut keys = HashSet::new();
+    for (o, ev) in outs.iter().zip(&events) {
+        assert_eq!(o.kind, Kind::Response, "{ev}: {}", o.text());
+        let key = o.json()["key"].as_str().unwrap().to_string();
+        let rest = key.strip_prefix(PREFIX).expect("prefix");
+        let segs: Vec<&str> = rest.split('/').collect();
+        assert_eq!(segs.len(), 5, "{key}");
+        assert!(is_safe_segment(segs[0], 64), "{key}");
+        let date = format!("{}/{}/{}", segs[1], segs[2], segs[3]);
+        assert!(
+            days.iter()
+                .any(|d| d.format("%Y/%m/%d").to_string() == date),
+            "{key}"
+        );
+        assert!(segs[4].ends_with(".json") && !key.contains(".."), "{key}");
+        let obj = cos.object(&key).expect("stored");
+        let rec: Value = serde_json::from_slice(&obj.body).unwrap();
+        assert_eq!(rec["event"], redacted(ev).0, "{key}");
+        assert!(!String::from_utf8_lossy(&obj.body).contains("hunter2-secret"));
+        assert!(keys.insert(key));
+    }
+    bin.stop(Duration::from_secs(3)).await;
+    assert!(!bin.stdout_lines().join("\n").contains("hunter2-secret"));
+    assert_clean(&rt, &cos);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_prefix_and_storage_class_reach_cos() {
+    let (rt, cos) = start().await;
+    let mut env = env_for(&cos, &rt);
+    set_env(&mut env, "COS_KEY_PREFIX", "audit/mps/");
+    set_env(&mut env, "COS_STORAGE_CLASS", "STANDARD_IA");
+    let mut bin = Running::start(&[], &env);
+    let ev = fixture("workflow-adaptive-streaming.json"); // latest FinishTime 2026-03-22T01:11:30Z
+    rt.push_event(body(&ev));
+    let outs = rt.wait_results(1, WAIT).await;
+    assert_eq!(outs[0].kind, Kind::Response, "{}", outs[0].text());
+    let key = outs[0].json()["key"].as_str().unwrap().to_string();
+    assert!(
+        key.starts_with("audit/mps/WorkflowTask/2026/03/22/1253112233-WorkflowTask-8cb043b2dace9afc0680e6bae5cd316ft2.finish."),
+        "{key}"
+    );
+    let obj = cos.object(&key).expect("stored");
+    assert_eq!(obj.storage_class.as_deref(), Some("STANDARD_IA"));
+    bin.stop(Duration::from_secs(3)).await;
+    assert_clean(&rt, &cos);
+}

@@ -369,3 +369,41 @@ async fn server_error_on_an_answer_post_is_retried() {
     bin.stop(Duration::from_secs(3)).await;
     assert_clean(&rt, &cos);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_cos_put_is_answered_within_the_time_limit() {
+    let (rt, cos) = start().await;
+    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    rt.wait_idle_poll(WAIT).await;
+    cos.set_rates(FaultRates {
+        stall: 1.0,
+        stall_for: Duration::from_secs(5),
+        ..FaultRates::default()
+    });
+    rt.push_event_with(event("t-stall"), Some(1500), HeaderStyle::Lower);
+    let outs = rt.wait_results(1, WAIT).await;
+    let took = outs[0].at - rt.deliveries()[0].at;
+    assert_eq!(outs[0].kind, Kind::Error, "{}", outs[0].text());
+    assert!(outs[0].text().contains("COS"), "{}", outs[0].text());
+    assert!(
+        took < Duration::from_millis(1500),
+        "answered after the platform's kill time: {took:?}"
+    );
+    assert!(cos.objects().is_empty());
+    bin.stop(Duration::from_secs(3)).await;
+    assert_clean(&rt, &cos);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_while_the_runtime_api_is_down_exits_zero() {
+    let (rt, cos) = start().await;
+    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    rt.wait_idle_poll(WAIT).await;
+    rt.go_down().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    bin.sigterm();
+    let status = bin.wait_exit_async(Duration::from_secs(2)).await;
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{status:?}");
+    rt.come_back().await;
+    assert_clean(&rt, &cos);
+}
