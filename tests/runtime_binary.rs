@@ -349,7 +349,6 @@ async fn reset_answer_posts_are_retried_and_the_answer_arrives() {
 /// A 5xx on an answer post means the platform did not record the answer (a proxy or a
 /// restarting runtime API); like a reset, it should be retried.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "src/runtime.rs Api::post treats a 5xx answer as final (like a 4xx); see the pipeline report"]
 async fn server_error_on_an_answer_post_is_retried() {
     use common::fake_runtime::{Endpoint, Fault as ApiFault};
     let (rt, cos) = start().await;
