@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Options: `--events N` (2000), `--starts N` (20), `--peer python|none` (python),
-//! `--python PATH` (default `target/python-peer-venv/bin/python`, made by `setup.sh`).
+//! `--python PATH` (default `target/python-peer-venv/bin/python`, made by `setup.sh`),
+//! `--binary PATH` (default `target/release/mps-cos-backup`; e.g. an unstripped build to profile).
 //!
 //! Measures per peer: cold start (spawn -> `init/ready` received by the fake, fresh process each
 //! time, killed after ready), events/s (N events queued upfront, first push -> last answer),
@@ -35,7 +36,7 @@ use tokio::process::{Child, Command};
 type BoxError = Box<dyn Error + Send + Sync>;
 
 const USAGE: &str =
-    "usage: loopback_bench [--events N] [--starts N] [--peer python|none] [--python PATH]";
+    "usage: loopback_bench [--events N] [--starts N] [--peer python|none] [--python PATH] [--binary PATH]";
 const FIXTURE: &str = "fixtures/workflow-adaptive-streaming.json";
 const SESSION_TOKEN: &str = "benchSessionTokenValue0000000000";
 /// How long a process may take to post `init/ready`.
@@ -46,6 +47,7 @@ struct Args {
     starts: usize,
     python: bool,
     python_path: Option<PathBuf>,
+    binary: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, lexopt::Error> {
@@ -55,6 +57,7 @@ fn parse_args() -> Result<Args, lexopt::Error> {
         starts: 20,
         python: true,
         python_path: None,
+        binary: None,
     };
     let mut parser = lexopt::Parser::from_env();
     while let Some(arg) = parser.next()? {
@@ -70,6 +73,7 @@ fn parse_args() -> Result<Args, lexopt::Error> {
                 };
             }
             Long("python") => args.python_path = Some(parser.value()?.into()),
+            Long("binary") => args.binary = Some(parser.value()?.into()),
             Long("help") | Short('h') => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -138,8 +142,8 @@ async fn stop(child: &mut Child) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// (utime + stime) of a process in milliseconds, from `/proc/<pid>/stat`.
-fn cpu_ms(pid: u32, clk_tck: f64) -> Result<f64, BoxError> {
+/// (utime, stime) of a process in milliseconds, from `/proc/<pid>/stat`.
+fn cpu_ms(pid: u32, clk_tck: f64) -> Result<(f64, f64), BoxError> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     // Fields after the parenthesised command name start at field 3 (state); utime is 14.
     let rest = stat
@@ -150,7 +154,7 @@ fn cpu_ms(pid: u32, clk_tck: f64) -> Result<f64, BoxError> {
     let ticks = |i: usize| -> Result<f64, BoxError> {
         Ok(fields.get(i).ok_or("short /proc stat")?.parse::<f64>()?)
     };
-    Ok((ticks(11)? + ticks(12)?) * 1000.0 / clk_tck)
+    Ok((ticks(11)? * 1000.0 / clk_tck, ticks(12)? * 1000.0 / clk_tck))
 }
 
 /// Peak resident set size (`VmHWM`) in KiB.
@@ -214,6 +218,8 @@ struct Metrics {
     cold_p90_ms: f64,
     events_per_s: f64,
     cpu_ms_per_event: f64,
+    cpu_user_ms_per_event: f64,
+    cpu_sys_ms_per_event: f64,
     lat_p50_ms: f64,
     lat_p99_ms: f64,
     peak_rss_mib: f64,
@@ -240,6 +246,8 @@ impl Metrics {
             "cold_start_p90_ms": self.cold_p90_ms,
             "events_per_s": self.events_per_s,
             "cpu_ms_per_event": self.cpu_ms_per_event,
+            "cpu_user_ms_per_event": self.cpu_user_ms_per_event,
+            "cpu_sys_ms_per_event": self.cpu_sys_ms_per_event,
             "latency_p50_ms": self.lat_p50_ms,
             "latency_p99_ms": self.lat_p99_ms,
             "peak_rss_mib": self.peak_rss_mib,
@@ -310,7 +318,9 @@ async fn measure(peer: &Peer, events: &[Vec<u8>], starts: usize) -> Result<Metri
     let outcomes = rt.results();
     let last = outcomes.iter().map(|o| o.at).max().ok_or("no answers")?;
     m.events_per_s = n as f64 / last.duration_since(first_push).as_secs_f64();
-    m.cpu_ms_per_event = (cpu1 - cpu0) / n as f64;
+    m.cpu_user_ms_per_event = (cpu1.0 - cpu0.0) / n as f64;
+    m.cpu_sys_ms_per_event = (cpu1.1 - cpu0.1) / n as f64;
+    m.cpu_ms_per_event = m.cpu_user_ms_per_event + m.cpu_sys_ms_per_event;
     m.peak_rss_mib = hwm / 1024.0;
     let delivered: HashMap<String, Instant> = rt
         .deliveries()
@@ -426,6 +436,8 @@ fn rows(r: &Metrics, p: Option<&Metrics>) -> Vec<Row> {
         row("cold start p90", "ms", |m| m.cold_p90_ms, false),
         row("throughput", "events/s", |m| m.events_per_s, true),
         row("CPU per event", "ms", |m| m.cpu_ms_per_event, false),
+        row("  of which user", "ms", |m| m.cpu_user_ms_per_event, false),
+        row("  of which kernel", "ms", |m| m.cpu_sys_ms_per_event, false),
         row("latency p50", "ms", |m| m.lat_p50_ms, false),
         row("latency p99", "ms", |m| m.lat_p99_ms, false),
         row("peak RSS (VmHWM)", "MiB", |m| m.peak_rss_mib, false),
@@ -497,7 +509,10 @@ fn table(rows: &[Row]) -> String {
 
 async fn run(args: Args) -> Result<bool, BoxError> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let binary = root.join("target/release/mps-cos-backup");
+    let binary = args
+        .binary
+        .clone()
+        .unwrap_or_else(|| root.join("target/release/mps-cos-backup"));
     let built = std::fs::metadata(&binary)
         .and_then(|m| m.modified())
         .map_err(|e| {
