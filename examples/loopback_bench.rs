@@ -112,6 +112,11 @@ impl Peer {
             .env("TENCENTCLOUD_SECRETID", &cfg.credentials.secret_id)
             .env("TENCENTCLOUD_SECRETKEY", &cfg.credentials.secret_key)
             .env("TENCENTCLOUD_SESSIONTOKEN", SESSION_TOKEN)
+            // The function's default (info) unless the caller asks to see the cost of logging.
+            .env(
+                "LOG_LEVEL",
+                std::env::var("BENCH_LOG_LEVEL").unwrap_or_else(|_| "info".into()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::from(self.log.try_clone()?))
             .stderr(Stdio::from(self.log.try_clone()?))
