@@ -118,7 +118,9 @@ fn start(mode: Mode, to_stderr: bool) -> Result<Config, ExitCode> {
             .map(|s| (*s).to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "non-string panic payload".to_string());
-        let at = info.location().map(|l| format!("{}:{}", l.file(), l.line()));
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()));
         error!(panic = %msg.replace(['\n', '\r'], " "), at, "panic");
     }));
     Config::from_env(env, mode).map_err(|e| {

@@ -4,3 +4,4 @@
 pub mod fake_cos;
 pub mod fake_runtime;
 pub mod http;
+pub mod scf_platform;
