@@ -181,10 +181,8 @@ async fn three_hundred_events_survive_cos_faults_retries_and_timeouts() {
                     counts.error_posts += 1;
                     track[i].errors += 1;
                     let text = o.text();
-                    if !text.starts_with("COS PUT failed")
-                        && !text.contains("COS")
-                        && !text.contains("time limit")
-                    {
+                    // The only failures this suite provokes: COS giving up, or the deadline.
+                    if !text.starts_with("COS PUT ") && !text.contains("time limit") {
                         problems.push(format!("event {i}: unexpected error post {text:?}"));
                     }
                     failed(i, &mut track, &mut by_id, &mut counts);
