@@ -317,6 +317,7 @@ async fn three_hundred_events_survive_cos_faults_retries_and_timeouts() {
     );
     assert_eq!(stats.verification_failures, 0);
     rt.assert_clean();
+    pkg.assert_no_credentials_logged();
     assert!(alive, "the binary must still be running at the end");
     // The faults really happened (the suite cannot pass vacuously).
     assert!(stats.faults > 100, "too few faults injected: {stats:?}");

@@ -267,6 +267,7 @@ async fn hostile_bodies_end_in_one_line_errors_or_safe_objects_and_the_loop_live
         &log[log.len().saturating_sub(3000)..]
     );
     rt.assert_clean();
+    pkg.assert_no_credentials_logged();
     assert!(
         cos.verification_failures().is_empty(),
         "{:#?}",

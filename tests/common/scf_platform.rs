@@ -61,6 +61,31 @@ impl Package {
     }
 }
 
+impl Package {
+    /// Everything every instance started from this package wrote (stdout and stderr).
+    pub fn all_logs(&self) -> String {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        names.retain(|p| p.extension().is_some_and(|x| x == "log"));
+        names.sort();
+        names
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+            .collect()
+    }
+
+    /// Panics if any instance's output contains one of the fake COS credentials.
+    pub fn assert_no_credentials_logged(&self) {
+        let logs = self.all_logs();
+        let o = cos_options();
+        for secret in [o.secret_key.as_str(), TOKEN] {
+            assert!(!logs.contains(secret), "an instance logged a credential");
+        }
+        assert!(!logs.is_empty(), "instances wrote no log at all");
+    }
+}
+
 impl Drop for Package {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
