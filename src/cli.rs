@@ -1,6 +1,7 @@
 //! Command line: runtime mode (no arguments), `invoke`, `--help`, `--version`.
 
 use std::ffi::OsString;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -259,7 +260,9 @@ async fn invoke_all<S: Store>(archiver: &Archiver<S>, files: &[String]) -> bool 
                 json!({ "file": file, "ok": false, "error": e })
             }
         };
-        println!("{out}");
+        // A closed stdout (`| head`) must not abort the remaining events mid-run.
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{out}").and_then(|()| stdout.flush());
     }
     all_ok
 }

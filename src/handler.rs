@@ -95,20 +95,23 @@ impl<S: Store> Archiver<S> {
                 return Err(e.into());
             }
         };
-        let event_type = parsed.event_type();
-        let task_id = parsed.task_id();
-        let status = parsed.status();
         if let Some(why) = &parsed.warning {
-            warn!(event_type, task_id, warning = %why, "event did not fit the typed model; stored raw");
+            warn!(event_type = parsed.event_type(), task_id = parsed.task_id(), warning = %why,
+                "event did not fit the typed model; stored raw");
         } else if matches!(parsed.event, Event::Other) {
-            warn!(event_type, task_id, "unrecognized event type; stored raw");
+            warn!(
+                event_type = parsed.event_type(),
+                task_id = parsed.task_id(),
+                "unrecognized event type; stored raw"
+            );
         }
         if let Some(types) = &self.cfg.event_types {
+            let event_type = parsed.event_type();
             if !types.iter().any(|t| t == event_type) {
                 info!(
                     event_type,
-                    task_id,
-                    status,
+                    task_id = parsed.task_id(),
+                    status = parsed.status(),
                     "event type not in ARCHIVE_EVENT_TYPES; acknowledged, not stored"
                 );
                 return Ok(Archived {
@@ -124,20 +127,25 @@ impl<S: Store> Archiver<S> {
             }
         }
 
-        let record = record::build(&parsed, inv.received_at, inv.request_id, self.cfg.redact);
-        let digest = if self.cfg.redact {
-            layout::digest(&record.event)
-        } else {
+        // Without redaction the digest still comes from a masked copy, so keys never depend
+        // on a secret; with it, the record's own event is that masked copy.
+        let masked_for_digest = (!self.cfg.redact).then(|| {
             let mut masked = parsed.raw.clone();
             record::redact(&mut masked);
-            layout::digest(&masked)
-        };
+            masked
+        });
+        // The record takes the event by move: copying a large event costs more than the rest.
+        let record = record::build_owned(parsed, inv.received_at, inv.request_id, self.cfg.redact);
+        let digest = layout::digest(masked_for_digest.as_ref().unwrap_or(&record.event));
+        let event_type = record.event_type.as_str();
+        let task_id = record.task_id.as_deref();
+        let status = record.status.as_deref();
         let key = self.cfg.key_template.render(&KeyParts {
             prefix: &self.cfg.key_prefix,
             event_type,
             task_id,
             status,
-            time: parsed.event_time().unwrap_or(inv.received_at),
+            time: record.event_time.unwrap_or(inv.received_at),
             offset: self.cfg.utc_offset,
             digest: &digest,
         })?;

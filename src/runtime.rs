@@ -397,7 +397,7 @@ impl Api {
         }
     }
 
-    /// Posts `body`; transport failures are retried, a non-2xx answer is logged and accepted.
+    /// Posts `body`; transport failures and 5xx are retried, a 4xx answer is logged and accepted.
     async fn post(&self, path: &str, body: Bytes) -> Result<(), RuntimeError> {
         let url = format!("{}{path}", self.base);
         let what = format!("POST {path}");
@@ -412,6 +412,11 @@ impl Api {
                     .await
                     .map_err(|e| Transient(chain(&e)))?;
                 let status = resp.status();
+                // A 5xx means the platform did not record the answer: sending it again is the
+                // only way the invocation gets one. A 4xx is a verdict on the answer itself.
+                if status.is_server_error() {
+                    return Err(Transient(format!("runtime API answered {status}")));
+                }
                 // The answer's body only matters for the log line; losing it is harmless.
                 let text = resp.text().await.unwrap_or_default();
                 Ok((status, text))

@@ -20,6 +20,7 @@ def main():
     api = "http://%s:%s/runtime" % (os.environ["SCF_RUNTIME_API"], os.environ["SCF_RUNTIME_API_PORT"])
     endpoint = os.environ["COS_ENDPOINT"]  # e.g. http://127.0.0.1:PORT
     scheme, _, domain = endpoint.partition("://")
+    ip, _, port = domain.partition(":")
     bucket = os.environ["COS_BUCKET"]
     prefix = os.environ.get("COS_KEY_PREFIX", "mps-events/")
     cos = CosS3Client(
@@ -29,7 +30,13 @@ def main():
             SecretKey=os.environ["TENCENTCLOUD_SECRETKEY"],
             Token=os.environ.get("TENCENTCLOUD_SESSIONTOKEN"),
             Scheme=scheme,
+            # The SDK signs `host` as the URL's hostname WITHOUT the port, but sends Host with
+            # it; on a non-default port (the loopback fake) that signature cannot match. Its
+            # IP/Port options make it send and sign an explicit Host (= Domain) instead, which is
+            # what a real request to <bucket>.cos.<region>.myqcloud.com:443 signs anyway.
             Domain=domain,
+            IP=ip,
+            Port=int(port) if port else None,
         )
     )
     rt = requests.Session()
@@ -45,13 +52,13 @@ def main():
                 "event_type": event.get("EventType"),
                 "task_id": task.get("TaskId"),
                 "status": task.get("Status"),
-                "received_at": datetime.datetime.utcnow().isoformat() + "Z",
+                "received_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
                 "request_id": nxt.headers.get("request_id"),
                 "event": event,
             }
             data = json.dumps(record).encode()
             digest = hashlib.sha1(json.dumps(event, sort_keys=True).encode()).hexdigest()[:16]
-            day = datetime.datetime.utcnow().strftime("%Y/%m/%d")
+            day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y/%m/%d")
             key = "%s%s/%s/%s.%s.%s.json" % (
                 prefix, record["event_type"], day, task.get("TaskId", "no-task-id"),
                 str(task.get("Status", "unknown")).lower(), digest,

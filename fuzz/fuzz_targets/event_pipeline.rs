@@ -7,7 +7,9 @@ use libfuzzer_sys::fuzz_target;
 use mps_cos_backup::{event, layout, record};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(parsed) = event::parse(data) else { return };
+    let Ok(parsed) = event::parse(data) else {
+        return;
+    };
     let received: DateTime<Utc> = DateTime::UNIX_EPOCH;
     let rec = record::build(&parsed, received, Some("req"), true);
     let body = serde_json::to_vec(&rec).expect("a record always serializes");
@@ -36,7 +38,10 @@ fn assert_no_secret(v: &serde_json::Value) {
             for (k, v) in m {
                 if record::is_credential_key(k) {
                     if let Some(s) = v.as_str() {
-                        assert!(s.is_empty() || s == record::REDACTED, "credential left at {k}");
+                        assert!(
+                            s.is_empty() || s == record::REDACTED,
+                            "credential left at {k}"
+                        );
                     }
                 }
                 assert_no_secret(v);

@@ -1,0 +1,663 @@
+//! The archive pipeline end to end: the real binary, started through `bootstrap`, serving
+//! events from a fake SCF runtime API and storing them in a verifying fake COS.
+//!
+//! Expected keys, records and redaction are computed here from the SPEC, independently of
+//! the crate's code.
+mod common;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use md5::{Digest, Md5};
+use serde_json::Value;
+
+use common::binary::{self, env_for, set_env, Running, BUCKET, SECRET_ID, SECRET_KEY, TOKEN};
+use common::fake_cos::{FakeCos, Fault, FaultRates, StoredObject};
+use common::fake_runtime::{FakeRuntime, Kind, Outcome};
+
+const WAIT: Duration = Duration::from_secs(10);
+const PREFIX: &str = "mps-events/";
+
+// ---------- the SPEC, restated independently ----------
+
+const SECRET_SUFFIXES: [&str; 6] = [
+    "SecretId",
+    "SecretKey",
+    "Token",
+    "Password",
+    "NotifyKey",
+    "StreamKey",
+];
+
+/// The event with every credential string replaced by `"***"`, and the secrets it held.
+fn redacted(event: &Value) -> (Value, Vec<String>) {
+    fn walk(v: &mut Value, secrets: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, val) in m.iter_mut() {
+                    if SECRET_SUFFIXES.iter().any(|s| k.ends_with(s)) {
+                        if let Value::String(s) = val {
+                            if !s.is_empty() && s != "***" {
+                                secrets.push(s.clone());
+                            }
+                            *val = Value::String("***".into());
+                            continue;
+                        }
+                    }
+                    walk(val, secrets);
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(|x| walk(x, secrets)),
+            _ => {}
+        }
+    }
+    let mut out = event.clone();
+    let mut secrets = Vec::new();
+    walk(&mut out, &mut secrets);
+    (out, secrets)
+}
+
+/// The latest parsable `FinishTime` anywhere in the event.
+fn latest_finish_time(event: &Value) -> Option<DateTime<Utc>> {
+    fn walk(v: &Value, best: &mut Option<DateTime<Utc>>) {
+        match v {
+            Value::Object(m) => {
+                for (k, val) in m {
+                    if k == "FinishTime" {
+                        if let Some(t) = val
+                            .as_str()
+                            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                        {
+                            let t = t.with_timezone(&Utc);
+                            *best = Some(best.map_or(t, |b| b.max(t)));
+                        }
+                    }
+                    walk(val, best);
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, best)),
+            _ => {}
+        }
+    }
+    let mut best = None;
+    walk(event, &mut best);
+    best
+}
+
+/// TaskId and Status of a typed event (WorkflowTask / EditMediaTask).
+fn task_and_status(event: &Value) -> (Option<&str>, Option<&str>) {
+    let body = match event["EventType"].as_str() {
+        Some("WorkflowTask") => &event["WorkflowTaskEvent"],
+        Some("EditMediaTask") => &event["EditMediaTaskEvent"],
+        _ => &Value::Null,
+    };
+    (body["TaskId"].as_str(), body["Status"].as_str())
+}
+
+fn is_typed(event: &Value) -> bool {
+    matches!(
+        event["EventType"].as_str(),
+        Some("WorkflowTask") | Some("EditMediaTask")
+    )
+}
+
+fn is_safe_segment(s: &str, max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && !s.contains("..")
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// Checks a key against the SPEC layout; for typed events every part is predicted exactly.
+/// `days` are the acceptable dates when the event carries no time (receipt: today around the test).
+fn check_key(key: &str, event: &Value, offset: FixedOffset, days: &[NaiveDate]) {
+    assert!(key.len() <= 850 && !key.starts_with('/'), "{key}");
+    assert!(
+        !key.chars().any(|c| c.is_control()),
+        "control character in {key:?}"
+    );
+    let rest = key
+        .strip_prefix(PREFIX)
+        .unwrap_or_else(|| panic!("{key} lacks the prefix"));
+    let segs: Vec<&str> = rest.split('/').collect();
+    assert_eq!(segs.len(), 5, "event_type/yyyy/mm/dd/file: {key}");
+    assert!(
+        segs.iter()
+            .all(|s| !s.is_empty() && *s != ".." && *s != "."),
+        "{key}"
+    );
+    let file = segs[4]
+        .strip_suffix(".json")
+        .unwrap_or_else(|| panic!("{key} does not end in .json"));
+    let (head, digest) = file.rsplit_once('.').expect("digest part");
+    let (task, status) = head.rsplit_once('.').expect("status part");
+    assert_eq!(digest.len(), 16, "{key}");
+    assert!(
+        digest
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+        "{key}"
+    );
+    assert!(is_safe_segment(task, 96), "task part {task:?} of {key}");
+    assert!(
+        is_safe_segment(status, 32) && status.to_lowercase() == status,
+        "{key}"
+    );
+
+    let date = format!("{}/{}/{}", segs[1], segs[2], segs[3]);
+    let expected_dates: Vec<String> = match latest_finish_time(event) {
+        Some(t) => vec![t.with_timezone(&offset).format("%Y/%m/%d").to_string()],
+        None => days
+            .iter()
+            .map(|d| d.format("%Y/%m/%d").to_string())
+            .collect(),
+    };
+    assert!(
+        expected_dates.contains(&date),
+        "{key}: date {date}, expected one of {expected_dates:?}"
+    );
+
+    if is_typed(event) {
+        assert_eq!(segs[0], event["EventType"].as_str().unwrap(), "{key}");
+        let (t, s) = task_and_status(event);
+        // Fixture task ids are already safe, so they appear verbatim.
+        assert_eq!(task, t.unwrap_or("no-task-id"), "{key}");
+        assert_eq!(
+            status,
+            s.map(|s| s.to_lowercase())
+                .unwrap_or_else(|| "unknown".into()),
+            "{key}"
+        );
+    } else if let Some(et) = event["EventType"].as_str() {
+        assert_eq!(segs[0], et, "{key}");
+    }
+}
+
+fn today_range(offset: FixedOffset, before: DateTime<Utc>) -> Vec<NaiveDate> {
+    vec![
+        before.with_timezone(&offset).date_naive(),
+        Utc::now().with_timezone(&offset).date_naive(),
+    ]
+}
+
+/// Checks a success answer and the object it names; returns the key.
+fn check_stored(
+    out: &Outcome,
+    cos: &FakeCos,
+    event: &Value,
+    offset: FixedOffset,
+    days: &[NaiveDate],
+) -> String {
+    assert_eq!(out.kind, Kind::Response, "answer: {}", out.text());
+    let r = out.json();
+    for f in ["bucket", "key", "etag", "bytes", "attempts"] {
+        assert!(r.get(f).is_some(), "response lacks {f}: {r}");
+    }
+    assert_eq!(r["bucket"], BUCKET, "{r}");
+    let key = r["key"].as_str().expect("key is a string").to_string();
+    let attempts = r["attempts"].as_u64().expect("attempts");
+    assert!(attempts >= 1, "{r}");
+    check_key(&key, event, offset, days);
+    let obj: StoredObject = cos
+        .object(&key)
+        .unwrap_or_else(|| panic!("no object at {key}"));
+    assert_eq!(
+        obj.body.len() as u64,
+        r["bytes"].as_u64().expect("bytes"),
+        "{key}"
+    );
+    let md5: String = Md5::digest(&obj.body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(r["etag"].as_str().unwrap().trim_matches('"'), md5, "{key}");
+    assert_eq!(obj.content_type, "application/json");
+    check_record(&obj, event, out);
+    key
+}
+
+fn meta<'a>(obj: &'a StoredObject, name: &str) -> Option<&'a str> {
+    obj.metadata
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn check_record(obj: &StoredObject, event: &Value, out: &Outcome) {
+    let rec: Value = serde_json::from_slice(&obj.body).expect("record is JSON");
+    assert_eq!(rec["schema"], "mps-cos-backup/record/v1");
+    let (clean, _) = redacted(event);
+    assert_eq!(
+        rec["event"], clean,
+        "event redacted and otherwise unchanged"
+    );
+    assert_eq!(rec["request_id"], out.request_id.as_str());
+    let meta_type = meta(obj, "event-type").expect("x-cos-meta-event-type");
+    let meta_status = meta(obj, "task-status").expect("x-cos-meta-task-status");
+    assert!(DateTime::parse_from_rfc3339(rec["received_at"].as_str().unwrap()).is_ok());
+    if is_typed(event) {
+        let (t, s) = task_and_status(event);
+        assert_eq!(rec["event_type"], event["EventType"]);
+        assert_eq!(meta_type, event["EventType"].as_str().unwrap());
+        assert_eq!(rec["task_id"].as_str(), t);
+        assert_eq!(rec["status"].as_str(), s);
+        assert_eq!(meta_status, s.unwrap_or("unknown"));
+    }
+}
+
+fn fixtures() -> Vec<(String, Value)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut out: Vec<(String, Value)> = std::fs::read_dir(&dir)
+        .expect("fixtures dir")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| {
+            let v: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+            (p.file_name().unwrap().to_string_lossy().into_owned(), v)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(out.len() >= 12, "fixtures present");
+    out
+}
+
+fn fixture(name: &str) -> Value {
+    fixtures()
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("fixture {name}"))
+        .1
+}
+
+fn utc() -> FixedOffset {
+    FixedOffset::east_opt(0).unwrap()
+}
+
+fn body(v: &Value) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap()
+}
+
+async fn start() -> (FakeRuntime, FakeCos) {
+    (
+        FakeRuntime::start().await,
+        FakeCos::start(binary::cos_options()).await,
+    )
+}
+
+fn assert_clean(rt: &FakeRuntime, cos: &FakeCos) {
+    rt.assert_clean();
+    let v = cos.verification_failures();
+    assert!(v.is_empty(), "fake COS verification failures: {v:#?}");
+}
+
+fn assert_no_secrets(text: &str, secrets: &[String], what: &str) {
+    for s in secrets
+        .iter()
+        .map(String::as_str)
+        .chain([SECRET_ID, SECRET_KEY, TOKEN])
+    {
+        assert!(!text.contains(s), "{what} contains the secret {s:?}");
+    }
+}
+
+// ---------- tests ----------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_fixture_is_archived_once_at_its_spec_key_redacted() {
+    let (rt, cos) = start().await;
+    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let before = Utc::now();
+    let fx = fixtures();
+    let mut all_secrets = Vec::new();
+    for (_, ev) in &fx {
+        all_secrets.extend(redacted(ev).1);
+        rt.push_event(body(ev));
+    }
+    assert!(
+        !all_secrets.is_empty(),
+        "fixtures carry third-party secrets to redact"
+    );
+    let outs = rt.wait_results(fx.len(), Duration::from_secs(20)).await;
+    let days = today_range(utc(), before);
+    let mut keys = HashSet::new();
+    for ((name, ev), out) in fx.iter().zip(&outs) {
+        let key = check_stored(out, &cos, ev, utc(), &days);
+        assert!(keys.insert(key), "{name}: distinct fixtures, distinct keys");
+    }
+    assert_eq!(outs.len(), fx.len(), "exactly one answer per event");
+    let objects = cos.objects();
+    assert_eq!(objects.len(), fx.len(), "one object per event");
+    for (k, o) in &objects {
+        assert_no_secrets(&String::from_utf8_lossy(&o.body), &all_secrets, k);
+        assert_eq!(o.put_count, 1, "{k}");
+    }
+    bin.stop(Duration::from_secs(3)).await;
+    assert_no_secrets(&bin.stdout_lines().join("\n"), &all_secrets, "stdout");
+    assert_clean(&rt, &cos);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redelivery_and_restart_store_one_object_and_succeed_every_time() {
+    let (rt, cos) = start().await;
+    let ev = fixture("workflow-s3-input.json");
+    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    rt.push_event(body(&ev));
+    rt.push_event(body(&ev));
+    let outs = rt.wait_results(2, WAIT).await;
+    let days = today_range(utc(), Utc::now());
+    // Each delivery rewrites the same key (the record names its request id), so only the
+    // latest answer describes the bytes stored now.
+    assert_eq!(outs[0].kind, Kind::Response, "{}", outs[0].text());
+    let k1 = outs[0].json()["key"].as_str().unwrap().to_string();
+    let k2 = check_stored(&outs[1], &cos, &ev, utc(), &days);
+    assert_eq!(k1, k2);
+    bin.stop(Duration::from_secs(3)).await;
+    rt.assert_clean();
+
+    // A fresh instance (new process, new runtime API) gets the same event once more.
+    let rt2 = FakeRuntime::start().await;
+    let mut bin2 = Running::start(&[], &env_for(&cos, &rt2));
+    rt2.push_event(body(&ev));
+    let outs2 = rt2.wait_results(1, WAIT).await;
+    let k3 = check_stored(&outs2[0], &cos, &ev, utc(), &days);
+    assert_eq!(k1, k3);
+    assert_eq!(cos.objects().len(), 1, "one object for three deliveries");
+    bin2.stop(Duration::from_secs(3)).await;
+    assert_clean(&rt2, &cos);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processing_then_finish_of_one_task_are_two_objects() {
+    let (rt, cos) = start().await;
+    let finish = fixture("workflow-finish-success.json");
+    let mut processing = finish.clone();
+    processing["WorkflowTaskEvent"]["Status"] = "PROCESSING".into();
+    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    rt.push_event(body(&processing));
+    rt.push_event(body(&finish));
+    let outs = rt.wait_results(2, WAIT).await;
+    let days = today_range(utc(), Utc::now());
+    let kp = check_stored(&outs[0], &cos, &processing, utc(), &days);
+    let kf = check_stored(&outs[1], &cos, &finish, utc(), &days);
+    assert_ne!(kp, kf);
+    assert!(kp.contains(".processing.") && kf.contains(".finish."));
+    assert_eq!(cos.objects().len(), 2);
+    bin.stop(Duration::from_secs(3)).await;
+    assert_clean(&rt, &cos);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cos_outage_gives_error_posts_and_nothing_stored_then_recovery_stores() {
+    let (rt, cos) = start().await;
+    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let events = [
+        fixture("workflow-finish-success.json"),
+        fixture("editmedia-finish-success.json"),
+    ];
+    let limit = Some(1500);
+    let style = common::fake_runtime::HeaderStyle::Lower;
+
+    // Every request answered 503.
+    cos.set_rates(FaultRates {
+        service_unavailable: 1.0,
+        ..FaultRates::default()
+    });
+    rt.push_event_with(body(&events[0]), limit, style);
+    let outs = rt.wait_results(1, WAIT).await;
+    // Every connection reset.
+    cos.set_rates(FaultRates {
+        reset: 1.0,
+        ..FaultRates::default()
+    });
+    rt.push_event_with(body(&events[1]), limit, style);
+    let outs = {
+        let _ = outs;
+        rt.wait_results(2, WAIT).await
+    };
+    for (o, why) in outs.iter().zip(["503", "connection"]) {
+        assert_eq!(o.kind, Kind::Error, "{}", o.text());
+        let t = o.text();
+        assert!(t.contains("COS"), "names COS: {t}");
+        assert!(t.contains(why), "names the failure {why}: {t}");
+        assert!(!t.contains('\n'));
+    }
+    assert!(cos.stats().requests >= 2, "COS was tried");
+    assert!(cos.objects().is_empty(), "nothing stored during the outage");
+
+    // COS recovers; the platform delivers the same events again.
+    cos.set_rates(FaultRates::default());
+    for ev in &events {
+        rt.push_event_with(body(ev), limit, style);
+    }
+    let outs = rt.wait_results(4, WAIT).await;
+    let days = today_range(utc(), Utc::now());
+    for (o, ev) in outs[2..].iter().zip(&events) {
+        check_stored(o, &cos, ev, utc(), &days);
+    }
+    assert_eq!(cos.objects().len(), 2);
+    bin.stop(Duration::from_secs(3)).await;
+    assert_clean(&rt, &cos);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_denied_is_an_error_after_one_attempt() {
+    let (rt, cos) = start().await;
+    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    cos.push_faults([Fault::AccessDenied]);
+    rt.push_event(body(&fixture("workflow-url-input.json")));
+    let outs = rt.wait_results(1, WAIT).await;
+    assert_eq!(outs[0].kind, Kind::Error);
+    let t = outs[0].text();
+    assert!(t.contains("AccessDenied") && t.contains("COS"), "{t}");
+    assert_eq!(cos.request_count(), 1, "not retried: {t}");
+    assert!(cos.objects().is_empty());
+    bin.stop(Duration::from_secs(3)).await;
+    assert_clean(&rt, &cos);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_object_bodies_are_error_posts_and_the_loop_goes_on() {
+    let (rt, cos) = start().await;
+    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let bad: [&[u8]; 6] = [b"[1]", b"42", b"not json", b"", b"\xff\xfe{", b"null"];
+    for b in bad {
+        rt.push_event(b.to_vec());
+    }
+    let good = fixture("minimal.json");
+    rt.push_event(body(&good));
+    let outs = rt.wait_results(bad.len() + 1, WAIT).await;
+    for (o, b) in outs.iter().zip(bad) {
+        assert_eq!(o.kind, Kind::Error, "{:?}", String::from_utf8_lossy(b));
+        assert!(
+            o.text().starts_with("event is not a JSON object"),
+            "{:?} -> {}",
+            String::from_utf8_lossy(b),
+            o.text()
+        );
+    }
+    check_stored(
+        &outs[bad.len()],
+        &cos,
+        &good,
+        utc(),
+        &today_range(utc(), Utc::now()),
+    );
+    assert_eq!(cos.objects().len(), 1);
+    assert_eq!(cos.request_count(), 1, "bad bodies never reach COS");
+    bin.stop(Duration::from_secs(3)).await;
+    assert_clean(&rt, &cos);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_type_filter_acknowledges_and_skips_other_types() {
+    let (rt, cos) = start().await;
+    let mut env = env_for(&cos, &rt);
+    set_env(&mut env, "ARCHIVE_EVENT_TYPES", "EditMediaTask");
+    let mut bin = Running::start(&[], &env);
+    let wf = fixture("workflow-finish-success.json");
+    let em = fixture("editmedia-finish-failed.json");
+    rt.push_event(body(&wf));
+    rt.push_event(body(&em));
+    let outs = rt.wait_results(2, WAIT).await;
+    assert_eq!(outs[0].kind, Kind::Response, "{}", outs[0].text());
+    assert!(
+        outs[0].text().contains("skipped"),
+        "skip is said: {}",
+        outs[0].text()
+    );
+    check_stored(&outs[1], &cos, &em, utc(), &today_range(utc(), Utc::now()));
+    assert_eq!(cos.objects().len(), 1, "the WorkflowTask was not stored");
+    assert_eq!(cos.request_count(), 1);
+    bin.stop(Duration::from_secs(3)).await;
+    assert_clean(&rt, &cos);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn utc_offset_moves_the_date_directories() {
+    let (rt, cos) = start().await;
+    let mut env = env_for(&cos, &rt);
+    set_env(&mut env, "ARCHIVE_UTC_OFFSET", "+08:00");
+    let mut bin = Running::start(&[], &env);
+    // 20:00 UTC on New Year's Eve is already the next year in Beijing; the TaskId is hostile.
+    let crafted: Value = serde_json::json!({
+        "EventType": "WorkflowTask",
+        "WorkflowTaskEvent": {
+            "TaskId": "../../etc/passwd x",
+            "Status": "FINISH",
+            "MediaProcessResultSet": [
+                {"Type": "Transcode", "TranscodeTask": {"Status": "SUCCESS", "FinishTime": "2019-12-31T20:00:00Z"}},
+                {"Type": "SampleSnapshot", "SampleSnapshotTask": {"Status": "SUCCESS", "FinishTime": "2019-12-31T19:00:00Z"}}
+            ]
+        }
+    });
+    let sprites = fixture("workflow-image-sprites.json"); // FinishTime 2026-03-23T19:31:04.250Z
+    rt.push_event(body(&crafted));
+    rt.push_event(body(&sprites));
+    let outs = rt.wait_results(2, WAIT).await;
+    let cst = FixedOffset::east_opt(8 * 3600).unwrap();
+    let k0 = outs[0].json()["key"].as_str().unwrap().to_string();
+    assert!(
+        k0.starts_with("mps-events/WorkflowTask/2020/01/01/"),
+        "{k0}"
+    );
+    let task = k0
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split(".finish.")
+        .next()
+        .unwrap();
+    assert!(is_safe_segment(task, 96) && task.contains("passwd"), "{k0}");
+    let obj = cos.object(&k0).expect("crafted event stored");
+    check_record(&obj, &crafted, &outs[0]);
+    let k1 = check_stored(&outs[1], &cos, &sprites, cst, &[]);
+    assert!(
+        k1.starts_with("mps-events/WorkflowTask/2026/03/24/"),
+        "{k1}"
+    );
+    bin.stop(Duration::from_secs(3)).await;
+    assert_clean(&rt, &cos);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoke_stores_into_a_cos_bucket() {
+    let cos = FakeCos::start(binary::cos_options()).await;
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/workflow-s3-input.json");
+    let ev: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let mut env = binary::runtime_env(&cos, "127.0.0.1", 9);
+    env.retain(|(k, _)| !k.starts_with("SCF_"));
+    let mut bin = Running::start(&["invoke", file.to_str().unwrap()], &env);
+    let status = bin.wait_exit_async(Duration::from_secs(10)).await;
+    let lines = bin.json_lines();
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "stdout: {lines:#?}, stderr: {:#?}",
+        bin.stderr_lines()
+    );
+    let results: Vec<&Value> = lines.iter().filter(|l| l.get("ok").is_some()).collect();
+    assert_eq!(results.len(), 1, "{lines:#?}");
+    assert_eq!(results[0]["ok"], true, "{}", results[0]);
+    assert_eq!(results[0]["file"], file.to_str().unwrap());
+    let key = results[0]["result"]["key"].as_str().unwrap();
+    check_key(key, &ev, utc(), &[]);
+    let obj = cos.object(key).expect("stored in the fake bucket");
+    assert_eq!(
+        obj.body.len() as u64,
+        results[0]["result"]["bytes"].as_u64().unwrap()
+    );
+    let rec: Value = serde_json::from_slice(&obj.body).unwrap();
+    let (clean, secrets) = redacted(&ev);
+    assert_eq!(rec["event"], clean);
+    assert_no_secrets(&bin.stdout_lines().join("\n"), &secrets, "stdout");
+    assert_no_secrets(&String::from_utf8_lossy(&obj.body), &secrets, key);
+    assert!(cos.verification_failures().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn odd_but_json_object_events_are_stored_under_safe_keys() {
+    let (rt, cos) = start().await;
+    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let before = Utc::now();
+    let events = [
+        serde_json::json!({}),
+        serde_json::json!({"EventType": 5, "Foo": "bar"}),
+        serde_json::json!({"EventType": "../../x y", "Password": "hunter2-secret"}),
+        serde_json::json!({"EventType": "WorkflowTask", "WorkflowTaskEvent": "not an object"}),
+        serde_json::json!({"EventType": "EditMediaTask", "EditMediaTaskEvent": {"TaskId": 7, "Status": ["x"]}}),
+    ];
+    for ev in &events {
+        rt.push_event(body(ev));
+    }
+    let outs = rt.wait_results(events.len(), WAIT).await;
+    let days = today_range(utc(), before);
+    let mut keys = HashSet::new();
+    for (o, ev) in outs.iter().zip(&events) {
+        assert_eq!(o.kind, Kind::Response, "{ev}: {}", o.text());
+        let key = o.json()["key"].as_str().unwrap().to_string();
+        let rest = key.strip_prefix(PREFIX).expect("prefix");
+        let segs: Vec<&str> = rest.split('/').collect();
+        assert_eq!(segs.len(), 5, "{key}");
+        assert!(is_safe_segment(segs[0], 64), "{key}");
+        let date = format!("{}/{}/{}", segs[1], segs[2], segs[3]);
+        assert!(
+            days.iter()
+                .any(|d| d.format("%Y/%m/%d").to_string() == date),
+            "{key}"
+        );
+        assert!(segs[4].ends_with(".json") && !key.contains(".."), "{key}");
+        let obj = cos.object(&key).expect("stored");
+        let rec: Value = serde_json::from_slice(&obj.body).unwrap();
+        assert_eq!(rec["event"], redacted(ev).0, "{key}");
+        assert!(!String::from_utf8_lossy(&obj.body).contains("hunter2-secret"));
+        assert!(keys.insert(key));
+    }
+    bin.stop(Duration::from_secs(3)).await;
+    assert!(!bin.stdout_lines().join("\n").contains("hunter2-secret"));
+    assert_clean(&rt, &cos);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_prefix_and_storage_class_reach_cos() {
+    let (rt, cos) = start().await;
+    let mut env = env_for(&cos, &rt);
+    set_env(&mut env, "COS_KEY_PREFIX", "audit/mps/");
+    set_env(&mut env, "COS_STORAGE_CLASS", "STANDARD_IA");
+    let mut bin = Running::start(&[], &env);
+    let ev = fixture("workflow-adaptive-streaming.json"); // latest FinishTime 2026-03-22T01:11:30Z
+    rt.push_event(body(&ev));
+    let outs = rt.wait_results(1, WAIT).await;
+    assert_eq!(outs[0].kind, Kind::Response, "{}", outs[0].text());
+    let key = outs[0].json()["key"].as_str().unwrap().to_string();
+    assert!(
+        key.starts_with("audit/mps/WorkflowTask/2026/03/22/1253112233-WorkflowTask-8cb043b2dace9afc0680e6bae5cd316ft2.finish."),
+        "{key}"
+    );
+    let obj = cos.object(&key).expect("stored");
+    assert_eq!(obj.storage_class.as_deref(), Some("STANDARD_IA"));
+    bin.stop(Duration::from_secs(3)).await;
+    assert_clean(&rt, &cos);
+}
