@@ -52,11 +52,12 @@ impl Package {
             dir.join("bootstrap"),
         )
         .expect("copy bootstrap");
-        std::os::unix::fs::symlink(
-            env!("CARGO_BIN_EXE_mps-cos-backup"),
-            dir.join("mps-cos-backup"),
-        )
-        .expect("symlink binary");
+        // option_env!: tests/common is also compiled into examples, where only integration
+        // tests get the variable; those callers never start the binary through this helper.
+        let Some(bin) = option_env!("CARGO_BIN_EXE_mps-cos-backup") else {
+            panic!("only integration tests start the binary through this helper");
+        };
+        std::os::unix::fs::symlink(bin, dir.join("mps-cos-backup")).expect("symlink binary");
         Package { dir }
     }
 }
