@@ -161,6 +161,11 @@ struct State {
     refused_while_down: usize,
     down: bool,
     seq: u64,
+    /// Bumped by [`FakeRuntime::restart_instance`]; polls parked by an older instance are dropped.
+    generation: u64,
+    /// Index in `calls` where the current instance began (for the ready-before-next check).
+    instance_start: usize,
+    timed_out: Vec<String>,
 }
 
 struct Shared {
@@ -230,8 +235,7 @@ impl Shared {
             let n = st.ready_count;
             st.violations.push(format!("init/ready posted {n} times"));
         }
-        if st
-            .calls
+        if st.calls[st.instance_start..]
             .iter()
             .any(|c| c.path == "/runtime/invocation/next")
         {
@@ -247,7 +251,7 @@ impl Shared {
     }
 
     async fn next(self: Arc<Self>) -> Reply {
-        {
+        let generation = {
             let mut st = self.lock();
             if st.ready_count == 0 {
                 st.violations
@@ -258,7 +262,8 @@ impl Shared {
                     .push(format!("invocation/next while {id} is unanswered"));
             }
             st.polls_parked += 1;
-        }
+            st.generation
+        };
         self.changed.notify_waiters();
         loop {
             let notified = self.changed.notified();
@@ -266,7 +271,7 @@ impl Shared {
             notified.as_mut().enable();
             {
                 let mut st = self.lock();
-                if st.down {
+                if st.down || st.generation != generation {
                     st.polls_parked -= 1;
                     drop(st);
                     self.changed.notify_waiters();
@@ -544,6 +549,35 @@ impl FakeRuntime {
     pub fn assert_clean(&self) {
         let v = self.violations();
         assert!(v.is_empty(), "runtime API protocol violations: {v:#?}");
+    }
+
+    /// The request id of the invocation handed out and not yet answered, if any.
+    pub fn in_flight(&self) -> Option<String> {
+        self.shared.lock().in_flight.clone()
+    }
+
+    /// Emulates the platform killing the instance (a timeout) and starting a fresh one: the
+    /// invocation in flight is abandoned as timed out and returned, polls parked by the old
+    /// instance are dropped (reset) so they cannot swallow an event, and the new instance must
+    /// post `init/ready` again before its first `next`. Call it only after the old process is gone.
+    pub fn restart_instance(&self) -> Option<String> {
+        let mut st = self.shared.lock();
+        let abandoned = st.in_flight.take();
+        if let Some(id) = &abandoned {
+            st.answered.insert(id.clone());
+            st.timed_out.push(id.clone());
+        }
+        st.generation += 1;
+        st.ready_count = 0;
+        st.instance_start = st.calls.len();
+        drop(st);
+        self.shared.changed.notify_waiters();
+        abandoned
+    }
+
+    /// Request ids abandoned by [`Self::restart_instance`], in order.
+    pub fn timed_out(&self) -> Vec<String> {
+        self.shared.lock().timed_out.clone()
     }
 
     /// Stops listening and resets every request (parked polls included) until [`Self::come_back`].

@@ -5,3 +5,4 @@ pub mod binary;
 pub mod fake_cos;
 pub mod fake_runtime;
 pub mod http;
+pub mod scf_platform;
