@@ -163,7 +163,12 @@ impl KeyTemplate {
                         "no-task-id",
                     ),
                     Field::Status => {
-                        let lower = p.status.unwrap_or("").to_ascii_lowercase();
+                        // No dots: `<task_id>.<status>.<digest>.json` must split unambiguously.
+                        let lower = p
+                            .status
+                            .unwrap_or("")
+                            .to_ascii_lowercase()
+                            .replace('.', "_");
                         push_safe(&mut key, &lower, MAX_STATUS_BYTES, "unknown")
                     }
                     Field::Digest => key.push_str(p.digest),
@@ -414,6 +419,10 @@ mod tests {
             .render(&parts(Some("t"), Some("FINISH")))
             .unwrap();
         assert!(a.contains(".processing."));
+        let odd = default_tpl()
+            .render(&parts(Some("t"), Some("fin.ISH")))
+            .unwrap();
+        assert!(odd.ends_with("/t.fin_ish.0123456789abcdef.json"), "{odd}");
         assert!(b.contains(".finish."));
         assert_ne!(a, b);
     }

@@ -49,8 +49,9 @@ pub fn package() -> PathBuf {
     .expect("copy bootstrap");
     // option_env!: this module is also compiled into benches/examples, where only
     // integration tests get the variable; those callers never start the test binary.
-    let bin = option_env!("CARGO_BIN_EXE_mps-cos-backup")
-        .expect("only integration tests start the binary through this helper");
+    let Some(bin) = option_env!("CARGO_BIN_EXE_mps-cos-backup") else {
+        panic!("only integration tests start the binary through this helper");
+    };
     std::os::unix::fs::symlink(bin, dir.join("mps-cos-backup")).expect("symlink binary");
     dir
 }
