@@ -85,6 +85,18 @@ pub mod lenient {
         };
     }
 
+    /// A container where a scalar belongs: consume it, keep None.
+    macro_rules! container_none {
+        () => {
+            fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Self::Value, A::Error> {
+                drain_map(m).map(|_| None)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, s: A) -> Result<Self::Value, A::Error> {
+                drain_seq(s).map(|_| None)
+            }
+        };
+    }
+
     struct StrV;
     impl<'de> Visitor<'de> for StrV {
         type Value = Option<String>;
@@ -92,6 +104,7 @@ pub mod lenient {
             f.write_str("any value")
         }
         mismatch_none!();
+        container_none!();
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
             Ok(Some(v.to_owned()))
         }
@@ -106,12 +119,6 @@ pub mod lenient {
         }
         fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
             Ok(None)
-        }
-        fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Self::Value, A::Error> {
-            drain_map(m).map(|_| None)
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, s: A) -> Result<Self::Value, A::Error> {
-            drain_seq(s).map(|_| None)
         }
     }
 
@@ -129,6 +136,7 @@ pub mod lenient {
             f.write_str("any value")
         }
         mismatch_none!();
+        container_none!();
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
             Ok(v.trim().parse::<i64>().ok())
         }
@@ -141,12 +149,6 @@ pub mod lenient {
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
             let whole = v.fract() == 0.0 && v >= i64::MIN as f64 && v < i64::MAX as f64;
             Ok(whole.then_some(v as i64))
-        }
-        fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Self::Value, A::Error> {
-            drain_map(m).map(|_| None)
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, s: A) -> Result<Self::Value, A::Error> {
-            drain_seq(s).map(|_| None)
         }
     }
 
@@ -164,6 +166,7 @@ pub mod lenient {
             f.write_str("any value")
         }
         mismatch_none!();
+        container_none!();
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
             Ok(v.trim().parse::<f64>().ok().filter(|f| f.is_finite()))
         }
@@ -175,12 +178,6 @@ pub mod lenient {
         }
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
             Ok(Some(v))
-        }
-        fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Self::Value, A::Error> {
-            drain_map(m).map(|_| None)
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, s: A) -> Result<Self::Value, A::Error> {
-            drain_seq(s).map(|_| None)
         }
     }
 
