@@ -7,34 +7,12 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use common::binary::package;
 use common::http::{serve, Reply, Response};
 
 const SECRET_ID: &str = "AKIDcliTestSecretId0000000000000";
 const SECRET_KEY: &str = "cliTestSecretKeyValue00000000000";
 const TOKEN: &str = "cliTestSessionTokenValue";
-
-/// A deploy-package-like folder: `bootstrap` and the binary side by side.
-fn package() -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "mcb-cli-pkg-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("bootstrap"),
-        dir.join("bootstrap"),
-    )
-    .unwrap();
-    std::os::unix::fs::symlink(
-        env!("CARGO_BIN_EXE_mps-cos-backup"),
-        dir.join("mps-cos-backup"),
-    )
-    .unwrap();
-    dir
-}
 
 fn bootstrap(pkg: &Path, args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Output {
     let mut cmd = Command::new(pkg.join("bootstrap"));

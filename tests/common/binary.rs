@@ -34,9 +34,14 @@ pub fn cos_options() -> FakeCosOptions {
 
 /// A deploy-package-like folder: `bootstrap` and the binary side by side.
 pub fn package() -> PathBuf {
+    package_named("bin-pkg")
+}
+
+/// [`package`] with `tag` in the folder name, so a suite's leftovers are easy to spot.
+pub fn package_named(tag: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
-        "mcb-bin-pkg-{}-{}",
+        "mcb-{tag}-{}-{}",
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     ));

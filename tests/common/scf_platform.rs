@@ -3,9 +3,8 @@
 //! SPEC checks applied to what the binary answered (key rules, redaction, stored bytes).
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -39,26 +38,9 @@ pub struct Package {
 impl Package {
     /// Creates a fresh package folder named after `tag`.
     pub fn new(tag: &str) -> Package {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "mcb-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create package dir");
-        std::fs::copy(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("bootstrap"),
-            dir.join("bootstrap"),
-        )
-        .expect("copy bootstrap");
-        // option_env!: tests/common is also compiled into examples, where only integration
-        // tests get the variable; those callers never start the binary through this helper.
-        let Some(bin) = option_env!("CARGO_BIN_EXE_mps-cos-backup") else {
-            panic!("only integration tests start the binary through this helper");
-        };
-        std::os::unix::fs::symlink(bin, dir.join("mps-cos-backup")).expect("symlink binary");
-        Package { dir }
+        Package {
+            dir: super::binary::package_named(tag),
+        }
     }
 }
 
