@@ -147,8 +147,11 @@ where
         let event = match resp.bytes().await {
             Ok(event) => event,
             Err(e) => {
-                // Nothing to answer without the event; the platform times it out and redelivers.
-                error!(error = %chain(&e), "reading an event from invocation/next failed; event dropped");
+                // The invocation is ours but its event never arrived whole: an error answer has
+                // the platform deliver it again now instead of after a full time-out.
+                let line = one_line(&format!("could not read the event body: {}", chain(&e)));
+                error!(error = %line, "reading an event from invocation/next failed");
+                api.answer(Answer::Error(line)).await?;
                 continue;
             }
         };
@@ -436,13 +439,13 @@ impl Api {
         Ok(())
     }
 
-    /// Runs `attempt` until it succeeds, backing off, for at most `give_up_after`.
+    /// Runs `attempt` until it succeeds, backing off, for at most `give_up_after` after the first failure.
     async fn retrying<T, F, Fut>(&self, what: &str, mut attempt: F) -> Result<T, RuntimeError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Transient>>,
     {
-        let start = Instant::now();
+        let mut first_failure: Option<Instant> = None;
         let mut delay = self.options.backoff_initial;
         let mut failures = 0u32;
         loop {
@@ -455,7 +458,10 @@ impl Api {
                 }
                 Err(Transient(reason)) => {
                     failures += 1;
-                    let elapsed = start.elapsed();
+                    // Measured from the first failure: a long poll may idle for minutes before
+                    // its connection drops, and that wait is not the API being unreachable.
+                    let since = *first_failure.get_or_insert_with(Instant::now);
+                    let elapsed = since.elapsed();
                     if elapsed + delay > self.options.give_up_after {
                         return Err(RuntimeError::Unreachable(format!(
                             "{what} failed {failures} times over {} ms, last: {reason}",

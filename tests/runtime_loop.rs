@@ -514,3 +514,26 @@ async fn shutdown_signal_resolves_on_sigterm() {
         .await
         .expect("shutdown_signal did not resolve on SIGTERM");
 }
+
+/// A long poll that idles longer than the give-up window and then drops is one failure, not
+/// an unreachable API: the window counts from the first failure.
+#[tokio::test]
+async fn a_poll_that_idles_past_the_give_up_window_then_drops_is_retried() {
+    let rt = FakeRuntime::start().await;
+    rt.inject_faults(Endpoint::Next, Fault::Stall(Duration::from_millis(1500)), 1);
+    let mut running = start(
+        &rt,
+        Arc::new(Scripted::default()),
+        fast_opts(Duration::from_secs(1)),
+    );
+    tokio::time::sleep(Duration::from_millis(1700)).await;
+    let id = rt.push_event("ok");
+    let out = rt.wait_results(1, T).await;
+    assert_eq!(
+        (out[0].request_id.as_str(), out[0].kind),
+        (id.as_str(), Kind::Response)
+    );
+    running.stop();
+    running.finished().await.expect("clean stop");
+    rt.assert_clean();
+}
