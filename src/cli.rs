@@ -109,7 +109,8 @@ fn env(name: &str) -> Option<String> {
 
 /// Sets up logging, then validates the configuration; a bad one is one log line and exit 2.
 fn start(mode: Mode, to_stderr: bool) -> Result<Config, ExitCode> {
-    logging::init(&LogConfig::from_env_lenient(env), to_stderr);
+    let log = LogConfig::from_env_lenient(env);
+    logging::init(&log, to_stderr);
     // The default hook prints several lines to stderr, which SCF does not collect; the
     // runtime turns the panic into an error post, and this puts one line in the log.
     std::panic::set_hook(Box::new(|info| {
@@ -125,7 +126,18 @@ fn start(mode: Mode, to_stderr: bool) -> Result<Config, ExitCode> {
         error!(panic = %msg.replace(['\n', '\r'], " "), at, "panic");
     }));
     Config::from_env(env, mode).map_err(|e| {
-        error!(error = %e, "cannot start");
+        // The one line SPEC promises must appear even under LOG_LEVEL=off or a typo'd filter,
+        // so it goes through a subscriber of the same format that lets errors through.
+        let always = LogConfig {
+            filter: "error".to_string(),
+            ..log
+        };
+        let sub = if to_stderr {
+            logging::subscriber(&always, std::io::stderr)
+        } else {
+            logging::subscriber(&always, std::io::stdout)
+        };
+        tracing::subscriber::with_default(sub, || error!(error = %e, "cannot start"));
         ExitCode::from(EXIT_USAGE)
     })
 }

@@ -140,10 +140,12 @@ impl Config {
     {
         let checked = Checked::from_env(&get, mode)?;
         // Parsed last so every other variable is reported first; `{digest}` was checked already.
-        let key_template = KeyTemplate::parse(&checked.key_template).map_err(|e| ConfigError {
-            var: "COS_KEY_TEMPLATE",
-            reason: e.to_string(),
-        })?;
+        let key_template = KeyTemplate::parse(&checked.key_template)
+            .and_then(|t| t.check_with_prefix(&checked.key_prefix).map(|()| t))
+            .map_err(|e| ConfigError {
+                var: "COS_KEY_TEMPLATE",
+                reason: format!("{e} (with COS_KEY_PREFIX {:?})", checked.key_prefix),
+            })?;
         Ok(Config {
             cos: checked.cos,
             archive: ArchiveConfig {
@@ -492,7 +494,8 @@ fn check_endpoint(raw: &str) -> Result<String, ConfigError> {
         return Err(bad(&format!("{raw:?} has no host")));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(bad(&format!("{raw:?} must not have a query or fragment")));
+        // The query could hold a token: name the problem, not the URL.
+        return Err(bad("must not have a query or fragment"));
     }
     // Object keys are signed as the path from the root: a path prefix would break every signature.
     if url.path() != "/" && !url.path().is_empty() {
@@ -838,6 +841,28 @@ mod tests {
         }
         let long: &'static str = Box::leak("p".repeat(300).into_boxed_str());
         fails_on("COS_KEY_PREFIX", &[("COS_KEY_PREFIX", long)]);
+    }
+
+    #[test]
+    fn key_template_is_checked_with_the_real_prefix() {
+        let over = [
+            ("COS_KEY_PREFIX", "a/"),
+            ("COS_KEY_TEMPLATE", "x{prefix}/{digest}"),
+        ];
+        let e = Config::from_env(runtime_env(&over), Mode::Runtime).unwrap_err();
+        assert_eq!(e.var, "COS_KEY_TEMPLATE");
+        assert!(e.to_string().contains("empty path segment"), "{e}");
+        let over = [
+            ("COS_KEY_PREFIX", "a"),
+            ("COS_KEY_TEMPLATE", "x{prefix}/{digest}"),
+        ];
+        let c = Config::from_env(runtime_env(&over), Mode::Runtime).unwrap();
+        assert_eq!(c.archive.key_prefix, "a");
+        let d = format!("{c:?}");
+        assert!(
+            !d.contains(KEY) && !d.contains(ID) && !d.contains(TOKEN),
+            "{d}"
+        );
     }
 
     #[test]

@@ -1412,6 +1412,16 @@ mod tests {
     }
 
     #[test]
+    fn numbers_survive_exactly() {
+        let body = br#"{"EventType":"X","F":1.0715660391465826e-75,"G":0.1,"I":-9007199254740993,"U":18446744073709551615}"#;
+        let p = parse(body).expect("parses");
+        assert_eq!(
+            serde_json::to_string(&p.raw).unwrap(),
+            std::str::from_utf8(body).unwrap()
+        );
+    }
+
+    #[test]
     fn bom_is_stripped() {
         let p = parse(b"\xEF\xBB\xBF{\"EventType\":\"X\"}").map_err(|e| e.to_string());
         assert_eq!(p.map(|p| p.event_type().to_owned()), Ok("X".to_owned()));

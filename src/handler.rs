@@ -107,7 +107,7 @@ impl<S: Store> Archiver<S> {
         }
         if let Some(types) = &self.cfg.event_types {
             let event_type = parsed.event_type();
-            if !types.iter().any(|t| t == event_type) {
+            if !types.iter().any(|t| t.eq_ignore_ascii_case(event_type)) {
                 info!(
                     event_type,
                     task_id = parsed.task_id(),

@@ -126,8 +126,14 @@ impl KeyTemplate {
         }
         let tpl = KeyTemplate { parts };
         // Render the longest possible key once, so a bad template fails at start, not per event.
+        tpl.check_with_prefix("")?;
+        Ok(tpl)
+    }
+
+    /// Checks that the longest key this template can make with `prefix` obeys the key rules.
+    pub fn check_with_prefix(&self, prefix: &str) -> Result<(), LayoutError> {
         let worst = KeyParts {
-            prefix: "",
+            prefix,
             event_type: &"E".repeat(MAX_EVENT_TYPE_BYTES),
             task_id: Some(&"T".repeat(MAX_TASK_ID_BYTES)),
             status: Some(&"s".repeat(MAX_STATUS_BYTES)),
@@ -135,9 +141,9 @@ impl KeyTemplate {
             offset: utc(),
             digest: &"0".repeat(DIGEST_HEX),
         };
-        tpl.render(&worst)
-            .map_err(|e| LayoutError::Template(format!("key template makes unusable keys: {e}")))?;
-        Ok(tpl)
+        self.render(&worst)
+            .map(|_| ())
+            .map_err(|e| LayoutError::Template(format!("key template makes unusable keys: {e}")))
     }
 
     /// Renders the key for one event; the same parts always give the same key.
@@ -270,16 +276,33 @@ pub fn check_prefix(prefix: &str) -> Result<(), LayoutError> {
     Ok(())
 }
 
-/// 16 hex chars of SHA-1 over the event's canonical JSON (keys sorted, compact).
+/// Top-level envelope fields about the delivery, not the event: `Timestamp` is the signature's
+/// expiry and `Sign` its MD5, so a callback MPS re-signs must still get the same key.
+const DELIVERY_FIELDS: [&str; 2] = ["Timestamp", "Sign"];
+
+/// 16 hex chars of SHA-1 over the event's canonical JSON (keys sorted, compact), leaving out
+/// the top-level delivery fields `Timestamp` and `Sign`.
 ///
 /// Callers pass the event with credentials already masked, so the digest never depends on
 /// a secret (and does not change when `ARCHIVE_REDACT` is toggled).
 pub fn digest(event: &Value) -> String {
+    struct Content<'a>(&'a Value);
+    impl serde::Serialize for Content<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            match self.0 {
+                Value::Object(m) => s.collect_map(
+                    m.iter()
+                        .filter(|(k, _)| !DELIVERY_FIELDS.contains(&k.as_str())),
+                ),
+                other => other.serialize(s),
+            }
+        }
+    }
     let mut hasher = Sha1::new();
     // serde_json's Map is ordered (no preserve_order feature), so this is canonical.
     let mut w = HashWriter(&mut hasher);
     // Writing a Value into a hasher cannot fail.
-    let _ = serde_json::to_writer(&mut w, event);
+    let _ = serde_json::to_writer(&mut w, &Content(event));
     let out = hasher.finalize();
     let mut hex = String::with_capacity(DIGEST_HEX);
     for b in &out[..DIGEST_HEX / 2] {
@@ -447,6 +470,17 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("more than 850"));
+    }
+
+    #[test]
+    fn template_and_prefix_are_checked_together() {
+        let tpl = KeyTemplate::parse("x{prefix}/{digest}").unwrap();
+        tpl.check_with_prefix("a").unwrap();
+        let err = tpl.check_with_prefix("a/").unwrap_err().to_string();
+        assert!(err.contains("empty path segment"), "{err}");
+        default_tpl()
+            .check_with_prefix(&"p/".repeat(320))
+            .unwrap_err();
     }
 
     #[test]

@@ -214,3 +214,37 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn a_configuration_error_is_logged_even_when_logging_is_off() {
+    let pkg = package();
+    for (filter_var, text) in [
+        ("RUST_LOG", false),
+        ("LOG_LEVEL", false),
+        ("LOG_FORMAT", true),
+    ] {
+        let value = if text { "text" } else { "off" };
+        let env = [
+            (filter_var, value),
+            (
+                "RUST_LOG",
+                if filter_var == "RUST_LOG" { "off" } else { "" },
+            ),
+            ("TENCENTCLOUD_SECRETID", SECRET_ID),
+            ("TENCENTCLOUD_SECRETKEY", SECRET_KEY),
+            ("SCF_RUNTIME_API", "127.0.0.1"),
+            ("SCF_RUNTIME_API_PORT", "9"),
+        ];
+        let out = bootstrap(&pkg, &[], &env, &pkg);
+        assert_eq!(out.status.code(), Some(2), "{filter_var}={value}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines.len(), 1, "{filter_var}={value}: {stdout}");
+        assert!(lines[0].contains("COS_BUCKET"), "{stdout}");
+        assert_eq!(
+            lines[0].starts_with('{'),
+            !text,
+            "format honoured: {stdout}"
+        );
+    }
+}

@@ -36,7 +36,7 @@ pub struct SignRequest<'a> {
 }
 
 /// Every intermediate value, so test vectors can pin each step.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Signed {
     /// hex(HMAC-SHA1(SecretKey, KeyTime)).
     pub sign_key: String,
@@ -56,6 +56,19 @@ pub struct Signed {
     pub signature: String,
     /// The full `Authorization` header value.
     pub authorization: String,
+}
+
+impl std::fmt::Debug for Signed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The SignKey signs any request until the key time ends: never print it.
+        f.debug_struct("Signed")
+            .field("sign_key", &"***")
+            .field("header_list", &self.header_list)
+            .field("url_param_list", &self.url_param_list)
+            .field("http_string_sha1", &self.http_string_sha1)
+            .field("signature", &self.signature)
+            .finish_non_exhaustive()
+    }
 }
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
