@@ -13,7 +13,9 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use md5::{Digest, Md5};
 use serde_json::Value;
 
-use common::binary::{self, env_for, set_env, Running, BUCKET, SECRET_ID, SECRET_KEY, TOKEN};
+use common::binary::{
+    self, assert_clean, env_for, set_env, start, Running, BUCKET, SECRET_ID, SECRET_KEY, TOKEN,
+};
 use common::fake_cos::{FakeCos, Fault, FaultRates, StoredObject};
 use common::fake_runtime::{FakeRuntime, Kind, Outcome};
 
@@ -278,19 +280,6 @@ fn utc() -> FixedOffset {
 
 fn body(v: &Value) -> Vec<u8> {
     serde_json::to_vec(v).unwrap()
-}
-
-async fn start() -> (FakeRuntime, FakeCos) {
-    (
-        FakeRuntime::start().await,
-        FakeCos::start(binary::cos_options()).await,
-    )
-}
-
-fn assert_clean(rt: &FakeRuntime, cos: &FakeCos) {
-    rt.assert_clean();
-    let v = cos.verification_failures();
-    assert!(v.is_empty(), "fake COS verification failures: {v:#?}");
 }
 
 fn assert_no_secrets(text: &str, secrets: &[String], what: &str) {

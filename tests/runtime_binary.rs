@@ -7,10 +7,11 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use common::binary::{
-    self, env_for, field, message, runtime_env, Running, SECRET_ID, SECRET_KEY, TOKEN,
+    self, assert_clean, env_for, field, message, runtime_env, start, Running, SECRET_ID,
+    SECRET_KEY, TOKEN,
 };
 use common::fake_cos::{FakeCos, Fault, FaultRates};
-use common::fake_runtime::{FakeRuntime, HeaderStyle, Kind};
+use common::fake_runtime::{HeaderStyle, Kind};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -20,19 +21,6 @@ fn event(task: &str) -> Vec<u8> {
         "EditMediaTaskEvent": {"TaskId": task, "Status": "FINISH", "ErrCode": 0, "Message": ""}
     }))
     .unwrap()
-}
-
-async fn start() -> (FakeRuntime, FakeCos) {
-    (
-        FakeRuntime::start().await,
-        FakeCos::start(binary::cos_options()).await,
-    )
-}
-
-fn assert_clean(rt: &FakeRuntime, cos: &FakeCos) {
-    rt.assert_clean();
-    let v = cos.verification_failures();
-    assert!(v.is_empty(), "fake COS verification failures: {v:#?}");
 }
 
 fn stored_key(rt_answer: &common::fake_runtime::Outcome) -> String {

@@ -278,3 +278,18 @@ pub fn field<'a>(line: &'a serde_json::Value, name: &str) -> Option<&'a serde_js
     line.get(name)
         .or_else(|| line.get("fields").and_then(|f| f.get(name)))
 }
+
+/// A fake runtime API and a fake COS (with [`cos_options`]) on loopback.
+pub async fn start() -> (FakeRuntime, FakeCos) {
+    (
+        FakeRuntime::start().await,
+        FakeCos::start(cos_options()).await,
+    )
+}
+
+/// Neither fake saw a protocol violation or a request that failed verification.
+pub fn assert_clean(rt: &FakeRuntime, cos: &FakeCos) {
+    rt.assert_clean();
+    let v = cos.verification_failures();
+    assert!(v.is_empty(), "fake COS verification failures: {v:#?}");
+}
