@@ -248,3 +248,39 @@ fn a_configuration_error_is_logged_even_when_logging_is_off() {
         );
     }
 }
+
+#[test]
+fn invoke_reads_stdin_for_dash_and_for_no_files() {
+    use std::io::Write;
+    let pkg = package();
+    let work = pkg.join("stdin-work");
+    std::fs::create_dir_all(&work).unwrap();
+    for args in [&["invoke", "-"][..], &["invoke"]] {
+        let mut child = Command::new(pkg.join("bootstrap"))
+            .args(args)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .current_dir(&work)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(br#"{"EventType":"EditMediaTask","EditMediaTaskEvent":{"TaskId":"t-1","Status":"FINISH"}}"#)
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(line["file"], "-");
+        let key = line["result"]["key"].as_str().unwrap();
+        assert!(
+            key.starts_with("mps-events/EditMediaTask/") && key.contains("/t-1.finish."),
+            "{key}"
+        );
+        assert!(work.join("local-cos").join(key).is_file());
+    }
+}
