@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::fake_cos::{FakeCos, FakeCosOptions, Fault, FaultRates};
+use common::fake_cos::{in_secs, obj, FakeCos, FakeCosOptions, Fault, FaultRates};
 use mps_cos_backup::cos::{CosClient, CosError};
 use mps_cos_backup::store::Object;
 
@@ -21,19 +21,6 @@ fn opts_with_token() -> FakeCosOptions {
 
 fn client_for(cos: &FakeCos) -> CosClient {
     CosClient::new(reqwest::Client::new(), cos.cos_config())
-}
-
-fn obj<'a>(key: &'a str, body: &[u8]) -> Object<'a> {
-    Object {
-        key,
-        body: Bytes::copy_from_slice(body),
-        content_type: "application/json",
-        metadata: &[],
-    }
-}
-
-fn in_secs(s: u64) -> Instant {
-    Instant::now() + Duration::from_secs(s)
 }
 
 fn assert_clean(cos: &FakeCos) {

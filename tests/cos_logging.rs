@@ -4,25 +4,9 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use common::fake_cos::{FakeCos, FakeCosOptions, Fault};
+use common::fake_cos::{in_secs, obj, FakeCos, FakeCosOptions, Fault};
 use mps_cos_backup::cos::CosClient;
-use mps_cos_backup::store::Object;
-
-fn obj<'a>(key: &'a str, body: &[u8]) -> Object<'a> {
-    Object {
-        key,
-        body: Bytes::copy_from_slice(body),
-        content_type: "application/json",
-        metadata: &[],
-    }
-}
-
-fn in_secs(s: u64) -> Instant {
-    Instant::now() + Duration::from_secs(s)
-}
 
 /// Captures log lines written through tracing during one test.
 #[derive(Clone, Default)]

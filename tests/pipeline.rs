@@ -18,48 +18,12 @@ use common::binary::{
 };
 use common::fake_cos::{FakeCos, Fault, FaultRates, StoredObject};
 use common::fake_runtime::{FakeRuntime, Kind, Outcome};
+use common::scf_platform::redacted;
 
 const WAIT: Duration = Duration::from_secs(10);
 const PREFIX: &str = "mps-events/";
 
 // ---------- the SPEC, restated independently ----------
-
-const SECRET_SUFFIXES: [&str; 6] = [
-    "SecretId",
-    "SecretKey",
-    "Token",
-    "Password",
-    "NotifyKey",
-    "StreamKey",
-];
-
-/// The event with every credential string replaced by `"***"`, and the secrets it held.
-fn redacted(event: &Value) -> (Value, Vec<String>) {
-    fn walk(v: &mut Value, secrets: &mut Vec<String>) {
-        match v {
-            Value::Object(m) => {
-                for (k, val) in m.iter_mut() {
-                    if SECRET_SUFFIXES.iter().any(|s| k.ends_with(s)) {
-                        if let Value::String(s) = val {
-                            if !s.is_empty() && s != "***" {
-                                secrets.push(s.clone());
-                            }
-                            *val = Value::String("***".into());
-                            continue;
-                        }
-                    }
-                    walk(val, secrets);
-                }
-            }
-            Value::Array(a) => a.iter_mut().for_each(|x| walk(x, secrets)),
-            _ => {}
-        }
-    }
-    let mut out = event.clone();
-    let mut secrets = Vec::new();
-    walk(&mut out, &mut secrets);
-    (out, secrets)
-}
 
 /// The latest parsable `FinishTime` anywhere in the event.
 fn latest_finish_time(event: &Value) -> Option<DateTime<Utc>> {

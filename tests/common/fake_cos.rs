@@ -884,3 +884,18 @@ fn apply(st: &mut State, fault: Option<Fault>, key: &str, req: &Request, resourc
         Some(Fault::Status(status, code, msg)) => xml(st, status, &code, &msg),
     }
 }
+
+/// A JSON object to PUT with the client under test.
+pub fn obj<'a>(key: &'a str, body: &[u8]) -> mps_cos_backup::store::Object<'a> {
+    mps_cos_backup::store::Object {
+        key,
+        body: bytes::Bytes::copy_from_slice(body),
+        content_type: "application/json",
+        metadata: &[],
+    }
+}
+
+/// A deadline `s` seconds from now.
+pub fn in_secs(s: u64) -> std::time::Instant {
+    std::time::Instant::now() + Duration::from_secs(s)
+}

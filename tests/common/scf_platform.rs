@@ -142,27 +142,45 @@ impl Instance {
 /// SPEC redaction, implemented here independently: string values of keys ending in one of the
 /// credential suffixes, at any depth, become `"***"`.
 pub fn redact(v: &mut Value) {
-    const SUFFIXES: [&str; 6] = [
-        "SecretId",
-        "SecretKey",
-        "Token",
-        "Password",
-        "NotifyKey",
-        "StreamKey",
-    ];
-    match v {
-        Value::Object(map) => {
-            for (k, val) in map.iter_mut() {
-                if val.is_string() && SUFFIXES.iter().any(|s| k.ends_with(s)) {
-                    *val = Value::String("***".into());
-                } else {
-                    redact(val);
+    *v = redacted(v).0;
+}
+
+/// Credential key suffixes of SPEC "Configuration" (`ARCHIVE_REDACT`).
+pub const SECRET_SUFFIXES: [&str; 6] = [
+    "SecretId",
+    "SecretKey",
+    "Token",
+    "Password",
+    "NotifyKey",
+    "StreamKey",
+];
+
+/// The event with every credential string replaced by `"***"`, and the secrets it held.
+pub fn redacted(event: &Value) -> (Value, Vec<String>) {
+    fn walk(v: &mut Value, secrets: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, val) in m.iter_mut() {
+                    if SECRET_SUFFIXES.iter().any(|s| k.ends_with(s)) {
+                        if let Value::String(s) = val {
+                            if !s.is_empty() && s != "***" {
+                                secrets.push(s.clone());
+                            }
+                            *val = Value::String("***".into());
+                            continue;
+                        }
+                    }
+                    walk(val, secrets);
                 }
             }
+            Value::Array(a) => a.iter_mut().for_each(|x| walk(x, secrets)),
+            _ => {}
         }
-        Value::Array(items) => items.iter_mut().for_each(redact),
-        _ => {}
     }
+    let mut out = event.clone();
+    let mut secrets = Vec::new();
+    walk(&mut out, &mut secrets);
+    (out, secrets)
 }
 
 /// Checks a key against SPEC "Object key"; `Err` says which rule broke.
