@@ -151,8 +151,9 @@ impl<S: Store> Archiver<S> {
         })?;
         let body = Bytes::from(serde_json::to_vec(&record)?);
         let bytes = body.len();
-        let meta_type = layout::sanitize(event_type, 64, "unrecognized");
-        let meta_status = layout::sanitize(status.unwrap_or(""), 32, "unknown");
+        let meta_type = layout::sanitize(event_type, layout::MAX_EVENT_TYPE_BYTES, "unrecognized");
+        let meta_status =
+            layout::sanitize(status.unwrap_or(""), layout::MAX_STATUS_BYTES, "unknown");
         let metadata = [
             ("event-type", meta_type.as_str()),
             ("task-status", meta_status.as_str()),

@@ -17,8 +17,10 @@ pub const MAX_KEY_BYTES: usize = 850;
 
 /// Longest sanitized task id, in bytes.
 pub const MAX_TASK_ID_BYTES: usize = 96;
-const MAX_EVENT_TYPE_BYTES: usize = 64;
-const MAX_STATUS_BYTES: usize = 32;
+/// Longest sanitized event type, in bytes (key segment and metadata value).
+pub const MAX_EVENT_TYPE_BYTES: usize = 64;
+/// Longest sanitized status, in bytes (key part and metadata value).
+pub const MAX_STATUS_BYTES: usize = 32;
 const DIGEST_HEX: usize = 16;
 
 /// A parsed `COS_KEY_TEMPLATE`.

@@ -46,6 +46,9 @@ pub enum RuntimeError {
     /// The runtime API stayed unreachable.
     #[error("runtime API unreachable: {0}")]
     Unreachable(String),
+    /// The runtime API address does not make valid URLs.
+    #[error("runtime API address {0:?} is not a usable base URL")]
+    BadAddress(String),
 }
 
 /// Time limit assumed when `time_limit_in_ms` is missing or unusable (SCF's smallest common default).
@@ -113,11 +116,7 @@ where
     H: Handler,
     S: Future<Output = ()>,
 {
-    let api = Api {
-        base: api_base.trim_end_matches('/').to_string(),
-        http,
-        options,
-    };
+    let api = Api::new(api_base, http, options)?;
     let mut shutdown = std::pin::pin!(shutdown);
 
     // `shutdown` is polled first so signal handlers it installs exist before we announce readiness.
@@ -355,25 +354,52 @@ fn chain(e: &dyn std::error::Error) -> String {
     out
 }
 
+/// One runtime API endpoint: its URL, parsed once, and how log lines name it.
+struct Endpoint {
+    url: reqwest::Url,
+    what: &'static str,
+}
+
 struct Api {
-    base: String,
+    ready: Endpoint,
+    next: Endpoint,
+    response: Endpoint,
+    error: Endpoint,
     http: reqwest::Client,
     options: RunOptions,
 }
 
 impl Api {
+    /// Parses the four endpoint URLs once, so no request re-parses its URL.
+    fn new(base: &str, http: reqwest::Client, options: RunOptions) -> Result<Api, RuntimeError> {
+        let base = base.trim_end_matches('/');
+        let endpoint = |what: &'static str| {
+            // `what` is "METHOD /path": the path is what follows the space.
+            let path = what.split_once(' ').map_or(what, |(_, p)| p);
+            reqwest::Url::parse(&format!("{base}{path}"))
+                .map(|url| Endpoint { url, what })
+                .map_err(|_| RuntimeError::BadAddress(base.to_string()))
+        };
+        Ok(Api {
+            ready: endpoint("POST /runtime/init/ready")?,
+            next: endpoint("GET /runtime/invocation/next")?,
+            response: endpoint("POST /runtime/invocation/response")?,
+            error: endpoint("POST /runtime/invocation/error")?,
+            http,
+            options,
+        })
+    }
+
     async fn ready(&self) -> Result<(), RuntimeError> {
-        self.post("/runtime/init/ready", Bytes::from_static(b" "))
-            .await
+        self.post(&self.ready, Bytes::from_static(b" ")).await
     }
 
     /// Long-polls until an event's headers arrive (the body is read by the caller).
     async fn next(&self) -> Result<reqwest::Response, RuntimeError> {
-        let url = format!("{}/runtime/invocation/next", self.base);
-        self.retrying("GET /runtime/invocation/next", || async {
+        self.retrying(self.next.what, || async {
             let resp = self
                 .http
-                .get(&url)
+                .get(self.next.url.clone())
                 .send()
                 .await
                 .map_err(|e| Transient(chain(&e)))?;
@@ -393,26 +419,19 @@ impl Api {
 
     async fn answer(&self, answer: Answer) -> Result<(), RuntimeError> {
         match answer {
-            Answer::Response(body) => {
-                self.post("/runtime/invocation/response", Bytes::from(body))
-                    .await
-            }
-            Answer::Error(line) => {
-                self.post("/runtime/invocation/error", Bytes::from(line))
-                    .await
-            }
+            Answer::Response(body) => self.post(&self.response, Bytes::from(body)).await,
+            Answer::Error(line) => self.post(&self.error, Bytes::from(line)).await,
         }
     }
 
     /// Posts `body`; transport failures and 5xx are retried, a 4xx answer is logged and accepted.
-    async fn post(&self, path: &str, body: Bytes) -> Result<(), RuntimeError> {
-        let url = format!("{}{path}", self.base);
-        let what = format!("POST {path}");
+    async fn post(&self, to: &Endpoint, body: Bytes) -> Result<(), RuntimeError> {
+        let what = to.what;
         let (status, text) = self
-            .retrying(&what, || async {
+            .retrying(what, || async {
                 let resp = self
                     .http
-                    .post(&url)
+                    .post(to.url.clone())
                     .timeout(self.options.post_timeout)
                     .body(body.clone())
                     .send()
@@ -496,6 +515,27 @@ mod tests {
             );
         }
         h
+    }
+
+    #[test]
+    fn endpoints_are_parsed_once_from_the_base() {
+        let api = Api::new(
+            "http://127.0.0.1:9001/",
+            reqwest::Client::new(),
+            RunOptions::default(),
+        )
+        .expect("valid base");
+        assert_eq!(
+            api.next.url.as_str(),
+            "http://127.0.0.1:9001/runtime/invocation/next"
+        );
+        assert_eq!(api.ready.what, "POST /runtime/init/ready");
+        assert_eq!(
+            api.error.url.as_str(),
+            "http://127.0.0.1:9001/runtime/invocation/error"
+        );
+        let bad = Api::new("http://[::1", reqwest::Client::new(), RunOptions::default());
+        assert!(matches!(bad, Err(RuntimeError::BadAddress(_))));
     }
 
     #[test]
