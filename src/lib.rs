@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod config;
 pub mod cos;
+pub mod credentials;
 pub mod event;
 pub mod handler;
 pub mod layout;
@@ -15,3 +16,4 @@ pub mod logging;
 pub mod record;
 pub mod runtime;
 pub mod store;
+pub mod text;

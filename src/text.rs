@@ -1,0 +1,132 @@
+//! Small text helpers shared by every module: hex, one-line error text, error chains.
+//!
+//! Error posts, log fields and CLI errors are read as single lines; these helpers are the
+//! one place that decides what "one line" means, so every edge of the program agrees.
+
+use std::error::Error;
+use std::fmt::Write as _;
+
+/// Longest one-line message kept; longer ones are cut on a character boundary with `…`.
+pub const MAX_LINE: usize = 512;
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        // Writing into a String cannot fail.
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// `s` on one line: whitespace runs and control characters become one space, the ends are
+/// trimmed, and the result is cut to [`MAX_LINE`] bytes on a character boundary (`…` marks
+/// the cut). Servers' error bodies and panic messages go through here before they reach a
+/// log line or an error post.
+pub fn one_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len().min(MAX_LINE + 4));
+    let words = s.split(|c: char| c.is_whitespace() || c.is_control());
+    for word in words.filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+        if out.len() > MAX_LINE {
+            break;
+        }
+    }
+    if out.len() > MAX_LINE {
+        let mut cut = MAX_LINE;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out.push('…');
+    }
+    out
+}
+
+/// An error and all its sources, joined with `: `, on one line. Many libraries' `Display`
+/// hides the cause (a reset shows as "error sending request"); the chain names it.
+pub fn error_chain(e: &dyn Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        // Some errors repeat their source's text in their own; say it once.
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    one_line(&out)
+}
+
+/// The message of a caught panic (`&str` or `String` payloads), for an error post.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        one_line(s)
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        one_line(s)
+    } else {
+        "(non-string panic payload)".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_is_lowercase_and_two_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xab, 0xff]), "000fabff");
+        assert_eq!(hex(&[]), "");
+    }
+
+    #[test]
+    fn one_line_collapses_whitespace_and_controls() {
+        assert_eq!(one_line("  a\r\n\tb \u{7}c  "), "a b c");
+        assert_eq!(one_line(""), "");
+    }
+
+    #[test]
+    fn one_line_cuts_on_a_char_boundary() {
+        let long = "é".repeat(MAX_LINE);
+        let line = one_line(&long);
+        assert!(line.ends_with('…'));
+        assert!(line.len() <= MAX_LINE + '…'.len_utf8());
+        assert!(line.trim_end_matches('…').chars().all(|c| c == 'é'));
+    }
+
+    #[test]
+    fn error_chain_names_every_source_once() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("error sending request")
+            }
+        }
+        impl Error for Outer {
+            fn source(&self) -> Option<&(dyn Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let e = Outer(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection reset\nby peer",
+        ));
+        assert_eq!(error_chain(&e), "error sending request: connection reset by peer");
+    }
+
+    #[test]
+    fn panic_messages_of_both_payload_kinds() {
+        let a: Box<dyn std::any::Any + Send> = Box::new("static str");
+        let b: Box<dyn std::any::Any + Send> = Box::new(String::from("a\nstring"));
+        let c: Box<dyn std::any::Any + Send> = Box::new(42u8);
+        assert_eq!(panic_message(a.as_ref()), "static str");
+        assert_eq!(panic_message(b.as_ref()), "a string");
+        assert_eq!(panic_message(c.as_ref()), "(non-string panic payload)");
+    }
+}
