@@ -6,6 +6,7 @@
 //! `config` turns the environment into a validated [`config::Config`] once, at start.
 
 pub mod cli;
+pub mod cloudapi;
 pub mod config;
 pub mod cos;
 pub mod credentials;
