@@ -18,3 +18,4 @@ pub mod record;
 pub mod runtime;
 pub mod store;
 pub mod text;
+pub mod transport;
