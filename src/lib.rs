@@ -11,6 +11,7 @@ pub mod config;
 pub mod cos;
 pub mod credentials;
 pub mod event;
+pub mod forward;
 pub mod handler;
 pub mod layout;
 pub mod logging;

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::sign::{sign, SignError, SignInput};
 use crate::credentials::Credentials;
 use crate::text::one_line;
+use crate::transport::{host_header, Request};
 
 /// Cloud API service of SCF (credential scope, host name).
 pub const SERVICE: &str = "scf";
@@ -195,20 +196,6 @@ struct InvokeBody<'a> {
     client_context: &'a str,
 }
 
-/// `host` or `host:port` when the port is not the scheme's default: the Host header, signed.
-pub(crate) fn host_header(uri: &Uri) -> Option<String> {
-    let host = uri.host()?;
-    let default_port = match uri.scheme_str() {
-        Some("https") => Some(443),
-        Some("http") => Some(80),
-        _ => None,
-    };
-    Some(match uri.port_u16() {
-        Some(p) if Some(p) != default_port => format!("{host}:{p}"),
-        _ => host.to_string(),
-    })
-}
-
 fn header(value: &str) -> Result<HeaderValue, BuildError> {
     // Header values are never shown: the token must not reach an error text.
     HeaderValue::from_str(value)
@@ -218,7 +205,7 @@ fn header(value: &str) -> Result<HeaderValue, BuildError> {
 /// Builds the signed `Invoke` of `input.callback` as an `Event` (asynchronous) invocation.
 /// The body is JSON with `ClientContext` = the callback as a string, so the target receives
 /// it byte for byte.
-pub fn build_request(input: &InvokeInput<'_>) -> Result<http::Request<Bytes>, BuildError> {
+pub fn build_request(input: &InvokeInput<'_>) -> Result<Request, BuildError> {
     let text = std::str::from_utf8(input.callback).map_err(|e| BuildError::NotUtf8 {
         offset: e.valid_up_to(),
     })?;
@@ -291,11 +278,12 @@ pub fn build_request(input: &InvokeInput<'_>) -> Result<http::Request<Bytes>, Bu
     let mut auth = header(&signed.authorization)?;
     auth.set_sensitive(true);
     headers.insert(AUTHORIZATION, auth);
-    let mut req = http::Request::new(Bytes::from(body));
-    *req.method_mut() = Method::POST;
-    *req.uri_mut() = endpoint.clone();
-    *req.headers_mut() = headers;
-    Ok(req)
+    Ok(Request {
+        method: Method::POST,
+        uri: endpoint.clone(),
+        headers,
+        body: Bytes::from(body),
+    })
 }
 
 /// A successful `Invoke`.
@@ -537,7 +525,7 @@ mod tests {
         Function::new("default", "biz-handler", "$LATEST").unwrap()
     }
 
-    fn build(creds: &Credentials, callback: &[u8]) -> Result<http::Request<Bytes>, BuildError> {
+    fn build(creds: &Credentials, callback: &[u8]) -> Result<Request, BuildError> {
         let endpoint: Uri = "https://scf.tencentcloudapi.com".parse().unwrap();
         build_request(&InvokeInput {
             endpoint: &endpoint,
@@ -556,18 +544,18 @@ mod tests {
         // The body is byte for byte the vector's payload; with the same headers signed, the
         // signature is the vector's.
         assert_eq!(
-            std::str::from_utf8(req.body()).unwrap(),
+            std::str::from_utf8(&req.body).unwrap(),
             r#"{"FunctionName":"biz-handler","InvocationType":"Event","Namespace":"default","Qualifier":"$LATEST","ClientContext":"{\"EventType\":\"WorkflowTask\",\"WorkflowTaskEvent\":{\"TaskId\":\"t1\",\"Status\":\"FINISH\"}}"}"#
         );
-        let h = req.headers();
+        let h = &req.headers;
         assert_eq!(
             h["authorization"],
             "TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2025-11-24/scf/tc3_request, \
              SignedHeaders=content-type;host;x-tc-action, \
              Signature=3261c3dbfa565d433b89d1dfd58e28030147762429640269a1a1a74bfb8f2541"
         );
-        assert_eq!(req.method(), Method::POST);
-        assert_eq!(req.uri(), "https://scf.tencentcloudapi.com/");
+        assert_eq!(req.method, Method::POST);
+        assert_eq!(req.uri, "https://scf.tencentcloudapi.com/");
         assert_eq!(h["content-type"], "application/json; charset=utf-8");
         assert_eq!(h["host"], "scf.tencentcloudapi.com");
         assert_eq!(h["x-tc-action"], "Invoke");
@@ -581,7 +569,7 @@ mod tests {
     fn session_token_is_sent_and_hidden_from_debug() {
         let creds = Credentials::new(ID, KEY, Some("tok-secret".into()));
         let req = build(&creds, CALLBACK.as_bytes()).unwrap();
-        assert_eq!(req.headers()["x-tc-token"], "tok-secret");
+        assert_eq!(req.headers["x-tc-token"], "tok-secret");
         let shown = format!("{req:?}");
         assert!(
             !shown.contains("tok-secret") && !shown.contains(KEY),
@@ -594,7 +582,7 @@ mod tests {
         let creds = Credentials::new(ID, KEY, None);
         let odd = "{\"a\":\"\\u00e9 é \\\" \\\\ / \\n\",\"n\":123456789012345678901234567890,\"f\":1.50}\n";
         let req = build(&creds, odd.as_bytes()).unwrap();
-        let v: serde_json::Value = serde_json::from_slice(req.body()).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
         assert_eq!(v["ClientContext"].as_str().unwrap(), odd);
         assert_eq!(v["InvocationType"], "Event");
     }
@@ -643,17 +631,14 @@ mod tests {
             })
         };
         let req = mk("http://127.0.0.1:9000", "ap-guangzhou").unwrap();
-        assert_eq!(req.headers()["host"], "127.0.0.1:9000");
-        assert_eq!(req.uri(), "http://127.0.0.1:9000/");
+        assert_eq!(req.headers["host"], "127.0.0.1:9000");
+        assert_eq!(req.uri, "http://127.0.0.1:9000/");
         let req = mk(
             "https://scf.ap-guangzhou.tencentcloudapi.com:443/",
             "ap-guangzhou",
         )
         .unwrap();
-        assert_eq!(
-            req.headers()["host"],
-            "scf.ap-guangzhou.tencentcloudapi.com"
-        );
+        assert_eq!(req.headers["host"], "scf.ap-guangzhou.tencentcloudapi.com");
         assert!(matches!(
             mk("ftp://h/", "ap-guangzhou"),
             Err(BuildError::Invalid(_))

@@ -1,0 +1,4 @@
+//! Forwarding of every callback to the configured targets.
+
+pub mod target;
+pub mod webhook;
