@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod fake_cloudapi;
 pub mod fake_cos;
 pub mod fake_runtime;
+pub mod fake_webhook;
 pub mod http;
 pub mod scf_platform;
