@@ -13,9 +13,11 @@ use tracing::error;
 
 use crate::config::{Config, LogConfig, Mode};
 use crate::cos::CosClient;
-use crate::handler::{Archiver, Invocation};
+use crate::handler::{Archiver, HandleError, Invocation};
+use crate::runtime::{Context, Diagnostic, Function};
 use crate::store::local::LocalStore;
 use crate::store::Store;
+use crate::transport::HttpClient;
 use crate::{logging, runtime};
 
 const USAGE: &str = "\
@@ -182,15 +184,22 @@ fn runtime_mode() -> ExitCode {
         Err(code) => return code,
     };
     rt.block_on(async move {
-        let http = match http_client() {
+        let cos_http = match http_client() {
             Ok(h) => h,
             Err(code) => return code,
         };
-        let archiver = Arc::new(Archiver::new(
-            CosClient::new(http.clone(), cos),
+        let function = Arc::new(ArchiveFunction(Archiver::new(
+            CosClient::new(cos_http, cos),
             cfg.archive,
-        ));
-        match runtime::run(&api, http, archiver, runtime::shutdown_signal()).await {
+        )));
+        match runtime::run(
+            &api,
+            HttpClient::new(),
+            function,
+            runtime::shutdown_signal(),
+        )
+        .await
+        {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 error!(error = %e, "runtime loop stopped");
@@ -278,3 +287,26 @@ async fn invoke_all<S: Store>(archiver: &Archiver<S>, files: &[String]) -> bool 
     }
     all_ok
 }
+
+/// The archiver as the runtime sees it: one event in, the archive result or a typed error out.
+struct ArchiveFunction<S>(Archiver<S>);
+
+impl<S: Store> Function for ArchiveFunction<S> {
+    type Error = HandleError;
+
+    async fn call(
+        &self,
+        ctx: Context,
+        event: bytes::Bytes,
+    ) -> Result<serde_json::Value, HandleError> {
+        let inv = Invocation {
+            request_id: Some(ctx.request_id.as_str()).filter(|r| !r.is_empty()),
+            received_at: ctx.received_at,
+            deadline: ctx.deadline,
+        };
+        let archived = self.0.archive(&event, &inv).await?;
+        Ok(serde_json::to_value(archived)?)
+    }
+}
+
+impl Diagnostic for HandleError {}
