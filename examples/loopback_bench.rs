@@ -81,7 +81,10 @@ fn parse_args() -> Result<Args, lexopt::Error> {
             Long("server-writes") => {
                 let v: String = parser.value()?.parse()?;
                 if !["single", "split", "chunked", "close", "mixed"].contains(&v.as_str()) {
-                    return Err(format!("--server-writes must be single, split, chunked, close or mixed, not {v:?}").into());
+                    return Err(format!(
+                        "--server-writes must be single, split, chunked, close or mixed, not {v:?}"
+                    )
+                    .into());
                 }
                 args.server_writes = v;
             }

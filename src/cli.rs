@@ -11,9 +11,10 @@ use serde_json::json;
 use tokio::io::AsyncReadExt;
 use tracing::error;
 
-use crate::config::{Config, LogConfig, Mode};
+use crate::config::{log_config_lenient, Config, Mode};
 use crate::cos::CosClient;
 use crate::handler::{Archiver, HandleError, Invocation};
+use crate::logging::LogConfig;
 use crate::runtime::{Context, Diagnostic, Function};
 use crate::store::local::LocalStore;
 use crate::store::Store;
@@ -111,7 +112,7 @@ fn env(name: &str) -> Option<String> {
 
 /// Sets up logging, then validates the configuration; a bad one is one log line and exit 2.
 fn start(mode: Mode, to_stderr: bool) -> Result<Config, ExitCode> {
-    let log = LogConfig::from_env_lenient(env);
+    let log = log_config_lenient(env);
     logging::init(&log, to_stderr);
     // The default hook prints several lines to stderr, which SCF does not collect; the
     // runtime turns the panic into an error post, and this puts one line in the log.

@@ -7,6 +7,9 @@ use std::fmt;
 use chrono::{FixedOffset, Offset};
 
 use crate::layout::KeyTemplate;
+use crate::logging::LogConfig;
+#[cfg(test)]
+use crate::logging::LogFormat;
 use crate::transport::Uri;
 
 /// Which command is starting: decides what is required.
@@ -67,24 +70,6 @@ pub struct ArchiveConfig {
     pub event_types: Option<Vec<String>>,
     /// `ARCHIVE_REDACT`.
     pub redact: bool,
-}
-
-/// Log output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    /// One JSON object per line (default).
-    Json,
-    /// Human-readable lines.
-    Text,
-}
-
-/// Logging settings.
-#[derive(Debug, Clone)]
-pub struct LogConfig {
-    /// `LOG_FORMAT`.
-    pub format: LogFormat,
-    /// Filter directive: `RUST_LOG` if set, else `LOG_LEVEL`, else `info`.
-    pub filter: String,
 }
 
 /// The whole validated configuration.
@@ -162,47 +147,38 @@ impl Config {
     }
 }
 
-impl LogConfig {
-    /// Logging settings for use before validation: anything unusable silently falls back to the default
-    /// (validation reports it afterwards, through the logger this sets up).
-    pub fn from_env_lenient<F>(get: F) -> LogConfig
-    where
-        F: Fn(&str) -> Option<String>,
-    {
-        let format =
-            parse_log_format(get_set(&get, "LOG_FORMAT").as_deref()).unwrap_or(LogFormat::Json);
-        let filter = ["RUST_LOG", "LOG_LEVEL"]
-            .into_iter()
-            .filter_map(|var| get_set(&get, var).map(|f| (var, f)))
-            .find(|(var, f)| {
-                valid_filter(f) && (*var != "LOG_LEVEL" || check_level_list(f).is_ok())
-            })
-            .map(|(_, f)| f)
-            .unwrap_or_else(|| "info".to_string());
-        LogConfig { format, filter }
-    }
+/// Logging settings for use before validation: anything unusable silently falls back to the
+/// default (validation reports it afterwards, through the logger this sets up).
+pub fn log_config_lenient<F>(get: F) -> LogConfig
+where
+    F: Fn(&str) -> Option<String>,
+{
+    let (format, rust_log, log_level) = log_vars(&get);
+    LogConfig::parse_lenient(format.as_deref(), rust_log.as_deref(), log_level.as_deref())
+}
 
-    fn from_env_strict<F>(get: &F) -> Result<LogConfig, ConfigError>
-    where
-        F: Fn(&str) -> Option<String>,
-    {
-        let format = match get_set(get, "LOG_FORMAT") {
-            None => LogFormat::Json,
-            Some(v) => parse_log_format(Some(&v)).ok_or_else(|| ConfigError {
-                var: "LOG_FORMAT",
-                reason: format!("{v:?} is not `json` or `text`"),
-            })?,
-        };
-        let filter = if let Some(f) = get_set(get, "RUST_LOG") {
-            check_filter("RUST_LOG", f)?
-        } else if let Some(f) = get_set(get, "LOG_LEVEL") {
-            check_level_list(&f)?;
-            check_filter("LOG_LEVEL", f)?
-        } else {
-            "info".to_string()
-        };
-        Ok(LogConfig { format, filter })
-    }
+fn log_vars<F>(get: &F) -> (Option<String>, Option<String>, Option<String>)
+where
+    F: Fn(&str) -> Option<String>,
+{
+    (
+        get_set(get, "LOG_FORMAT"),
+        get_set(get, "RUST_LOG"),
+        get_set(get, "LOG_LEVEL"),
+    )
+}
+
+fn log_config<F>(get: &F) -> Result<LogConfig, ConfigError>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    let (format, rust_log, log_level) = log_vars(get);
+    LogConfig::parse(format.as_deref(), rust_log.as_deref(), log_level.as_deref()).map_err(|e| {
+        ConfigError {
+            var: e.var,
+            reason: e.reason,
+        }
+    })
 }
 
 /// Everything validated except the key template, which is only checked for `{digest}` here.
@@ -223,7 +199,7 @@ impl Checked {
     where
         F: Fn(&str) -> Option<String>,
     {
-        let log = LogConfig::from_env_strict(get)?;
+        let log = log_config(get)?;
         let runtime_api = match mode {
             Mode::Runtime => Some(runtime_api(get)?),
             Mode::Invoke => None,
@@ -571,48 +547,6 @@ fn parse_bool(v: &str) -> Option<bool> {
         "on" | "true" | "1" | "yes" => Some(true),
         "off" | "false" | "0" | "no" => Some(false),
         _ => None,
-    }
-}
-
-fn parse_log_format(v: Option<&str>) -> Option<LogFormat> {
-    match v?.trim().to_ascii_lowercase().as_str() {
-        "json" => Some(LogFormat::Json),
-        "text" => Some(LogFormat::Text),
-        _ => None,
-    }
-}
-
-fn valid_filter(f: &str) -> bool {
-    tracing_subscriber::EnvFilter::try_new(f).is_ok()
-}
-
-/// `LOG_LEVEL` is meant as a level: every directive must name one, because EnvFilter reads a bare
-/// typo like `infoo` as "only target `infoo`", which would silently switch all logging off.
-fn check_level_list(f: &str) -> Result<(), ConfigError> {
-    const LEVELS: [&str; 12] = [
-        "off", "error", "warn", "info", "debug", "trace", "0", "1", "2", "3", "4", "5",
-    ];
-    for directive in f.split(',').map(str::trim).filter(|d| !d.is_empty()) {
-        let level = directive.rsplit_once('=').map_or(directive, |(_, l)| l);
-        if !LEVELS.contains(&level.to_ascii_lowercase().as_str()) {
-            return Err(ConfigError {
-                var: "LOG_LEVEL",
-                reason: format!(
-                    "{f:?}: {directive:?} names no level (off, error, warn, info, debug, trace)"
-                ),
-            });
-        }
-    }
-    Ok(())
-}
-
-fn check_filter(var: &'static str, f: String) -> Result<String, ConfigError> {
-    match tracing_subscriber::EnvFilter::try_new(&f) {
-        Ok(_) => Ok(f),
-        Err(e) => Err(ConfigError {
-            var,
-            reason: format!("{f:?} is not a tracing filter ({e})"),
-        }),
     }
 }
 
@@ -1020,11 +954,11 @@ mod tests {
 
     #[test]
     fn lenient_log_config_falls_back_silently() {
-        let l = LogConfig::from_env_lenient(env(&[]));
+        let l = log_config_lenient(env(&[]));
         assert_eq!((l.format, l.filter.as_str()), (LogFormat::Json, "info"));
-        let l = LogConfig::from_env_lenient(env(&[("LOG_FORMAT", "xml"), ("LOG_LEVEL", "loud=")]));
+        let l = log_config_lenient(env(&[("LOG_FORMAT", "xml"), ("LOG_LEVEL", "loud=")]));
         assert_eq!((l.format, l.filter.as_str()), (LogFormat::Json, "info"));
-        let l = LogConfig::from_env_lenient(env(&[
+        let l = log_config_lenient(env(&[
             ("LOG_FORMAT", "text"),
             ("RUST_LOG", "info,x=notalevel"),
             ("LOG_LEVEL", "warn"),
