@@ -11,7 +11,7 @@ use serde_json::json;
 use tokio::io::AsyncReadExt;
 use tracing::error;
 
-use crate::config::{log_config_lenient, Config, Mode};
+use crate::config::{log_config_lenient, Config, ConfigError, RuntimeConfig};
 use crate::cos::CosClient;
 use crate::handler::{Archiver, HandleError, Invocation};
 use crate::logging::LogConfig;
@@ -110,8 +110,12 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-/// Sets up logging, then validates the configuration; a bad one is one log line and exit 2.
-fn start(mode: Mode, to_stderr: bool) -> Result<Config, ExitCode> {
+/// Sets up logging, then reads the configuration with `read`; a bad one is one log line and
+/// exit 2.
+fn start<T>(
+    to_stderr: bool,
+    read: impl FnOnce(fn(&str) -> Option<String>) -> Result<T, ConfigError>,
+) -> Result<T, ExitCode> {
     let log = log_config_lenient(env);
     logging::init(&log, to_stderr);
     // The default hook prints several lines to stderr, which SCF does not collect; the
@@ -128,7 +132,7 @@ fn start(mode: Mode, to_stderr: bool) -> Result<Config, ExitCode> {
             .map(|l| format!("{}:{}", l.file(), l.line()));
         error!(panic = %msg.replace(['\n', '\r'], " "), at, "panic");
     }));
-    Config::from_env(env, mode).map_err(|e| {
+    read(env).map_err(|e| {
         // The one line SPEC promises must appear even under LOG_LEVEL=off or a typo'd filter,
         // so it goes through a subscriber of the same format that lets errors through.
         let always = LogConfig {
@@ -172,13 +176,9 @@ fn http_client() -> Result<reqwest::Client, ExitCode> {
 }
 
 fn runtime_mode() -> ExitCode {
-    let cfg = match start(Mode::Runtime, false) {
+    let cfg = match start(false, RuntimeConfig::from_env) {
         Ok(c) => c,
         Err(code) => return code,
-    };
-    let (Some(cos), Some(api)) = (cfg.cos, cfg.runtime_api) else {
-        error!("cannot start: runtime mode needs COS and runtime API settings");
-        return ExitCode::from(EXIT_USAGE);
     };
     let rt = match tokio_runtime() {
         Ok(rt) => rt,
@@ -190,11 +190,11 @@ fn runtime_mode() -> ExitCode {
             Err(code) => return code,
         };
         let function = Arc::new(ArchiveFunction(Archiver::new(
-            CosClient::new(cos_http, cos),
+            CosClient::new(cos_http, cfg.cos),
             cfg.archive,
         )));
         match runtime::run(
-            &api,
+            &cfg.runtime_api,
             HttpClient::new(),
             function,
             runtime::shutdown_signal(),
@@ -211,7 +211,7 @@ fn runtime_mode() -> ExitCode {
 }
 
 fn invoke_mode(local: PathBuf, files: Vec<String>) -> ExitCode {
-    let cfg = match start(Mode::Invoke, true) {
+    let cfg = match start(true, Config::from_env) {
         Ok(c) => c,
         Err(code) => return code,
     };
