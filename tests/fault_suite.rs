@@ -1,5 +1,5 @@
-//! "Prove it" item 3: 300 distinct MPS events through the REAL binary (started by `bootstrap`)
-//! against a fake COS that fails 45 % of PUTs (30 % 5xx, 10 % resets, 5 % stalls longer than
+//! 300 distinct MPS events through the real binary (started by `bootstrap`) against a fake
+//! COS that fails 45 % of PUTs (30 % 5xx, 10 % resets, 5 % stalls longer than
 //! the time limit), with the test playing the SCF platform: asynchronous invocation, 2 retries
 //! (3 deliveries at most) after an error post or a timeout, SIGKILL + restart of an instance
 //! that overruns `time_limit_in_ms`.
@@ -21,9 +21,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use common::binary::Binary;
 use common::fake_cos::{FakeCos, FaultRates};
 use common::fake_runtime::{Endpoint, FakeRuntime, Fault, HeaderStyle, Kind};
-use common::scf_platform::{cos_options, env_for, verify_success, Instance, Package};
+use common::scf_platform::{cos_options, env_for, verify_success, CREDENTIALS};
 
 const EVENTS: usize = 300;
 const TIME_LIMIT_MS: u64 = 2000;
@@ -110,7 +111,6 @@ async fn three_hundred_events_survive_cos_faults_retries_and_timeouts() {
         ..FaultRates::default()
     };
     let cos = FakeCos::start(opts).await;
-    let pkg = Package::new("faults");
     let env = env_for(&rt, &cos);
 
     let originals = events();
@@ -144,7 +144,7 @@ async fn three_hundred_events_survive_cos_faults_retries_and_timeouts() {
         }
     };
 
-    let mut instance = Instance::spawn(&pkg, &env, 0);
+    let mut instance = Binary::start(&[], &env);
     for i in 0..EVENTS {
         deliver(i, &mut track, &mut by_id, &mut counts);
     }
@@ -214,13 +214,13 @@ async fn three_hundred_events_survive_cos_faults_retries_and_timeouts() {
                     failed(i, &mut track, &mut by_id, &mut counts);
                 }
                 counts.restarts += 1;
-                instance = Instance::spawn(&pkg, &env, counts.restarts as usize);
+                instance.restart();
             }
         }
         if let Some(status) = instance.exited() {
             panic!(
                 "the binary died on its own ({status}); log tail:\n{}",
-                instance.log_tail(20)
+                instance.output_tail(20)
             );
         }
 
@@ -233,7 +233,7 @@ async fn three_hundred_events_survive_cos_faults_retries_and_timeouts() {
             panic!(
                 "suite exceeded {SUITE_LIMIT:?} with {open} events open; counts {counts:?}; \
                  log tail:\n{}",
-                instance.log_tail(20)
+                instance.output_tail(20)
             );
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
@@ -317,7 +317,7 @@ async fn three_hundred_events_survive_cos_faults_retries_and_timeouts() {
     );
     assert_eq!(stats.verification_failures, 0);
     rt.assert_clean();
-    pkg.assert_no_credentials_logged();
+    instance.assert_never_wrote(&CREDENTIALS);
     assert!(alive, "the binary must still be running at the end");
     // The faults really happened (the suite cannot pass vacuously).
     assert!(stats.faults > 100, "too few faults injected: {stats:?}");

@@ -1,8 +1,8 @@
 //! The archive pipeline end to end: the real binary, started through `bootstrap`, serving
 //! events from a fake SCF runtime API and storing them in a verifying fake COS.
 //!
-//! Expected keys, records and redaction are computed here from the SPEC, independently of
-//! the crate's code.
+//! Expected keys, records and redaction are computed here from README "Object keys" and
+//! "The archive record", independently of the crate's code.
 mod common;
 
 use std::collections::HashSet;
@@ -13,17 +13,18 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use md5::{Digest, Md5};
 use serde_json::Value;
 
-use common::binary::{
-    self, assert_clean, env_for, set_env, start, Running, BUCKET, SECRET_ID, SECRET_KEY, TOKEN,
-};
+use common::binary::Binary;
 use common::fake_cos::{FakeCos, Fault, FaultRates, StoredObject};
 use common::fake_runtime::{FakeRuntime, Kind, Outcome};
-use common::scf_platform::redacted;
+use common::scf_platform::{
+    assert_clean, assert_free_of, cos_env, cos_options, env_for, redacted, set_env, start, BUCKET,
+    CREDENTIALS,
+};
 
 const WAIT: Duration = Duration::from_secs(10);
 const PREFIX: &str = "mps-events/";
 
-// ---------- the SPEC, restated independently ----------
+// ---------- README "Object keys" and "The archive record", restated independently ----------
 
 /// The latest parsable `FinishTime` anywhere in the event.
 fn latest_finish_time(event: &Value) -> Option<DateTime<Utc>> {
@@ -77,7 +78,7 @@ fn is_safe_segment(s: &str, max: usize) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
-/// Checks a key against the SPEC layout; for typed events every part is predicted exactly.
+/// Checks a key against the default layout; for typed events every part is predicted exactly.
 /// `days` are the acceptable dates when the event carries no time (receipt: today around the test).
 fn check_key(key: &str, event: &Value, offset: FixedOffset, days: &[NaiveDate]) {
     assert!(key.len() <= 850 && !key.starts_with('/'), "{key}");
@@ -246,14 +247,13 @@ fn body(v: &Value) -> Vec<u8> {
     serde_json::to_vec(v).unwrap()
 }
 
-fn assert_no_secrets(text: &str, secrets: &[String], what: &str) {
-    for s in secrets
+/// The third-party `secrets` found in events, and the role credentials.
+fn with_credentials(secrets: &[String]) -> Vec<&str> {
+    secrets
         .iter()
         .map(String::as_str)
-        .chain([SECRET_ID, SECRET_KEY, TOKEN])
-    {
-        assert!(!text.contains(s), "{what} contains the secret {s:?}");
-    }
+        .chain(CREDENTIALS)
+        .collect()
 }
 
 // ---------- tests ----------
@@ -261,7 +261,7 @@ fn assert_no_secrets(text: &str, secrets: &[String], what: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fixture_is_archived_once_at_its_spec_key_redacted() {
     let (rt, cos) = start().await;
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     let before = Utc::now();
     let fx = fixtures();
     let mut all_secrets = Vec::new();
@@ -284,11 +284,15 @@ async fn every_fixture_is_archived_once_at_its_spec_key_redacted() {
     let objects = cos.objects();
     assert_eq!(objects.len(), fx.len(), "one object per event");
     for (k, o) in &objects {
-        assert_no_secrets(&String::from_utf8_lossy(&o.body), &all_secrets, k);
+        assert_free_of(
+            &String::from_utf8_lossy(&o.body),
+            &with_credentials(&all_secrets),
+            k,
+        );
         assert_eq!(o.put_count, 1, "{k}");
     }
     bin.stop(Duration::from_secs(3)).await;
-    assert_no_secrets(&bin.stdout_lines().join("\n"), &all_secrets, "stdout");
+    bin.assert_never_wrote(&with_credentials(&all_secrets));
     assert_clean(&rt, &cos);
 }
 
@@ -296,7 +300,7 @@ async fn every_fixture_is_archived_once_at_its_spec_key_redacted() {
 async fn redelivery_and_restart_store_one_object_and_succeed_every_time() {
     let (rt, cos) = start().await;
     let ev = fixture("workflow-s3-input.json");
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     rt.push_event(body(&ev));
     rt.push_event(body(&ev));
     let outs = rt.wait_results(2, WAIT).await;
@@ -312,7 +316,7 @@ async fn redelivery_and_restart_store_one_object_and_succeed_every_time() {
 
     // A fresh instance (new process, new runtime API) gets the same event once more.
     let rt2 = FakeRuntime::start().await;
-    let mut bin2 = Running::start(&[], &env_for(&cos, &rt2));
+    let mut bin2 = Binary::start(&[], &env_for(&rt2, &cos));
     rt2.push_event(body(&ev));
     let outs2 = rt2.wait_results(1, WAIT).await;
     let k3 = check_stored(&outs2[0], &cos, &ev, utc(), &days);
@@ -328,7 +332,7 @@ async fn processing_then_finish_of_one_task_are_two_objects() {
     let finish = fixture("workflow-finish-success.json");
     let mut processing = finish.clone();
     processing["WorkflowTaskEvent"]["Status"] = "PROCESSING".into();
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     rt.push_event(body(&processing));
     rt.push_event(body(&finish));
     let outs = rt.wait_results(2, WAIT).await;
@@ -345,7 +349,7 @@ async fn processing_then_finish_of_one_task_are_two_objects() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cos_outage_gives_error_posts_and_nothing_stored_then_recovery_stores() {
     let (rt, cos) = start().await;
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     let events = [
         fixture("workflow-finish-success.json"),
         fixture("editmedia-finish-success.json"),
@@ -398,7 +402,7 @@ async fn cos_outage_gives_error_posts_and_nothing_stored_then_recovery_stores() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn access_denied_is_an_error_after_one_attempt() {
     let (rt, cos) = start().await;
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     cos.push_faults([Fault::AccessDenied]);
     rt.push_event(body(&fixture("workflow-url-input.json")));
     let outs = rt.wait_results(1, WAIT).await;
@@ -414,7 +418,7 @@ async fn access_denied_is_an_error_after_one_attempt() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn non_object_bodies_are_error_posts_and_the_loop_goes_on() {
     let (rt, cos) = start().await;
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     let bad: [&[u8]; 6] = [b"[1]", b"42", b"not json", b"", b"\xff\xfe{", b"null"];
     for b in bad {
         rt.push_event(b.to_vec());
@@ -447,9 +451,9 @@ async fn non_object_bodies_are_error_posts_and_the_loop_goes_on() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_type_filter_acknowledges_and_skips_other_types() {
     let (rt, cos) = start().await;
-    let mut env = env_for(&cos, &rt);
+    let mut env = env_for(&rt, &cos);
     set_env(&mut env, "ARCHIVE_EVENT_TYPES", "EditMediaTask");
-    let mut bin = Running::start(&[], &env);
+    let mut bin = Binary::start(&[], &env);
     let wf = fixture("workflow-finish-success.json");
     let em = fixture("editmedia-finish-failed.json");
     rt.push_event(body(&wf));
@@ -471,9 +475,9 @@ async fn event_type_filter_acknowledges_and_skips_other_types() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn utc_offset_moves_the_date_directories() {
     let (rt, cos) = start().await;
-    let mut env = env_for(&cos, &rt);
+    let mut env = env_for(&rt, &cos);
     set_env(&mut env, "ARCHIVE_UTC_OFFSET", "+08:00");
-    let mut bin = Running::start(&[], &env);
+    let mut bin = Binary::start(&[], &env);
     // 20:00 UTC on New Year's Eve is already the next year in Beijing; the TaskId is hostile.
     let crafted: Value = serde_json::json!({
         "EventType": "WorkflowTask",
@@ -517,12 +521,10 @@ async fn utc_offset_moves_the_date_directories() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invoke_stores_into_a_cos_bucket() {
-    let cos = FakeCos::start(binary::cos_options()).await;
+    let cos = FakeCos::start(cos_options()).await;
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/workflow-s3-input.json");
     let ev: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-    let mut env = binary::runtime_env(&cos, "127.0.0.1", 9);
-    env.retain(|(k, _)| !k.starts_with("SCF_"));
-    let mut bin = Running::start(&["invoke", file.to_str().unwrap()], &env);
+    let mut bin = Binary::start(&["invoke", file.to_str().unwrap()], &cos_env(&cos));
     let status = bin.wait_exit_async(Duration::from_secs(10)).await;
     let lines = bin.json_lines();
     assert_eq!(
@@ -545,15 +547,19 @@ async fn invoke_stores_into_a_cos_bucket() {
     let rec: Value = serde_json::from_slice(&obj.body).unwrap();
     let (clean, secrets) = redacted(&ev);
     assert_eq!(rec["event"], clean);
-    assert_no_secrets(&bin.stdout_lines().join("\n"), &secrets, "stdout");
-    assert_no_secrets(&String::from_utf8_lossy(&obj.body), &secrets, key);
+    bin.assert_never_wrote(&with_credentials(&secrets));
+    assert_free_of(
+        &String::from_utf8_lossy(&obj.body),
+        &with_credentials(&secrets),
+        key,
+    );
     assert!(cos.verification_failures().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn odd_but_json_object_events_are_stored_under_safe_keys() {
     let (rt, cos) = start().await;
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     let before = Utc::now();
     let events = [
         serde_json::json!({}),
@@ -589,17 +595,17 @@ async fn odd_but_json_object_events_are_stored_under_safe_keys() {
         assert!(keys.insert(key));
     }
     bin.stop(Duration::from_secs(3)).await;
-    assert!(!bin.stdout_lines().join("\n").contains("hunter2-secret"));
+    bin.assert_never_wrote(&["hunter2-secret"]);
     assert_clean(&rt, &cos);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn key_prefix_and_storage_class_reach_cos() {
     let (rt, cos) = start().await;
-    let mut env = env_for(&cos, &rt);
+    let mut env = env_for(&rt, &cos);
     set_env(&mut env, "COS_KEY_PREFIX", "audit/mps/");
     set_env(&mut env, "COS_STORAGE_CLASS", "STANDARD_IA");
-    let mut bin = Running::start(&[], &env);
+    let mut bin = Binary::start(&[], &env);
     let ev = fixture("workflow-adaptive-streaming.json"); // latest FinishTime 2026-03-22T01:11:30Z
     rt.push_event(body(&ev));
     let outs = rt.wait_results(1, WAIT).await;

@@ -1,151 +1,105 @@
-//! A tiny SCF "platform" for end-to-end suites: deploy-package folder, the real binary started
-//! through `bootstrap` against a [`FakeRuntime`] and a [`FakeCos`], SIGKILL on timeout, and the
-//! SPEC checks applied to what the binary answered (key rules, redaction, stored bytes).
+//! The SCF platform around the binary in end-to-end suites: the function's environment (one
+//! set of role credentials, the bucket, the runtime API address) pointing it at a
+//! [`FakeRuntime`] and a [`FakeCos`], and independent checks of what it answered and stored
+//! (the rules of README "Object keys", "Configuration" and "The archive record", restated
+//! here rather than taken from the crate, so a bug there cannot bless itself).
 #![allow(dead_code)]
-
-use std::path::PathBuf;
-use std::process::Stdio;
-use std::time::Duration;
 
 use base64::Engine as _;
 use md5::{Digest, Md5};
 use serde_json::Value;
-use tokio::process::{Child, Command};
 
 use super::fake_cos::{FakeCos, FakeCosOptions};
 use super::fake_runtime::FakeRuntime;
 
-/// Session token the fake COS insists on (SCF always hands out temporary credentials).
-pub const TOKEN: &str = "platformSessionTokenValue0000000";
+/// Role secret id handed to the binary (and expected by the fake COS).
+pub const SECRET_ID: &str = "AKIDtestSecretId0000000000000000";
+/// Role secret key.
+pub const SECRET_KEY: &str = "testSecretKeyValue00000000000000";
+/// Role session token: SCF always hands a function temporary credentials, so the fake COS
+/// insists on one.
+pub const TOKEN: &str = "testSessionTokenValue00000000000";
+/// The three role credentials, none of which may ever be logged.
+pub const CREDENTIALS: [&str; 3] = [SECRET_ID, SECRET_KEY, TOKEN];
+/// Bucket served by the fake COS.
+pub const BUCKET: &str = "archive-1250000000";
+/// Region given to the binary.
+pub const REGION: &str = "ap-guangzhou";
 
-/// Options for a fake COS that expects the credentials [`env_for`] passes to the binary.
+/// Options for a fake COS that expects the credentials [`cos_env`] passes to the binary.
 pub fn cos_options() -> FakeCosOptions {
     FakeCosOptions {
-        bucket: "archive-1250000000".into(),
-        secret_id: "AKIDplatformSecretId000000000000".into(),
-        secret_key: "platformSecretKeyValue0000000000".into(),
+        bucket: BUCKET.into(),
+        secret_id: SECRET_ID.into(),
+        secret_key: SECRET_KEY.into(),
         session_token: Some(TOKEN.into()),
         ..FakeCosOptions::default()
     }
 }
 
-/// A deploy-package-like folder (`bootstrap` + the binary beside it) under the temp dir.
-pub struct Package {
-    /// The folder.
-    pub dir: PathBuf,
-}
-
-impl Package {
-    /// Creates a fresh package folder named after `tag`.
-    pub fn new(tag: &str) -> Package {
-        Package {
-            dir: super::binary::package_named(tag),
-        }
-    }
-}
-
-impl Package {
-    /// Everything every instance started from this package wrote (stdout and stderr).
-    pub fn all_logs(&self) -> String {
-        let mut names: Vec<PathBuf> = std::fs::read_dir(&self.dir)
-            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        names.retain(|p| p.extension().is_some_and(|x| x == "log"));
-        names.sort();
-        names
-            .iter()
-            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
-            .collect()
-    }
-
-    /// Panics if any instance's output contains one of the fake COS credentials.
-    pub fn assert_no_credentials_logged(&self) {
-        let logs = self.all_logs();
-        let o = cos_options();
-        for secret in [o.secret_key.as_str(), TOKEN] {
-            assert!(!logs.contains(secret), "an instance logged a credential");
-        }
-        assert!(!logs.is_empty(), "instances wrote no log at all");
-    }
-}
-
-impl Drop for Package {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Runtime-mode environment pointing the binary at the two fakes.
-pub fn env_for(rt: &FakeRuntime, cos: &FakeCos) -> Vec<(String, String)> {
-    let c = cos.cos_config();
+/// The environment pointing the binary at `cos` with the role credentials, and no runtime API
+/// (enough for `invoke`).
+pub fn cos_env(cos: &FakeCos) -> Vec<(String, String)> {
     vec![
-        ("PATH".into(), "/usr/bin:/bin".into()),
-        ("COS_BUCKET".into(), c.bucket),
-        ("COS_REGION".into(), c.region),
+        ("COS_BUCKET".into(), BUCKET.into()),
+        ("COS_REGION".into(), REGION.into()),
         ("COS_ENDPOINT".into(), cos.url()),
-        ("TENCENTCLOUD_SECRETID".into(), c.credentials.secret_id),
-        ("TENCENTCLOUD_SECRETKEY".into(), c.credentials.secret_key),
+        ("TENCENTCLOUD_SECRETID".into(), SECRET_ID.into()),
+        ("TENCENTCLOUD_SECRETKEY".into(), SECRET_KEY.into()),
         ("TENCENTCLOUD_SESSIONTOKEN".into(), TOKEN.into()),
-        ("SCF_RUNTIME_API".into(), rt.host()),
-        ("SCF_RUNTIME_API_PORT".into(), rt.port().to_string()),
-        ("LOG_FORMAT".into(), "json".into()),
     ]
 }
 
-/// One running instance of the binary; SIGKILLed when dropped (a failing test leaves no child).
-pub struct Instance {
-    child: Child,
-    /// Where its stdout+stderr go.
-    pub log: PathBuf,
+/// Runtime-mode environment: [`cos_env`] plus the address of the runtime API `rt`.
+pub fn env_for(rt: &FakeRuntime, cos: &FakeCos) -> Vec<(String, String)> {
+    let mut env = cos_env(cos);
+    set_env(&mut env, "SCF_RUNTIME_API", &rt.host());
+    set_env(&mut env, "SCF_RUNTIME_API_PORT", &rt.port().to_string());
+    env
 }
 
-impl Instance {
-    /// Starts `bootstrap` from `pkg` (working directory = the package, like `/var/user`).
-    pub fn spawn(pkg: &Package, env: &[(String, String)], n: usize) -> Instance {
-        let log = pkg.dir.join(format!("instance-{n}.log"));
-        let out = std::fs::File::create(&log).expect("create instance log");
-        let err = out.try_clone().expect("clone log handle");
-        let mut cmd = Command::new(pkg.dir.join("bootstrap"));
-        cmd.env_clear()
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .current_dir(&pkg.dir)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .kill_on_drop(true);
-        let child = cmd.spawn().expect("spawn bootstrap");
-        Instance { child, log }
-    }
+/// Replaces or adds one variable.
+pub fn set_env(env: &mut Vec<(String, String)>, name: &str, value: &str) {
+    env.retain(|(k, _)| k != name);
+    env.push((name.into(), value.into()));
+}
 
-    /// `None` while running, else how it ended.
-    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
-        self.child.try_wait().ok().flatten()
-    }
+/// A fake runtime API and a fake COS (with [`cos_options`]) on loopback.
+pub async fn start() -> (FakeRuntime, FakeCos) {
+    (
+        FakeRuntime::start().await,
+        FakeCos::start(cos_options()).await,
+    )
+}
 
-    /// SIGKILL, then wait (bounded) until the process is reaped.
-    pub async fn kill(&mut self) {
-        let _ = self.child.start_kill();
-        match tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await {
-            Ok(_) => {}
-            Err(_) => panic!("instance not reaped 5 s after SIGKILL"),
-        }
-    }
+/// Neither fake saw a protocol violation or a request that failed verification.
+pub fn assert_clean(rt: &FakeRuntime, cos: &FakeCos) {
+    rt.assert_clean();
+    let v = cos.verification_failures();
+    assert!(v.is_empty(), "fake COS verification failures: {v:#?}");
+}
 
-    /// Last `n` lines of the instance's log, for failure messages.
-    pub fn log_tail(&self, n: usize) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(n)..].join("\n")
+/// Panics naming the first of `secrets` found in `text` (`what` names the text), and when
+/// `text` is empty: a leak check of nothing would pass vacuously.
+pub fn assert_free_of(text: &str, secrets: &[&str], what: &str) {
+    assert!(
+        !text.is_empty(),
+        "{what} is empty: nothing to check for secrets"
+    );
+    for s in secrets {
+        assert!(!s.is_empty(), "an empty secret matches everything");
+        assert!(!text.contains(s), "{what} contains the secret {s:?}");
     }
 }
 
-/// SPEC redaction, implemented here independently: string values of keys ending in one of the
-/// credential suffixes, at any depth, become `"***"`.
+/// Redaction as README "Configuration" (`ARCHIVE_REDACT`) describes it, implemented here
+/// independently: string values of keys ending in one of the credential suffixes, at any
+/// depth, become `"***"`.
 pub fn redact(v: &mut Value) {
     *v = redacted(v).0;
 }
 
-/// Credential key suffixes of SPEC "Configuration" (`ARCHIVE_REDACT`).
+/// Credential key suffixes of README "Configuration" (`ARCHIVE_REDACT`).
 pub const SECRET_SUFFIXES: [&str; 6] = [
     "SecretId",
     "SecretKey",
@@ -183,7 +137,7 @@ pub fn redacted(event: &Value) -> (Value, Vec<String>) {
     (out, secrets)
 }
 
-/// Checks a key against SPEC "Object key"; `Err` says which rule broke.
+/// Checks a key against README "Object keys" (default template); `Err` says which rule broke.
 pub fn check_key(key: &str) -> Result<(), String> {
     if key.len() > 850 {
         return Err(format!("key is {} bytes (> 850)", key.len()));
@@ -200,7 +154,7 @@ pub fn check_key(key: &str) -> Result<(), String> {
         }
     }
     // Default template: the file name is `{task_id}.{status}.{digest}.json`.
-    let file = key.rsplit('/').next().unwrap_or_default();
+    let file = key.rsplit('/').next().unwrap_or(key);
     let parts: Vec<&str> = file.rsplitn(4, '.').collect();
     if parts.len() != 4 || parts[0] != "json" {
         return Err(format!("file name {file:?} is not task.status.digest.json"));
@@ -225,8 +179,8 @@ pub fn check_key(key: &str) -> Result<(), String> {
 }
 
 /// Verifies a success answer NOW against the fake bucket: the object is at the answered key,
-/// its bytes are exactly those answered (length and MD5 = ETag), the key obeys the SPEC and the
-/// archived `event` is `original` after redaction. Returns the key.
+/// its bytes are exactly those answered (length and MD5 = ETag), the key obeys [`check_key`] and
+/// the archived `event` is `original` after [`redact`]. Returns the key.
 pub fn verify_success(cos: &FakeCos, answer: &Value, original: &Value) -> Result<String, String> {
     let key = answer["key"]
         .as_str()
@@ -246,7 +200,7 @@ pub fn verify_success(cos: &FakeCos, answer: &Value, original: &Value) -> Result
     let hex: String = md5.iter().map(|b| format!("{b:02x}")).collect();
     let etag = answer["etag"]
         .as_str()
-        .unwrap_or_default()
+        .ok_or_else(|| format!("{key:?}: success without an etag: {answer}"))?
         .trim_matches('"');
     if etag != hex {
         return Err(format!(
