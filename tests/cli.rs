@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::binary::{Binary, Package};
+use common::fixtures;
 use common::http::{serve, Reply, Response};
 use common::scf_platform::{BUCKET, CREDENTIALS, REGION, SECRET_ID, SECRET_KEY, TOKEN};
 
@@ -130,16 +131,10 @@ fn invoke_archives_fixtures_into_a_local_directory_without_credentials() -> Test
     let pkg = Package::new("cli");
     // `invoke` writes below its working directory, the package folder.
     let local_cos = pkg.dir().join("local-cos");
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(&fixtures)? {
-        let path = entry?.path().display().to_string();
-        if path.ends_with(".json") {
-            files.push(path);
-        }
-    }
-    files.sort();
-    assert!(files.len() >= 12, "fixtures present");
+    let files: Vec<String> = fixtures::paths()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
     let bad = pkg.dir().join("bad.json");
     std::fs::write(&bad, b"[1,2,3]")?;
     let mut args = vec!["invoke"];

@@ -24,7 +24,8 @@ use serde_json::Value;
 use common::binary::Binary;
 use common::fake_cos::{FakeCos, FaultRates};
 use common::fake_runtime::{Endpoint, FakeRuntime, Fault, HeaderStyle, Kind};
-use common::scf_platform::{cos_options, env_for, verify_success, CREDENTIALS};
+use common::fixtures;
+use common::scf_platform::{cos_options, env_for, md5_hex, verify_success, CREDENTIALS};
 
 const EVENTS: usize = 300;
 const TIME_LIMIT_MS: u64 = 2000;
@@ -39,19 +40,7 @@ const SWALLOW_ANSWER_AT: [u32; 3] = [60, 160, 260];
 
 /// 300 distinct events: the fixtures round-robin, each with its own TaskId.
 fn events() -> Vec<Value> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let mut fixtures: Vec<(String, Value)> = std::fs::read_dir(&dir)
-        .expect("fixtures dir")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .map(|p| {
-            let v: Value = serde_json::from_slice(&std::fs::read(&p).expect("read fixture"))
-                .expect("fixture is JSON");
-            (p.display().to_string(), v)
-        })
-        .collect();
-    fixtures.sort_by(|a, b| a.0.cmp(&b.0));
-    assert!(fixtures.len() >= 10, "expected the fixture set");
+    let fixtures = fixtures::all();
     (0..EVENTS)
         .map(|i| {
             let (name, mut v) = fixtures[i % fixtures.len()].clone();
@@ -328,12 +317,4 @@ async fn three_hundred_events_survive_cos_faults_retries_and_timeouts() {
     );
     assert_eq!(counts.restarts, counts.timeouts);
     assert_eq!(rt.timed_out().len(), SWALLOW_ANSWER_AT.len());
-}
-
-fn md5_hex(b: &[u8]) -> String {
-    use md5::Digest as _;
-    md5::Md5::digest(b)
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect()
 }

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use common::binary::Binary;
 use common::fake_cos::FakeCos;
 use common::fake_runtime::{FakeRuntime, Kind, Outcome};
+use common::fixtures;
 use common::scf_platform::{cos_options, env_for, verify_success, CREDENTIALS};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -41,20 +42,11 @@ fn workflow_with_task_id(task_id: Value) -> Vec<u8> {
     .expect("serialize")
 }
 
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures")
-            .join(name),
-    )
-    .expect("read fixture")
-}
-
 fn cases() -> Vec<(&'static str, Vec<u8>, Expect)> {
     use Expect::*;
-    let valid = fixture("workflow-finish-success.json");
+    let valid = fixtures::bytes("workflow-finish-success.json");
     let mut bom = b"\xEF\xBB\xBF".to_vec();
-    bom.extend_from_slice(&fixture("editmedia-finish-success.json"));
+    bom.extend_from_slice(&fixtures::bytes("editmedia-finish-success.json"));
     let deep = {
         let mut s = String::from("{\"EventType\":\"WorkflowTask\",\"Deep\":");
         s.push_str(&"[".repeat(10_000));
@@ -157,8 +149,8 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Expect)> {
 
 /// A normal event, distinct each time (its own TaskId).
 fn normal(n: usize) -> Vec<u8> {
-    let mut v: Value =
-        serde_json::from_slice(&fixture("workflow-finish-success.json")).expect("fixture JSON");
+    let mut v: Value = serde_json::from_slice(&fixtures::bytes("workflow-finish-success.json"))
+        .expect("fixture JSON");
     v["WorkflowTaskEvent"]["TaskId"] = json!(format!("1253112233-WorkflowTask-normal-{n:03}"));
     serde_json::to_vec(&v).expect("serialize")
 }

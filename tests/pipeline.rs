@@ -6,19 +6,18 @@
 mod common;
 
 use std::collections::HashSet;
-use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use md5::{Digest, Md5};
 use serde_json::Value;
 
 use common::binary::Binary;
 use common::fake_cos::{FakeCos, Fault, FaultRates, StoredObject};
 use common::fake_runtime::{FakeRuntime, Kind, Outcome};
+use common::fixtures;
 use common::scf_platform::{
-    assert_clean, assert_free_of, cos_env, cos_options, env_for, redacted, set_env, start, BUCKET,
-    CREDENTIALS,
+    assert_clean, assert_free_of, cos_env, cos_options, env_for, md5_hex, redacted, set_env, start,
+    BUCKET, CREDENTIALS,
 };
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -176,11 +175,11 @@ fn check_stored(
         r["bytes"].as_u64().expect("bytes"),
         "{key}"
     );
-    let md5: String = Md5::digest(&obj.body)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    assert_eq!(r["etag"].as_str().unwrap().trim_matches('"'), md5, "{key}");
+    assert_eq!(
+        r["etag"].as_str().unwrap().trim_matches('"'),
+        md5_hex(&obj.body),
+        "{key}"
+    );
     assert_eq!(obj.content_type, "application/json");
     check_record(&obj, event, out);
     key
@@ -215,30 +214,6 @@ fn check_record(obj: &StoredObject, event: &Value, out: &Outcome) {
     }
 }
 
-fn fixtures() -> Vec<(String, Value)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let mut out: Vec<(String, Value)> = std::fs::read_dir(&dir)
-        .expect("fixtures dir")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .map(|p| {
-            let v: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
-            (p.file_name().unwrap().to_string_lossy().into_owned(), v)
-        })
-        .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    assert!(out.len() >= 12, "fixtures present");
-    out
-}
-
-fn fixture(name: &str) -> Value {
-    fixtures()
-        .into_iter()
-        .find(|(n, _)| n == name)
-        .unwrap_or_else(|| panic!("fixture {name}"))
-        .1
-}
-
 fn utc() -> FixedOffset {
     FixedOffset::east_opt(0).unwrap()
 }
@@ -263,7 +238,7 @@ async fn every_fixture_is_archived_once_at_its_spec_key_redacted() {
     let (rt, cos) = start().await;
     let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     let before = Utc::now();
-    let fx = fixtures();
+    let fx = fixtures::all();
     let mut all_secrets = Vec::new();
     for (_, ev) in &fx {
         all_secrets.extend(redacted(ev).1);
@@ -299,7 +274,7 @@ async fn every_fixture_is_archived_once_at_its_spec_key_redacted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redelivery_and_restart_store_one_object_and_succeed_every_time() {
     let (rt, cos) = start().await;
-    let ev = fixture("workflow-s3-input.json");
+    let ev = fixtures::json("workflow-s3-input.json");
     let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     rt.push_event(body(&ev));
     rt.push_event(body(&ev));
@@ -329,7 +304,7 @@ async fn redelivery_and_restart_store_one_object_and_succeed_every_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn processing_then_finish_of_one_task_are_two_objects() {
     let (rt, cos) = start().await;
-    let finish = fixture("workflow-finish-success.json");
+    let finish = fixtures::json("workflow-finish-success.json");
     let mut processing = finish.clone();
     processing["WorkflowTaskEvent"]["Status"] = "PROCESSING".into();
     let mut bin = Binary::start(&[], &env_for(&rt, &cos));
@@ -351,8 +326,8 @@ async fn cos_outage_gives_error_posts_and_nothing_stored_then_recovery_stores() 
     let (rt, cos) = start().await;
     let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     let events = [
-        fixture("workflow-finish-success.json"),
-        fixture("editmedia-finish-success.json"),
+        fixtures::json("workflow-finish-success.json"),
+        fixtures::json("editmedia-finish-success.json"),
     ];
     let limit = Some(1500);
     let style = common::fake_runtime::HeaderStyle::Lower;
@@ -404,7 +379,7 @@ async fn access_denied_is_an_error_after_one_attempt() {
     let (rt, cos) = start().await;
     let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     cos.push_faults([Fault::AccessDenied]);
-    rt.push_event(body(&fixture("workflow-url-input.json")));
+    rt.push_event(body(&fixtures::json("workflow-url-input.json")));
     let outs = rt.wait_results(1, WAIT).await;
     assert_eq!(outs[0].kind, Kind::Error);
     let t = outs[0].text();
@@ -423,7 +398,7 @@ async fn non_object_bodies_are_error_posts_and_the_loop_goes_on() {
     for b in bad {
         rt.push_event(b.to_vec());
     }
-    let good = fixture("minimal.json");
+    let good = fixtures::json("minimal.json");
     rt.push_event(body(&good));
     let outs = rt.wait_results(bad.len() + 1, WAIT).await;
     for (o, b) in outs.iter().zip(bad) {
@@ -454,8 +429,8 @@ async fn event_type_filter_acknowledges_and_skips_other_types() {
     let mut env = env_for(&rt, &cos);
     set_env(&mut env, "ARCHIVE_EVENT_TYPES", "EditMediaTask");
     let mut bin = Binary::start(&[], &env);
-    let wf = fixture("workflow-finish-success.json");
-    let em = fixture("editmedia-finish-failed.json");
+    let wf = fixtures::json("workflow-finish-success.json");
+    let em = fixtures::json("editmedia-finish-failed.json");
     rt.push_event(body(&wf));
     rt.push_event(body(&em));
     let outs = rt.wait_results(2, WAIT).await;
@@ -490,7 +465,7 @@ async fn utc_offset_moves_the_date_directories() {
             ]
         }
     });
-    let sprites = fixture("workflow-image-sprites.json"); // FinishTime 2026-03-23T19:31:04.250Z
+    let sprites = fixtures::json("workflow-image-sprites.json"); // FinishTime 2026-03-23T19:31:04.250Z
     rt.push_event(body(&crafted));
     rt.push_event(body(&sprites));
     let outs = rt.wait_results(2, WAIT).await;
@@ -522,8 +497,8 @@ async fn utc_offset_moves_the_date_directories() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invoke_stores_into_a_cos_bucket() {
     let cos = FakeCos::start(cos_options()).await;
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/workflow-s3-input.json");
-    let ev: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let file = fixtures::dir().join("workflow-s3-input.json");
+    let ev = fixtures::json("workflow-s3-input.json");
     let mut bin = Binary::start(&["invoke", file.to_str().unwrap()], &cos_env(&cos));
     let status = bin.wait_exit_async(Duration::from_secs(10)).await;
     let lines = bin.json_lines();
@@ -606,7 +581,7 @@ async fn key_prefix_and_storage_class_reach_cos() {
     set_env(&mut env, "COS_KEY_PREFIX", "audit/mps/");
     set_env(&mut env, "COS_STORAGE_CLASS", "STANDARD_IA");
     let mut bin = Binary::start(&[], &env);
-    let ev = fixture("workflow-adaptive-streaming.json"); // latest FinishTime 2026-03-22T01:11:30Z
+    let ev = fixtures::json("workflow-adaptive-streaming.json"); // latest FinishTime 2026-03-22T01:11:30Z
     rt.push_event(body(&ev));
     let outs = rt.wait_results(1, WAIT).await;
     assert_eq!(outs[0].kind, Kind::Response, "{}", outs[0].text());

@@ -9,6 +9,7 @@ use serde_json::Value;
 use common::binary::{field, message, Binary};
 use common::fake_cos::{FakeCos, Fault, FaultRates};
 use common::fake_runtime::{HeaderStyle, Kind};
+use common::fixtures;
 use common::scf_platform::{
     assert_clean, cos_env, cos_options, env_for, set_env, start, CREDENTIALS,
 };
@@ -224,10 +225,7 @@ async fn sigterm_during_an_invocation_answers_it_then_exits_zero() {
 async fn stdout_is_json_lines_without_credentials_and_logs_each_archived_event() {
     let (rt, cos) = start().await;
     let mut bin = Binary::start(&[], &env_for(&rt, &cos));
-    let s3 = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/workflow-s3-input.json"),
-    )
-    .unwrap();
+    let s3 = fixtures::bytes("workflow-s3-input.json");
     // The first PUT meets a SlowDown and is retried.
     cos.push_faults([Fault::SlowDown]);
     rt.push_event(s3);

@@ -196,8 +196,7 @@ pub fn verify_success(cos: &FakeCos, answer: &Value, original: &Value) -> Result
             obj.body.len()
         ));
     }
-    let md5 = Md5::digest(&obj.body);
-    let hex: String = md5.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = md5_hex(&obj.body);
     let etag = answer["etag"]
         .as_str()
         .ok_or_else(|| format!("{key:?}: success without an etag: {answer}"))?
@@ -205,7 +204,7 @@ pub fn verify_success(cos: &FakeCos, answer: &Value, original: &Value) -> Result
     if etag != hex {
         return Err(format!(
             "{key:?}: answered etag {etag}, stored bytes have MD5 {hex} ({})",
-            base64::engine::general_purpose::STANDARD.encode(md5)
+            base64::engine::general_purpose::STANDARD.encode(Md5::digest(&obj.body))
         ));
     }
     let record: Value = serde_json::from_slice(&obj.body)
@@ -221,4 +220,12 @@ pub fn verify_success(cos: &FakeCos, answer: &Value, original: &Value) -> Result
         return Err(format!("{key:?}: schema {}", record["schema"]));
     }
     Ok(key.to_string())
+}
+
+/// Lowercase hex MD5 of `bytes`: what COS answers as the ETag of a single-part upload.
+pub fn md5_hex(bytes: &[u8]) -> String {
+    Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
