@@ -144,6 +144,11 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Expect)> {
             br#"{"EventType":"WorkflowTask","WorkflowTaskEvent":{"TaskId":"red-1","InputInfo":{"S3InputInfo":{"S3SecretId":"AKIAEXAMPLE","S3SecretKey":"shh"}}},"Token":"t0k"}"#.to_vec(),
             Stored,
         ),
+        (
+            "credentials in other cases, as numbers, empty",
+            br#"{"EventType":"WorkflowTask","WorkflowTaskEvent":{"TaskId":"red-2","SessionTOKEN":"upper-case-t0ken","streamkey":"lower-case-streamkey","NotifyKey":987654321,"Password":"","ApiToken":null}}"#.to_vec(),
+            Stored,
+        ),
     ]
 }
 
@@ -266,7 +271,15 @@ async fn hostile_bodies_end_in_one_line_errors_or_safe_objects_and_the_loop_live
         cos.verification_failures()
     );
     // Neither the role's credentials nor a secret from the events reached the log.
-    instance.assert_never_wrote(&[&CREDENTIALS[..], &["AKIAEXAMPLE", "\"shh\"", "t0k"]].concat());
+    let from_events = [
+        "AKIAEXAMPLE",
+        "\"shh\"",
+        "t0k",
+        "upper-case-t0ken",
+        "lower-case-streamkey",
+        "987654321",
+    ];
+    instance.assert_never_wrote(&[&CREDENTIALS[..], &from_events[..]].concat());
 }
 
 fn truncate(s: &str, n: usize) -> String {

@@ -92,9 +92,11 @@ pub fn assert_free_of(text: &str, secrets: &[&str], what: &str) {
     }
 }
 
-/// Redaction as README "Configuration" (`ARCHIVE_REDACT`) describes it, implemented here
-/// independently: string values of keys ending in one of the credential suffixes, at any
-/// depth, become `"***"`.
+/// Redaction as the function does it, implemented here independently: under a key ending in
+/// one of [`SECRET_SUFFIXES`] (ASCII case ignored), at any depth, a non-empty string or a
+/// number becomes `"***"`; `null`, booleans and empty strings hide nothing and stay; objects
+/// and arrays are searched further. README "Configuration" (`ARCHIVE_REDACT`) names the
+/// suffixes.
 pub fn redact(v: &mut Value) {
     *v = redacted(v).0;
 }
@@ -109,16 +111,29 @@ pub const SECRET_SUFFIXES: [&str; 6] = [
     "StreamKey",
 ];
 
-/// The event with every credential string replaced by `"***"`, and the secrets it held.
+/// Whether `key` names a credential: it ends in one of [`SECRET_SUFFIXES`], in any case.
+pub fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    SECRET_SUFFIXES
+        .iter()
+        .any(|s| key.ends_with(&s.to_ascii_lowercase()))
+}
+
+/// The event after [`redact`], and the secrets it held (numbers in their JSON spelling).
 pub fn redacted(event: &Value) -> (Value, Vec<String>) {
     fn walk(v: &mut Value, secrets: &mut Vec<String>) {
         match v {
             Value::Object(m) => {
                 for (k, val) in m.iter_mut() {
-                    if SECRET_SUFFIXES.iter().any(|s| k.ends_with(s)) {
-                        if let Value::String(s) = val {
-                            if !s.is_empty() && s != "***" {
-                                secrets.push(s.clone());
+                    if is_secret_key(k) {
+                        let secret = match val {
+                            Value::String(s) if !s.is_empty() => Some(s.clone()),
+                            Value::Number(n) => Some(n.to_string()),
+                            _ => None,
+                        };
+                        if let Some(secret) = secret {
+                            if secret != "***" {
+                                secrets.push(secret);
                             }
                             *val = Value::String("***".into());
                             continue;
