@@ -16,8 +16,8 @@ use common::fake_cos::{FakeCos, Fault, FaultRates, StoredObject};
 use common::fake_runtime::{FakeRuntime, Kind, Outcome};
 use common::fixtures;
 use common::scf_platform::{
-    assert_clean, assert_free_of, cos_env, cos_options, env_for, md5_hex, redacted, set_env, start,
-    BUCKET, CREDENTIALS,
+    assert_clean, assert_free_of, check_key, check_segment, cos_env, cos_options, env_for, md5_hex,
+    redacted, set_env, start, FileName, BUCKET, CREDENTIALS,
 };
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -69,49 +69,16 @@ fn is_typed(event: &Value) -> bool {
     )
 }
 
-fn is_safe_segment(s: &str, max: usize) -> bool {
-    !s.is_empty()
-        && s.len() <= max
-        && !s.contains("..")
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-}
-
-/// Checks a key against the default layout; for typed events every part is predicted exactly.
-/// `days` are the acceptable dates when the event carries no time (receipt: today around the test).
-fn check_key(key: &str, event: &Value, offset: FixedOffset, days: &[NaiveDate]) {
-    assert!(key.len() <= 850 && !key.starts_with('/'), "{key}");
-    assert!(
-        !key.chars().any(|c| c.is_control()),
-        "control character in {key:?}"
-    );
+/// Checks a key against the default layout ([`check_key`]'s rules, then the parts predicted
+/// from the event: for typed events every part exactly). `days` are the acceptable dates when
+/// the event carries no time (receipt: today around the test).
+fn check_predicted_key(key: &str, event: &Value, offset: FixedOffset, days: &[NaiveDate]) {
+    let FileName { task, status, .. } = check_key(key).unwrap_or_else(|e| panic!("{key:?}: {e}"));
     let rest = key
         .strip_prefix(PREFIX)
         .unwrap_or_else(|| panic!("{key} lacks the prefix"));
     let segs: Vec<&str> = rest.split('/').collect();
     assert_eq!(segs.len(), 5, "event_type/yyyy/mm/dd/file: {key}");
-    assert!(
-        segs.iter()
-            .all(|s| !s.is_empty() && *s != ".." && *s != "."),
-        "{key}"
-    );
-    let file = segs[4]
-        .strip_suffix(".json")
-        .unwrap_or_else(|| panic!("{key} does not end in .json"));
-    let (head, digest) = file.rsplit_once('.').expect("digest part");
-    let (task, status) = head.rsplit_once('.').expect("status part");
-    assert_eq!(digest.len(), 16, "{key}");
-    assert!(
-        digest
-            .chars()
-            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
-        "{key}"
-    );
-    assert!(is_safe_segment(task, 96), "task part {task:?} of {key}");
-    assert!(
-        is_safe_segment(status, 32) && status.to_lowercase() == status,
-        "{key}"
-    );
 
     let date = format!("{}/{}/{}", segs[1], segs[2], segs[3]);
     let expected_dates: Vec<String> = match latest_finish_time(event) {
@@ -166,7 +133,7 @@ fn check_stored(
     let key = r["key"].as_str().expect("key is a string").to_string();
     let attempts = r["attempts"].as_u64().expect("attempts");
     assert!(attempts >= 1, "{r}");
-    check_key(&key, event, offset, days);
+    check_predicted_key(&key, event, offset, days);
     let obj: StoredObject = cos
         .object(&key)
         .unwrap_or_else(|| panic!("no object at {key}"));
@@ -482,7 +449,8 @@ async fn utc_offset_moves_the_date_directories() {
         .split(".finish.")
         .next()
         .unwrap();
-    assert!(is_safe_segment(task, 96) && task.contains("passwd"), "{k0}");
+    check_segment("task id", task, 96).unwrap_or_else(|e| panic!("{k0}: {e}"));
+    assert!(task.contains("passwd"), "{k0}");
     let obj = cos.object(&k0).expect("crafted event stored");
     check_record(&obj, &crafted, &outs[0]);
     let k1 = check_stored(&outs[1], &cos, &sprites, cst, &[]);
@@ -513,7 +481,7 @@ async fn invoke_stores_into_a_cos_bucket() {
     assert_eq!(results[0]["ok"], true, "{}", results[0]);
     assert_eq!(results[0]["file"], file.to_str().unwrap());
     let key = results[0]["result"]["key"].as_str().unwrap();
-    check_key(key, &ev, utc(), &[]);
+    check_predicted_key(key, &ev, utc(), &[]);
     let obj = cos.object(key).expect("stored in the fake bucket");
     assert_eq!(
         obj.body.len() as u64,
@@ -555,7 +523,7 @@ async fn odd_but_json_object_events_are_stored_under_safe_keys() {
         let rest = key.strip_prefix(PREFIX).expect("prefix");
         let segs: Vec<&str> = rest.split('/').collect();
         assert_eq!(segs.len(), 5, "{key}");
-        assert!(is_safe_segment(segs[0], 64), "{key}");
+        check_segment("event type", segs[0], 64).unwrap_or_else(|e| panic!("{key}: {e}"));
         let date = format!("{}/{}/{}", segs[1], segs[2], segs[3]);
         assert!(
             days.iter()

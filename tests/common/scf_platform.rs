@@ -152,8 +152,20 @@ pub fn redacted(event: &Value) -> (Value, Vec<String>) {
     (out, secrets)
 }
 
-/// Checks a key against README "Object keys" (default template); `Err` says which rule broke.
-pub fn check_key(key: &str) -> Result<(), String> {
+/// The parts of a key's file name under the default template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileName<'a> {
+    /// The sanitized task id.
+    pub task: &'a str,
+    /// The sanitized, lowercase status.
+    pub status: &'a str,
+    /// 16 lowercase hex characters.
+    pub digest: &'a str,
+}
+
+/// Checks a key against README "Object keys" (default template) and returns the parts of its
+/// file name; `Err` says which rule broke.
+pub fn check_key(key: &str) -> Result<FileName<'_>, String> {
     if key.len() > 850 {
         return Err(format!("key is {} bytes (> 850)", key.len()));
     }
@@ -168,27 +180,45 @@ pub fn check_key(key: &str) -> Result<(), String> {
             return Err(format!("key has segment {seg:?}"));
         }
     }
-    // Default template: the file name is `{task_id}.{status}.{digest}.json`.
+    // The file name is `{task_id}.{status}.{digest}.json`; status and digest hold no dot.
     let file = key.rsplit('/').next().unwrap_or(key);
     let parts: Vec<&str> = file.rsplitn(4, '.').collect();
     if parts.len() != 4 || parts[0] != "json" {
         return Err(format!("file name {file:?} is not task.status.digest.json"));
     }
-    let (digest, task) = (parts[1], parts[3]);
-    if digest.len() != 16 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(format!("digest {digest:?} is not 16 hex chars"));
+    let name = FileName {
+        task: parts[3],
+        status: parts[2],
+        digest: parts[1],
+    };
+    let lower_hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    if name.digest.len() != 16 || !name.digest.bytes().all(lower_hex) {
+        return Err(format!(
+            "digest {:?} is not 16 lowercase hex chars",
+            name.digest
+        ));
     }
-    if task.is_empty() || task.len() > 96 {
-        return Err(format!("task id segment is {} bytes", task.len()));
+    check_segment("task id", name.task, 96)?;
+    check_segment("status", name.status, 32)?;
+    if name.status.to_lowercase() != name.status {
+        return Err(format!("status {:?} is not lowercase", name.status));
     }
-    if let Some(c) = task
+    Ok(name)
+}
+
+/// A sanitized key part: 1..=`max` bytes of `A-Z a-z 0-9 . _ -`, without `..`.
+pub fn check_segment(what: &str, part: &str, max: usize) -> Result<(), String> {
+    if part.is_empty() || part.len() > max {
+        return Err(format!("{what} segment is {} bytes", part.len()));
+    }
+    if let Some(c) = part
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || "._-".contains(*c)))
     {
-        return Err(format!("task id segment has {c:?}"));
+        return Err(format!("{what} segment has {c:?}"));
     }
-    if task.contains("..") {
-        return Err("task id segment contains '..'".into());
+    if part.contains("..") {
+        return Err(format!("{what} segment contains '..'"));
     }
     Ok(())
 }
