@@ -11,11 +11,14 @@ use serde_json::json;
 use tokio::io::AsyncReadExt;
 use tracing::error;
 
-use crate::config::{Config, LogConfig, Mode};
+use crate::config::{log_config_lenient, Config, ConfigError, RuntimeConfig};
 use crate::cos::CosClient;
-use crate::handler::{Archiver, Invocation};
+use crate::handler::{Archiver, HandleError, Invocation};
+use crate::logging::LogConfig;
+use crate::runtime::{Context, Diagnostic, Function};
 use crate::store::local::LocalStore;
 use crate::store::Store;
+use crate::transport::HttpClient;
 use crate::{logging, runtime};
 
 const USAGE: &str = "\
@@ -107,9 +110,13 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-/// Sets up logging, then validates the configuration; a bad one is one log line and exit 2.
-fn start(mode: Mode, to_stderr: bool) -> Result<Config, ExitCode> {
-    let log = LogConfig::from_env_lenient(env);
+/// Sets up logging, then reads the configuration with `read`; a bad one is one log line and
+/// exit 2.
+fn start<T>(
+    to_stderr: bool,
+    read: impl FnOnce(fn(&str) -> Option<String>) -> Result<T, ConfigError>,
+) -> Result<T, ExitCode> {
+    let log = log_config_lenient(env);
     logging::init(&log, to_stderr);
     // The default hook prints several lines to stderr, which SCF does not collect; the
     // runtime turns the panic into an error post, and this puts one line in the log.
@@ -125,7 +132,7 @@ fn start(mode: Mode, to_stderr: bool) -> Result<Config, ExitCode> {
             .map(|l| format!("{}:{}", l.file(), l.line()));
         error!(panic = %msg.replace(['\n', '\r'], " "), at, "panic");
     }));
-    Config::from_env(env, mode).map_err(|e| {
+    read(env).map_err(|e| {
         // The one line SPEC promises must appear even under LOG_LEVEL=off or a typo'd filter,
         // so it goes through a subscriber of the same format that lets errors through.
         let always = LogConfig {
@@ -169,28 +176,31 @@ fn http_client() -> Result<reqwest::Client, ExitCode> {
 }
 
 fn runtime_mode() -> ExitCode {
-    let cfg = match start(Mode::Runtime, false) {
+    let cfg = match start(false, RuntimeConfig::from_env) {
         Ok(c) => c,
         Err(code) => return code,
-    };
-    let (Some(cos), Some(api)) = (cfg.cos, cfg.runtime_api) else {
-        error!("cannot start: runtime mode needs COS and runtime API settings");
-        return ExitCode::from(EXIT_USAGE);
     };
     let rt = match tokio_runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
     };
     rt.block_on(async move {
-        let http = match http_client() {
+        let cos_http = match http_client() {
             Ok(h) => h,
             Err(code) => return code,
         };
-        let archiver = Arc::new(Archiver::new(
-            CosClient::new(http.clone(), cos),
+        let function = Arc::new(ArchiveFunction(Archiver::new(
+            CosClient::new(cos_http, cfg.cos),
             cfg.archive,
-        ));
-        match runtime::run(&api, http, archiver, runtime::shutdown_signal()).await {
+        )));
+        match runtime::run(
+            &cfg.runtime_api,
+            HttpClient::new(),
+            function,
+            runtime::shutdown_signal(),
+        )
+        .await
+        {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 error!(error = %e, "runtime loop stopped");
@@ -201,7 +211,7 @@ fn runtime_mode() -> ExitCode {
 }
 
 fn invoke_mode(local: PathBuf, files: Vec<String>) -> ExitCode {
-    let cfg = match start(Mode::Invoke, true) {
+    let cfg = match start(true, Config::from_env) {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -278,3 +288,26 @@ async fn invoke_all<S: Store>(archiver: &Archiver<S>, files: &[String]) -> bool 
     }
     all_ok
 }
+
+/// The archiver as the runtime sees it: one event in, the archive result or a typed error out.
+struct ArchiveFunction<S>(Archiver<S>);
+
+impl<S: Store> Function for ArchiveFunction<S> {
+    type Error = HandleError;
+
+    async fn call(
+        &self,
+        ctx: Context,
+        event: bytes::Bytes,
+    ) -> Result<serde_json::Value, HandleError> {
+        let inv = Invocation {
+            request_id: Some(ctx.request_id.as_str()).filter(|r| !r.is_empty()),
+            received_at: ctx.received_at,
+            deadline: ctx.deadline,
+        };
+        let archived = self.0.archive(&event, &inv).await?;
+        Ok(serde_json::to_value(archived)?)
+    }
+}
+
+impl Diagnostic for HandleError {}
