@@ -483,3 +483,24 @@ fn fake_signer_agrees_with_the_reference_vector() {
         "3261c3dbfa565d433b89d1dfd58e28030147762429640269a1a1a74bfb8f2541"
     );
 }
+
+#[tokio::test]
+async fn secrets_echoed_by_the_api_are_masked_even_at_the_cut() {
+    let o = opts();
+    let api = FakeCloudApi::start(o.clone()).await;
+    // The echo sits where the message is cut to length: no part of it may survive.
+    let message = format!("{} token {TOKEN} key {}", "x".repeat(280), o.secret_key);
+    api.push_faults([ApiFault::ApiErrorWithMessage(
+        "InvalidParameter".into(),
+        message,
+    )]);
+    let err = client(&api, creds(&o))
+        .invoke(&function(), CALLBACK.as_bytes(), in_secs(5))
+        .await
+        .unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("InvalidParameter: xxx"), "{text}");
+    for part in [&TOKEN[..8], &TOKEN[TOKEN.len() - 8..], &o.secret_key[..8]] {
+        assert!(!text.contains(part), "{part} in {text}");
+    }
+}

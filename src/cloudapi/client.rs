@@ -219,35 +219,29 @@ impl CloudApiClient {
             let f = transport_failure(&e);
             (f.class(), f)
         })?;
-        parse_response(answer.status.as_u16(), &answer.body).map_err(|f| {
-            let f = self.scrub(f);
+        let status = answer.status.as_u16();
+        parse_response(status, &answer.body).map_err(|f| {
+            let f = match f {
+                Failure::Api { .. } => self.scrubbed(status, &answer.body).unwrap_or(f),
+                other => other,
+            };
             (f.class(), f)
         })
     }
 
-    /// Removes any echo of a secret from an API message.
-    fn scrub(&self, f: Failure) -> Failure {
-        match f {
-            Failure::Api {
-                status,
-                code,
-                mut message,
-                request_id,
-            } => {
-                for secret in self.cfg.credentials.secrets() {
-                    if message.contains(secret) {
-                        message = message.replace(secret, "***");
-                    }
-                }
-                Failure::Api {
-                    status,
-                    code,
-                    message,
-                    request_id,
-                }
-            }
-            other => other,
+    /// The failure read from `body` after every echo of a secret in it became `***`. The
+    /// whole body is scrubbed before the message is cut to length, so no part of a secret
+    /// survives at a cut. `None` when the body holds no secret.
+    fn scrubbed(&self, status: u16, body: &[u8]) -> Option<Failure> {
+        let text = String::from_utf8_lossy(body);
+        let mut clean = text.to_string();
+        for secret in self.cfg.credentials.secrets() {
+            clean = clean.replace(secret, "***");
         }
+        if clean == text {
+            return None;
+        }
+        parse_response(status, clean.as_bytes()).err()
     }
 }
 

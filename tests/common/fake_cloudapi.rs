@@ -93,6 +93,8 @@ pub enum ApiFault {
     TokenExpired,
     /// Any API error code inside an HTTP 200.
     ApiError(String),
+    /// An API error code and message inside an HTTP 200 (a message may echo what was sent).
+    ApiErrorWithMessage(String, String),
     /// An HTTP status with an HTML body.
     Http(u16),
     /// 302 to another host.
@@ -615,6 +617,7 @@ fn handle(state: &Mutex<State>, req: Request) -> Reply {
             api_error(&mut st, "AuthFailure.TokenFailure", "the token has expired")
         }
         Some(ApiFault::ApiError(code)) => api_error(&mut st, &code, "scripted error"),
+        Some(ApiFault::ApiErrorWithMessage(code, message)) => api_error(&mut st, &code, &message),
         Some(ApiFault::Http(status)) => Reply::Send(
             Response::new(status, "<html><body>gateway error</body></html>")
                 .header("Content-Type", "text/html"),
