@@ -155,6 +155,7 @@ impl CloudApiClient {
             &self.policy,
             &self.jitter,
             deadline,
+            function,
             |_, attempt_deadline| self.attempt(function, callback, attempt_deadline),
         )
         .await;

@@ -99,11 +99,12 @@ impl Jitter {
 /// out of attempts, or the deadline (less the policy's reserve) leaves no room for another
 /// try. `attempt` gets its attempt number (1-based) and the instant its exchange must be
 /// over: half the time left when that leaves room for one more attempt, so one hanging
-/// exchange cannot eat the whole budget.
+/// exchange cannot eat the whole budget. `target` names what is retried in log lines.
 pub(crate) async fn retry<T, E, F, Fut>(
     policy: &RetryPolicy,
     jitter: &Jitter,
     deadline: Instant,
+    target: &dyn std::fmt::Display,
     mut attempt: F,
 ) -> Result<(T, u32), Ended<E>>
 where
@@ -154,6 +155,7 @@ where
             });
         }
         tracing::debug!(
+            target = %target,
             attempt = attempts,
             backoff_ms = backoff.as_millis() as u64,
             reason = %failure,
@@ -204,6 +206,7 @@ mod tests {
             &fast(),
             &Jitter::new(),
             Instant::now() + Duration::from_secs(5),
+            &"t",
             |n, _| {
                 calls.set(n);
                 async move {
@@ -225,6 +228,7 @@ mod tests {
                 &fast(),
                 &Jitter::new(),
                 Instant::now() + Duration::from_secs(5),
+                &"t",
                 |_, _| async move { Err((class, "no")) },
             ));
             assert_eq!(
@@ -244,6 +248,7 @@ mod tests {
             &fast(),
             &Jitter::new(),
             Instant::now() + Duration::from_secs(5),
+            &"t",
             |_, _| async { Err((Class::Retry, "busy")) },
         ));
         assert_eq!(
@@ -257,6 +262,7 @@ mod tests {
             &fast(),
             &Jitter::new(),
             Instant::now() + Duration::from_millis(12),
+            &"t",
             |_, _| async { Err((Class::Retry, "busy")) },
         ));
         assert_eq!(

@@ -322,10 +322,12 @@ impl Forwarder {
         // Check once that the callback can be re-signed before any attempt.
         webhook::build_request(url, callback, self.notify_key.as_ref(), now_unix())
             .map_err(ForwardFailure::NotSent)?;
+        let shown = Target::Url(url.clone());
         let result = retry(
             &self.policy,
             &self.jitter,
             deadline,
+            &shown,
             |_, attempt_deadline| self.post_once(url, callback, attempt_deadline),
         )
         .await;
