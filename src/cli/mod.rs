@@ -133,7 +133,7 @@ fn start<T>(
         error!(panic = %msg.replace(['\n', '\r'], " "), at, "panic");
     }));
     read(env).map_err(|e| {
-        // The one line SPEC promises must appear even under LOG_LEVEL=off or a typo'd filter,
+        // The one configuration line must appear even under LOG_LEVEL=off or a typo'd filter,
         // so it goes through a subscriber of the same format that lets errors through.
         let always = LogConfig {
             filter: "error".to_string(),

@@ -356,7 +356,7 @@ fn spawn(
         })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn bootstrap");
+    let mut child = spawn_retrying(&mut cmd);
     let mut readers = vec![
         collect(
             child.stdout.take().expect("stdout piped"),
@@ -420,4 +420,22 @@ pub fn message(line: &serde_json::Value) -> Option<&str> {
 pub fn field<'a>(line: &'a serde_json::Value, name: &str) -> Option<&'a serde_json::Value> {
     line.get(name)
         .or_else(|| line.get("fields").and_then(|f| f.get(name)))
+}
+
+/// Spawns `cmd`, retrying while the kernel answers ETXTBSY: a package's freshly copied
+/// `bootstrap` can still be open for writing in a child that another test thread forked and
+/// has not yet exec'd.
+fn spawn_retrying(cmd: &mut Command) -> Child {
+    const ETXTBSY: i32 = 26;
+    let mut tries = 0;
+    loop {
+        match cmd.spawn() {
+            Ok(child) => return child,
+            Err(e) if e.raw_os_error() == Some(ETXTBSY) && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) => panic!("spawn bootstrap: {e}"),
+        }
+    }
 }
