@@ -11,8 +11,9 @@ use serde_json::json;
 use tokio::io::AsyncReadExt;
 use tracing::error;
 
-use crate::config::{Config, LogConfig, Mode};
-use crate::cos::CosClient;
+use crate::config::{Config, CosConfig, LogConfig, Mode};
+use crate::cos::{Bucket, CosClient, Endpoint, StorageClass};
+use crate::credentials::Credentials;
 use crate::handler::{Archiver, Invocation};
 use crate::store::local::LocalStore;
 use crate::store::Store;
@@ -168,6 +169,22 @@ fn http_client() -> Result<reqwest::Client, ExitCode> {
         })
 }
 
+/// The COS client for a validated configuration.
+fn cos_client(http: reqwest::Client, cfg: CosConfig) -> Result<CosClient, ExitCode> {
+    let bucket = Bucket::new(&cfg.bucket, &cfg.region).and_then(|b| {
+        let class = cfg.storage_class.as_deref().map(StorageClass::parse);
+        Ok(b.with_endpoint(Endpoint::parse(&cfg.endpoint)?)
+            .with_storage_class(class.transpose()?))
+    });
+    let bucket = bucket.map_err(|e| {
+        error!(error = %e, "invalid COS configuration");
+        ExitCode::from(EXIT_USAGE)
+    })?;
+    let c = cfg.credentials;
+    let creds = Credentials::new(c.secret_id, c.secret_key, c.session_token);
+    Ok(CosClient::new(http, bucket, creds))
+}
+
 fn runtime_mode() -> ExitCode {
     let cfg = match start(Mode::Runtime, false) {
         Ok(c) => c,
@@ -186,10 +203,11 @@ fn runtime_mode() -> ExitCode {
             Ok(h) => h,
             Err(code) => return code,
         };
-        let archiver = Arc::new(Archiver::new(
-            CosClient::new(http.clone(), cos),
-            cfg.archive,
-        ));
+        let cos = match cos_client(http.clone(), cos) {
+            Ok(c) => c,
+            Err(code) => return code,
+        };
+        let archiver = Arc::new(Archiver::new(cos, cfg.archive));
         match runtime::run(&api, http, archiver, runtime::shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -221,11 +239,11 @@ fn invoke_mode(local: PathBuf, files: Vec<String>) -> ExitCode {
                     Ok(h) => h,
                     Err(code) => return code,
                 };
-                invoke_all(
-                    &Archiver::new(CosClient::new(http, cos), cfg.archive),
-                    &files,
-                )
-                .await
+                let cos = match cos_client(http, cos) {
+                    Ok(c) => c,
+                    Err(code) => return code,
+                };
+                invoke_all(&Archiver::new(cos, cfg.archive), &files).await
             }
             None => invoke_all(&Archiver::new(LocalStore::new(local), cfg.archive), &files).await,
         };

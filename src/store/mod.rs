@@ -1,5 +1,6 @@
 //! Where records go: a trait with a COS and a local-directory implementation.
 
+pub mod cos;
 pub mod local;
 
 use std::future::Future;
@@ -40,6 +41,17 @@ pub enum StoreError {
     Local(#[from] local::LocalError),
 }
 
+impl StoreError {
+    /// The store refused this process's credentials: no later write can succeed, and the
+    /// process should end so that a fresh one starts with fresh credentials.
+    pub fn credentials_rejected(&self) -> bool {
+        match self {
+            StoreError::Cos(e) => e.is_credentials_rejected(),
+            StoreError::Local(_) => false,
+        }
+    }
+}
+
 /// Puts bytes at a key, durably, before a deadline.
 pub trait Store: Send + Sync + 'static {
     /// Bucket name, or the directory for the local store.
@@ -50,18 +62,4 @@ pub trait Store: Send + Sync + 'static {
         obj: Object<'_>,
         deadline: Instant,
     ) -> impl Future<Output = Result<Stored, StoreError>> + Send;
-}
-
-impl Store for crate::cos::CosClient {
-    fn location(&self) -> &str {
-        self.bucket()
-    }
-
-    async fn put(&self, obj: Object<'_>, deadline: Instant) -> Result<Stored, StoreError> {
-        let out = self.put_object(&obj, deadline).await?;
-        Ok(Stored {
-            etag: out.etag,
-            attempts: out.attempts,
-        })
-    }
 }
