@@ -39,7 +39,7 @@ async fn retries_are_logged_without_secrets() {
         ..FakeCosOptions::default()
     };
     let cos = FakeCos::start(o.clone()).await;
-    let client = CosClient::new(reqwest::Client::new(), cos.cos_config());
+    let client = CosClient::new(reqwest::Client::new(), cos.bucket(), cos.credentials());
     cos.push_faults([
         Fault::Status(503, "SlowDown".into(), format!("slow for {}", o.secret_id)),
         Fault::Reset,
