@@ -9,12 +9,21 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::fake_runtime::FakeRuntime;
 use criterion::{criterion_group, criterion_main, Criterion};
-use mps_cos_backup::runtime::{run, Context, Handler};
+use mps_cos_backup::runtime::{run, Context, Diagnostic, Function};
+use mps_cos_backup::transport::{HttpClient, Uri};
 
 struct Echo;
 
-impl Handler for Echo {
-    async fn handle(&self, ctx: Context, event: Bytes) -> Result<serde_json::Value, String> {
+#[derive(Debug, thiserror::Error)]
+#[error("never")]
+struct Never;
+
+impl Diagnostic for Never {}
+
+impl Function for Echo {
+    type Error = Never;
+
+    async fn call(&self, ctx: Context, event: Bytes) -> Result<serde_json::Value, Never> {
         Ok(serde_json::json!({ "request_id": ctx.request_id, "bytes": event.len() }))
     }
 }
@@ -25,11 +34,11 @@ fn loop_iteration(c: &mut Criterion) {
         .build()
         .expect("tokio runtime");
     let fake = rt.block_on(FakeRuntime::start());
-    let url = fake.url();
+    let url: Uri = fake.url().parse().expect("fake runtime URL");
     rt.spawn(async move {
         let _ = run(
             &url,
-            reqwest::Client::new(),
+            HttpClient::new(),
             Arc::new(Echo),
             std::future::pending::<()>(),
         )

@@ -14,9 +14,11 @@ use tracing::error;
 use crate::config::{Config, CosConfig, LogConfig, Mode};
 use crate::cos::{Bucket, CosClient, Endpoint, StorageClass};
 use crate::credentials::Credentials;
-use crate::handler::{Archiver, Invocation};
+use crate::handler::{Archiver, HandleError, Invocation};
+use crate::runtime::{Context, Diagnostic, Function};
 use crate::store::local::LocalStore;
 use crate::store::Store;
+use crate::transport::HttpClient;
 use crate::{logging, runtime};
 
 const USAGE: &str = "\
@@ -154,23 +156,8 @@ fn tokio_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         })
 }
 
-/// The process's one HTTP client, for the runtime API and COS alike.
-fn http_client() -> Result<reqwest::Client, ExitCode> {
-    reqwest::Client::builder()
-        .user_agent(concat!("mps-cos-backup/", env!("CARGO_PKG_VERSION")))
-        .tcp_nodelay(true)
-        .connect_timeout(Duration::from_secs(3))
-        // SCF freezes idle instances; a connection parked longer than this is likely dead.
-        .pool_idle_timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| {
-            error!(error = %e, "cannot build the HTTP client");
-            ExitCode::from(EXIT_FAILED)
-        })
-}
-
 /// The COS client for a validated configuration.
-fn cos_client(http: reqwest::Client, cfg: CosConfig) -> Result<CosClient, ExitCode> {
+fn cos_client(http: HttpClient, cfg: CosConfig) -> Result<CosClient, ExitCode> {
     let bucket = Bucket::new(&cfg.bucket, &cfg.region).and_then(|b| {
         let class = cfg.storage_class.as_deref().map(StorageClass::parse);
         Ok(b.with_endpoint(Endpoint::parse(&cfg.endpoint)?)
@@ -199,16 +186,13 @@ fn runtime_mode() -> ExitCode {
         Err(code) => return code,
     };
     rt.block_on(async move {
-        let http = match http_client() {
-            Ok(h) => h,
-            Err(code) => return code,
-        };
+        let http = HttpClient::new();
         let cos = match cos_client(http.clone(), cos) {
             Ok(c) => c,
             Err(code) => return code,
         };
-        let archiver = Arc::new(Archiver::new(cos, cfg.archive));
-        match runtime::run(&api, http, archiver, runtime::shutdown_signal()).await {
+        let function = Arc::new(ArchiveFunction(Archiver::new(cos, cfg.archive)));
+        match runtime::run(&api, http, function, runtime::shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 error!(error = %e, "runtime loop stopped");
@@ -235,11 +219,7 @@ fn invoke_mode(local: PathBuf, files: Vec<String>) -> ExitCode {
     rt.block_on(async move {
         let all_ok = match cfg.cos {
             Some(cos) => {
-                let http = match http_client() {
-                    Ok(h) => h,
-                    Err(code) => return code,
-                };
-                let cos = match cos_client(http, cos) {
+                let cos = match cos_client(HttpClient::new(), cos) {
                     Ok(c) => c,
                     Err(code) => return code,
                 };
@@ -296,3 +276,26 @@ async fn invoke_all<S: Store>(archiver: &Archiver<S>, files: &[String]) -> bool 
     }
     all_ok
 }
+
+/// The archiver as the runtime sees it: one event in, the archive result or a typed error out.
+struct ArchiveFunction<S>(Archiver<S>);
+
+impl<S: Store> Function for ArchiveFunction<S> {
+    type Error = HandleError;
+
+    async fn call(
+        &self,
+        ctx: Context,
+        event: bytes::Bytes,
+    ) -> Result<serde_json::Value, HandleError> {
+        let inv = Invocation {
+            request_id: Some(ctx.request_id.as_str()).filter(|r| !r.is_empty()),
+            received_at: ctx.received_at,
+            deadline: ctx.deadline,
+        };
+        let archived = self.0.archive(&event, &inv).await?;
+        Ok(serde_json::to_value(archived)?)
+    }
+}
+
+impl Diagnostic for HandleError {}

@@ -7,6 +7,7 @@ use std::fmt;
 use chrono::{FixedOffset, Offset};
 
 use crate::layout::KeyTemplate;
+use crate::transport::Uri;
 
 /// Which command is starting: decides what is required.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +97,7 @@ pub struct Config {
     /// Logging.
     pub log: LogConfig,
     /// `http://$SCF_RUNTIME_API:$SCF_RUNTIME_API_PORT`, runtime mode only.
-    pub runtime_api: Option<String>,
+    pub runtime_api: Option<Uri>,
 }
 
 /// A configuration problem: names the variable and what is wrong, one line.
@@ -214,7 +215,7 @@ struct Checked {
     event_types: Option<Vec<String>>,
     redact: bool,
     log: LogConfig,
-    runtime_api: Option<String>,
+    runtime_api: Option<Uri>,
 }
 
 impl Checked {
@@ -306,7 +307,7 @@ fn utc() -> FixedOffset {
     chrono::Utc.fix()
 }
 
-fn runtime_api<F>(get: &F) -> Result<String, ConfigError>
+fn runtime_api<F>(get: &F) -> Result<Uri, ConfigError>
 where
     F: Fn(&str) -> Option<String>,
 {
@@ -347,8 +348,8 @@ where
         host.clone()
     };
     let base = format!("http://{host_part}:{port}");
-    match reqwest::Url::parse(&base) {
-        Ok(u) if u.host_str().is_some_and(|h| !h.is_empty()) => Ok(base),
+    match base.parse::<Uri>() {
+        Ok(u) if u.host().is_some_and(|h| !h.is_empty()) && u.path() == "/" => Ok(u),
         _ => Err(bad_host()),
     }
 }
@@ -479,29 +480,34 @@ fn check_endpoint(raw: &str) -> Result<String, ConfigError> {
             "{why}; expected a base URL like `https://bucket-125.cos.ap-guangzhou.myqcloud.com`"
         ),
     };
-    let url = reqwest::Url::parse(raw).map_err(|e| bad(&format!("is not a URL ({e})")))?;
-    if url.scheme() != "https" && url.scheme() != "http" {
-        return Err(bad(&format!(
-            "scheme `{}` is not http or https",
-            url.scheme()
-        )));
+    let uri: Uri = raw
+        .parse()
+        .map_err(|e| bad(&format!("is not a URL ({e})")))?;
+    let scheme = uri.scheme_str().unwrap_or("");
+    if scheme != "https" && scheme != "http" {
+        return Err(bad(&format!("scheme `{scheme}` is not http or https")));
     }
+    let authority = uri.authority().map_or("", |a| a.as_str());
     // Userinfo would be a credential in a log line waiting to happen; never echo the URL then.
-    if !url.username().is_empty() || url.password().is_some() {
+    if authority.contains('@') {
         return Err(bad("must not carry a user name or password"));
     }
-    if url.host_str().is_none_or(str::is_empty) {
+    if uri.host().is_none_or(str::is_empty) {
         return Err(bad(&format!("{raw:?} has no host")));
     }
-    if url.query().is_some() || url.fragment().is_some() {
+    if uri.query().is_some() || raw.contains('#') {
         // The query could hold a token: name the problem, not the URL.
         return Err(bad("must not have a query or fragment"));
     }
     // Object keys are signed as the path from the root: a path prefix would break every signature.
-    if url.path() != "/" && !url.path().is_empty() {
+    if uri.path() != "/" && !uri.path().is_empty() {
         return Err(bad(&format!("{raw:?} must not have a path")));
     }
-    Ok(url.origin().ascii_serialization())
+    // The origin, lowercased, without the scheme's default port.
+    let host = crate::transport::host_header(&uri)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    Ok(format!("{scheme}://{host}"))
 }
 
 fn check_prefix(prefix: String) -> Result<String, ConfigError> {
@@ -689,7 +695,10 @@ mod tests {
         assert!(c.redact);
         assert_eq!(c.log.format, LogFormat::Json);
         assert_eq!(c.log.filter, "info");
-        assert_eq!(c.runtime_api.as_deref(), Some("http://9.0.0.1:9001"));
+        assert_eq!(
+            c.runtime_api.map(|u| u.to_string()).as_deref(),
+            Some("http://9.0.0.1:9001/")
+        );
     }
 
     #[test]
@@ -1034,9 +1043,12 @@ mod tests {
         for bad in ["http://host", "host/x", "a b", "user@host"] {
             fails_on("SCF_RUNTIME_API", &[("SCF_RUNTIME_API", bad)]);
         }
-        let api = |h: &'static str| ok(&[("SCF_RUNTIME_API", h)]).runtime_api.expect("api");
-        assert_eq!(api("localhost"), "http://localhost:9001");
-        assert_eq!(api("::1"), "http://[::1]:9001");
+        let api = |h: &'static str| {
+            let uri = ok(&[("SCF_RUNTIME_API", h)]).runtime_api.expect("api");
+            uri.to_string()
+        };
+        assert_eq!(api("localhost"), "http://localhost:9001/");
+        assert_eq!(api("::1"), "http://[::1]:9001/");
     }
 
     #[test]

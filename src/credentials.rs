@@ -46,10 +46,13 @@ impl Credentials {
 
     /// Every secret value, for scrubbing text that might echo one back.
     pub fn secrets(&self) -> impl Iterator<Item = &str> {
-        [Some(self.secret_key.as_str()), self.session_token.as_deref()]
-            .into_iter()
-            .flatten()
-            .filter(|s| !s.is_empty())
+        [
+            Some(self.secret_key.as_str()),
+            self.session_token.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
     }
 }
 
@@ -80,6 +83,9 @@ mod tests {
 
     #[test]
     fn empty_token_is_none() {
-        assert_eq!(Credentials::new("a", "b", Some(String::new())).session_token(), None);
+        assert_eq!(
+            Credentials::new("a", "b", Some(String::new())).session_token(),
+            None
+        );
     }
 }

@@ -14,7 +14,6 @@ use crate::config::ArchiveConfig;
 use crate::event::{self, Event, EventError};
 use crate::layout::{self, KeyParts, LayoutError};
 use crate::record;
-use crate::runtime::{self, Context};
 use crate::store::{Object, Store, StoreError};
 
 /// What was done with one event; the body of the response post.
@@ -74,11 +73,6 @@ impl<S: Store> Archiver<S> {
     /// An archiver writing to `store` with the key layout and filters of `cfg`.
     pub fn new(store: S, cfg: ArchiveConfig) -> Self {
         Archiver { store, cfg }
-    }
-
-    /// The store events go to.
-    pub fn store(&self) -> &S {
-        &self.store
     }
 
     /// Archives one raw event body; `Ok` only once the store confirmed the object.
@@ -193,19 +187,4 @@ impl<S: Store> Archiver<S> {
 
 fn elapsed_ms(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
-}
-
-impl<S: Store> runtime::Handler for Archiver<S> {
-    async fn handle(&self, ctx: Context, event: Bytes) -> Result<serde_json::Value, String> {
-        let inv = Invocation {
-            request_id: Some(ctx.request_id.as_str()).filter(|r| !r.is_empty()),
-            received_at: ctx.received_at,
-            deadline: ctx.deadline,
-        };
-        let archived = self
-            .archive(&event, &inv)
-            .await
-            .map_err(|e| e.to_string())?;
-        serde_json::to_value(archived).map_err(|e| format!("could not serialize the response: {e}"))
-    }
 }

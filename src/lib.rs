@@ -17,3 +17,4 @@ pub mod record;
 pub mod runtime;
 pub mod store;
 pub mod text;
+pub mod transport;

@@ -117,7 +117,10 @@ mod tests {
             std::io::ErrorKind::ConnectionReset,
             "connection reset\nby peer",
         ));
-        assert_eq!(error_chain(&e), "error sending request: connection reset by peer");
+        assert_eq!(
+            error_chain(&e),
+            "error sending request: connection reset by peer"
+        );
     }
 
     #[test]

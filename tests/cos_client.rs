@@ -12,6 +12,7 @@ use common::fake_cos::{
 };
 use mps_cos_backup::cos::{CosClient, CosError, Endpoint, PutObject, StorageClass};
 use mps_cos_backup::credentials::Credentials;
+use mps_cos_backup::transport::HttpClient;
 
 fn opts_with_token() -> FakeCosOptions {
     FakeCosOptions {
@@ -23,14 +24,8 @@ fn opts_with_token() -> FakeCosOptions {
 }
 
 /// The HTTP client the process uses.
-fn http() -> reqwest::Client {
-    match reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-    {
-        Ok(c) => c,
-        Err(e) => panic!("http client: {e}"),
-    }
+fn http() -> HttpClient {
+    HttpClient::new()
 }
 
 fn client_for(cos: &FakeCos) -> CosClient {
@@ -598,7 +593,10 @@ async fn a_redirect_is_final_and_nothing_reaches_the_other_host() {
         assert_eq!(err.attempts(), 1, "{status}: {err}");
         assert!(!err.is_credentials_rejected(), "{status}: {err}");
         let msg = err.to_string();
-        let want = format!("COS PUT rejected: {status} redirect to {}", other.host());
+        let want = format!(
+            "COS PUT rejected: {status} redirect to {}",
+            other.addr().ip()
+        );
         assert!(msg.starts_with(&want), "{msg}");
         assert!(!msg.contains("SessionTokenValue"), "{msg}");
         assert_eq!(
@@ -682,5 +680,38 @@ async fn an_endless_answer_is_cut_at_a_small_bound_within_the_deadline() {
             "{mode:?}: the server wrote {} bytes",
             server.body_bytes_sent()
         );
+    }
+}
+
+#[tokio::test]
+async fn every_way_of_writing_an_answer_is_read_quickly() {
+    use common::http::Writes;
+    for writes in [
+        Writes::Single,
+        Writes::Split,
+        Writes::Chunked,
+        Writes::Close,
+    ] {
+        let cos = FakeCos::start(FakeCosOptions {
+            writes,
+            ..opts_with_token()
+        })
+        .await;
+        let client = client_for(&cos);
+        // Success answers and error answers (which have a body) alike.
+        cos.push_faults([Fault::SlowDown, Fault::TooManyRequests]);
+        let started = Instant::now();
+        for i in 0..20 {
+            let key = format!("w/{i}");
+            let out = client
+                .put_object(&obj(&key, b"x"), in_secs(4))
+                .await
+                .unwrap_or_else(|e| panic!("{writes:?}: {e}"));
+            assert_eq!(out.attempts, if i == 0 { 3 } else { 1 }, "{writes:?}");
+        }
+        // 22 exchanges; a 40 ms stall on each would take about 900 ms, backoff aside.
+        let took = started.elapsed();
+        assert!(took < Duration::from_millis(600), "{writes:?}: {took:?}");
+        assert_clean(&cos);
     }
 }

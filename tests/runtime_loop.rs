@@ -7,28 +7,46 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::fake_runtime::{Endpoint, FakeRuntime, Fault, HeaderStyle, Kind};
 use mps_cos_backup::runtime::{
-    run_with, safety_margin, shutdown_signal, Context, Handler, RunOptions, RuntimeError,
-    DEFAULT_TIME_LIMIT,
+    run_with, safety_margin, shutdown_signal, Context, Diagnostic, Function, RunOptions,
+    RuntimeError, DEFAULT_TIME_LIMIT,
 };
+use mps_cos_backup::transport::{HttpClient, Uri};
 use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinHandle;
 
 /// Generous bound for anything that should happen "soon": a hang fails the test, speed does not.
 const T: Duration = Duration::from_secs(10);
 
-/// Acts on the event text: `ok`, `err:<line>`, `panic:<msg>`, `wait` (until released), `sleep:<ms>`.
+/// A scripted failure: its text is the error line; `stop:` ones ask to stop the instance.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct ScriptError(String);
+
+impl Diagnostic for ScriptError {
+    fn stops_instance(&self) -> Option<String> {
+        self.0.strip_prefix("stop:").map(str::to_string)
+    }
+}
+
+/// Acts on the event text: `ok`, `err:<line>`, `panic:<msg>`, `wait` (until released),
+/// `sleep:<ms>`, `stop:<why>` (an error that stops the instance).
 #[derive(Default)]
 struct Scripted {
     seen: Mutex<Vec<Context>>,
     release: Notify,
 }
 
-impl Handler for Scripted {
-    async fn handle(&self, ctx: Context, event: Bytes) -> Result<serde_json::Value, String> {
+impl Function for Scripted {
+    type Error = ScriptError;
+
+    async fn call(&self, ctx: Context, event: Bytes) -> Result<serde_json::Value, ScriptError> {
         self.seen.lock().unwrap().push(ctx.clone());
         let text = String::from_utf8_lossy(&event).into_owned();
         if let Some(line) = text.strip_prefix("err:") {
-            return Err(line.to_string());
+            return Err(ScriptError(line.to_string()));
+        }
+        if text.starts_with("stop:") {
+            return Err(ScriptError(text));
         }
         if let Some(msg) = text.strip_prefix("panic:") {
             panic!("{msg}");
@@ -94,7 +112,8 @@ fn start(rt: &FakeRuntime, handler: Arc<Scripted>, opts: RunOptions) -> Running 
         let shutdown = async move {
             let _ = rx.await;
         };
-        run_with(&url, reqwest::Client::new(), handler, shutdown, opts).await
+        let url: Uri = url.parse().expect("fake runtime URL");
+        run_with(&url, HttpClient::new(), handler, shutdown, opts).await
     });
     Running {
         stop: Some(tx),
@@ -537,5 +556,62 @@ async fn a_poll_that_idles_past_the_give_up_window_then_drops_is_retried() {
     );
     running.stop();
     running.finished().await.expect("clean stop");
+    rt.assert_clean();
+}
+
+#[tokio::test]
+async fn an_error_that_stops_the_instance_is_posted_then_the_loop_ends() {
+    let rt = FakeRuntime::start().await;
+    let h = Arc::new(Scripted::default());
+    let running = start(&rt, h.clone(), RunOptions::default());
+    let a = rt.push_event("ok");
+    let b = rt.push_event("stop:credentials rejected");
+    rt.push_event("ok");
+    let out = rt.wait_results(2, T).await;
+    let err = running.finished().await.expect_err("the loop must stop");
+    assert!(
+        matches!(err, RuntimeError::Stopped(ref why) if why == "credentials rejected"),
+        "{err}"
+    );
+    assert_eq!(
+        (out[0].request_id.as_str(), out[0].kind),
+        (a.as_str(), Kind::Response)
+    );
+    assert_eq!(
+        (out[1].request_id.as_str(), out[1].kind),
+        (b.as_str(), Kind::Error)
+    );
+    assert_eq!(out[1].text(), "stop:credentials rejected");
+    // The third event is left for the next instance: never taken, never answered.
+    assert_eq!(h.contexts().len(), 2);
+    assert_eq!(rt.results().len(), 2);
+    rt.assert_clean();
+}
+
+#[tokio::test]
+async fn an_event_larger_than_the_bound_is_refused_and_the_loop_goes_on() {
+    let rt = FakeRuntime::start().await;
+    let h = Arc::new(Scripted::default());
+    let mut running = start(&rt, h.clone(), RunOptions::default());
+    let big = rt.push_event(vec![b'x'; mps_cos_backup::runtime::MAX_EVENT_BYTES + 1]);
+    let small = rt.push_event("ok");
+    let out = rt.wait_results(2, T).await;
+    running.stop();
+    running.finished().await.expect("clean stop");
+    assert_eq!(
+        (out[0].request_id.as_str(), out[0].kind),
+        (big.as_str(), Kind::Error)
+    );
+    assert!(
+        out[0].text().contains("larger than 8388608 bytes"),
+        "{}",
+        out[0].text()
+    );
+    assert_eq!(
+        (out[1].request_id.as_str(), out[1].kind),
+        (small.as_str(), Kind::Response)
+    );
+    // The function never saw the oversized event.
+    assert_eq!(h.contexts().len(), 1);
     rt.assert_clean();
 }

@@ -5,6 +5,7 @@
 use std::fmt;
 
 use super::sign::encode_key_path;
+use crate::transport::{host_header, Uri};
 
 /// Longest object key COS accepts, in bytes.
 pub const MAX_KEY_BYTES: usize = 850;
@@ -62,31 +63,35 @@ impl Endpoint {
                 "{why}; expected a base URL like `https://bucket-125.cos.ap-guangzhou.myqcloud.com`"
             ))
         };
-        let url = reqwest::Url::parse(raw).map_err(|e| bad(format!("is not a URL ({e})")))?;
-        let https = match url.scheme() {
-            "https" => true,
-            "http" => false,
-            other => return Err(bad(format!("scheme `{other}` is not http or https"))),
+        // A fragment is never sent; the URI type refuses it, so name it first.
+        if raw.contains('#') {
+            return Err(bad("must not have a query or fragment".into()));
+        }
+        let uri: Uri = raw
+            .trim()
+            .parse()
+            .map_err(|e| bad(format!("is not a URL ({e})")))?;
+        let https = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            Some(other) => return Err(bad(format!("scheme `{other}` is not http or https"))),
+            None => return Err(bad("is not an absolute http or https URL".into())),
         };
         // User info would be a credential in a log line waiting to happen: never echo the URL then.
-        if !url.username().is_empty() || url.password().is_some() {
+        if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
             return Err(bad("must not carry a user name or password".into()));
         }
-        let host = match url.host_str() {
-            Some(h) if !h.is_empty() => h,
-            _ => return Err(bad(format!("{raw:?} has no host"))),
-        };
-        if url.query().is_some() || url.fragment().is_some() {
+        if uri.query().is_some() {
             // The query could hold a token: name the problem, not the URL.
             return Err(bad("must not have a query or fragment".into()));
         }
-        if url.path() != "/" && !url.path().is_empty() {
+        if uri.path() != "/" && !uri.path().is_empty() {
             return Err(bad(format!("{raw:?} must not have a path")));
         }
-        // The URL parser drops a port equal to the scheme's default, as HTTP clients do in Host.
-        let authority = match url.port() {
-            Some(p) => format!("{host}:{p}"),
-            None => host.to_string(),
+        // `host` or `host:port`, the default port left out, exactly as the HTTP layer sends Host.
+        let authority = match host_header(&uri) {
+            Some(a) if !a.is_empty() => a,
+            _ => return Err(bad(format!("{raw:?} has no host"))),
         };
         Ok(Endpoint { https, authority })
     }
@@ -200,9 +205,10 @@ impl Bucket {
         self.storage_class.as_ref()
     }
 
-    /// The absolute URL of an object, its key percent-encoded per COS.
-    pub(crate) fn object_url(&self, key: &str) -> String {
-        format!("{}/{}", self.endpoint, encode_key_path(key))
+    /// The absolute URI of an object, its key percent-encoded per COS. None only for a key
+    /// [`check_key`] refuses.
+    pub(crate) fn object_uri(&self, key: &str) -> Option<Uri> {
+        Uri::try_from(format!("{}/{}", self.endpoint, encode_key_path(key))).ok()
     }
 }
 
@@ -292,12 +298,13 @@ mod tests {
             b.endpoint().to_string(),
             "https://archive-1250000000.cos.ap-guangzhou.myqcloud.com"
         );
+        let uri = |b: &Bucket, k: &str| b.object_uri(k).map(|u| u.to_string());
         assert_eq!(
-            b.object_url("视频/a b.json"),
-            "https://archive-1250000000.cos.ap-guangzhou.myqcloud.com/%E8%A7%86%E9%A2%91/a%20b.json"
+            uri(&b, "视频/a b.json").as_deref(),
+            Some("https://archive-1250000000.cos.ap-guangzhou.myqcloud.com/%E8%A7%86%E9%A2%91/a%20b.json")
         );
         let local = b.with_endpoint(Endpoint::parse("http://127.0.0.1:9000/")?);
-        assert_eq!(local.object_url("k"), "http://127.0.0.1:9000/k");
+        assert_eq!(uri(&local, "k").as_deref(), Some("http://127.0.0.1:9000/k"));
         assert_eq!(local.endpoint().authority(), "127.0.0.1:9000");
         Ok(())
     }
@@ -321,6 +328,8 @@ mod tests {
             "https://b.example/?token=x",
             "https://b.example/#f",
             "not a url",
+            "b.example",
+            "/path",
         ] {
             let e = Endpoint::parse(raw);
             assert!(matches!(e, Err(BucketError::Endpoint(_))), "{raw}: {e:?}");

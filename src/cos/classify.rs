@@ -21,7 +21,14 @@ pub(crate) fn classify(failure: &Failure) -> Class {
         Failure::Status { status, error } => classify_status(*status, error),
         // COS confirmed a write, but not of these bytes (or did not say): write again.
         Failure::Integrity { .. } => Class::Retry,
-        Failure::Timeout { .. } | Failure::Transport { .. } => Class::Retry,
+        Failure::Timeout { .. } => Class::Retry,
+        Failure::Transport { retryable, .. } => {
+            if *retryable {
+                Class::Retry
+            } else {
+                Class::Final
+            }
+        }
         // Following a redirect would hand the record and token to another host; an endless
         // body will be endless the next time too.
         Failure::Redirect { .. } | Failure::BodyTooLarge { .. } => Class::Final,
@@ -147,8 +154,16 @@ mod tests {
             (
                 Failure::Transport {
                     detail: "reset".into(),
+                    retryable: true,
                 },
                 Class::Retry,
+            ),
+            (
+                Failure::Transport {
+                    detail: "invalid request".into(),
+                    retryable: false,
+                },
+                Class::Final,
             ),
             (
                 Failure::Redirect {

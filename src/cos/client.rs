@@ -5,17 +5,16 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::bucket::Bucket;
 use super::classify::{classify, clock_offset, Class};
-use super::error::{scrub, CosError, Failure};
-use super::put_object::{parse_answer, PreparedPut, PutObject, MAX_ANSWER_BODY};
-use super::request::Request;
+use super::error::{CosError, Failure};
+use super::put_object::{parse_answer, Confirmed, PreparedPut, PutObject, MAX_ANSWER_BODY};
 use super::retry::{Jitter, RetryPolicy};
 use super::sign::KeyTime;
 use crate::credentials::Credentials;
-use crate::text::error_chain;
+use crate::transport::{Bounds, HttpClient, Request, TransportError};
 
 /// What COS confirmed.
 #[derive(Debug, Clone)]
@@ -33,7 +32,7 @@ pub struct PutOutcome {
 /// COS client for one bucket; cheap to clone (clones share the learned clock offset).
 #[derive(Debug, Clone)]
 pub struct CosClient {
-    http: reqwest::Client,
+    http: HttpClient,
     bucket: Bucket,
     credentials: Credentials,
     policy: RetryPolicy,
@@ -56,7 +55,7 @@ struct AttemptFailed {
 
 impl CosClient {
     /// A client for `bucket` on the process's shared HTTP client.
-    pub fn new(http: reqwest::Client, bucket: Bucket, credentials: Credentials) -> Self {
+    pub fn new(http: HttpClient, bucket: Bucket, credentials: Credentials) -> Self {
         CosClient {
             http,
             bucket,
@@ -101,14 +100,7 @@ impl CosClient {
             };
             attempts += 1;
             let request = put.sign(&self.credentials, self.key_time(deadline));
-            let result = tokio::time::timeout(attempt_time, self.exchange(request, put.crc))
-                .await
-                .unwrap_or(Err(AttemptFailed {
-                    failure: Failure::Timeout {
-                        after: attempt_time,
-                    },
-                    server_date: None,
-                }));
+            let result = self.exchange(request, attempt_time, put.crc).await;
             let AttemptFailed {
                 failure,
                 server_date,
@@ -196,52 +188,45 @@ impl CosClient {
         }
     }
 
-    /// Sends one request and reads the answer, its body bounded.
+    /// Sends one request and reads the answer, its body bounded, within `attempt_time`.
     async fn exchange(
         &self,
         request: Request,
+        attempt_time: Duration,
         crc: u64,
-    ) -> Result<super::put_object::Confirmed, AttemptFailed> {
-        let transport = |detail: String| AttemptFailed {
-            failure: Failure::Transport {
-                detail: scrub(&detail, &self.credentials),
-            },
-            server_date: None,
+    ) -> Result<Confirmed, AttemptFailed> {
+        let bounds = Bounds {
+            max_body: MAX_ANSWER_BODY,
+            deadline: Some(Instant::now() + attempt_time),
         };
-        let mut resp = self
-            .http
-            .request(request.method, request.url)
-            .headers(request.headers)
-            .body(request.body)
-            .send()
-            .await
-            .map_err(|e| transport(error_chain(&e.without_url())))?;
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let mut body: Vec<u8> = Vec::new();
-        loop {
-            match resp.chunk().await {
-                Ok(Some(chunk)) => {
-                    if body.len() + chunk.len() > MAX_ANSWER_BODY {
-                        return Err(AttemptFailed {
-                            failure: Failure::BodyTooLarge {
-                                limit: MAX_ANSWER_BODY,
-                            },
-                            server_date: None,
-                        });
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(e) => return Err(transport(error_chain(&e.without_url()))),
+        let answer = self.http.send(request, bounds).await.map_err(|e| {
+            let failure = match e {
+                TransportError::TimedOut => Failure::Timeout {
+                    after: attempt_time,
+                },
+                TransportError::Redirect {
+                    status,
+                    location_host,
+                } => Failure::Redirect {
+                    status,
+                    location_host,
+                },
+                TransportError::BodyTooLarge { limit } => Failure::BodyTooLarge { limit },
+                other @ (TransportError::Connect(_)
+                | TransportError::Io(_)
+                | TransportError::InvalidRequest(_)) => Failure::Transport {
+                    retryable: other.is_retryable(),
+                    detail: other.to_string(),
+                },
+            };
+            AttemptFailed {
+                failure: failure.scrubbed(&self.credentials),
+                server_date: None,
             }
-        }
-        parse_answer(status, &headers, &body, crc).map_err(|failure| AttemptFailed {
+        })?;
+        parse_answer(&answer, crc).map_err(|failure| AttemptFailed {
             failure: failure.scrubbed(&self.credentials),
-            server_date: headers
-                .get("date")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
+            server_date: answer.header("date").map(str::to_string),
         })
     }
 }

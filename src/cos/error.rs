@@ -123,10 +123,12 @@ pub enum Failure {
         /// The attempt's budget.
         after: Duration,
     },
-    /// Connect, reset, or other transport error.
+    /// Connect, reset, or a request the HTTP layer refused to send.
     Transport {
         /// What the HTTP layer said (no URL, no header value).
         detail: String,
+        /// Whether sending again may succeed (a refused request never does).
+        retryable: bool,
     },
 }
 
@@ -163,8 +165,9 @@ impl Failure {
                 status,
                 location_host: s(location_host),
             },
-            Failure::Transport { detail } => Failure::Transport {
+            Failure::Transport { detail, retryable } => Failure::Transport {
                 detail: scrub(&detail, creds),
+                retryable,
             },
             other @ (Failure::BodyTooLarge { .. } | Failure::Timeout { .. }) => other,
         }
@@ -201,7 +204,7 @@ impl fmt::Display for Failure {
                 match &error.code {
                     Some(c) => write!(f, " {c}")?,
                     None => {
-                        let canon = reqwest::StatusCode::from_u16(*status)
+                        let canon = crate::transport::StatusCode::from_u16(*status)
                             .ok()
                             .and_then(|s| s.canonical_reason());
                         if let Some(r) = canon {
@@ -250,7 +253,7 @@ impl fmt::Display for Failure {
             Failure::Timeout { after } => {
                 write!(f, "no answer within {} ms", after.as_millis())
             }
-            Failure::Transport { detail } => write!(f, "connection error: {detail}"),
+            Failure::Transport { detail, .. } => write!(f, "connection error: {detail}"),
         }
     }
 }

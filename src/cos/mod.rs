@@ -19,7 +19,6 @@ mod error;
 mod put_object;
 #[cfg(test)]
 mod recorded;
-mod request;
 mod retry;
 pub mod sign;
 

@@ -4,14 +4,14 @@
 use base64::Engine as _;
 use bytes::Bytes;
 use md5::{Digest, Md5};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 
 use super::bucket::{check_key, Bucket};
 use super::crc64::crc64;
 use super::error::{CosError, ErrorBody, Failure};
-use super::request::Request;
 use super::sign::{sign, KeyTime, SignRequest};
 use crate::credentials::Credentials;
+use crate::transport::header::AUTHORIZATION;
+use crate::transport::{Answer, HeaderMap, HeaderName, HeaderValue, Method, Request, Uri};
 
 /// The longest answer body read for a PUT: success answers are empty, error bodies are a
 /// few hundred bytes. Anything longer is not COS talking.
@@ -46,7 +46,7 @@ pub(crate) struct Confirmed {
 /// A PUT checked and prepared: everything that does not change between attempts.
 /// No `Debug`: the headers hold the session token.
 pub(crate) struct PreparedPut {
-    url: String,
+    uri: Uri,
     /// Decoded path with its leading `/`, as signed.
     path: String,
     /// Signed headers, lowercase names; `host` first.
@@ -130,8 +130,11 @@ impl PreparedPut {
             })?;
             headers.insert(name, value);
         }
+        let uri = bucket
+            .object_uri(obj.key)
+            .ok_or_else(|| invalid("the key does not make a valid URI"))?;
         Ok(PreparedPut {
-            url: bucket.object_url(obj.key),
+            uri,
             path: format!("/{}", obj.key),
             signed,
             headers,
@@ -164,8 +167,8 @@ impl PreparedPut {
             headers.insert(AUTHORIZATION, auth);
         }
         Request {
-            method: reqwest::Method::PUT,
-            url: self.url.clone(),
+            method: Method::PUT,
+            uri: self.uri.clone(),
             headers,
             body: self.body.clone(),
         }
@@ -173,20 +176,16 @@ impl PreparedPut {
 }
 
 /// Reads COS's answer to a PUT: confirmed only on 200 with the CRC-64 of the bytes sent.
-pub(crate) fn parse_answer(
-    status: u16,
-    headers: &HeaderMap,
-    body: &[u8],
-    expected_crc: u64,
-) -> Result<Confirmed, Failure> {
+pub(crate) fn parse_answer(answer: &Answer, expected_crc: u64) -> Result<Confirmed, Failure> {
     let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.trim().to_string())
+        answer
+            .header(name)
+            .map(str::trim)
             .filter(|s| !s.is_empty())
+            .map(str::to_string)
     };
     let request_id = header("x-cos-request-id");
+    let status = answer.status.as_u16();
     if status == 200 {
         let got = header("x-cos-hash-crc64ecma").and_then(|v| v.parse::<u64>().ok());
         return if got == Some(expected_crc) {
@@ -204,13 +203,7 @@ pub(crate) fn parse_answer(
             })
         };
     }
-    if (300..400).contains(&status) {
-        return Err(Failure::Redirect {
-            status,
-            location_host: header("location").as_deref().and_then(location_host),
-        });
-    }
-    let mut error = ErrorBody::parse(body);
+    let mut error = ErrorBody::parse(&answer.body);
     if error.request_id.is_none() {
         error.request_id = request_id;
     }
@@ -218,18 +211,6 @@ pub(crate) fn parse_answer(
         status,
         error: Box::new(error),
     })
-}
-
-/// The `host[:port]` of an absolute `Location`; None for a relative one.
-fn location_host(location: &str) -> Option<String> {
-    let lower = location.to_ascii_lowercase();
-    let rest = ["https://", "http://", "//"]
-        .iter()
-        .find_map(|p| lower.starts_with(p).then(|| &location[p.len()..]))?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    // User info is not a host, and may be a credential.
-    let host = authority.rsplit('@').next().unwrap_or("");
-    (!host.is_empty()).then(|| crate::text::one_line(host))
 }
 
 #[cfg(test)]
@@ -244,14 +225,19 @@ mod tests {
         }
     }
 
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
+    fn answer(status: u16, pairs: &[(&'static str, &str)], body: &'static str) -> Answer {
+        let mut headers = HeaderMap::new();
         for (k, v) in pairs {
             if let Ok(v) = HeaderValue::from_str(v) {
-                h.insert(*k, v);
+                headers.insert(*k, v);
             }
         }
-        h
+        Answer {
+            status: crate::transport::StatusCode::from_u16(status)
+                .unwrap_or(crate::transport::StatusCode::IM_A_TEAPOT),
+            headers,
+            body: Bytes::from_static(body.as_bytes()),
+        }
     }
 
     #[test]
@@ -267,9 +253,9 @@ mod tests {
         };
         let put = PreparedPut::new(&bucket(), &creds, &obj)?;
         let req = put.sign(&creds, KeyTime { start: 1, end: 2 });
-        assert_eq!(req.method, reqwest::Method::PUT);
+        assert_eq!(req.method, Method::PUT);
         assert_eq!(
-            req.url,
+            req.uri.to_string(),
             "https://examplebucket-1250000000.cos.ap-guangzhou.myqcloud.com/a%20b/%E8%A7%86%E9%A2%91.json"
         );
         assert_eq!(req.headers["x-cos-security-token"], "TOKEN");
@@ -310,37 +296,36 @@ mod tests {
 
     #[test]
     fn a_200_confirms_only_with_the_right_crc() {
-        let h = headers(&[
+        let h = [
             ("etag", "\"abc\""),
             ("x-cos-request-id", "NjQ"),
             ("x-cos-hash-crc64ecma", "42"),
-        ]);
+        ];
         assert_eq!(
-            parse_answer(200, &h, b"", 42),
+            parse_answer(&answer(200, &h, ""), 42),
             Ok(Confirmed {
                 etag: "abc".into(),
                 request_id: Some("NjQ".into())
             })
         );
         assert_eq!(
-            parse_answer(200, &h, b"", 43),
+            parse_answer(&answer(200, &h, ""), 43),
             Err(Failure::Integrity {
                 expected: 43,
                 got: Some(42),
                 request_id: Some("NjQ".into())
             })
         );
-        let none = headers(&[("etag", "\"abc\"")]);
         assert!(matches!(
-            parse_answer(200, &none, b"", 42),
+            parse_answer(&answer(200, &[("etag", "\"abc\"")], ""), 42),
             Err(Failure::Integrity { got: None, .. })
         ));
     }
 
     #[test]
     fn error_answers_keep_code_request_and_trace_id() {
-        let h = headers(&[("x-cos-request-id", "header-id")]);
-        let f = parse_answer(503, &h, recorded::SLOW_DOWN.as_bytes(), 1);
+        let h = [("x-cos-request-id", "header-id")];
+        let f = parse_answer(&answer(503, &h, recorded::SLOW_DOWN), 1);
         let Err(Failure::Status { status, error }) = f else {
             panic!("{f:?}");
         };
@@ -352,38 +337,10 @@ mod tests {
         );
         assert_eq!(error.trace_id.as_deref(), Some(recorded::TRACE_ID));
         // A proxy's page: the header's request id is all there is.
-        let f = parse_answer(502, &h, b"<html>bad gateway</html>", 1);
+        let f = parse_answer(&answer(502, &h, "<html>bad gateway</html>"), 1);
         assert_eq!(
             f.map_err(|f| f.to_string()),
             Err("502 Bad Gateway (request id header-id)".into())
-        );
-    }
-
-    #[test]
-    fn redirects_name_the_location_host_and_nothing_else() {
-        let cases = [
-            ("http://127.0.0.1:9/k?token=x", Some("127.0.0.1:9")),
-            ("HTTPS://user:pw@evil.example/k", Some("evil.example")),
-            ("//cdn.example", Some("cdn.example")),
-            ("/relative/path", None),
-        ];
-        for (location, want) in cases {
-            let h = headers(&[("location", location)]);
-            assert_eq!(
-                parse_answer(307, &h, b"", 1),
-                Err(Failure::Redirect {
-                    status: 307,
-                    location_host: want.map(String::from)
-                }),
-                "{location}"
-            );
-        }
-        assert_eq!(
-            parse_answer(301, &HeaderMap::new(), b"", 1),
-            Err(Failure::Redirect {
-                status: 301,
-                location_host: None
-            })
         );
     }
 }

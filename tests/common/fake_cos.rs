@@ -34,7 +34,7 @@ use hmac::{Hmac, Mac};
 use md5::Md5;
 use sha1::{Digest, Sha1};
 
-use super::http::{serve, Reply, Request, Response, Server};
+use super::http::{serve_with, Reply, Request, Response, Server, Writes};
 use mps_cos_backup::config::{CosConfig, Credentials as ConfigCredentials};
 use mps_cos_backup::cos::{Bucket, Endpoint, PutObject};
 use mps_cos_backup::credentials::Credentials;
@@ -60,6 +60,8 @@ pub struct FakeCosOptions {
     /// answered 403 InvalidAccessKeyId "The security token you provided has expired.", as
     /// COS answers temporary keys past their lifetime.
     pub token_expires_after_writes: Option<u64>,
+    /// How answers are written (one segment, headers and body apart with Nagle on, ...).
+    pub writes: Writes,
 }
 
 impl Default for FakeCosOptions {
@@ -73,6 +75,7 @@ impl Default for FakeCosOptions {
             rates: FaultRates::default(),
             seed: 1,
             token_expires_after_writes: None,
+            writes: Writes::from_env(),
         }
     }
 }
@@ -227,6 +230,7 @@ impl FakeCos {
     /// Starts the fake on a fresh loopback port.
     pub async fn start(opts: FakeCosOptions) -> FakeCos {
         let seed = opts.seed;
+        let writes = opts.writes;
         let state = Arc::new(Mutex::new(State {
             opts,
             host: String::new(),
@@ -238,7 +242,7 @@ impl FakeCos {
             rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
         }));
         let handler_state = state.clone();
-        let server = serve(move |req| {
+        let server = serve_with("127.0.0.1:0", writes, move |req| {
             let state = handler_state.clone();
             async move { handle(&state, req) }
         })
@@ -250,6 +254,11 @@ impl FakeCos {
     /// Base URL, e.g. `http://127.0.0.1:PORT` (use as `CosConfig::endpoint`).
     pub fn url(&self) -> String {
         self.server.url()
+    }
+
+    /// The loopback address it listens on.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.addr
     }
 
     /// The Host value a client must send and sign (`127.0.0.1:PORT`).

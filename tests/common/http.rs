@@ -1,5 +1,9 @@
 //! A deliberately small HTTP/1.1 server for fakes: Content-Length bodies, keep-alive,
 //! and the faults a real network produces (resets, stalls, early close).
+//!
+//! Real servers differ in how they write an answer, and a client must not care: [`Writes`]
+//! picks one way per server (or rotates through all of them), and `FAKE_HTTP_WRITES`
+//! (`single`, `split`, `chunked`, `close`, `mixed`) sets the default for every fake.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -82,6 +86,49 @@ pub enum Reply {
     Stall(Duration),
 }
 
+/// How the server writes each answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writes {
+    /// Status line, headers and body in one write, `TCP_NODELAY` on: one segment.
+    Single,
+    /// Headers, then body, in two writes with Nagle's algorithm left on (as Python's
+    /// `http.server` does): the body waits for the client's ACK of the headers.
+    Split,
+    /// `Transfer-Encoding: chunked`, each chunk (at most 1 KiB) its own write, Nagle on.
+    Chunked,
+    /// One segment with `Connection: close`, then the connection is closed.
+    Close,
+    /// Rotates through the four above, one answer at a time.
+    Mixed,
+}
+
+impl Writes {
+    /// `FAKE_HTTP_WRITES`, or [`Writes::Single`] when unset or unknown.
+    pub fn from_env() -> Writes {
+        match std::env::var("FAKE_HTTP_WRITES").as_deref() {
+            Ok("split") => Writes::Split,
+            Ok("chunked") => Writes::Chunked,
+            Ok("close") => Writes::Close,
+            Ok("mixed") => Writes::Mixed,
+            _ => Writes::Single,
+        }
+    }
+
+    /// The concrete way to write answer number `n` of the server.
+    fn nth(self, n: usize) -> Writes {
+        const ALL: [Writes; 4] = [
+            Writes::Single,
+            Writes::Split,
+            Writes::Chunked,
+            Writes::Close,
+        ];
+        match self {
+            Writes::Mixed => ALL[n % ALL.len()],
+            other => other,
+        }
+    }
+}
+
 /// A running server.
 pub struct Server {
     /// Bound loopback address.
@@ -117,6 +164,16 @@ where
     F: Fn(Request) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Reply> + Send + 'static,
 {
+    serve_with(addr, Writes::from_env(), handler).await
+}
+
+/// Like [`serve_on`], writing answers as `writes` says.
+pub async fn serve_with<F, Fut>(addr: &str, writes: Writes, handler: F) -> Server
+where
+    F: Fn(Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Reply> + Send + 'static,
+{
+    let answers = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let listener = TcpListener::bind(addr).await.expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
     let handler = Arc::new(handler);
@@ -126,20 +183,25 @@ where
                 continue;
             };
             let handler = handler.clone();
+            let answers = answers.clone();
             tokio::spawn(async move {
-                let _ = connection(stream, handler).await;
+                let _ = connection(stream, handler, writes, answers).await;
             });
         }
     });
     Server { addr, task }
 }
 
-async fn connection<F, Fut>(mut stream: TcpStream, handler: Arc<F>) -> std::io::Result<()>
+async fn connection<F, Fut>(
+    mut stream: TcpStream,
+    handler: Arc<F>,
+    writes: Writes,
+    answers: Arc<std::sync::atomic::AtomicUsize>,
+) -> std::io::Result<()>
 where
     F: Fn(Request) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Reply> + Send + 'static,
 {
-    stream.set_nodelay(true)?;
     let mut buf: Vec<u8> = Vec::with_capacity(8192);
     loop {
         let head_end = loop {
@@ -188,15 +250,10 @@ where
         };
         match handler(req).await {
             Reply::Send(resp) => {
-                let mut out = format!("HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status));
-                for (k, v) in &resp.headers {
-                    out.push_str(&format!("{k}: {v}\r\n"));
-                }
-                out.push_str(&format!("Content-Length: {}\r\n\r\n", resp.body.len()));
-                stream.write_all(out.as_bytes()).await?;
-                stream.write_all(&resp.body).await?;
-                stream.flush().await?;
-                if close {
+                let n = answers.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let how = writes.nth(n);
+                write_answer(&mut stream, &resp, how).await?;
+                if close || how == Writes::Close {
                     return Ok(());
                 }
             }
@@ -213,6 +270,42 @@ where
             }
         }
     }
+}
+
+/// Writes one answer the way `how` says (never [`Writes::Mixed`]: that was resolved).
+async fn write_answer(stream: &mut TcpStream, resp: &Response, how: Writes) -> std::io::Result<()> {
+    // Nagle on for the split and chunked writers: that is what makes them hold a segment
+    // until the previous one is acknowledged.
+    stream.set_nodelay(matches!(how, Writes::Single | Writes::Close))?;
+    let mut head = format!("HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status));
+    for (k, v) in &resp.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if how == Writes::Close {
+        head.push_str("Connection: close\r\n");
+    }
+    if how == Writes::Chunked {
+        head.push_str("Transfer-Encoding: chunked\r\n\r\n");
+        stream.write_all(head.as_bytes()).await?;
+        for chunk in resp.body.chunks(1024) {
+            let mut piece = format!("{:x}\r\n", chunk.len()).into_bytes();
+            piece.extend_from_slice(chunk);
+            piece.extend_from_slice(b"\r\n");
+            stream.write_all(&piece).await?;
+        }
+        stream.write_all(b"0\r\n\r\n").await?;
+        return stream.flush().await;
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", resp.body.len()));
+    if how == Writes::Split {
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(&resp.body).await?;
+    } else {
+        let mut all = head.into_bytes();
+        all.extend_from_slice(&resp.body);
+        stream.write_all(&all).await?;
+    }
+    stream.flush().await
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

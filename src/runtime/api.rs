@@ -1,0 +1,282 @@
+//! The SCF runtime API: its four requests as values, sent with retries.
+//!
+//! `POST /runtime/init/ready` once, then `GET /runtime/invocation/next` (a long poll without
+//! timeout) and one `POST .../response` or `POST .../error` per invocation, one invocation at
+//! a time (README: How it works).
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tracing::{error, info, warn};
+
+use super::RuntimeError;
+use crate::text::{error_chain, one_line};
+use crate::transport::{
+    header, Answer as HttpAnswer, Bounds, HeaderValue, HttpClient, Method, Request, TransportError,
+    Uri,
+};
+
+/// Largest event accepted from `next`: SCF's largest (synchronous) event is 6 MB; the rest is
+/// margin. A larger body is refused with an error post instead of filling the instance's memory.
+pub const MAX_EVENT_BYTES: usize = 8 << 20;
+
+/// Largest answer body read from the posts (the platform says little there).
+const MAX_POST_ANSWER_BYTES: usize = 64 << 10;
+
+/// Tuning of the runtime loop; [`RunOptions::default`] is what production uses.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// How long the runtime API may stay unreachable before the loop gives up (10 s).
+    pub give_up_after: Duration,
+    /// First pause between retries (50 ms); doubles each time.
+    pub backoff_initial: Duration,
+    /// Longest pause between retries (1 s).
+    pub backoff_max: Duration,
+    /// Per-attempt limit for posts (5 s), so a stalled connection is retried instead of hanging.
+    /// `next` has none: it is a long poll.
+    pub post_timeout: Duration,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            give_up_after: Duration::from_secs(10),
+            backoff_initial: Duration::from_millis(50),
+            backoff_max: Duration::from_secs(1),
+            post_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What the function's invocation is answered with.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    /// Body of `invocation/response`.
+    Response(Vec<u8>),
+    /// One line for `invocation/error`.
+    Error(String),
+}
+
+/// One runtime API endpoint: its URI, built once, and how log lines name it.
+struct Endpoint {
+    uri: Uri,
+    what: &'static str,
+}
+
+impl Endpoint {
+    fn new(base: &Uri, what: &'static str) -> Result<Endpoint, RuntimeError> {
+        // `what` is "METHOD /path": the path is what follows the space.
+        let path = what.split_once(' ').map_or(what, |(_, p)| p);
+        let base = base.to_string();
+        let uri = format!("{}{path}", base.trim_end_matches('/'))
+            .parse()
+            .map_err(|_| RuntimeError::BadAddress(base))?;
+        Ok(Endpoint { uri, what })
+    }
+
+    fn request(&self, method: Method, body: Bytes) -> Request {
+        let mut req = Request::new(method, self.uri.clone());
+        if !body.is_empty() {
+            req.headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+        }
+        req.body = body;
+        req
+    }
+}
+
+/// A failure worth retrying (transport, or a bad answer to `next`).
+struct Transient(String);
+
+/// The runtime API client: endpoints built once, one HTTP client, retry options.
+pub(crate) struct RuntimeApi {
+    ready: Endpoint,
+    next: Endpoint,
+    response: Endpoint,
+    error: Endpoint,
+    http: HttpClient,
+    options: RunOptions,
+}
+
+/// An event as `next` delivered it.
+pub(crate) struct Delivery {
+    /// `next`'s answer headers (request id, limits).
+    pub(crate) headers: crate::transport::HeaderMap,
+    /// The event body, or why it could not be read whole.
+    pub(crate) body: Result<Bytes, String>,
+}
+
+impl RuntimeApi {
+    /// The client for the runtime API at `base` (`http://host:port`).
+    pub(crate) fn new(
+        base: &Uri,
+        http: HttpClient,
+        options: RunOptions,
+    ) -> Result<RuntimeApi, RuntimeError> {
+        Ok(RuntimeApi {
+            ready: Endpoint::new(base, "POST /runtime/init/ready")?,
+            next: Endpoint::new(base, "GET /runtime/invocation/next")?,
+            response: Endpoint::new(base, "POST /runtime/invocation/response")?,
+            error: Endpoint::new(base, "POST /runtime/invocation/error")?,
+            http,
+            options,
+        })
+    }
+
+    /// `init/ready`, with a one-space body (an empty one is rejected).
+    pub(crate) async fn ready(&self) -> Result<(), RuntimeError> {
+        self.post(&self.ready, Bytes::from_static(b" ")).await
+    }
+
+    /// Long-polls until an event arrives.
+    ///
+    /// An answer that is not 2xx is polled again. An event that cannot be read whole (too
+    /// large, connection lost mid-body) is still this instance's invocation: it comes back
+    /// with the reason, to be answered with an error post.
+    pub(crate) async fn next(&self) -> Result<Delivery, RuntimeError> {
+        let bounds = Bounds {
+            max_body: MAX_EVENT_BYTES,
+            deadline: None,
+        };
+        self.retrying(self.next.what, || async {
+            let req = self.next.request(Method::GET, Bytes::new());
+            match self.http.send(req, bounds).await {
+                Ok(answer) if answer.status.is_success() => Ok(Delivery {
+                    headers: answer.headers,
+                    body: Ok(answer.body),
+                }),
+                Ok(answer) => Err(Transient(refusal(&answer))),
+                Err(TransportError::BodyTooLarge { limit }) => Ok(Delivery {
+                    headers: Default::default(),
+                    body: Err(format!(
+                        "the event is larger than {limit} bytes; refused unread"
+                    )),
+                }),
+                Err(e) => Err(Transient(error_chain(&e))),
+            }
+        })
+        .await
+    }
+
+    /// Posts the invocation's one answer.
+    pub(crate) async fn answer(&self, answer: Answer) -> Result<(), RuntimeError> {
+        match answer {
+            Answer::Response(body) => self.post(&self.response, Bytes::from(body)).await,
+            Answer::Error(line) => self.post(&self.error, Bytes::from(line)).await,
+        }
+    }
+
+    /// Posts `body`; transport failures and 5xx are retried, a 4xx answer is logged and accepted.
+    async fn post(&self, to: &Endpoint, body: Bytes) -> Result<(), RuntimeError> {
+        let what = to.what;
+        let answer = self
+            .retrying(what, || async {
+                let bounds = Bounds {
+                    max_body: MAX_POST_ANSWER_BYTES,
+                    deadline: Some(Instant::now() + self.options.post_timeout),
+                };
+                let answer = match self
+                    .http
+                    .send(to.request(Method::POST, body.clone()), bounds)
+                    .await
+                {
+                    Ok(answer) => answer,
+                    // The answer was posted; only the platform's reply to it is odd.
+                    Err(TransportError::BodyTooLarge { .. }) => return Ok(None),
+                    Err(e) => return Err(Transient(error_chain(&e))),
+                };
+                // A 5xx means the platform did not record the answer: sending it again is the
+                // only way the invocation gets one. A 4xx is a verdict on the answer itself.
+                if answer.status.is_server_error() {
+                    return Err(Transient(format!("runtime API answered {}", answer.status)));
+                }
+                Ok(Some(answer))
+            })
+            .await?;
+        if let Some(answer) = answer.filter(|a| !a.status.is_success()) {
+            error!(
+                status = answer.status.as_u16(),
+                answer = %one_line(&String::from_utf8_lossy(&answer.body)),
+                "runtime API refused {what}"
+            );
+        }
+        Ok(())
+    }
+
+    /// Runs `attempt` until it succeeds, backing off, for at most `give_up_after` after the
+    /// first failure.
+    async fn retrying<T, F, Fut>(&self, what: &str, mut attempt: F) -> Result<T, RuntimeError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Transient>>,
+    {
+        let mut first_failure: Option<Instant> = None;
+        let mut delay = self.options.backoff_initial;
+        let mut failures = 0u32;
+        loop {
+            match attempt().await {
+                Ok(v) => {
+                    if failures > 0 {
+                        info!(failures, "{what} succeeded after retrying");
+                    }
+                    return Ok(v);
+                }
+                Err(Transient(reason)) => {
+                    failures += 1;
+                    // Measured from the first failure: a long poll may idle for minutes before
+                    // its connection drops, and that wait is not the API being unreachable.
+                    let since = *first_failure.get_or_insert_with(Instant::now);
+                    let elapsed = since.elapsed();
+                    if elapsed + delay > self.options.give_up_after {
+                        return Err(RuntimeError::Unreachable(format!(
+                            "{what} failed {failures} times over {} ms, last: {reason}",
+                            elapsed.as_millis()
+                        )));
+                    }
+                    warn!(
+                        failures,
+                        retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                        error = %reason,
+                        "{what} failed; retrying"
+                    );
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(self.options.backoff_max);
+                }
+            }
+        }
+    }
+}
+
+/// One line for a refused poll: the status and the start of what the server said.
+fn refusal(answer: &HttpAnswer) -> String {
+    let text = one_line(&String::from_utf8_lossy(&answer.body));
+    format!(
+        "status {}: {}",
+        answer.status,
+        text.chars().take(200).collect::<String>()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_are_built_once_from_the_base() -> Result<(), Box<dyn std::error::Error>> {
+        let base: Uri = "http://127.0.0.1:9001/".parse()?;
+        let api = RuntimeApi::new(&base, HttpClient::new(), RunOptions::default())?;
+        assert_eq!(
+            api.next.uri.to_string(),
+            "http://127.0.0.1:9001/runtime/invocation/next"
+        );
+        assert_eq!(api.ready.what, "POST /runtime/init/ready");
+        assert_eq!(
+            api.error.uri.to_string(),
+            "http://127.0.0.1:9001/runtime/invocation/error"
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,298 @@
+//! The process's one HTTP/1.1 client: every request of the runtime API, COS, the Cloud API
+//! and webhooks goes through [`HttpClient::send`].
+//!
+//! What it guarantees, whatever the server does:
+//! - **No redirect is followed.** A 3xx answer is [`TransportError::Redirect`], naming the
+//!   status and the `Location` host, and nothing is sent anywhere else: a record, a session
+//!   token or a signed request never reaches a host that was not configured.
+//! - **Every body read is bounded** ([`Bounds::max_body`]) and every exchange can carry a
+//!   deadline (connect, send, headers and body together): an endless or huge answer is an
+//!   error with memory flat, never an out-of-memory kill or an overrun.
+//! - **How the server segments its answer does not matter**: see [`connect`] for why each
+//!   read acknowledges at once.
+//!
+//! Requests are plain values ([`Request`]) so the modules that build and sign them stay free
+//! of I/O; connections are kept alive and pooled per host.
+
+mod connect;
+
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+pub use http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+
+use crate::text::{error_chain, one_line};
+
+/// A request as a value: built (and signed) without I/O, sent by [`HttpClient::send`].
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Method.
+    pub method: Method,
+    /// Absolute URI: `http` or `https`, host, optional port, path and query.
+    pub uri: Uri,
+    /// Headers; `Host` is derived from `uri` (see [`host_header`]) when absent.
+    pub headers: HeaderMap,
+    /// Body (cheap to clone for a retry).
+    pub body: Bytes,
+}
+
+impl Request {
+    /// A request with no headers and an empty body.
+    pub fn new(method: Method, uri: Uri) -> Request {
+        Request {
+            method,
+            uri,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+        }
+    }
+}
+
+/// An answer, its body read completely within the bounds.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// Status (never 3xx: those are errors).
+    pub status: StatusCode,
+    /// Headers as received.
+    pub headers: HeaderMap,
+    /// Body.
+    pub body: Bytes,
+}
+
+impl Answer {
+    /// A header's value when it is present and visible ASCII.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// How much an exchange may read and for how long.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    /// Largest body accepted; a larger one is [`TransportError::BodyTooLarge`].
+    pub max_body: usize,
+    /// When the whole exchange must be over; `None` waits as long as it takes (long polls).
+    pub deadline: Option<Instant>,
+}
+
+/// Why an exchange failed; each displays as one line without URL query or header values.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    /// The request cannot be sent as built (scheme, host, header).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// No connection could be opened (resolution, refusal, TLS handshake).
+    #[error("could not connect: {0}")]
+    Connect(String),
+    /// The connection broke during the exchange (reset, closed early).
+    #[error("connection failed: {0}")]
+    Io(String),
+    /// The deadline passed before the answer was complete.
+    #[error("no complete answer before the deadline")]
+    TimedOut,
+    /// The server answered with a redirect, which is never followed.
+    #[error("answered {status} redirecting to {}; redirects are not followed", .location_host.as_deref().unwrap_or("an unnamed location"))]
+    Redirect {
+        /// The 3xx status.
+        status: u16,
+        /// Host named by `Location`, when it names one.
+        location_host: Option<String>,
+    },
+    /// The answer's body is larger than the bound.
+    #[error("answer body is larger than {limit} bytes; not read further")]
+    BodyTooLarge {
+        /// The bound that was passed.
+        limit: usize,
+    },
+}
+
+impl TransportError {
+    /// Whether sending again may succeed: connection failures and timeouts, not a refused
+    /// request, a redirect or an oversized answer.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            TransportError::Connect(_) | TransportError::Io(_) | TransportError::TimedOut
+        )
+    }
+}
+
+/// How long an idle pooled connection is kept before it is closed.
+const POOL_IDLE: Duration = Duration::from_secs(60);
+
+/// Sends [`Request`]s over pooled keep-alive connections. Cheap to clone; one per process.
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: Client<connect::Connector, Full<Bytes>>,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HttpClient")
+    }
+}
+
+impl Default for HttpClient {
+    fn default() -> Self {
+        HttpClient::new()
+    }
+}
+
+impl HttpClient {
+    /// A client; opens nothing until the first request (TLS roots load on first `https`).
+    pub fn new() -> HttpClient {
+        let inner = Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(POOL_IDLE)
+            .build(connect::Connector);
+        HttpClient { inner }
+    }
+
+    /// Sends `req` and reads its answer within `bounds`.
+    pub async fn send(&self, req: Request, bounds: Bounds) -> Result<Answer, TransportError> {
+        let exchange = self.exchange(req, bounds.max_body);
+        match bounds.deadline {
+            Some(deadline) => {
+                let deadline = tokio::time::Instant::from_std(deadline);
+                tokio::time::timeout_at(deadline, exchange)
+                    .await
+                    .map_err(|_| TransportError::TimedOut)?
+            }
+            None => exchange.await,
+        }
+    }
+
+    async fn exchange(&self, req: Request, max_body: usize) -> Result<Answer, TransportError> {
+        if !matches!(req.uri.scheme_str(), Some("http" | "https")) || req.uri.host().is_none() {
+            return Err(TransportError::InvalidRequest(
+                "the URI needs an http or https scheme and a host".into(),
+            ));
+        }
+        let mut out = http::Request::new(Full::new(req.body));
+        *out.method_mut() = req.method;
+        *out.uri_mut() = req.uri;
+        *out.headers_mut() = req.headers;
+        let resp = self.inner.request(out).await.map_err(|e| {
+            if e.is_connect() {
+                TransportError::Connect(error_chain(&e))
+            } else {
+                TransportError::Io(error_chain(&e))
+            }
+        })?;
+        let (parts, mut body) = resp.into_parts();
+        if parts.status.is_redirection() {
+            return Err(TransportError::Redirect {
+                status: parts.status.as_u16(),
+                location_host: location_host(&parts.headers),
+            });
+        }
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > max_body as u64) {
+            return Err(TransportError::BodyTooLarge { limit: max_body });
+        }
+        let capacity = declared.map_or(0, |n| n as usize).min(max_body);
+        let mut buf = BytesMut::with_capacity(capacity);
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| TransportError::Io(error_chain(&e)))?;
+            if let Ok(data) = frame.into_data() {
+                if buf.len() + data.len() > max_body {
+                    return Err(TransportError::BodyTooLarge { limit: max_body });
+                }
+                buf.extend_from_slice(&data);
+            }
+        }
+        Ok(Answer {
+            status: parts.status,
+            headers: parts.headers,
+            body: buf.freeze(),
+        })
+    }
+}
+
+/// The host a `Location` header names (absolute URIs only), for the redirect error.
+fn location_host(headers: &HeaderMap) -> Option<String> {
+    let location = headers.get(header::LOCATION)?.to_str().ok()?;
+    let uri: Uri = location.trim().parse().ok()?;
+    uri.host().map(|h| one_line(strip_brackets(h)))
+}
+
+/// `host`, or `host:port` when the port is not the scheme's default: the `Host` header
+/// sent, and so the value signers must sign.
+pub fn host_header(uri: &Uri) -> Option<String> {
+    let host = uri.host()?;
+    let default_port = match uri.scheme_str() {
+        Some("https") => Some(443),
+        Some("http") => Some(80),
+        _ => None,
+    };
+    Some(match uri.port_u16() {
+        Some(port) if Some(port) != default_port => format!("{host}:{port}"),
+        _ => host.to_string(),
+    })
+}
+
+/// An IPv6 literal without its URI brackets.
+fn strip_brackets(host: &str) -> &str {
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_header_has_a_port_only_when_not_default() {
+        let h = |u: &str| host_header(&u.parse::<Uri>().expect("uri"));
+        assert_eq!(
+            h("https://b-1.cos.ap-x.myqcloud.com/k").as_deref(),
+            Some("b-1.cos.ap-x.myqcloud.com")
+        );
+        assert_eq!(h("https://b:443/").as_deref(), Some("b"));
+        assert_eq!(h("http://127.0.0.1:80/").as_deref(), Some("127.0.0.1"));
+        assert_eq!(
+            h("http://127.0.0.1:9000/").as_deref(),
+            Some("127.0.0.1:9000")
+        );
+        assert_eq!(h("https://[::1]:8443/").as_deref(), Some("[::1]:8443"));
+    }
+
+    #[test]
+    fn redirect_names_the_location_host_only() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::LOCATION,
+            HeaderValue::from_static("https://evil.example:8443/p?token=secret"),
+        );
+        assert_eq!(location_host(&h).as_deref(), Some("evil.example"));
+        h.insert(header::LOCATION, HeaderValue::from_static("/relative?x=1"));
+        assert_eq!(location_host(&h), None);
+        let e = TransportError::Redirect {
+            status: 307,
+            location_host: Some("evil.example".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "answered 307 redirecting to evil.example; redirects are not followed"
+        );
+        assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn retryable_classes() {
+        assert!(TransportError::Io("reset".into()).is_retryable());
+        assert!(TransportError::Connect("refused".into()).is_retryable());
+        assert!(TransportError::TimedOut.is_retryable());
+        assert!(!TransportError::BodyTooLarge { limit: 1 }.is_retryable());
+        assert!(!TransportError::InvalidRequest("x".into()).is_retryable());
+    }
+}
