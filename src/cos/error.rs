@@ -133,14 +133,6 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// COS error code, when there is one.
-    pub fn code(&self) -> Option<&str> {
-        match self {
-            Failure::Status { error, .. } => error.code.as_deref(),
-            _ => None,
-        }
-    }
-
     /// The same failure with every credential a server might echo back replaced by `***`.
     pub(crate) fn scrubbed(self, creds: &Credentials) -> Failure {
         let s = |v: Option<String>| v.map(|v| scrub(&v, creds));
@@ -170,14 +162,6 @@ impl Failure {
                 retryable,
             },
             other @ (Failure::BodyTooLarge { .. } | Failure::Timeout { .. }) => other,
-        }
-    }
-
-    /// HTTP status, when there was an answer.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            Failure::Status { status, .. } | Failure::Redirect { status, .. } => Some(*status),
-            _ => None,
         }
     }
 }

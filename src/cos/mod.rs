@@ -1,6 +1,6 @@
 //! COS XML API client, laid out so that only one file does I/O.
 //!
-//! - [`bucket`]: bucket, region, endpoint and storage class as parsed values; key rules.
+//! - `bucket`: bucket, region, endpoint and storage class as parsed values; key rules.
 //! - [`sign`]: the request signer (pure, time passed in); [`crc64`]: COS's CRC-64.
 //! - `put_object`: a PUT checked, prepared and signed as a request value; its answer read
 //!   by a pure function.
@@ -11,7 +11,7 @@
 //! Reading the archive back (GET Object, GET Bucket) joins as one more request file each,
 //! sharing the bucket, signer, error parsing and client loop.
 
-pub mod bucket;
+mod bucket;
 mod classify;
 mod client;
 pub mod crc64;

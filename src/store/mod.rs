@@ -63,3 +63,28 @@ pub trait Store: Send + Sync + 'static {
         deadline: Instant,
     ) -> impl Future<Output = Result<Stored, StoreError>> + Send;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cos::{CosError, ErrorBody, Failure};
+
+    #[test]
+    fn only_refused_cos_credentials_say_so() {
+        let failure = Failure::Status {
+            status: 403,
+            error: Box::new(ErrorBody::default()),
+        };
+        let refused = StoreError::from(CosError::CredentialsRejected {
+            attempts: 1,
+            failure: failure.clone(),
+        });
+        assert!(refused.credentials_rejected());
+        let rejected = StoreError::from(CosError::Rejected {
+            attempts: 1,
+            failure,
+        });
+        assert!(!rejected.credentials_rejected());
+        assert!(!StoreError::from(local::LocalError::Deadline).credentials_rejected());
+    }
+}
