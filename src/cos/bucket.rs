@@ -88,9 +88,10 @@ impl Endpoint {
         if uri.path() != "/" && !uri.path().is_empty() {
             return Err(bad(format!("{raw:?} must not have a path")));
         }
-        // `host` or `host:port`, the default port left out, exactly as the HTTP layer sends Host.
+        // `host` or `host:port`, the default port left out, exactly as the HTTP layer sends
+        // Host; lowercase, as host names compare.
         let authority = match host_header(&uri) {
-            Some(a) if !a.is_empty() => a,
+            Some(a) if !a.is_empty() => a.to_ascii_lowercase(),
             _ => return Err(bad(format!("{raw:?} has no host"))),
         };
         Ok(Endpoint { https, authority })
@@ -312,6 +313,13 @@ mod tests {
     #[test]
     fn endpoint_authority_has_a_port_only_when_not_default() -> Result<(), BucketError> {
         let a = |u: &str| Endpoint::parse(u).map(|e| e.authority().to_string());
+        let shown = |u: &str| Endpoint::parse(u).map(|e| e.to_string());
+        assert_eq!(shown("http://127.0.0.1:9000")?, "http://127.0.0.1:9000");
+        assert_eq!(shown("http://127.0.0.1:9000/")?, "http://127.0.0.1:9000");
+        assert_eq!(
+            shown("https://Backup.Example.com:443")?,
+            "https://backup.example.com"
+        );
         assert_eq!(a("https://b.example:443")?, "b.example");
         assert_eq!(a("http://b.example:80")?, "b.example");
         assert_eq!(a("https://b.example:8443")?, "b.example:8443");
@@ -323,6 +331,8 @@ mod tests {
     fn endpoints_that_would_break_signing_or_leak_are_refused() {
         for raw in [
             "ftp://b.example",
+            "http://",
+            "archive.cos.ap-guangzhou.myqcloud.com",
             "https://user:pw@b.example",
             "https://b.example/prefix",
             "https://b.example/?token=x",
@@ -334,8 +344,13 @@ mod tests {
             let e = Endpoint::parse(raw);
             assert!(matches!(e, Err(BucketError::Endpoint(_))), "{raw}: {e:?}");
         }
-        let shown = format!("{:?}", Endpoint::parse("https://b.example/?token=SECRET"));
-        assert!(!shown.contains("SECRET"), "{shown}");
+        for raw in [
+            "https://b.example/?token=SECRET",
+            "https://AKID:SECRET@b.example",
+        ] {
+            let shown = format!("{:?}", Endpoint::parse(raw));
+            assert!(!shown.contains("SECRET"), "{shown}");
+        }
     }
 
     #[test]
