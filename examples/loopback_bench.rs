@@ -9,7 +9,9 @@
 //!
 //! Options: `--events N` (2000), `--starts N` (20), `--peer python|none` (python),
 //! `--python PATH` (default `target/python-peer-venv/bin/python`, made by `setup.sh`),
-//! `--binary PATH` (default `target/release/mps-cos-backup`; e.g. an unstripped build to profile).
+//! `--binary PATH` (default `target/release/mps-cos-backup`; e.g. an unstripped build to profile),
+//! `--server-writes single|split|chunked|close|mixed` (single): how the fakes write each answer;
+//! `split` writes headers and body in two writes with Nagle on, as Python's `http.server` does.
 //!
 //! Measures per peer: cold start (spawn -> `init/ready` received by the fake, fresh process each
 //! time, killed after ready), events/s (N events queued upfront, first push -> last answer),
@@ -17,7 +19,7 @@
 //! latency (the fake's `next` response -> arrival of the answer post), peak RSS (`VmHWM`).
 //! It also checks the run: N objects stored, no COS verification failures, no runtime API
 //! protocol violations, no error posts. Figures are reported, never asserted; the table is
-//! printed and written to `target/loopback-bench.json`.
+//! printed and written to `target/loopback-bench-<server-writes>.json`.
 #[path = "../tests/common/mod.rs"]
 mod common;
 
@@ -28,17 +30,17 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime};
 
-use common::fake_cos::{FakeCos, FakeCosOptions};
+use common::fake_cos::FakeCos;
 use common::fake_runtime::{FakeRuntime, Kind};
+use common::scf_platform;
 use serde_json::{json, Value};
 use tokio::process::{Child, Command};
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
 const USAGE: &str =
-    "usage: loopback_bench [--events N] [--starts N] [--peer python|none] [--python PATH] [--binary PATH]";
+    "usage: loopback_bench [--events N] [--starts N] [--peer python|none] [--python PATH] [--binary PATH] [--server-writes single|split|chunked|close|mixed]";
 const FIXTURE: &str = "fixtures/workflow-adaptive-streaming.json";
-const SESSION_TOKEN: &str = "benchSessionTokenValue0000000000";
 /// How long a process may take to post `init/ready`.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -48,6 +50,7 @@ struct Args {
     python: bool,
     python_path: Option<PathBuf>,
     binary: Option<PathBuf>,
+    server_writes: String,
 }
 
 fn parse_args() -> Result<Args, lexopt::Error> {
@@ -58,6 +61,7 @@ fn parse_args() -> Result<Args, lexopt::Error> {
         python: true,
         python_path: None,
         binary: None,
+        server_writes: "single".into(),
     };
     let mut parser = lexopt::Parser::from_env();
     while let Some(arg) = parser.next()? {
@@ -74,6 +78,16 @@ fn parse_args() -> Result<Args, lexopt::Error> {
             }
             Long("python") => args.python_path = Some(parser.value()?.into()),
             Long("binary") => args.binary = Some(parser.value()?.into()),
+            Long("server-writes") => {
+                let v: String = parser.value()?.parse()?;
+                if !["single", "split", "chunked", "close", "mixed"].contains(&v.as_str()) {
+                    return Err(format!(
+                        "--server-writes must be single, split, chunked, close or mixed, not {v:?}"
+                    )
+                    .into());
+                }
+                args.server_writes = v;
+            }
             Long("help") | Short('h') => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -98,20 +112,12 @@ struct Peer {
 
 impl Peer {
     fn spawn(&self, rt: &FakeRuntime, cos: &FakeCos) -> Result<Child, BoxError> {
-        let cfg = cos.cos_config();
         let mut cmd = Command::new(&self.program);
         cmd.args(&self.args)
             .current_dir(&self.cwd)
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
-            .env("SCF_RUNTIME_API", rt.host())
-            .env("SCF_RUNTIME_API_PORT", rt.port().to_string())
-            .env("COS_BUCKET", &cfg.bucket)
-            .env("COS_REGION", &cfg.region)
-            .env("COS_ENDPOINT", &cfg.endpoint)
-            .env("TENCENTCLOUD_SECRETID", &cfg.credentials.secret_id)
-            .env("TENCENTCLOUD_SECRETKEY", &cfg.credentials.secret_key)
-            .env("TENCENTCLOUD_SESSIONTOKEN", SESSION_TOKEN)
+            .envs(scf_platform::env_for(rt, cos))
             // The function's default (info) unless the caller asks to see the cost of logging.
             .env(
                 "LOG_LEVEL",
@@ -267,19 +273,12 @@ impl Metrics {
     }
 }
 
-fn cos_options() -> FakeCosOptions {
-    FakeCosOptions {
-        session_token: Some(SESSION_TOKEN.to_string()),
-        ..FakeCosOptions::default()
-    }
-}
-
 async fn measure(peer: &Peer, events: &[Vec<u8>], starts: usize) -> Result<Metrics, BoxError> {
     let clk = clk_tck();
     let mut m = Metrics::default();
 
     // Cold starts: a fresh fake runtime and a fresh process each time.
-    let cos = FakeCos::start(cos_options()).await;
+    let cos = FakeCos::start(scf_platform::cos_options()).await;
     let mut colds = Vec::with_capacity(starts);
     for _ in 0..starts {
         let rt = FakeRuntime::start().await;
@@ -297,7 +296,7 @@ async fn measure(peer: &Peer, events: &[Vec<u8>], starts: usize) -> Result<Metri
 
     // Throughput run: one process, every event queued upfront.
     let n = events.len();
-    let cos = FakeCos::start(cos_options()).await;
+    let cos = FakeCos::start(scf_platform::cos_options()).await;
     let rt = FakeRuntime::start().await;
     let mut child = peer.spawn(&rt, &cos)?;
     let pid = child.id().ok_or("child has no pid")?;
@@ -449,7 +448,7 @@ fn rows(r: &Metrics, p: Option<&Metrics>) -> Vec<Row> {
     ]
 }
 
-/// (bar, value, met?) for the targets of the "Prove it" issue; reported, never asserted.
+/// (bar, value, met?) for the performance targets in README; reported, never asserted.
 fn bars(r: &Metrics, p: Option<&Metrics>) -> Vec<(String, bool)> {
     let mut out = vec![
         (
@@ -513,6 +512,8 @@ fn table(rows: &[Row]) -> String {
 }
 
 async fn run(args: Args) -> Result<bool, BoxError> {
+    // Every fake reads this when it starts serving (tests/common/http.rs).
+    std::env::set_var("FAKE_HTTP_WRITES", &args.server_writes);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let binary = args
         .binary
@@ -553,8 +554,10 @@ async fn run(args: Args) -> Result<bool, BoxError> {
     let pkg = package(&root, &binary)?;
     let log_dir = root.join("target");
     println!(
-        "loopback bench: {n} WorkflowTask events (~{avg_bytes:.0} B each), {} cold starts; {}",
+        "loopback bench: {n} WorkflowTask events (~{avg_bytes:.0} B each), {} cold starts, \
+         servers write answers: {}; {}",
         args.starts,
+        args.server_writes,
         machine()
     );
 
@@ -618,13 +621,14 @@ async fn run(args: Args) -> Result<bool, BoxError> {
         "events": n,
         "event_bytes_avg": avg_bytes,
         "starts": args.starts,
+        "server_writes": args.server_writes,
         "mps_cos_backup": rust.to_json(n),
         "python_peer": py.as_ref().map(|m| m.to_json(n)),
         "ratios": rows.iter().map(|r| json!({"metric": r.name, "unit": r.unit, "ratio": r.ratio()})).collect::<Vec<_>>(),
         "bars": bars.iter().map(|(b, met)| json!({"bar": b, "met": met})).collect::<Vec<_>>(),
         "table_markdown": table(&rows),
     });
-    let out = root.join("target/loopback-bench.json");
+    let out = root.join(format!("target/loopback-bench-{}.json", args.server_writes));
     std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
     println!("written {}", out.display());
     Ok(all_correct)

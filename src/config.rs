@@ -1,22 +1,19 @@
-//! Environment -> validated [`Config`], read once at start.
+//! Environment -> validated, typed configuration, read once at start.
 //!
-//! OWNER: runtime/config helper. Types below are the agreed interface; keep field names.
+//! Each command reads what it needs: [`RuntimeConfig`] (runtime mode: COS and the runtime
+//! API required) or [`Config`] (the other commands: COS only when `COS_BUCKET` is set).
+//! Every value is parsed into its type here, once; a bad one is a [`ConfigError`] naming
+//! the variable and never echoing a secret (README: Configuration).
 
 use std::fmt;
 
-use chrono::{FixedOffset, Offset};
+use chrono::{FixedOffset, Offset, Utc};
 
-use crate::layout::KeyTemplate;
+use crate::layout::{KeyTemplate, DEFAULT_TEMPLATE};
+use crate::logging::LogConfig;
+#[cfg(test)]
+use crate::logging::LogFormat;
 use crate::transport::Uri;
-
-/// Which command is starting: decides what is required.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// SCF runtime mode: `COS_BUCKET`, region, credentials and the runtime API address are required.
-    Runtime,
-    /// `invoke`: COS is used only when `COS_BUCKET` is set; no runtime API.
-    Invoke,
-}
 
 /// Credentials of the execution role; `Debug` never shows the values.
 #[derive(Clone)]
@@ -69,35 +66,28 @@ pub struct ArchiveConfig {
     pub redact: bool,
 }
 
-/// Log output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    /// One JSON object per line (default).
-    Json,
-    /// Human-readable lines.
-    Text,
-}
-
-/// Logging settings.
-#[derive(Debug, Clone)]
-pub struct LogConfig {
-    /// `LOG_FORMAT`.
-    pub format: LogFormat,
-    /// Filter directive: `RUST_LOG` if set, else `LOG_LEVEL`, else `info`.
-    pub filter: String,
-}
-
-/// The whole validated configuration.
+/// What every command reads: COS when `COS_BUCKET` is set, the key layout and filters, logging.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// COS target; `None` only in invoke mode without `COS_BUCKET`.
+    /// COS target; `None` without `COS_BUCKET` (commands then use a local directory).
     pub cos: Option<CosConfig>,
     /// Key layout, redaction, filters.
     pub archive: ArchiveConfig,
     /// Logging.
     pub log: LogConfig,
-    /// `http://$SCF_RUNTIME_API:$SCF_RUNTIME_API_PORT`, runtime mode only.
-    pub runtime_api: Option<Uri>,
+}
+
+/// Runtime mode's configuration: COS and the runtime API are required.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// `http://$SCF_RUNTIME_API:$SCF_RUNTIME_API_PORT`.
+    pub runtime_api: Uri,
+    /// COS target.
+    pub cos: CosConfig,
+    /// Key layout, redaction, filters.
+    pub archive: ArchiveConfig,
+    /// Logging.
+    pub log: LogConfig,
 }
 
 /// A configuration problem: names the variable and what is wrong, one line.
@@ -112,9 +102,6 @@ pub struct ConfigError {
 
 /// The documented default of `COS_KEY_PREFIX`.
 pub const DEFAULT_KEY_PREFIX: &str = "mps-events/";
-/// The documented default of `COS_KEY_TEMPLATE`.
-pub const DEFAULT_KEY_TEMPLATE: &str =
-    "{prefix}{event_type}/{yyyy}/{mm}/{dd}/{task_id}.{status}.{digest}.json";
 /// Storage classes COS accepts in `x-cos-storage-class`.
 pub const STORAGE_CLASSES: &[&str] = &[
     "STANDARD",
@@ -135,157 +122,125 @@ const MAX_PREFIX_LEN: usize = 256;
 
 impl Config {
     /// Reads and validates the configuration through `get` (normally `std::env::var`).
-    pub fn from_env<F>(get: F, mode: Mode) -> Result<Config, ConfigError>
+    pub fn from_env<F>(get: F) -> Result<Config, ConfigError>
     where
         F: Fn(&str) -> Option<String>,
     {
-        let checked = Checked::from_env(&get, mode)?;
-        // Parsed last so every other variable is reported first; `{digest}` was checked already.
-        let key_template = KeyTemplate::parse(&checked.key_template)
-            .and_then(|t| t.check_with_prefix(&checked.key_prefix).map(|()| t))
-            .map_err(|e| ConfigError {
-                var: "COS_KEY_TEMPLATE",
-                reason: format!("{e} (with COS_KEY_PREFIX {:?})", checked.key_prefix),
-            })?;
-        Ok(Config {
-            cos: checked.cos,
-            archive: ArchiveConfig {
-                key_prefix: checked.key_prefix,
-                key_template,
-                utc_offset: checked.utc_offset,
-                event_types: checked.event_types,
-                redact: checked.redact,
-            },
-            log: checked.log,
-            runtime_api: checked.runtime_api,
-        })
+        let log = log_config(&get)?;
+        let cos = match get_set(&get, "COS_BUCKET") {
+            None => None,
+            Some(bucket) => Some(cos_config(&get, bucket)?),
+        };
+        let archive = archive_config(&get)?;
+        Ok(Config { cos, archive, log })
     }
 }
 
-impl LogConfig {
-    /// Logging settings for use before validation: anything unusable silently falls back to the default
-    /// (validation reports it afterwards, through the logger this sets up).
-    pub fn from_env_lenient<F>(get: F) -> LogConfig
+impl RuntimeConfig {
+    /// Reads and validates runtime mode's configuration through `get`.
+    pub fn from_env<F>(get: F) -> Result<RuntimeConfig, ConfigError>
     where
         F: Fn(&str) -> Option<String>,
     {
-        let format =
-            parse_log_format(get_set(&get, "LOG_FORMAT").as_deref()).unwrap_or(LogFormat::Json);
-        let filter = ["RUST_LOG", "LOG_LEVEL"]
-            .into_iter()
-            .filter_map(|var| get_set(&get, var).map(|f| (var, f)))
-            .find(|(var, f)| {
-                valid_filter(f) && (*var != "LOG_LEVEL" || check_level_list(f).is_ok())
-            })
-            .map(|(_, f)| f)
-            .unwrap_or_else(|| "info".to_string());
-        LogConfig { format, filter }
-    }
-
-    fn from_env_strict<F>(get: &F) -> Result<LogConfig, ConfigError>
-    where
-        F: Fn(&str) -> Option<String>,
-    {
-        let format = match get_set(get, "LOG_FORMAT") {
-            None => LogFormat::Json,
-            Some(v) => parse_log_format(Some(&v)).ok_or_else(|| ConfigError {
-                var: "LOG_FORMAT",
-                reason: format!("{v:?} is not `json` or `text`"),
-            })?,
-        };
-        let filter = if let Some(f) = get_set(get, "RUST_LOG") {
-            check_filter("RUST_LOG", f)?
-        } else if let Some(f) = get_set(get, "LOG_LEVEL") {
-            check_level_list(&f)?;
-            check_filter("LOG_LEVEL", f)?
-        } else {
-            "info".to_string()
-        };
-        Ok(LogConfig { format, filter })
-    }
-}
-
-/// Everything validated except the key template, which is only checked for `{digest}` here.
-#[derive(Debug)]
-struct Checked {
-    cos: Option<CosConfig>,
-    key_prefix: String,
-    key_template: String,
-    utc_offset: FixedOffset,
-    event_types: Option<Vec<String>>,
-    redact: bool,
-    log: LogConfig,
-    runtime_api: Option<Uri>,
-}
-
-impl Checked {
-    fn from_env<F>(get: &F, mode: Mode) -> Result<Checked, ConfigError>
-    where
-        F: Fn(&str) -> Option<String>,
-    {
-        let log = LogConfig::from_env_strict(get)?;
-        let runtime_api = match mode {
-            Mode::Runtime => Some(runtime_api(get)?),
-            Mode::Invoke => None,
-        };
-        let cos = match (get_set(get, "COS_BUCKET"), mode) {
-            (None, Mode::Runtime) => {
-                return Err(err(
-                    "COS_BUCKET",
-                    "is required (`<name>-<appid>`, e.g. `archive-1250000000`)",
-                ))
-            }
-            (None, Mode::Invoke) => None,
-            (Some(bucket), _) => Some(cos_config(get, bucket)?),
-        };
-        let key_prefix = match get_set(get, "COS_KEY_PREFIX") {
-            None => DEFAULT_KEY_PREFIX.to_string(),
-            Some(p) => check_prefix(p)?,
-        };
-        let key_template =
-            get_set(get, "COS_KEY_TEMPLATE").unwrap_or_else(|| DEFAULT_KEY_TEMPLATE.to_string());
-        if !key_template.contains("{digest}") {
+        let runtime_api = runtime_api(&get)?;
+        if get_set(&get, "COS_BUCKET").is_none() {
             return Err(err(
-                "COS_KEY_TEMPLATE",
-                "must contain `{digest}` (otherwise distinct callbacks could overwrite each other)",
+                "COS_BUCKET",
+                "is required (`<name>-<appid>`, e.g. `archive-1250000000`)",
             ));
         }
-        let utc_offset = match get_set(get, "ARCHIVE_UTC_OFFSET") {
-            None => utc(),
-            Some(v) => parse_offset(&v).ok_or_else(|| ConfigError {
-                var: "ARCHIVE_UTC_OFFSET",
-                reason: format!(
-                    "{v:?} is not an offset like `+08:00`, `-05:30`, `Z` or `UTC` within ±14:00"
-                ),
-            })?,
-        };
-        let event_types = get_set(get, "ARCHIVE_EVENT_TYPES").and_then(|v| {
-            let list: Vec<String> = v
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect();
-            (!list.is_empty()).then_some(list)
-        });
-        let redact = match get_set(get, "ARCHIVE_REDACT") {
-            None => true,
-            Some(v) => parse_bool(&v).ok_or_else(|| ConfigError {
-                var: "ARCHIVE_REDACT",
-                reason: format!("{v:?} is not one of on/off, true/false, 1/0, yes/no"),
-            })?,
-        };
-        Ok(Checked {
-            cos,
-            key_prefix,
-            key_template,
-            utc_offset,
-            event_types,
-            redact,
-            log,
+        let Config { cos, archive, log } = Config::from_env(get)?;
+        let cos = cos.ok_or_else(|| err("COS_BUCKET", "is required"))?;
+        Ok(RuntimeConfig {
             runtime_api,
+            cos,
+            archive,
+            log,
         })
     }
+}
+
+/// Logging settings for use before validation: anything unusable silently falls back to the
+/// default (validation reports it afterwards, through the logger this sets up).
+pub fn log_config_lenient<F>(get: F) -> LogConfig
+where
+    F: Fn(&str) -> Option<String>,
+{
+    let (format, rust_log, log_level) = log_vars(&get);
+    LogConfig::parse_lenient(format.as_deref(), rust_log.as_deref(), log_level.as_deref())
+}
+
+fn log_vars<F>(get: &F) -> (Option<String>, Option<String>, Option<String>)
+where
+    F: Fn(&str) -> Option<String>,
+{
+    (
+        get_set(get, "LOG_FORMAT"),
+        get_set(get, "RUST_LOG"),
+        get_set(get, "LOG_LEVEL"),
+    )
+}
+
+fn log_config<F>(get: &F) -> Result<LogConfig, ConfigError>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    let (format, rust_log, log_level) = log_vars(get);
+    LogConfig::parse(format.as_deref(), rust_log.as_deref(), log_level.as_deref()).map_err(|e| {
+        ConfigError {
+            var: e.var,
+            reason: e.reason,
+        }
+    })
+}
+
+fn archive_config<F>(get: &F) -> Result<ArchiveConfig, ConfigError>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    let key_prefix = match get_set(get, "COS_KEY_PREFIX") {
+        None => DEFAULT_KEY_PREFIX.to_string(),
+        Some(p) => check_prefix(p)?,
+    };
+    let template = get_set(get, "COS_KEY_TEMPLATE");
+    let key_template = KeyTemplate::parse(template.as_deref().unwrap_or(DEFAULT_TEMPLATE))
+        .and_then(|t| t.check_with_prefix(&key_prefix).map(|()| t))
+        .map_err(|e| ConfigError {
+            var: "COS_KEY_TEMPLATE",
+            reason: format!("{e} (with COS_KEY_PREFIX {key_prefix:?})"),
+        })?;
+    let utc_offset = match get_set(get, "ARCHIVE_UTC_OFFSET") {
+        None => Utc.fix(),
+        Some(v) => parse_offset(&v).ok_or_else(|| ConfigError {
+            var: "ARCHIVE_UTC_OFFSET",
+            reason: format!(
+                "{v:?} is not an offset like `+08:00`, `-05:30`, `Z` or `UTC` within ±14:00"
+            ),
+        })?,
+    };
+    let event_types = get_set(get, "ARCHIVE_EVENT_TYPES").and_then(|v| {
+        let list: Vec<String> = v
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        (!list.is_empty()).then_some(list)
+    });
+    let redact = match get_set(get, "ARCHIVE_REDACT") {
+        None => true,
+        Some(v) => parse_bool(&v).ok_or_else(|| ConfigError {
+            var: "ARCHIVE_REDACT",
+            reason: format!("{v:?} is not one of on/off, true/false, 1/0, yes/no"),
+        })?,
+    };
+    Ok(ArchiveConfig {
+        key_prefix,
+        key_template,
+        utc_offset,
+        event_types,
+        redact,
+    })
 }
 
 fn err(var: &'static str, reason: &str) -> ConfigError {
@@ -301,10 +256,6 @@ where
     F: Fn(&str) -> Option<String>,
 {
     get(var).filter(|v| !v.is_empty())
-}
-
-fn utc() -> FixedOffset {
-    chrono::Utc.fix()
 }
 
 fn runtime_api<F>(get: &F) -> Result<Uri, ConfigError>
@@ -542,7 +493,7 @@ fn check_prefix(prefix: String) -> Result<String, ConfigError> {
 fn parse_offset(v: &str) -> Option<FixedOffset> {
     let v = v.trim();
     if v.eq_ignore_ascii_case("z") || v.eq_ignore_ascii_case("utc") {
-        return Some(utc());
+        return Some(Utc.fix());
     }
     let bytes = v.as_bytes();
     if bytes.len() != 6 || bytes[3] != b':' {
@@ -571,48 +522,6 @@ fn parse_bool(v: &str) -> Option<bool> {
         "on" | "true" | "1" | "yes" => Some(true),
         "off" | "false" | "0" | "no" => Some(false),
         _ => None,
-    }
-}
-
-fn parse_log_format(v: Option<&str>) -> Option<LogFormat> {
-    match v?.trim().to_ascii_lowercase().as_str() {
-        "json" => Some(LogFormat::Json),
-        "text" => Some(LogFormat::Text),
-        _ => None,
-    }
-}
-
-fn valid_filter(f: &str) -> bool {
-    tracing_subscriber::EnvFilter::try_new(f).is_ok()
-}
-
-/// `LOG_LEVEL` is meant as a level: every directive must name one, because EnvFilter reads a bare
-/// typo like `infoo` as "only target `infoo`", which would silently switch all logging off.
-fn check_level_list(f: &str) -> Result<(), ConfigError> {
-    const LEVELS: [&str; 12] = [
-        "off", "error", "warn", "info", "debug", "trace", "0", "1", "2", "3", "4", "5",
-    ];
-    for directive in f.split(',').map(str::trim).filter(|d| !d.is_empty()) {
-        let level = directive.rsplit_once('=').map_or(directive, |(_, l)| l);
-        if !LEVELS.contains(&level.to_ascii_lowercase().as_str()) {
-            return Err(ConfigError {
-                var: "LOG_LEVEL",
-                reason: format!(
-                    "{f:?}: {directive:?} names no level (off, error, warn, info, debug, trace)"
-                ),
-            });
-        }
-    }
-    Ok(())
-}
-
-fn check_filter(var: &'static str, f: String) -> Result<String, ConfigError> {
-    match tracing_subscriber::EnvFilter::try_new(&f) {
-        Ok(_) => Ok(f),
-        Err(e) => Err(ConfigError {
-            var,
-            reason: format!("{f:?} is not a tracing filter ({e})"),
-        }),
     }
 }
 
@@ -651,15 +560,15 @@ mod tests {
         env(&pairs)
     }
 
-    fn ok(over: &[(&'static str, &'static str)]) -> Checked {
-        match Checked::from_env(&runtime_env(over), Mode::Runtime) {
+    fn ok(over: &[(&'static str, &'static str)]) -> RuntimeConfig {
+        match RuntimeConfig::from_env(runtime_env(over)) {
             Ok(c) => c,
             Err(e) => panic!("expected a valid configuration, got: {e}"),
         }
     }
 
     fn fails(over: &[(&'static str, &'static str)]) -> ConfigError {
-        match Checked::from_env(&runtime_env(over), Mode::Runtime) {
+        match RuntimeConfig::from_env(runtime_env(over)) {
             Ok(c) => panic!("expected an error, got {c:?}"),
             Err(e) => e,
         }
@@ -677,7 +586,7 @@ mod tests {
     #[test]
     fn runtime_defaults() {
         let c = ok(&[]);
-        let cos = c.cos.expect("cos is configured");
+        let cos = c.cos;
         assert_eq!(cos.bucket, "archive-1250000000");
         assert_eq!(cos.region, "ap-guangzhou");
         assert_eq!(
@@ -688,17 +597,17 @@ mod tests {
         assert_eq!(cos.credentials.secret_id, ID);
         assert_eq!(cos.credentials.secret_key, KEY);
         assert_eq!(cos.credentials.session_token.as_deref(), Some(TOKEN));
-        assert_eq!(c.key_prefix, "mps-events/");
-        assert_eq!(c.key_template, DEFAULT_KEY_TEMPLATE);
-        assert_eq!(c.utc_offset.local_minus_utc(), 0);
-        assert_eq!(c.event_types, None);
-        assert!(c.redact);
+        assert_eq!(c.archive.key_prefix, "mps-events/");
+        assert_eq!(
+            c.archive.key_template,
+            KeyTemplate::parse(DEFAULT_TEMPLATE).expect("default template")
+        );
+        assert_eq!(c.archive.utc_offset.local_minus_utc(), 0);
+        assert_eq!(c.archive.event_types, None);
+        assert!(c.archive.redact);
         assert_eq!(c.log.format, LogFormat::Json);
         assert_eq!(c.log.filter, "info");
-        assert_eq!(
-            c.runtime_api.map(|u| u.to_string()).as_deref(),
-            Some("http://9.0.0.1:9001/")
-        );
+        assert_eq!(c.runtime_api.to_string(), "http://9.0.0.1:9001/");
     }
 
     #[test]
@@ -717,13 +626,16 @@ mod tests {
             ("LOG_LEVEL", ""),
             ("RUST_LOG", ""),
         ]);
-        let cos = c.cos.expect("cos");
+        let cos = c.cos;
         assert_eq!(cos.region, "ap-guangzhou");
         assert_eq!(cos.credentials.session_token, None);
-        assert_eq!(c.key_prefix, DEFAULT_KEY_PREFIX);
-        assert_eq!(c.key_template, DEFAULT_KEY_TEMPLATE);
-        assert_eq!(c.event_types, None);
-        assert!(c.redact);
+        assert_eq!(c.archive.key_prefix, DEFAULT_KEY_PREFIX);
+        assert_eq!(
+            c.archive.key_template,
+            KeyTemplate::parse(DEFAULT_TEMPLATE).expect("default template")
+        );
+        assert_eq!(c.archive.event_types, None);
+        assert!(c.archive.redact);
         assert_eq!(c.log.filter, "info");
         fails_on("COS_BUCKET", &[("COS_BUCKET", "")]);
         fails_on("TENCENTCLOUD_SECRETID", &[("TENCENTCLOUD_SECRETID", "")]);
@@ -748,7 +660,7 @@ mod tests {
             assert!(line.contains(bad), "a bad bucket is echoed to help: {line}");
         }
         for good in ["a-1", "my-archive-2-1250000000", "x9-1250000000"] {
-            let bucket = ok(&[("COS_BUCKET", good)]).cos.expect("cos").bucket;
+            let bucket = ok(&[("COS_BUCKET", good)]).cos.bucket;
             assert_eq!(bucket, good);
         }
     }
@@ -756,12 +668,11 @@ mod tests {
     #[test]
     fn invoke_mode_without_bucket_needs_no_cos_settings() {
         let get = env(&[]);
-        let c = Checked::from_env(&get, Mode::Invoke).expect("valid");
+        let c = Config::from_env(&get).expect("valid");
         assert!(c.cos.is_none());
-        assert!(c.runtime_api.is_none());
         // With a bucket, invoke mode needs the same COS settings as runtime mode.
         let get = env(&[("COS_BUCKET", "archive-1250000000")]);
-        let e = Checked::from_env(&get, Mode::Invoke).expect_err("region missing");
+        let e = Config::from_env(&get).expect_err("region missing");
         assert_eq!(e.var, "COS_REGION");
         let get = env(&[
             ("COS_BUCKET", "archive-1250000000"),
@@ -769,20 +680,19 @@ mod tests {
             ("TENCENTCLOUD_SECRETID", ID),
             ("TENCENTCLOUD_SECRETKEY", KEY),
         ]);
-        let c = Checked::from_env(&get, Mode::Invoke).expect("valid");
-        assert_eq!(c.cos.expect("cos").region, "ap-shanghai");
-        assert!(c.runtime_api.is_none());
+        let c = Config::from_env(&get).expect("valid");
+        assert_eq!(c.cos.map(|c| c.region).as_deref(), Some("ap-shanghai"));
     }
 
     #[test]
     fn region_defaults_to_tencentcloud_region_and_is_validated() {
         let c = ok(&[("COS_REGION", "na-siliconvalley")]);
-        assert_eq!(c.cos.expect("cos").region, "na-siliconvalley");
+        assert_eq!(c.cos.region, "na-siliconvalley");
         let c = ok(&[
             ("COS_REGION", "ap-shanghai-fsi"),
             ("TENCENTCLOUD_REGION", ""),
         ]);
-        let cos = c.cos.expect("cos");
+        let cos = c.cos;
         assert_eq!(cos.region, "ap-shanghai-fsi");
         assert_eq!(
             cos.endpoint,
@@ -810,7 +720,7 @@ mod tests {
 
     #[test]
     fn endpoint_is_validated_and_normalized() {
-        let e = |v: &'static str| ok(&[("COS_ENDPOINT", v)]).cos.expect("cos").endpoint;
+        let e = |v: &'static str| ok(&[("COS_ENDPOINT", v)]).cos.endpoint;
         assert_eq!(e("http://127.0.0.1:9000"), "http://127.0.0.1:9000");
         assert_eq!(e("http://127.0.0.1:9000/"), "http://127.0.0.1:9000");
         assert_eq!(
@@ -841,8 +751,11 @@ mod tests {
 
     #[test]
     fn key_prefix_is_validated() {
-        assert_eq!(ok(&[("COS_KEY_PREFIX", "a/b/")]).key_prefix, "a/b/");
-        assert_eq!(ok(&[("COS_KEY_PREFIX", "events-")]).key_prefix, "events-");
+        assert_eq!(ok(&[("COS_KEY_PREFIX", "a/b/")]).archive.key_prefix, "a/b/");
+        assert_eq!(
+            ok(&[("COS_KEY_PREFIX", "events-")]).archive.key_prefix,
+            "events-"
+        );
         for bad in [
             "/abs/", "a//b/", "a/../b/", "./a/", "a/./", "a\\b/", "a\tb/", "..", "a/..",
         ] {
@@ -858,14 +771,14 @@ mod tests {
             ("COS_KEY_PREFIX", "a/"),
             ("COS_KEY_TEMPLATE", "x{prefix}/{digest}"),
         ];
-        let e = Config::from_env(runtime_env(&over), Mode::Runtime).unwrap_err();
+        let e = RuntimeConfig::from_env(runtime_env(&over)).unwrap_err();
         assert_eq!(e.var, "COS_KEY_TEMPLATE");
         assert!(e.to_string().contains("empty path segment"), "{e}");
         let over = [
             ("COS_KEY_PREFIX", "a"),
             ("COS_KEY_TEMPLATE", "x{prefix}/{digest}"),
         ];
-        let c = Config::from_env(runtime_env(&over), Mode::Runtime).unwrap();
+        let c = RuntimeConfig::from_env(runtime_env(&over)).unwrap();
         assert_eq!(c.archive.key_prefix, "a");
         let d = format!("{c:?}");
         assert!(
@@ -882,10 +795,10 @@ mod tests {
         );
         assert!(line.contains("{digest}"), "{line}");
         // Through the public entry point too: the check happens before the template is parsed.
-        let e = Config::from_env(
-            runtime_env(&[("COS_KEY_TEMPLATE", "{prefix}{task_id}.json")]),
-            Mode::Runtime,
-        )
+        let e = RuntimeConfig::from_env(runtime_env(&[(
+            "COS_KEY_TEMPLATE",
+            "{prefix}{task_id}.json",
+        )]))
         .expect_err("no digest");
         assert_eq!(e.var, "COS_KEY_TEMPLATE");
     }
@@ -894,10 +807,7 @@ mod tests {
     fn storage_class_is_case_insensitive_and_normalized() {
         for class in STORAGE_CLASSES {
             let lower: &'static str = Box::leak(class.to_ascii_lowercase().into_boxed_str());
-            let got = ok(&[("COS_STORAGE_CLASS", lower)])
-                .cos
-                .expect("cos")
-                .storage_class;
+            let got = ok(&[("COS_STORAGE_CLASS", lower)]).cos.storage_class;
             assert_eq!(got.as_deref(), Some(*class));
         }
         let line = fails_on("COS_STORAGE_CLASS", &[("COS_STORAGE_CLASS", "GLACIER")]);
@@ -911,6 +821,7 @@ mod tests {
     fn utc_offset_forms_and_range() {
         let off = |v: &'static str| {
             ok(&[("ARCHIVE_UTC_OFFSET", v)])
+                .archive
                 .utc_offset
                 .local_minus_utc()
         };
@@ -931,7 +842,7 @@ mod tests {
 
     #[test]
     fn event_types_list() {
-        let types = |v: &'static str| ok(&[("ARCHIVE_EVENT_TYPES", v)]).event_types;
+        let types = |v: &'static str| ok(&[("ARCHIVE_EVENT_TYPES", v)]).archive.event_types;
         assert_eq!(
             types(" WorkflowTask , ,EditMediaTask,"),
             Some(vec![
@@ -959,7 +870,7 @@ mod tests {
             ("0", false),
             ("no", false),
         ] {
-            assert_eq!(ok(&[("ARCHIVE_REDACT", v)]).redact, want, "{v}");
+            assert_eq!(ok(&[("ARCHIVE_REDACT", v)]).archive.redact, want, "{v}");
         }
         fails_on("ARCHIVE_REDACT", &[("ARCHIVE_REDACT", "maybe")]);
     }
@@ -969,7 +880,7 @@ mod tests {
         fails_on("TENCENTCLOUD_SECRETID", &[("TENCENTCLOUD_SECRETID", "")]);
         fails_on("TENCENTCLOUD_SECRETKEY", &[("TENCENTCLOUD_SECRETKEY", "")]);
         let c = ok(&[("TENCENTCLOUD_SESSIONTOKEN", "")]);
-        assert_eq!(c.cos.expect("cos").credentials.session_token, None);
+        assert_eq!(c.cos.credentials.session_token, None);
         for (var, value) in [
             ("TENCENTCLOUD_SECRETID", "AKID with space"),
             ("TENCENTCLOUD_SECRETKEY", "key\nwith-newline"),
@@ -1020,11 +931,11 @@ mod tests {
 
     #[test]
     fn lenient_log_config_falls_back_silently() {
-        let l = LogConfig::from_env_lenient(env(&[]));
+        let l = log_config_lenient(env(&[]));
         assert_eq!((l.format, l.filter.as_str()), (LogFormat::Json, "info"));
-        let l = LogConfig::from_env_lenient(env(&[("LOG_FORMAT", "xml"), ("LOG_LEVEL", "loud=")]));
+        let l = log_config_lenient(env(&[("LOG_FORMAT", "xml"), ("LOG_LEVEL", "loud=")]));
         assert_eq!((l.format, l.filter.as_str()), (LogFormat::Json, "info"));
-        let l = LogConfig::from_env_lenient(env(&[
+        let l = log_config_lenient(env(&[
             ("LOG_FORMAT", "text"),
             ("RUST_LOG", "info,x=notalevel"),
             ("LOG_LEVEL", "warn"),
@@ -1043,10 +954,7 @@ mod tests {
         for bad in ["http://host", "host/x", "a b", "user@host"] {
             fails_on("SCF_RUNTIME_API", &[("SCF_RUNTIME_API", bad)]);
         }
-        let api = |h: &'static str| {
-            let uri = ok(&[("SCF_RUNTIME_API", h)]).runtime_api.expect("api");
-            uri.to_string()
-        };
+        let api = |h: &'static str| ok(&[("SCF_RUNTIME_API", h)]).runtime_api.to_string();
         assert_eq!(api("localhost"), "http://localhost:9001/");
         assert_eq!(api("::1"), "http://[::1]:9001/");
     }

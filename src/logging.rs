@@ -5,7 +5,115 @@ use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{LogConfig, LogFormat};
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line (default).
+    Json,
+    /// Human-readable lines.
+    Text,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    /// `LOG_FORMAT`.
+    pub format: LogFormat,
+    /// Filter directive: `RUST_LOG` if set, else `LOG_LEVEL`, else `info`.
+    pub filter: String,
+}
+
+/// A log setting that cannot be used: the variable and why, never more than one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingError {
+    /// `LOG_FORMAT`, `RUST_LOG` or `LOG_LEVEL`.
+    pub var: &'static str,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl LogConfig {
+    /// Validates the values of `LOG_FORMAT`, `RUST_LOG` and `LOG_LEVEL` (unset = `None`).
+    pub fn parse(
+        format: Option<&str>,
+        rust_log: Option<&str>,
+        log_level: Option<&str>,
+    ) -> Result<LogConfig, SettingError> {
+        let format = match format {
+            None => LogFormat::Json,
+            Some(v) => parse_format(v).ok_or_else(|| SettingError {
+                var: "LOG_FORMAT",
+                reason: format!("{v:?} is not `json` or `text`"),
+            })?,
+        };
+        let filter = if let Some(f) = rust_log {
+            check_filter("RUST_LOG", f)?
+        } else if let Some(f) = log_level {
+            check_level_list(f)?;
+            check_filter("LOG_LEVEL", f)?
+        } else {
+            "info".to_string()
+        };
+        Ok(LogConfig { format, filter })
+    }
+
+    /// Like [`LogConfig::parse`], but anything unusable falls back to the default silently: the
+    /// logger is needed before validation can report anything.
+    pub fn parse_lenient(
+        format: Option<&str>,
+        rust_log: Option<&str>,
+        log_level: Option<&str>,
+    ) -> LogConfig {
+        let format = format.and_then(parse_format).unwrap_or(LogFormat::Json);
+        let filter = [("RUST_LOG", rust_log), ("LOG_LEVEL", log_level)]
+            .into_iter()
+            .filter_map(|(var, f)| f.map(|f| (var, f)))
+            .find(|(var, f)| {
+                EnvFilter::try_new(f).is_ok()
+                    && (*var != "LOG_LEVEL" || check_level_list(f).is_ok())
+            })
+            .map_or_else(|| "info".to_string(), |(_, f)| f.to_string());
+        LogConfig { format, filter }
+    }
+}
+
+fn parse_format(v: &str) -> Option<LogFormat> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "json" => Some(LogFormat::Json),
+        "text" => Some(LogFormat::Text),
+        _ => None,
+    }
+}
+
+/// `LOG_LEVEL` is meant as a level: every directive must name one, because EnvFilter reads a
+/// bare typo like `infoo` as "only target `infoo`", which would silently switch all logging off.
+fn check_level_list(f: &str) -> Result<(), SettingError> {
+    const LEVELS: [&str; 12] = [
+        "off", "error", "warn", "info", "debug", "trace", "0", "1", "2", "3", "4", "5",
+    ];
+    for directive in f.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let level = directive.rsplit_once('=').map_or(directive, |(_, l)| l);
+        if !LEVELS.contains(&level.to_ascii_lowercase().as_str()) {
+            return Err(SettingError {
+                var: "LOG_LEVEL",
+                reason: format!(
+                    "{f:?}: {directive:?} names no level (off, error, warn, info, debug, trace)"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check_filter(var: &'static str, f: &str) -> Result<String, SettingError> {
+    match EnvFilter::try_new(f) {
+        Ok(_) => Ok(f.to_string()),
+        Err(e) => Err(SettingError {
+            var,
+            reason: format!("{f:?} is not a tracing filter ({e})"),
+        }),
+    }
+}
 
 /// Installs the global subscriber, writing to stdout (SCF collects it) or stderr (`invoke`, whose stdout carries results).
 ///
@@ -130,13 +238,33 @@ mod tests {
         assert!(!out.contains('\u{1b}'), "no ANSI escapes");
     }
 
+    /// `init` installs the global subscriber; a second call neither panics nor replaces it.
+    /// No other test in this crate installs a global subscriber, so the first call here is
+    /// the one that takes effect. Its filter is `off` so the suite's output stays clean.
     #[test]
-    fn init_twice_does_not_panic() {
-        let cfg = LogConfig {
+    fn a_second_init_keeps_the_first_subscriber() {
+        let off = LogConfig {
             format: LogFormat::Json,
             filter: "off".into(),
         };
-        init(&cfg, true);
-        init(&cfg, false);
+        init(&off, true);
+        assert!(
+            tracing::dispatcher::has_been_set(),
+            "init installs a subscriber"
+        );
+        assert!(
+            !tracing::enabled!(tracing::Level::ERROR),
+            "its filter is `off`"
+        );
+
+        let everything = LogConfig {
+            format: LogFormat::Json,
+            filter: "trace".into(),
+        };
+        init(&everything, false);
+        assert!(
+            !tracing::enabled!(tracing::Level::ERROR),
+            "the second init replaced the first subscriber"
+        );
     }
 }

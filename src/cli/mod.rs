@@ -11,10 +11,11 @@ use serde_json::json;
 use tokio::io::AsyncReadExt;
 use tracing::error;
 
-use crate::config::{Config, CosConfig, LogConfig, Mode};
+use crate::config::{log_config_lenient, Config, ConfigError, CosConfig, RuntimeConfig};
 use crate::cos::{Bucket, CosClient, Endpoint, StorageClass};
 use crate::credentials::Credentials;
 use crate::handler::{Archiver, HandleError, Invocation};
+use crate::logging::LogConfig;
 use crate::runtime::{Context, Diagnostic, Function};
 use crate::store::local::LocalStore;
 use crate::store::Store;
@@ -110,9 +111,13 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-/// Sets up logging, then validates the configuration; a bad one is one log line and exit 2.
-fn start(mode: Mode, to_stderr: bool) -> Result<Config, ExitCode> {
-    let log = LogConfig::from_env_lenient(env);
+/// Sets up logging, then reads the configuration with `read`; a bad one is one log line and
+/// exit 2.
+fn start<T>(
+    to_stderr: bool,
+    read: impl FnOnce(fn(&str) -> Option<String>) -> Result<T, ConfigError>,
+) -> Result<T, ExitCode> {
+    let log = log_config_lenient(env);
     logging::init(&log, to_stderr);
     // The default hook prints several lines to stderr, which SCF does not collect; the
     // runtime turns the panic into an error post, and this puts one line in the log.
@@ -128,8 +133,8 @@ fn start(mode: Mode, to_stderr: bool) -> Result<Config, ExitCode> {
             .map(|l| format!("{}:{}", l.file(), l.line()));
         error!(panic = %msg.replace(['\n', '\r'], " "), at, "panic");
     }));
-    Config::from_env(env, mode).map_err(|e| {
-        // The one line SPEC promises must appear even under LOG_LEVEL=off or a typo'd filter,
+    read(env).map_err(|e| {
+        // The one configuration line must appear even under LOG_LEVEL=off or a typo'd filter,
         // so it goes through a subscriber of the same format that lets errors through.
         let always = LogConfig {
             filter: "error".to_string(),
@@ -173,13 +178,9 @@ fn cos_client(http: HttpClient, cfg: CosConfig) -> Result<CosClient, ExitCode> {
 }
 
 fn runtime_mode() -> ExitCode {
-    let cfg = match start(Mode::Runtime, false) {
+    let cfg = match start(false, RuntimeConfig::from_env) {
         Ok(c) => c,
         Err(code) => return code,
-    };
-    let (Some(cos), Some(api)) = (cfg.cos, cfg.runtime_api) else {
-        error!("cannot start: runtime mode needs COS and runtime API settings");
-        return ExitCode::from(EXIT_USAGE);
     };
     let rt = match tokio_runtime() {
         Ok(rt) => rt,
@@ -187,12 +188,12 @@ fn runtime_mode() -> ExitCode {
     };
     rt.block_on(async move {
         let http = HttpClient::new();
-        let cos = match cos_client(http.clone(), cos) {
+        let cos = match cos_client(http.clone(), cfg.cos) {
             Ok(c) => c,
             Err(code) => return code,
         };
         let function = Arc::new(ArchiveFunction(Archiver::new(cos, cfg.archive)));
-        match runtime::run(&api, http, function, runtime::shutdown_signal()).await {
+        match runtime::run(&cfg.runtime_api, http, function, runtime::shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 error!(error = %e, "runtime loop stopped");
@@ -203,7 +204,7 @@ fn runtime_mode() -> ExitCode {
 }
 
 fn invoke_mode(local: PathBuf, files: Vec<String>) -> ExitCode {
-    let cfg = match start(Mode::Invoke, true) {
+    let cfg = match start(true, Config::from_env) {
         Ok(c) => c,
         Err(code) => return code,
     };
