@@ -35,14 +35,13 @@ use md5::Md5;
 use sha1::{Digest, Sha1};
 
 use super::http::{serve_with, Reply, Request, Response, Server, Writes};
-use mps_cos_backup::config::{CosConfig, Credentials as ConfigCredentials};
 use mps_cos_backup::cos::{Bucket, Endpoint, PutObject};
 use mps_cos_backup::credentials::Credentials;
 
 /// How the fake is set up.
 #[derive(Debug, Clone)]
 pub struct FakeCosOptions {
-    /// Bucket name reported in `cos_config()` (the fake serves any path).
+    /// Bucket name reported in [`FakeCos::bucket`] (the fake serves any path).
     pub bucket: String,
     /// Expected `q-ak`.
     pub secret_id: String,
@@ -251,7 +250,7 @@ impl FakeCos {
         FakeCos { server, state }
     }
 
-    /// Base URL, e.g. `http://127.0.0.1:PORT` (use as `CosConfig::endpoint`).
+    /// Base URL, e.g. `http://127.0.0.1:PORT` (the bucket's endpoint).
     pub fn url(&self) -> String {
         self.server.url()
     }
@@ -264,22 +263,6 @@ impl FakeCos {
     /// The Host value a client must send and sign (`127.0.0.1:PORT`).
     pub fn host(&self) -> String {
         self.server.addr.to_string()
-    }
-
-    /// A `CosConfig` pointing at this fake with its bucket and credentials.
-    pub fn cos_config(&self) -> CosConfig {
-        let st = lock(&self.state);
-        CosConfig {
-            bucket: st.opts.bucket.clone(),
-            region: "ap-guangzhou".into(),
-            endpoint: self.url(),
-            storage_class: None,
-            credentials: ConfigCredentials {
-                secret_id: st.opts.secret_id.clone(),
-                secret_key: st.opts.secret_key.clone(),
-                session_token: st.opts.session_token.clone(),
-            },
-        }
     }
 
     /// The fake's bucket, reached at this fake.
