@@ -8,10 +8,10 @@ use super::sign::encode_key_path;
 use crate::transport::{host_header, Uri};
 
 /// Longest object key COS accepts, in bytes.
-pub const MAX_KEY_BYTES: usize = 850;
+pub(crate) const MAX_KEY_BYTES: usize = 850;
 
 /// Storage classes COS accepts in `x-cos-storage-class`.
-pub const STORAGE_CLASSES: &[&str] = &[
+pub(crate) const STORAGE_CLASSES: &[&str] = &[
     "STANDARD",
     "STANDARD_IA",
     "ARCHIVE",
@@ -264,11 +264,11 @@ fn check_region(region: &str) -> Result<(), BucketError> {
 /// Why a key cannot be sent as it is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid object key: {0}")]
-pub struct KeyError(&'static str);
+pub(crate) struct KeyError(&'static str);
 
 /// Refuses keys COS or any URL parser on the way would change or refuse: these are the
 /// rules of the request path, not of the archive's layout (which is stricter).
-pub fn check_key(key: &str) -> Result<(), KeyError> {
+pub(crate) fn check_key(key: &str) -> Result<(), KeyError> {
     if key.is_empty() {
         return Err(KeyError("empty"));
     }

@@ -1,7 +1,8 @@
-//! The one place COS is talked to: attempts of a prepared PUT, within the deadline.
+//! The one place COS is talked to: attempts of a prepared request, within the deadline.
 //!
 //! Everything else (request building, signing, answer parsing, classification, backoff)
-//! is pure and lives beside this file; here are only the loop and the exchange.
+//! is pure and lives beside this file; here are only the loop and the exchange. Each kind
+//! of request is an [`Operation`]: PUT Object today, and the read side the same way.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -10,11 +11,29 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use super::bucket::Bucket;
 use super::classify::{classify, clock_offset, Class};
 use super::error::{CosError, Failure};
-use super::put_object::{parse_answer, Confirmed, PreparedPut, PutObject, MAX_ANSWER_BODY};
+use super::put_object::{PreparedPut, PutObject};
 use super::retry::{Jitter, RetryPolicy};
 use super::sign::KeyTime;
 use crate::credentials::Credentials;
-use crate::transport::{Bounds, HttpClient, Request, TransportError};
+use crate::transport::{Answer, Bounds, HttpClient, Request, TransportError};
+
+/// One kind of COS request as the attempt loop sees it: signed anew for every attempt (the
+/// key time moves, and may be corrected from the server's clock), its answer read by a pure
+/// function.
+pub(crate) trait Operation {
+    /// What a successful answer yields.
+    type Output;
+    /// The request's name in error lines and logs, e.g. `PUT`.
+    const NAME: &'static str;
+    /// Longest answer body read; a longer one is a final failure.
+    const MAX_BODY: usize;
+    /// The object key, for logs.
+    fn key(&self) -> &str;
+    /// The request of one attempt, signed for `key_time`.
+    fn request(&self, creds: &Credentials, key_time: KeyTime) -> Request;
+    /// Reads an answer: the output, or why the attempt failed.
+    fn read(&self, answer: &Answer) -> Result<Self::Output, Failure>;
+}
 
 /// What COS confirmed.
 #[derive(Debug, Clone)]
@@ -86,6 +105,24 @@ impl CosClient {
         deadline: Instant,
     ) -> Result<PutOutcome, CosError> {
         let put = PreparedPut::new(&self.bucket, &self.credentials, obj)?;
+        let (confirmed, attempts) = self.run(&put, deadline).await?;
+        Ok(PutOutcome {
+            etag: confirmed.etag,
+            request_id: confirmed.request_id,
+            crc64: put.crc,
+            attempts,
+        })
+    }
+
+    /// Attempts `op` until it succeeds, fails for good, or the deadline comes too close;
+    /// returns the output and the attempts made.
+    async fn run<O: Operation>(
+        &self,
+        op: &O,
+        deadline: Instant,
+    ) -> Result<(O::Output, u32), CosError> {
+        let name = O::NAME;
+        let key = op.key();
         let policy = &self.policy;
         let budget_end = deadline
             .checked_sub(policy.reserve)
@@ -96,38 +133,46 @@ impl CosClient {
         loop {
             let remaining = budget_end.saturating_duration_since(Instant::now());
             let Some(attempt_time) = policy.attempt_time(remaining) else {
-                return Err(CosError::DeadlineExhausted { attempts, last });
+                return Err(CosError::DeadlineExhausted {
+                    op: name,
+                    attempts,
+                    last,
+                });
             };
             attempts += 1;
-            let request = put.sign(&self.credentials, self.key_time(deadline));
-            let result = self.exchange(request, attempt_time, put.crc).await;
+            let request = op.request(&self.credentials, self.key_time(deadline));
             let AttemptFailed {
                 failure,
                 server_date,
-            } = match result {
-                Ok(confirmed) => {
-                    return Ok(PutOutcome {
-                        etag: confirmed.etag,
-                        request_id: confirmed.request_id,
-                        crc64: put.crc,
-                        attempts,
-                    })
-                }
+            } = match self.exchange(op, request, attempt_time).await {
+                Ok(output) => return Ok((output, attempts)),
                 Err(failed) => failed,
             };
             match classify(&failure) {
                 Class::Retry => {}
                 Class::Final => {
-                    tracing::warn!(key = obj.key, attempt = attempts, reason = %failure, "COS PUT rejected");
-                    return Err(CosError::Rejected { attempts, failure });
+                    tracing::warn!(key, attempt = attempts, reason = %failure, "COS {name} rejected");
+                    return Err(CosError::Rejected {
+                        op: name,
+                        attempts,
+                        failure,
+                    });
                 }
                 Class::CredentialsRejected => {
-                    tracing::warn!(key = obj.key, attempt = attempts, reason = %failure,
-                        "COS PUT rejected: COS refused the credentials");
-                    return Err(CosError::CredentialsRejected { attempts, failure });
+                    tracing::warn!(key, attempt = attempts, reason = %failure,
+                        "COS {name} rejected: COS refused the credentials");
+                    return Err(CosError::CredentialsRejected {
+                        op: name,
+                        attempts,
+                        failure,
+                    });
                 }
                 Class::ReSign if resigned => {
-                    return Err(CosError::Rejected { attempts, failure });
+                    return Err(CosError::Rejected {
+                        op: name,
+                        attempts,
+                        failure,
+                    });
                 }
                 Class::ReSign => {
                     resigned = true;
@@ -138,7 +183,7 @@ impl CosClient {
                         self.clock_offset.store(off, Ordering::Relaxed);
                     }
                     tracing::warn!(
-                        key = obj.key,
+                        key,
                         attempt = attempts,
                         clock_offset_secs = self.clock_offset_secs(),
                         reason = %failure,
@@ -149,26 +194,28 @@ impl CosClient {
                 }
             }
             if attempts >= policy.max_attempts {
-                tracing::warn!(key = obj.key, attempt = attempts, reason = %failure, "COS PUT failed; no attempts left");
+                tracing::warn!(key, attempt = attempts, reason = %failure, "COS {name} failed; no attempts left");
                 return Err(CosError::Failed {
+                    op: name,
                     attempts,
                     last: failure,
                 });
             }
             let backoff = policy.backoff(attempts, self.jitter.next());
             if Instant::now() + backoff + policy.min_attempt_time > budget_end {
-                tracing::warn!(key = obj.key, attempt = attempts, reason = %failure, "COS PUT failed; not enough time left to retry");
+                tracing::warn!(key, attempt = attempts, reason = %failure, "COS {name} failed; not enough time left to retry");
                 return Err(CosError::DeadlineExhausted {
+                    op: name,
                     attempts,
                     last: Some(failure),
                 });
             }
             tracing::debug!(
-                key = obj.key,
+                key,
                 attempt = attempts,
                 backoff_ms = backoff.as_millis() as u64,
                 reason = %failure,
-                "COS PUT attempt failed; retrying"
+                "COS {name} attempt failed; retrying"
             );
             last = Some(failure);
             tokio::time::sleep(backoff).await;
@@ -188,15 +235,15 @@ impl CosClient {
         }
     }
 
-    /// Sends one request and reads the answer, its body bounded, within `attempt_time`.
-    async fn exchange(
+    /// Sends one request of `op` and reads the answer, its body bounded, within `attempt_time`.
+    async fn exchange<O: Operation>(
         &self,
+        op: &O,
         request: Request,
         attempt_time: Duration,
-        crc: u64,
-    ) -> Result<Confirmed, AttemptFailed> {
+    ) -> Result<O::Output, AttemptFailed> {
         let bounds = Bounds {
-            max_body: MAX_ANSWER_BODY,
+            max_body: O::MAX_BODY,
             deadline: Some(Instant::now() + attempt_time),
         };
         let answer = self.http.send(request, bounds).await.map_err(|e| {
@@ -224,7 +271,7 @@ impl CosClient {
                 server_date: None,
             }
         })?;
-        parse_answer(&answer, crc).map_err(|failure| AttemptFailed {
+        op.read(&answer).map_err(|failure| AttemptFailed {
             failure: failure.scrubbed(&self.credentials),
             server_date: answer.header("date").map(str::to_string),
         })

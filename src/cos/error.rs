@@ -242,45 +242,57 @@ impl fmt::Display for Failure {
     }
 }
 
-/// Why a PUT failed; displays as one line, never with a credential.
+/// Why a COS request failed; displays as one line, never with a credential.
+///
+/// `op` names the request (`PUT`), so the line says what failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CosError {
     /// Every allowed attempt failed with a retryable failure.
-    #[error("COS PUT failed after {attempts} attempts: {last}")]
+    #[error("COS {op} failed after {attempts} attempts: {last}")]
     Failed {
+        /// The request, e.g. `PUT`.
+        op: &'static str,
         /// Attempts made.
         attempts: u32,
         /// Last reason.
         last: Failure,
     },
     /// COS refused the request in a way retrying cannot fix.
-    #[error("COS PUT rejected: {failure}")]
+    #[error("COS {op} rejected: {failure}")]
     Rejected {
+        /// The request, e.g. `PUT`.
+        op: &'static str,
         /// Attempts made.
         attempts: u32,
         /// What COS said.
         failure: Failure,
     },
     /// COS refused the credentials (401 or 403): temporary keys may have run out, and only a
-    /// process started with fresh ones can write again.
-    #[error("COS PUT rejected: credentials refused: {failure}")]
+    /// process started with fresh ones can succeed again.
+    #[error("COS {op} rejected: credentials refused: {failure}")]
     CredentialsRejected {
+        /// The request, e.g. `PUT`.
+        op: &'static str,
         /// Attempts made.
         attempts: u32,
         /// What COS said.
         failure: Failure,
     },
     /// Not enough time was left before the deadline for another attempt.
-    #[error("COS PUT gave up before the deadline after {attempts} attempts: {}", last.as_ref().map(|l| l.to_string()).unwrap_or_else(|| "no time left for a first attempt".to_string()))]
+    #[error("COS {op} gave up before the deadline after {attempts} attempts: {}", last.as_ref().map(|l| l.to_string()).unwrap_or_else(|| "no time left for a first attempt".to_string()))]
     DeadlineExhausted {
+        /// The request, e.g. `PUT`.
+        op: &'static str,
         /// Attempts made.
         attempts: u32,
         /// Last reason, if any attempt was made.
         last: Option<Failure>,
     },
-    /// The object key or metadata cannot be sent as-is.
-    #[error("COS PUT refused before sending: {reason}")]
+    /// The request cannot be sent as asked (key, metadata, credentials).
+    #[error("COS {op} refused before sending: {reason}")]
     InvalidRequest {
+        /// The request, e.g. `PUT`.
+        op: &'static str,
         /// What is wrong.
         reason: String,
     },
@@ -356,6 +368,7 @@ mod tests {
             }),
         };
         let e = CosError::Failed {
+            op: "PUT",
             attempts: 4,
             last: f,
         };
@@ -369,6 +382,7 @@ mod tests {
         };
         assert_eq!(bare.to_string(), "502 Bad Gateway");
         let g = CosError::DeadlineExhausted {
+            op: "PUT",
             attempts: 0,
             last: None,
         };
@@ -377,6 +391,7 @@ mod tests {
             "COS PUT gave up before the deadline after 0 attempts: no time left for a first attempt"
         );
         let r = CosError::Rejected {
+            op: "PUT",
             attempts: 1,
             failure: Failure::Redirect {
                 status: 307,
@@ -399,6 +414,7 @@ mod tests {
             }),
         };
         let e = CosError::CredentialsRejected {
+            op: "PUT",
             attempts: 1,
             failure: failure.clone(),
         };
@@ -408,6 +424,7 @@ mod tests {
             "COS PUT rejected: credentials refused: 403 InvalidAccessKeyId"
         );
         assert!(!CosError::Rejected {
+            op: "PUT",
             attempts: 1,
             failure
         }

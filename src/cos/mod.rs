@@ -22,7 +22,7 @@ mod recorded;
 mod retry;
 pub mod sign;
 
-pub use bucket::{check_key, Bucket, BucketError, Endpoint, KeyError, StorageClass, MAX_KEY_BYTES};
+pub use bucket::{Bucket, BucketError, Endpoint, StorageClass};
 pub use client::{CosClient, PutOutcome};
 pub use error::{CosError, ErrorBody, Failure};
 pub use put_object::PutObject;

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use md5::{Digest, Md5};
 
 use super::bucket::{check_key, Bucket};
+use super::client::Operation;
 use super::crc64::crc64;
 use super::error::{CosError, ErrorBody, Failure};
 use super::sign::{sign, KeyTime, SignRequest};
@@ -46,6 +47,7 @@ pub(crate) struct Confirmed {
 /// A PUT checked and prepared: everything that does not change between attempts.
 /// No `Debug`: the headers hold the session token.
 pub(crate) struct PreparedPut {
+    key: String,
     uri: Uri,
     /// Decoded path with its leading `/`, as signed.
     path: String,
@@ -60,6 +62,7 @@ pub(crate) struct PreparedPut {
 
 fn invalid(reason: impl Into<String>) -> CosError {
     CosError::InvalidRequest {
+        op: "PUT",
         reason: reason.into(),
     }
 }
@@ -134,6 +137,7 @@ impl PreparedPut {
             .object_uri(obj.key)
             .ok_or_else(|| invalid("the key does not make a valid URI"))?;
         Ok(PreparedPut {
+            key: obj.key.to_string(),
             uri,
             path: format!("/{}", obj.key),
             signed,
@@ -142,9 +146,18 @@ impl PreparedPut {
             body: obj.body.clone(),
         })
     }
+}
 
-    /// The request for one attempt, signed for `key_time`.
-    pub(crate) fn sign(&self, creds: &Credentials, key_time: KeyTime) -> Request {
+impl Operation for PreparedPut {
+    type Output = Confirmed;
+    const NAME: &'static str = "PUT";
+    const MAX_BODY: usize = MAX_ANSWER_BODY;
+
+    fn key(&self) -> &str {
+        &self.key
+    }
+
+    fn request(&self, creds: &Credentials, key_time: KeyTime) -> Request {
         let signed_headers: Vec<(&str, &str)> = self
             .signed
             .iter()
@@ -172,6 +185,10 @@ impl PreparedPut {
             headers,
             body: self.body.clone(),
         }
+    }
+
+    fn read(&self, answer: &Answer) -> Result<Confirmed, Failure> {
+        parse_answer(answer, self.crc)
     }
 }
 
@@ -252,7 +269,7 @@ mod tests {
             metadata: &meta,
         };
         let put = PreparedPut::new(&bucket(), &creds, &obj)?;
-        let req = put.sign(&creds, KeyTime { start: 1, end: 2 });
+        let req = put.request(&creds, KeyTime { start: 1, end: 2 });
         assert_eq!(req.method, Method::PUT);
         assert_eq!(
             req.uri.to_string(),
@@ -286,7 +303,9 @@ mod tests {
         };
         assert_eq!(
             refuse(o("a/../b", &[])).as_deref(),
-            Some("COS PUT refused before sending: invalid object key: contains a '.' or '..' segment")
+            Some(
+                "COS PUT refused before sending: invalid object key: contains a '.' or '..' segment"
+            )
         );
         assert!(refuse(o("k", &[("under_score", "v")])).is_some());
         assert!(refuse(o("k", &[("note", "a\nb")])).is_some());

@@ -76,11 +76,13 @@ mod tests {
             error: Box::new(ErrorBody::default()),
         };
         let refused = StoreError::from(CosError::CredentialsRejected {
+            op: "PUT",
             attempts: 1,
             failure: failure.clone(),
         });
         assert!(refused.credentials_rejected());
         let rejected = StoreError::from(CosError::Rejected {
+            op: "PUT",
             attempts: 1,
             failure,
         });
