@@ -1,6 +1,6 @@
 //! Where records go: a trait with a COS and a local-directory implementation.
 
-pub mod cos;
+mod cos;
 pub mod local;
 
 use std::future::Future;
