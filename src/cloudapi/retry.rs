@@ -104,7 +104,7 @@ pub(crate) async fn retry<T, E, F, Fut>(
     policy: &RetryPolicy,
     jitter: &Jitter,
     deadline: Instant,
-    target: &dyn std::fmt::Display,
+    target: &(dyn std::fmt::Display + Sync),
     mut attempt: F,
 ) -> Result<(T, u32), Ended<E>>
 where
