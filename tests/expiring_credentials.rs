@@ -46,7 +46,7 @@ async fn every_event_is_archived_across_expiring_tokens() {
     let originals = events();
     let mut by_id: HashMap<String, usize> = HashMap::new();
     let mut deliveries = vec![0u32; EVENTS];
-    let mut done = vec![false; EVENTS];
+    let mut done = [false; EVENTS];
     let deliver = |i: usize, deliveries: &mut Vec<u32>, by_id: &mut HashMap<String, usize>| {
         let body = serde_json::to_vec(&originals[i]).expect("serialize event");
         let id = rt.push_event_with(body, Some(TIME_LIMIT_MS), HeaderStyle::Lower);
