@@ -4,8 +4,10 @@
 //! never climb out of the prefix, hide in an empty segment or break a tool that mirrors the
 //! bucket onto a disk.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, FixedOffset, Utc};
-use serde_json::Value;
+use serde_json::{Number, Value};
 use sha1::{Digest, Sha1};
 
 /// Default `COS_KEY_TEMPLATE`.
@@ -287,31 +289,124 @@ const DELIVERY_FIELDS: [&str; 2] = ["Timestamp", "Sign"];
 ///
 /// Callers pass the event with credentials already masked, so the digest never depends on
 /// a secret (and does not change when `ARCHIVE_REDACT` is toggled).
+///
+/// Numbers are written as [`digest_number`] says, so a callback archived by an earlier
+/// version, which kept numbers as 64-bit values, keeps its key when it is delivered again.
 pub fn digest(event: &Value) -> String {
-    struct Content<'a>(&'a Value);
-    impl serde::Serialize for Content<'_> {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            match self.0 {
-                Value::Object(m) => s.collect_map(
-                    m.iter()
-                        .filter(|(k, _)| !DELIVERY_FIELDS.contains(&k.as_str())),
-                ),
-                other => other.serialize(s),
-            }
-        }
-    }
     let mut hasher = Sha1::new();
-    // serde_json's Map is ordered (no preserve_order feature), so this is canonical.
     let mut w = HashWriter(&mut hasher);
-    // Writing a Value into a hasher cannot fail.
-    let _ = serde_json::to_writer(&mut w, &Content(event));
-    let out = hasher.finalize();
-    let mut hex = String::with_capacity(DIGEST_HEX);
-    for b in &out[..DIGEST_HEX / 2] {
-        hex.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-        hex.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+    match event {
+        Value::Object(m) => write_object(
+            m.iter()
+                .filter(|(k, _)| !DELIVERY_FIELDS.contains(&k.as_str())),
+            &mut w,
+        ),
+        other => write_canonical(other, &mut w),
     }
-    hex
+    let out = hasher.finalize();
+    crate::text::hex(&out[..DIGEST_HEX / 2])
+}
+
+/// Compact JSON of `v`; serde_json's `Map` is ordered by key (no `preserve_order`), so the
+/// text is canonical. Recursion is bounded by the parser's nesting limit.
+fn write_canonical(v: &Value, w: &mut HashWriter<'_>) {
+    use std::io::Write as _;
+    // Writing into a hasher cannot fail; the results are ignored.
+    match v {
+        Value::Null => {
+            let _ = w.write_all(b"null");
+        }
+        Value::Bool(b) => {
+            let _ = w.write_all(if *b { b"true" } else { b"false" });
+        }
+        Value::Number(n) => {
+            let _ = w.write_all(digest_number(n).as_bytes());
+        }
+        // serde_json's own string escaping, as before numbers were kept exactly.
+        Value::String(s) => {
+            let _ = serde_json::to_writer(&mut *w, s);
+        }
+        Value::Array(a) => {
+            let _ = w.write_all(b"[");
+            for (i, item) in a.iter().enumerate() {
+                if i > 0 {
+                    let _ = w.write_all(b",");
+                }
+                write_canonical(item, w);
+            }
+            let _ = w.write_all(b"]");
+        }
+        Value::Object(m) => write_object(m.iter(), w),
+    }
+}
+
+fn write_object<'a>(
+    entries: impl Iterator<Item = (&'a String, &'a Value)>,
+    w: &mut HashWriter<'_>,
+) {
+    use std::io::Write as _;
+    let _ = w.write_all(b"{");
+    for (i, (k, v)) in entries.enumerate() {
+        if i > 0 {
+            let _ = w.write_all(b",");
+        }
+        let _ = serde_json::to_writer(&mut *w, k);
+        let _ = w.write_all(b":");
+        write_canonical(v, w);
+    }
+    let _ = w.write_all(b"}");
+}
+
+/// The text a number contributes to the digest.
+///
+/// Earlier versions read every number into a `u64`, an `i64` or else the nearest `f64`, and
+/// hashed that value as serde_json writes it (`1.50` as `1.5`, `1E5` as `100000.0`, `-0` as
+/// `-0.0`). That text is kept whenever it has the number's exact value, so keys do not move;
+/// when the old reading lost digits (integers past 64 bits, more digits than an `f64`
+/// holds) the number's own text is hashed instead, so two callbacks that differ only there
+/// no longer share a digest.
+pub(crate) fn digest_number(n: &Number) -> Cow<'_, str> {
+    let text = n.as_str();
+    if n.is_u64() || (n.is_i64() && text != "-0") {
+        return Cow::Borrowed(text);
+    }
+    let old = text
+        .parse::<f64>()
+        .ok()
+        .and_then(Number::from_f64)
+        .map(|f| f.as_str().to_owned());
+    match old {
+        Some(old) if old == text || same_decimal(&old, text) => Cow::Owned(old),
+        _ => Cow::Borrowed(text),
+    }
+}
+
+/// True when two JSON number texts denote the same decimal value (with the same sign).
+fn same_decimal(a: &str, b: &str) -> bool {
+    matches!((decimal(a), decimal(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// A JSON number text as (negative, significant digits, power of ten of the last digit).
+fn decimal(text: &str) -> Option<(bool, String, i64)> {
+    let (neg, t) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (mantissa, exp) = match t.find(['e', 'E']) {
+        Some(i) => (&t[..i], t[i + 1..].parse::<i64>().ok()?),
+        None => (t, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits: String = int.chars().chain(frac.chars()).collect();
+    let no_trailing = digits.trim_end_matches('0');
+    let significant = no_trailing.trim_start_matches('0');
+    if significant.is_empty() {
+        return Some((neg, String::new(), 0));
+    }
+    let trailing = i64::try_from(digits.len() - no_trailing.len()).ok()?;
+    let frac_len = i64::try_from(frac.len()).ok()?;
+    let exp = exp.checked_sub(frac_len)?.checked_add(trailing)?;
+    Some((neg, significant.to_owned(), exp))
 }
 
 struct HashWriter<'a>(&'a mut Sha1);
@@ -506,5 +601,43 @@ mod tests {
             digest(&a),
             digest(&json!({"A": 2, "B": {"x": [1, 2], "y": "z"}}))
         );
+    }
+
+    #[test]
+    fn digest_keeps_the_values_earlier_versions_hashed() {
+        // Digests computed by the version that read numbers as u64 / i64 / f64: a callback
+        // archived then gets the same key now.
+        for (event, want) in [
+            (r#"{"a":1.50}"#, "40511316b2450809"),
+            (r#"{"a":1E5}"#, "804f77a640efd4cc"),
+            (r#"{"a":1e21}"#, "539f17f774675eee"),
+            (r#"{"a":-0}"#, "0a51bbfc43ff2fdb"),
+            (r#"{"a":0.1}"#, "c8f33a5d987a778e"),
+            (r#"{"a":-0.0,"b":1e-7,"c":1.0E+2}"#, "f049da6549d0ae07"),
+        ] {
+            let v: Value = serde_json::from_str(event).unwrap();
+            assert_eq!(digest(&v), want, "{event}");
+        }
+    }
+
+    #[test]
+    fn digest_tells_apart_numbers_an_f64_cannot() {
+        // Earlier versions hashed both as 1.2345678901234568e+29 (c0ade5412ab7f276).
+        let a: Value = serde_json::from_str(r#"{"a":123456789012345678901234567890}"#).unwrap();
+        let b: Value = serde_json::from_str(r#"{"a":123456789012345678901234567891}"#).unwrap();
+        assert_ne!(digest(&a), digest(&b));
+        assert_ne!(digest(&a), "c0ade5412ab7f276");
+        let n = |t: &str| serde_json::from_str::<Number>(t).unwrap();
+        assert_eq!(
+            digest_number(&n("18446744073709551616")),
+            "18446744073709551616"
+        );
+        assert_eq!(
+            digest_number(&n("0.30000000000000000001")),
+            "0.30000000000000000001"
+        );
+        assert_eq!(digest_number(&n("1e400")), "1e+400");
+        assert_eq!(digest_number(&n("12.50")), "12.5");
+        assert_eq!(digest_number(&n("-7")), "-7");
     }
 }
