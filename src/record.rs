@@ -499,26 +499,32 @@ fn ai_paths(out: &Map<String, Value>) -> Vec<String> {
     paths
 }
 
-/// Replaces, in place and at any depth, string values of credential-named keys; returns how many.
+/// Replaces, in place and at any depth, the value of every credential-named key (see
+/// [`is_credential_key`]) with [`REDACTED`]; returns how many values it replaced.
 ///
-/// Non-empty strings and numbers under such keys become [`REDACTED`]; objects and arrays
-/// under them are searched further; `null`, booleans and empty strings carry no secret.
+/// The value's type does not matter: a string, number, boolean, array or object under such
+/// a key becomes `"***"` as a whole, because a secret can hide in any of them
+/// (`"Token": ["..."]`, `"SecretKey": {"v": "..."}`). `null` stays `null`: it carries
+/// nothing, and keeping it tells a reader the field was empty. A value that already is
+/// `"***"` is neither replaced nor counted, so redacting twice changes nothing.
 pub fn redact(value: &mut Value) -> usize {
-    // Explicit stack: events may nest up to serde_json's limit, this never recurses.
+    // Explicit stack: events may nest up to the parser's limit, this never recurses.
     let mut count = 0;
     let mut stack: Vec<&mut Value> = vec![value];
     while let Some(v) = stack.pop() {
         match v {
             Value::Object(m) => {
                 for (k, child) in m.iter_mut() {
-                    let secret = match child {
-                        Value::String(s) => !s.is_empty() && s != REDACTED,
-                        Value::Number(_) => true,
-                        _ => false,
-                    };
-                    if secret && is_credential_key(k) {
-                        *child = Value::String(REDACTED.to_owned());
-                        count += 1;
+                    if is_credential_key(k) {
+                        let masked = match child {
+                            Value::Null => true,
+                            Value::String(s) => s == REDACTED,
+                            _ => false,
+                        };
+                        if !masked {
+                            *child = Value::String(REDACTED.to_owned());
+                            count += 1;
+                        }
                     } else if child.is_object() || child.is_array() {
                         stack.push(child);
                     }
@@ -531,7 +537,9 @@ pub fn redact(value: &mut Value) -> usize {
     count
 }
 
-/// True when a key names a credential (`...SecretId`, `...SecretKey`, `...Token`, `...Password`, `...NotifyKey`, `...StreamKey`).
+/// True when a key names a credential: it ends, compared case-insensitively, in `SecretId`,
+/// `SecretKey`, `Token`, `Password`, `NotifyKey` or `StreamKey` (`S3SecretId`, `s3secretkey`,
+/// `SessionToken`; not `TokenType`).
 pub fn is_credential_key(name: &str) -> bool {
     const SUFFIXES: [&str; 6] = [
         "secretid",
@@ -585,15 +593,17 @@ mod tests {
         let mut v = json!({
             "S3SecretId": "AKID1", "S3SecretKey": "", "Token": 123, "Password": null,
             "NotifyKey": true, "deep": [{"a": {"StreamKey": "sk"}}, {"x": [{"secretid": 4.5}]}],
-            "SessionToken": {"Inner": "kept", "InnerToken": "gone"}, "Plain": "AKID1"
+            "SessionToken": {"Inner": "kept", "InnerToken": "gone"}, "Plain": "AKID1",
+            "AccessToken": ["a", {"b": 1}], "StreamKeys": "not a credential key"
         });
-        assert_eq!(redact(&mut v), 5);
+        assert_eq!(redact(&mut v), 8);
         assert_eq!(
             v,
             json!({
-                "S3SecretId": "***", "S3SecretKey": "", "Token": "***", "Password": null,
-                "NotifyKey": true, "deep": [{"a": {"StreamKey": "***"}}, {"x": [{"secretid": "***"}]}],
-                "SessionToken": {"Inner": "kept", "InnerToken": "***"}, "Plain": "AKID1"
+                "S3SecretId": "***", "S3SecretKey": "***", "Token": "***", "Password": null,
+                "NotifyKey": "***", "deep": [{"a": {"StreamKey": "***"}}, {"x": [{"secretid": "***"}]}],
+                "SessionToken": "***", "Plain": "AKID1",
+                "AccessToken": "***", "StreamKeys": "not a credential key"
             })
         );
         assert_eq!(redact(&mut v), 0, "idempotent");

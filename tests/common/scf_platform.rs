@@ -139,8 +139,9 @@ impl Instance {
     }
 }
 
-/// SPEC redaction, implemented here independently: string values of keys ending in one of the
-/// credential suffixes, at any depth, become `"***"`.
+/// SPEC redaction, implemented here independently of the crate: the value of every key that
+/// ends in a credential suffix (compared case-insensitively), at any depth and whatever its
+/// type, becomes `"***"`; a `null` stays `null` (it carries nothing).
 pub fn redact(v: &mut Value) {
     *v = redacted(v).0;
 }
@@ -155,22 +156,35 @@ pub const SECRET_SUFFIXES: [&str; 6] = [
     "StreamKey",
 ];
 
-/// The event with every credential string replaced by `"***"`, and the secrets it held.
+/// True when `key` ends in one of [`SECRET_SUFFIXES`], ignoring ASCII case.
+pub fn is_credential_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    SECRET_SUFFIXES
+        .iter()
+        .any(|s| key.ends_with(&s.to_ascii_lowercase()))
+}
+
+/// The event redacted as [`redact`] does, and every non-empty string the redaction removed
+/// (for leak checks on whatever text the function produced).
 pub fn redacted(event: &Value) -> (Value, Vec<String>) {
+    fn strings(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) if !s.is_empty() && s != "***" => out.push(s.clone()),
+            Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+            Value::Object(m) => m.values().for_each(|x| strings(x, out)),
+            _ => {}
+        }
+    }
     fn walk(v: &mut Value, secrets: &mut Vec<String>) {
         match v {
             Value::Object(m) => {
                 for (k, val) in m.iter_mut() {
-                    if SECRET_SUFFIXES.iter().any(|s| k.ends_with(s)) {
-                        if let Value::String(s) = val {
-                            if !s.is_empty() && s != "***" {
-                                secrets.push(s.clone());
-                            }
-                            *val = Value::String("***".into());
-                            continue;
-                        }
+                    if is_credential_key(k) && !val.is_null() {
+                        strings(val, secrets);
+                        *val = Value::String("***".into());
+                    } else {
+                        walk(val, secrets);
                     }
-                    walk(val, secrets);
                 }
             }
             Value::Array(a) => a.iter_mut().for_each(|x| walk(x, secrets)),
