@@ -15,14 +15,14 @@ pub const DEFAULT_TEMPLATE: &str =
     "{prefix}{event_type}/{yyyy}/{mm}/{dd}/{task_id}.{status}.{digest}.json";
 
 /// Longest object key COS accepts, in bytes.
-pub const MAX_KEY_BYTES: usize = 850;
+pub(crate) const MAX_KEY_BYTES: usize = 850;
 
 /// Longest sanitized task id, in bytes.
-pub const MAX_TASK_ID_BYTES: usize = 96;
+pub(crate) const MAX_TASK_ID_BYTES: usize = 96;
 /// Longest sanitized event type, in bytes (key segment and metadata value).
-pub const MAX_EVENT_TYPE_BYTES: usize = 64;
+pub(crate) const MAX_EVENT_TYPE_BYTES: usize = 64;
 /// Longest sanitized status, in bytes (key part and metadata value).
-pub const MAX_STATUS_BYTES: usize = 32;
+pub(crate) const MAX_STATUS_BYTES: usize = 32;
 const DIGEST_HEX: usize = 16;
 
 /// A parsed `COS_KEY_TEMPLATE`.
@@ -135,7 +135,7 @@ impl KeyTemplate {
     }
 
     /// Checks that the longest key this template can make with `prefix` obeys the key rules.
-    pub fn check_with_prefix(&self, prefix: &str) -> Result<(), LayoutError> {
+    pub(crate) fn check_with_prefix(&self, prefix: &str) -> Result<(), LayoutError> {
         let worst = KeyParts {
             prefix,
             event_type: &"E".repeat(MAX_EVENT_TYPE_BYTES),
@@ -199,7 +199,7 @@ fn utc() -> FixedOffset {
 /// Characters outside `A-Z a-z 0-9 . _ -` become `_`, a `.` right after a `.` becomes `_`
 /// (so no `..` survives), a `.` at either end becomes `_`, the result is capped at `max`
 /// bytes, and an empty value is replaced by `fallback`.
-pub fn sanitize(value: &str, max: usize, fallback: &str) -> String {
+pub(crate) fn sanitize(value: &str, max: usize, fallback: &str) -> String {
     let mut out = String::with_capacity(value.len().min(max));
     push_safe(&mut out, value, max, fallback);
     out
@@ -233,7 +233,8 @@ fn push_safe(out: &mut String, value: &str, max: usize, fallback: &str) {
     }
 }
 
-/// Checks the rules every key must meet (SPEC "Object key").
+/// Checks the rules every key must meet (README "Object keys"): at most 850 bytes, no
+/// leading `/`, no control character or `\`, no empty, `.` or `..` segment.
 pub fn check_key(key: &str) -> Result<(), LayoutError> {
     if key.is_empty() {
         return Err(LayoutError::Key("empty key".into()));

@@ -32,7 +32,7 @@ pub enum EventError {
 }
 
 /// Nesting depth the parser follows (serde_json's recursion limit); MPS events use under 10.
-pub const MAX_DEPTH: usize = 128;
+pub(crate) const MAX_DEPTH: usize = 128;
 
 /// The typed view of an event, as far as it could be understood.
 #[derive(Debug, Clone)]
@@ -289,13 +289,38 @@ mod tests {
     }
 
     #[test]
-    fn numbers_survive_exactly() {
-        let body = br#"{"EventType":"X","F":1.0715660391465826e-75,"G":0.1,"I":-9007199254740993,"U":18446744073709551615}"#;
-        let p = parse(body).expect("parses");
+    fn numbers_survive_exactly() -> Result<(), Box<dyn std::error::Error>> {
+        let body = br#"{"EventType":"X","F":1.0715660391465826e-75,"G":0.1,"H":1.50,"I":-9007199254740993,"J":123456789012345678901234567890,"U":18446744073709551615}"#;
+        let p = parse(body)?;
+        assert_eq!(serde_json::to_string(&p.raw)?, std::str::from_utf8(body)?);
+        Ok(())
+    }
+
+    #[test]
+    fn numbers_past_f64_are_events_too() -> Result<(), Box<dyn std::error::Error>> {
+        // Read into an f64, `1e400` used to refuse the whole event ("number out of range");
+        // kept as text it is archived like any number (serde_json writes the exponent `e+`).
+        let p = parse(br#"{"EventType":"X","A":1e400,"B":-1E400,"C":1e-400}"#)?;
         assert_eq!(
-            serde_json::to_string(&p.raw).unwrap(),
-            std::str::from_utf8(body).unwrap()
+            serde_json::to_string(&p.raw)?,
+            r#"{"A":1e+400,"B":-1e+400,"C":1e-400,"EventType":"X"}"#
         );
+        Ok(())
+    }
+
+    #[test]
+    fn serde_json_number_token_as_a_key_is_not_kept() -> Result<(), Box<dyn std::error::Error>> {
+        // Known limit of serde_json's `arbitrary_precision`: an object whose only key is its
+        // private number token is read as that number, or refused when the value is not a
+        // number's text. No MPS event has such a key; this pins what happens if one does.
+        let p = parse(br#"{"a":{"$serde_json::private::Number":"5"}}"#)?;
+        assert_eq!(serde_json::to_string(&p.raw)?, r#"{"a":5}"#);
+        let e = parse(br#"{"$serde_json::private::Number":"x"}"#).err();
+        assert_eq!(
+            e.map(|e| e.to_string()).as_deref(),
+            Some("event is not a JSON object: invalid number at line 1 column 1")
+        );
+        Ok(())
     }
 
     #[test]
@@ -321,14 +346,13 @@ mod tests {
     }
 
     #[test]
-    fn lenient_scalars_keep_the_typed_view() {
+    fn lenient_scalars_keep_the_typed_view() -> Result<(), EventError> {
         let body = br#"{"EventType":"WorkflowTask","WorkflowTaskEvent":{
             "TaskId":"t1","Status":7,"ErrCode":"70000","Message":["x"],
             "MetaData":{"Duration":60,"Width":"wide","Height":720.0,"Size":1.5},
             "InputInfo":"cos",
             "MediaProcessResultSet":[17,{"Type":"Transcode","TranscodeTask":{"Status":"SUCCESS","Output":{"Path":"/a.mp4","Duration":"12.5"}}}]}}"#;
-        let p = parse(body).map_err(|e| e.to_string());
-        let Ok(p) = p else { panic!("{p:?}") };
+        let p = parse(body)?;
         assert_eq!(p.warning, None);
         let Event::WorkflowTask(t) = &p.event else {
             panic!("not typed: {:?}", p.event)
@@ -354,10 +378,11 @@ mod tests {
             (out.path.as_deref(), out.duration),
             (Some("/a.mp4"), Some(12.5))
         );
+        Ok(())
     }
 
     #[test]
-    fn known_type_with_unusable_body_falls_back_with_warning() {
+    fn known_type_with_unusable_body_falls_back_with_warning() -> Result<(), EventError> {
         for (body, w) in [
             (
                 &br#"{"EventType":"WorkflowTask","WorkflowTaskEvent":null}"#[..],
@@ -372,11 +397,11 @@ mod tests {
                 "EditMediaTaskEvent is an array, not an object",
             ),
         ] {
-            let p = parse(body).map_err(|e| e.to_string());
-            let Ok(p) = p else { panic!("{p:?}") };
+            let p = parse(body)?;
             assert!(matches!(p.event, Event::Other));
             assert_eq!(p.warning.as_deref(), Some(w));
         }
+        Ok(())
     }
 
     #[test]
@@ -393,18 +418,14 @@ mod tests {
     }
 
     #[test]
-    fn other_types_task_id_rule() {
-        let p = parse(br#"{"EventType":"ExtractBlindWatermark","ExtractBlindWatermarkTask":{"TaskId":"x-1","Status":"FINISH"},"AaaTaskEvent":{"TaskId":"no"}}"#)
-            .map_err(|e| e.to_string());
-        let Ok(p) = p else { panic!("{p:?}") };
+    fn other_types_task_id_rule() -> Result<(), EventError> {
+        let p = parse(br#"{"EventType":"ExtractBlindWatermark","ExtractBlindWatermarkTask":{"TaskId":"x-1","Status":"FINISH"},"AaaTaskEvent":{"TaskId":"no"}}"#)?;
         assert_eq!((p.task_id(), p.status()), (Some("x-1"), Some("FINISH")));
-        let p = parse(br#"{"EventType":"Zed","LiveScheduleTaskEvent":{"TaskId":"l-1","Status":"PROCESSING"}}"#)
-            .map_err(|e| e.to_string());
-        let Ok(p) = p else { panic!("{p:?}") };
+        let p = parse(br#"{"EventType":"Zed","LiveScheduleTaskEvent":{"TaskId":"l-1","Status":"PROCESSING"}}"#)?;
         assert_eq!((p.task_id(), p.status()), (Some("l-1"), Some("PROCESSING")));
-        let p = parse(br#"{"TaskId":"top","Status":"S"}"#).map_err(|e| e.to_string());
-        let Ok(p) = p else { panic!("{p:?}") };
+        let p = parse(br#"{"TaskId":"top","Status":"S"}"#)?;
         assert_eq!((p.task_id(), p.status()), (Some("top"), Some("S")));
+        Ok(())
     }
 
     #[test]

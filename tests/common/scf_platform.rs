@@ -139,14 +139,15 @@ impl Instance {
     }
 }
 
-/// SPEC redaction, implemented here independently of the crate: the value of every key that
-/// ends in a credential suffix (compared case-insensitively), at any depth and whatever its
-/// type, becomes `"***"`; a `null` stays `null` (it carries nothing).
+/// Redaction as README "Configuration" (`ARCHIVE_REDACT`) states it, implemented here
+/// independently of the crate: the value of every key that ends in a credential suffix
+/// (compared case-insensitively), at any depth and whatever its type, becomes `"***"`; a
+/// `null` stays `null` (it carries nothing).
 pub fn redact(v: &mut Value) {
     *v = redacted(v).0;
 }
 
-/// Credential key suffixes of SPEC "Configuration" (`ARCHIVE_REDACT`).
+/// Credential key suffixes of README "Configuration" (`ARCHIVE_REDACT`).
 pub const SECRET_SUFFIXES: [&str; 6] = [
     "SecretId",
     "SecretKey",
