@@ -368,7 +368,7 @@ fn write_object<'a>(
 /// no longer share a digest.
 pub(crate) fn digest_number(n: &Number) -> Cow<'_, str> {
     let text = n.as_str();
-    if n.is_u64() || (n.is_i64() && text != "-0") {
+    if written_as_is(text) || n.is_u64() || (n.is_i64() && text != "-0") {
         return Cow::Borrowed(text);
     }
     let old = text
@@ -379,6 +379,27 @@ pub(crate) fn digest_number(n: &Number) -> Cow<'_, str> {
     match old {
         Some(old) if old == text || same_decimal(&old, text) => Cow::Owned(old),
         _ => Cow::Borrowed(text),
+    }
+}
+
+/// Fast path of [`digest_number`] for the common float: true when earlier versions wrote
+/// `text` unchanged. That holds for a decimal without exponent whose fraction has no trailing
+/// zero (but `.0`), of at most 15 significant digits (an `f64` gives those back) and between
+/// 1e-4 and 1e15, where serde_json writes floats without an exponent.
+fn written_as_is(text: &str) -> bool {
+    let t = text.strip_prefix('-').unwrap_or(text);
+    let Some((int, frac)) = t.split_once('.') else {
+        return false;
+    };
+    let digits_only = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits_only(int) || !digits_only(frac) || (frac.ends_with('0') && frac != "0") {
+        return false;
+    }
+    if int == "0" {
+        let significant = frac.trim_start_matches('0');
+        frac.len() - significant.len() <= 3 && significant.len() <= 15
+    } else {
+        int.len() + frac.len() <= 15
     }
 }
 
@@ -640,5 +661,62 @@ mod tests {
         assert_eq!(digest_number(&n("1e400")), "1e+400");
         assert_eq!(digest_number(&n("12.50")), "12.5");
         assert_eq!(digest_number(&n("-7")), "-7");
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_old_reading() {
+        // Every text the fast path accepts must be exactly what parse-then-format gives.
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut accepted = 0;
+        for _ in 0..200_000 {
+            let r = next();
+            let int_len = (r % 17) as usize;
+            let frac_len = 1 + ((r >> 8) % 17) as usize;
+            let lead = ((r >> 16) % 6) as usize;
+            let mut text = String::new();
+            if r >> 63 == 1 {
+                text.push('-');
+            }
+            if int_len == 0 {
+                text.push('0');
+            } else {
+                text.push(char::from(b'1' + (next() % 9) as u8));
+                (1..int_len).for_each(|_| text.push(char::from(b'0' + (next() % 10) as u8)));
+            }
+            text.push('.');
+            (0..lead.min(frac_len)).for_each(|_| text.push('0'));
+            (lead.min(frac_len)..frac_len)
+                .for_each(|_| text.push(char::from(b'0' + (next() % 10) as u8)));
+            if !written_as_is(&text) {
+                continue;
+            }
+            accepted += 1;
+            let old = text
+                .parse::<f64>()
+                .ok()
+                .and_then(Number::from_f64)
+                .map(|f| f.as_str().to_owned());
+            assert_eq!(old.as_deref(), Some(text.as_str()));
+        }
+        assert!(accepted > 10_000, "{accepted}");
+        for edge in ["0.0", "-0.0", "60.0", "0.0001", "99999999999999.0", "0.5"] {
+            assert!(written_as_is(edge), "{edge}");
+        }
+        for other in [
+            "1.50",
+            "0.00001",
+            "1000000000000000.0",
+            "1e5",
+            "7",
+            "0.1234567890123456",
+        ] {
+            assert!(!written_as_is(other), "{other}");
+        }
     }
 }
