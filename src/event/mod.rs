@@ -216,13 +216,54 @@ fn typed_task<T: for<'de> Deserialize<'de>>(
     }
 }
 
+/// `WorkflowTask` fields whose entries the model keeps as raw JSON ([`AiResult`]).
+const AI_RESULT_SETS: [&str; 4] = [
+    "AiContentReviewResultSet",
+    "AiAnalysisResultSet",
+    "AiRecognitionResultSet",
+    "SmartSubtitlesTaskResult",
+];
+
+/// [`typed_task`] for `WorkflowTaskEvent`, with its AI result lists cloned from the raw JSON
+/// instead of rebuilt through serde. Read from a `Value`, every number passes serde_json's
+/// number dispatch (each integer type tried, then float parsing and formatting), which made
+/// the AI lists, full of scores, cost more than the rest of the event; a clone only copies.
+/// The lists are taken out of `raw` for the typed read and put back unchanged.
+fn typed_workflow(raw: &mut Map<String, Value>) -> Result<WorkflowTask, String> {
+    const KEY: &str = "WorkflowTaskEvent";
+    let mut sets: [Option<Value>; 4] = Default::default();
+    if let Some(Value::Object(task)) = raw.get_mut(KEY) {
+        for (slot, key) in sets.iter_mut().zip(AI_RESULT_SETS) {
+            *slot = task.remove(key);
+        }
+    }
+    let typed = typed_task::<WorkflowTask>(raw, KEY);
+    let lists = sets
+        .each_ref()
+        .map(|v| v.as_ref().and_then(AiResult::list_from));
+    if let Some(Value::Object(task)) = raw.get_mut(KEY) {
+        for (v, key) in sets.into_iter().zip(AI_RESULT_SETS) {
+            if let Some(v) = v {
+                task.insert(key.to_owned(), v);
+            }
+        }
+    }
+    let mut t = typed?;
+    let [review, analysis, recognition, subtitles] = lists;
+    t.ai_content_review_result_set = review;
+    t.ai_analysis_result_set = analysis;
+    t.ai_recognition_result_set = recognition;
+    t.smart_subtitles_task_result = subtitles;
+    Ok(t)
+}
+
 /// Parses a raw invocation body. Fails only when the body is not a JSON object.
 pub fn parse(body: &[u8]) -> Result<ParsedEvent, EventError> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     // Validating UTF-8 once up front is cheaper than serde_json's per-string checks.
     let text = std::str::from_utf8(body)
         .map_err(|e| EventError::NotJson(format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
-    let raw: Value = serde_json::from_str(text).map_err(|e| {
+    let mut raw: Value = serde_json::from_str(text).map_err(|e| {
         // serde_json's Display is one line; keep it that way whatever it becomes.
         let text = e.to_string().replace(['\n', '\r'], " ");
         if text.starts_with("recursion limit exceeded") {
@@ -231,20 +272,23 @@ pub fn parse(body: &[u8]) -> Result<ParsedEvent, EventError> {
             EventError::NotJson(text)
         }
     })?;
-    let obj = match &raw {
+    let obj = match &mut raw {
         Value::Object(m) => m,
         other => return Err(EventError::NotObject(kind_of(other))),
     };
-    let (event, warning) = match obj.get("EventType").and_then(Value::as_str) {
-        Some("WorkflowTask") => match typed_task::<WorkflowTask>(obj, "WorkflowTaskEvent") {
+    let event_type = obj.get("EventType").and_then(Value::as_str);
+    let (event, warning) = if event_type == Some("WorkflowTask") {
+        match typed_workflow(obj) {
             Ok(t) => (Event::WorkflowTask(Box::new(t)), None),
             Err(w) => (Event::Other, Some(w)),
-        },
-        Some("EditMediaTask") => match typed_task::<EditMediaTask>(obj, "EditMediaTaskEvent") {
+        }
+    } else if event_type == Some("EditMediaTask") {
+        match typed_task::<EditMediaTask>(obj, "EditMediaTaskEvent") {
             Ok(t) => (Event::EditMediaTask(Box::new(t)), None),
             Err(w) => (Event::Other, Some(w)),
-        },
-        _ => (Event::Other, None),
+        }
+    } else {
+        (Event::Other, None)
     };
     Ok(ParsedEvent {
         raw,
@@ -320,6 +364,32 @@ mod tests {
             e.map(|e| e.to_string()).as_deref(),
             Some("event is not a JSON object: invalid number at line 1 column 1")
         );
+        Ok(())
+    }
+
+    #[test]
+    fn ai_lists_read_as_the_derived_model_reads_them() -> Result<(), Box<dyn std::error::Error>> {
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+        let mut bodies = Vec::new();
+        for entry in std::fs::read_dir(fixtures)? {
+            bodies.push(std::fs::read(entry?.path())?);
+        }
+        bodies.push(br#"{"EventType":"WorkflowTask","WorkflowTaskEvent":{"TaskId":"t",
+            "AiAnalysisResultSet":[null,7,"x",{"Type":"Tag","TagTask":{"Status":"SUCCESS","Score":0.975}},{"NoType":1.50},[]],
+            "AiContentReviewResultSet":"not a list","AiRecognitionResultSet":{"Type":"Face"},
+            "SmartSubtitlesTaskResult":null}}"#.to_vec());
+        for body in bodies {
+            let p = parse(&body)?;
+            let Event::WorkflowTask(fast) = &p.event else {
+                continue;
+            };
+            let derived = WorkflowTask::deserialize(&p.raw["WorkflowTaskEvent"])?;
+            assert_eq!(**fast, derived);
+            // The lists went back into the archived JSON unchanged.
+            let again: Value =
+                serde_json::from_slice(body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&body))?;
+            assert_eq!(p.raw, again);
+        }
         Ok(())
     }
 

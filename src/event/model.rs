@@ -761,17 +761,26 @@ impl AiResult {
 
 impl lenient::LenientDe for AiResult {
     fn lenient<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Self>, D::Error> {
-        let v = Value::deserialize(d)?;
-        Ok(match v {
-            Value::Object(m) => {
-                let r#type = m.get("Type").and_then(Value::as_str).map(str::to_owned);
-                Some(AiResult {
-                    r#type,
-                    content: Value::Object(m),
-                })
-            }
-            _ => None,
-        })
+        Value::deserialize(d).map(AiResult::from_value)
+    }
+}
+
+impl AiResult {
+    /// The entry for a JSON object; `None` for anything else (lists skip such elements).
+    pub(crate) fn from_value(v: Value) -> Option<AiResult> {
+        if !v.is_object() {
+            return None;
+        }
+        let r#type = v.get("Type").and_then(Value::as_str).map(str::to_owned);
+        Some(AiResult { r#type, content: v })
+    }
+
+    /// A list of entries as the lenient model reads one: `None` unless `v` is an array,
+    /// elements that are not objects skipped.
+    pub(crate) fn list_from(v: &Value) -> Option<Vec<AiResult>> {
+        let items = v.as_array()?;
+        let objects = items.iter().filter(|e| e.is_object());
+        Some(objects.cloned().filter_map(AiResult::from_value).collect())
     }
 }
 
