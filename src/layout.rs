@@ -291,7 +291,7 @@ const DELIVERY_FIELDS: [&str; 2] = ["Timestamp", "Sign"];
 /// Callers pass the event with credentials already masked, so the digest never depends on
 /// a secret (and does not change when `ARCHIVE_REDACT` is toggled).
 ///
-/// Numbers are written as [`digest_number`] says, so a callback archived by an earlier
+/// Numbers are written as `digest_number` says, so a callback archived by an earlier
 /// version, which kept numbers as 64-bit values, keeps its key when it is delivered again.
 pub fn digest(event: &Value) -> String {
     let mut hasher = Sha1::new();
