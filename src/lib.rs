@@ -12,7 +12,8 @@
 //! store (cos | local)            forward (scf: Invoke | webhook)      archive (read side)
 //! cos       COS requests built and signed without I/O, answers parsed, one client loop
 //! cloudapi  TC3 signer and SCF Invoke client
-//! transport the one HTTP layer: no redirects, bounded bodies, immediate ACKs
+//! transport, retry   the one HTTP layer (no redirects, bounded bodies, immediate ACKs);
+//!           attempts and full-jitter backoff inside a deadline
 //! config, logging, credentials, text   environment -> typed settings; shared helpers
 //! ```
 
@@ -29,6 +30,7 @@ pub mod handler;
 pub mod layout;
 pub mod logging;
 pub mod record;
+pub mod retry;
 pub mod runtime;
 pub mod store;
 pub mod text;

@@ -19,7 +19,6 @@ mod error;
 mod put_object;
 #[cfg(test)]
 mod recorded;
-mod retry;
 pub mod sign;
 
 pub(crate) use bucket::check_region;
