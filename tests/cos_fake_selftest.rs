@@ -11,6 +11,7 @@ use common::fake_cos::{
     cos_encode, expected_signature, Endless, EndlessCos, FakeCos, FakeCosOptions, Fault,
 };
 use common::http::Writes;
+use common::seeded::{pick, Seeded};
 use md5::{Digest, Md5};
 
 /// A hand-made PUT: headers sent, which of them are signed, and the key time.
@@ -367,4 +368,75 @@ async fn endless_answers_have_integrity_headers_and_never_end() {
         assert!(head.contains("Transfer-Encoding: chunked\r\n"), "{head}");
         assert_eq!(server.connections(), 1);
     }
+}
+
+/// The first draws for a few seeds, as the fakes' own splitmix64 copies drew them before
+/// `Seeded` replaced them (computed from that code at 2dde4ec): seeded suites keep their
+/// fault sequences.
+#[test]
+fn seeded_draws_the_sequence_the_fakes_drew_before() {
+    let before: [(u64, [f64; 4]); 5] = [
+        (
+            0,
+            [
+                0.5665615751722809,
+                0.7457817572627011,
+                0.9710027535867962,
+                0.4443592170557721,
+            ],
+        ),
+        (
+            1,
+            [
+                0.43152799704850997,
+                0.026433771592597743,
+                0.9708819781538285,
+                0.10634669156721244,
+            ],
+        ),
+        (
+            7,
+            [
+                0.771546556331567,
+                0.24568894884013137,
+                0.9520306913678265,
+                0.39646797562881353,
+            ],
+        ),
+        (
+            42,
+            [
+                0.23636053487376962,
+                0.656235529232191,
+                0.8689089421239031,
+                0.8393313170115863,
+            ],
+        ),
+        (
+            u64::MAX,
+            [
+                0.0,
+                0.8833108082136426,
+                0.43152799704850997,
+                0.026433771592597743,
+            ],
+        ),
+    ];
+    for (seed, draws) in before {
+        let mut rng = Seeded::new(seed);
+        let now: Vec<u64> = (0..4).map(|_| rng.draw().to_bits()).collect();
+        let then: Vec<u64> = draws.iter().map(|d| d.to_bits()).collect();
+        assert_eq!(now, then, "seed {seed}");
+    }
+}
+
+#[test]
+fn pick_takes_the_first_entry_whose_running_sum_exceeds_the_draw() {
+    let table = || [(0.25, 'a'), (0.0, 'b'), (0.25, 'c')];
+    assert_eq!(pick(0.0, table()), Some('a'));
+    assert_eq!(pick(0.24, table()), Some('a'));
+    assert_eq!(pick(0.25, table()), Some('c'));
+    assert_eq!(pick(0.49, table()), Some('c'));
+    assert_eq!(pick(0.5, table()), None);
+    assert_eq!(pick(0.99, table()), None);
 }
