@@ -92,8 +92,13 @@ impl RawPut {
         )
     }
 
-    async fn send(&self, cos: &FakeCos, decoded_path: &str) -> (u16, String) {
-        let client = reqwest::Client::new();
+    /// The PUT, ready to send with `client`.
+    fn request(
+        &self,
+        client: &reqwest::Client,
+        cos: &FakeCos,
+        decoded_path: &str,
+    ) -> reqwest::RequestBuilder {
         let mut req = client
             .put(format!("{}{}", cos.url(), self.path))
             .body(self.body.clone())
@@ -108,7 +113,15 @@ impl RawPut {
                 req = req.header(k.as_str(), v);
             }
         }
-        let resp = req.send().await.expect("send");
+        req
+    }
+
+    async fn send(&self, cos: &FakeCos, decoded_path: &str) -> (u16, String) {
+        let resp = self
+            .request(&reqwest::Client::new(), cos, decoded_path)
+            .send()
+            .await
+            .expect("send");
         let status = resp.status().as_u16();
         (status, resp.text().await.expect("body"))
     }
@@ -138,17 +151,11 @@ async fn returns_the_reference_crc_and_md5_etag() {
     let o = opts();
     let cos = FakeCos::start(o.clone()).await;
     let put = RawPut::valid(&cos, &o, "k", b"ObjectContent");
-    let client = reqwest::Client::new();
-    let mut req = client
-        .put(format!("{}/k", cos.url()))
-        .body(put.body.clone())
-        .header("Authorization", put.authorization("/k"));
-    for (k, v) in &put.headers {
-        if !k.eq_ignore_ascii_case("host") {
-            req = req.header(k.as_str(), v.as_str());
-        }
-    }
-    let resp = req.send().await.expect("send");
+    let resp = put
+        .request(&reqwest::Client::new(), &cos, "/k")
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.status(), 200);
     assert_eq!(
         resp.headers()["x-cos-hash-crc64ecma"],
@@ -295,16 +302,7 @@ async fn a_redirect_fault_answers_3xx_with_location_and_stores_nothing() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    let mut req = client
-        .put(format!("{}/k", cos.url()))
-        .body(put.body.clone())
-        .header("Authorization", put.authorization("/k"));
-    for (k, v) in &put.headers {
-        if !k.eq_ignore_ascii_case("host") {
-            req = req.header(k.as_str(), v.as_str());
-        }
-    }
-    let resp = req.send().await.expect("send");
+    let resp = put.request(&client, &cos, "/k").send().await.expect("send");
     assert_eq!(resp.status(), 308);
     assert_eq!(resp.headers()["location"], "http://127.0.0.1:9/elsewhere");
     assert!(cos.objects().is_empty());
