@@ -1,6 +1,7 @@
 //! What the verifying fakes (`fake_cos`, `fake_cloudapi`, `fake_webhook`) share: fault
 //! injection (a scripted queue, else the seeded PRNG and a weighted pick), the poison-tolerant
-//! lock on their state, and serving a handler under that lock.
+//! lock on their state (`fake_runtime` and `binary` take theirs with it too), and serving a
+//! handler under that lock.
 //!
 //! Same seed, same sequence of draws: a seeded suite meets the same faults on every run.
 
