@@ -13,6 +13,7 @@ use crate::credentials::Credentials;
 use crate::forward::target::{parse_targets, Target};
 use crate::forward::webhook::NotifyKey;
 use crate::forward::ForwarderConfig;
+use crate::handler::ArchiveConfig;
 use crate::layout::{KeyTemplate, DEFAULT_TEMPLATE};
 use crate::logging::LogConfig;
 #[cfg(test)]
@@ -30,21 +31,6 @@ pub struct CosConfig {
 
 /// Where every callback is also delivered (`ARCHIVE_FORWARD`), and how.
 pub type ForwardConfig = ForwarderConfig;
-
-/// How events become objects (shared by the COS and local stores).
-#[derive(Debug, Clone)]
-pub struct ArchiveConfig {
-    /// `COS_KEY_PREFIX`.
-    pub key_prefix: String,
-    /// `COS_KEY_TEMPLATE`, parsed.
-    pub key_template: KeyTemplate,
-    /// `ARCHIVE_UTC_OFFSET`.
-    pub utc_offset: FixedOffset,
-    /// `ARCHIVE_EVENT_TYPES`; `None` = all.
-    pub event_types: Option<Vec<String>>,
-    /// `ARCHIVE_REDACT`.
-    pub redact: bool,
-}
 
 /// What every command reads: COS when `COS_BUCKET` is set, the key layout and filters, logging.
 #[derive(Debug, Clone)]

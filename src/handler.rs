@@ -8,16 +8,31 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 use tracing::{error, info, warn};
 
-use crate::config::ArchiveConfig;
 use crate::event::{self, Event, EventError};
 use crate::forward::{Delivery, ForwardError, Forwarder};
-use crate::layout::{self, KeyParts, LayoutError};
+use crate::layout::{self, KeyParts, KeyTemplate, LayoutError};
 use crate::record;
 use crate::store::{Object, Store, StoreError};
+
+/// How events become objects (shared by the COS and local stores): the key layout, the
+/// archived event types and redaction.
+#[derive(Debug, Clone)]
+pub struct ArchiveConfig {
+    /// `COS_KEY_PREFIX`.
+    pub key_prefix: String,
+    /// `COS_KEY_TEMPLATE`, parsed.
+    pub key_template: KeyTemplate,
+    /// `ARCHIVE_UTC_OFFSET`.
+    pub utc_offset: FixedOffset,
+    /// `ARCHIVE_EVENT_TYPES`; `None` = all.
+    pub event_types: Option<Vec<String>>,
+    /// `ARCHIVE_REDACT`.
+    pub redact: bool,
+}
 
 /// What was done with one event; the body of the response post.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

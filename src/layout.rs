@@ -15,7 +15,7 @@ pub const DEFAULT_TEMPLATE: &str =
     "{prefix}{event_type}/{yyyy}/{mm}/{dd}/{task_id}.{status}.{digest}.json";
 
 /// Longest object key COS accepts, in bytes.
-pub(crate) const MAX_KEY_BYTES: usize = 850;
+pub(crate) use crate::cos::MAX_KEY_BYTES;
 
 /// Longest sanitized task id, in bytes.
 pub(crate) const MAX_TASK_ID_BYTES: usize = 96;
@@ -236,32 +236,7 @@ fn push_safe(out: &mut String, value: &str, max: usize, fallback: &str) {
 /// Checks the rules every key must meet (README "Object keys"): at most 850 bytes, no
 /// leading `/`, no control character or `\`, no empty, `.` or `..` segment.
 pub fn check_key(key: &str) -> Result<(), LayoutError> {
-    if key.is_empty() {
-        return Err(LayoutError::Key("empty key".into()));
-    }
-    if key.len() > MAX_KEY_BYTES {
-        return Err(LayoutError::Key(format!(
-            "{} bytes, more than {MAX_KEY_BYTES}",
-            key.len()
-        )));
-    }
-    if key.starts_with('/') {
-        return Err(LayoutError::Key("starts with '/'".into()));
-    }
-    if key.chars().any(|c| c.is_control()) {
-        return Err(LayoutError::Key("contains a control character".into()));
-    }
-    if key.contains('\\') {
-        return Err(LayoutError::Key("contains '\\'".into()));
-    }
-    for seg in key.split('/') {
-        match seg {
-            "" => return Err(LayoutError::Key("has an empty path segment".into())),
-            "." | ".." => return Err(LayoutError::Key(format!("has a '{seg}' path segment"))),
-            _ => {}
-        }
-    }
-    Ok(())
+    crate::store::check_key(key).map_err(|e| LayoutError::Key(e.to_string()))
 }
 
 /// Checks a `COS_KEY_PREFIX`: it may be empty or end without `/`, but must not break key rules.

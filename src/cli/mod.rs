@@ -11,12 +11,10 @@ use serde_json::json;
 use tokio::io::AsyncReadExt;
 use tracing::error;
 
-use crate::config::{
-    log_config_lenient, ArchiveConfig, Config, ConfigError, ForwardConfig, RuntimeConfig,
-};
+use crate::config::{log_config_lenient, Config, ConfigError, ForwardConfig, RuntimeConfig};
 use crate::cos::CosClient;
 use crate::forward::Forwarder;
-use crate::handler::{HandleError, Handler, Invocation};
+use crate::handler::{ArchiveConfig, HandleError, Handler, Invocation};
 use crate::logging::LogConfig;
 use crate::runtime::{Context, Diagnostic, Function, RuntimeError};
 use crate::store::local::LocalStore;

@@ -265,7 +265,7 @@ pub(crate) fn check_region(region: &str) -> Result<(), BucketError> {
 /// Why a key cannot be sent as it is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid object key: {0}")]
-pub(crate) struct KeyError(&'static str);
+pub(crate) struct KeyError(pub(crate) &'static str);
 
 /// Refuses keys COS or any URL parser on the way would change or refuse: these are the
 /// rules of the request path, not of the archive's layout (which is stricter).
@@ -274,7 +274,7 @@ pub(crate) fn check_key(key: &str) -> Result<(), KeyError> {
         return Err(KeyError("empty"));
     }
     if key.len() > MAX_KEY_BYTES {
-        return Err(KeyError("longer than 850 bytes"));
+        return Err(KeyError("more than 850 bytes"));
     }
     if key.starts_with('/') {
         return Err(KeyError("starts with '/'"));
@@ -284,7 +284,7 @@ pub(crate) fn check_key(key: &str) -> Result<(), KeyError> {
     }
     // URL parsers collapse dot segments, which would silently change the key.
     if key.split('/').any(|seg| seg == "." || seg == "..") {
-        return Err(KeyError("contains a '.' or '..' segment"));
+        return Err(KeyError("has a '.' or '..' path segment"));
     }
     Ok(())
 }

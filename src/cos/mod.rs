@@ -21,9 +21,9 @@ mod put_object;
 mod recorded;
 pub mod sign;
 
-pub(crate) use bucket::check_region;
 #[cfg(test)]
 pub(crate) use bucket::STORAGE_CLASSES;
+pub(crate) use bucket::{check_key, check_region, KeyError, MAX_KEY_BYTES};
 pub use bucket::{Bucket, BucketError, Endpoint, StorageClass};
 pub use client::{CosClient, PutOutcome};
 pub use error::{CosError, ErrorBody, Failure};

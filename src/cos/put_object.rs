@@ -304,7 +304,7 @@ mod tests {
         assert_eq!(
             refuse(o("a/../b", &[])).as_deref(),
             Some(
-                "COS PUT refused before sending: invalid object key: contains a '.' or '..' segment"
+                "COS PUT refused before sending: invalid object key: has a '.' or '..' path segment"
             )
         );
         assert!(refuse(o("k", &[("under_score", "v")])).is_some());

@@ -10,8 +10,8 @@ use std::time::Instant;
 use md5::{Digest, Md5};
 use tokio::io::AsyncWriteExt;
 
+use super::check_key;
 use super::{Object, Store, StoreError, Stored};
-use crate::layout::check_key;
 use crate::text::hex;
 
 /// Why a local write failed.
