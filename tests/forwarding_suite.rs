@@ -204,3 +204,92 @@ async fn every_callback_is_archived_and_forwarded_before_success() {
     bin.assert_never_wrote(&secrets);
     assert_clean(&rt, &cos);
 }
+
+/// `invoke` forwards as runtime mode does; a callback too large for an asynchronous `Invoke`
+/// (128 KB, possible only through `invoke`) fails for that target with a clear error, while
+/// the archive write and the other target still happen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoke_forwards_and_a_callback_too_large_for_invoke_is_still_archived() {
+    let api = FakeCloudApi::start(FakeCloudApiOptions {
+        secret_id: SECRET_ID.into(),
+        secret_key: SECRET_KEY.into(),
+        session_token: Some(TOKEN.into()),
+        ..FakeCloudApiOptions::default()
+    })
+    .await;
+    let hook = FakeWebhook::start(FakeWebhookOptions::default()).await;
+    let dir = std::env::temp_dir().join(format!("mcb-fwd-invoke-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut big = fixtures::json("minimal.json");
+    big["SessionContext"] = Value::String("x".repeat(140 * 1024));
+    let small = fixtures::json("minimal.json");
+    let files = [("big.json", &big), ("small.json", &small)];
+    for (name, v) in files {
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        std::fs::write(dir.join(name), serde_json::to_vec(v).expect("json")).expect("write");
+    }
+    let env = [
+        ("TENCENTCLOUD_SECRETID", SECRET_ID.to_string()),
+        ("TENCENTCLOUD_SECRETKEY", SECRET_KEY.to_string()),
+        ("TENCENTCLOUD_SESSIONTOKEN", TOKEN.to_string()),
+        ("TENCENTCLOUD_REGION", "ap-guangzhou".to_string()),
+        ("FORWARD_SCF_ENDPOINT", api.url()),
+        (
+            "ARCHIVE_FORWARD",
+            format!("scf:biz-handler,{}/hook", hook.url()),
+        ),
+    ];
+    let local = dir.join("mirror");
+    let (big_file, small_file) = (dir.join("big.json"), dir.join("small.json"));
+    let args = [
+        "invoke",
+        "--local",
+        local.to_str().expect("utf-8 path"),
+        big_file.to_str().expect("utf-8 path"),
+        small_file.to_str().expect("utf-8 path"),
+    ];
+    let mut bin = Binary::start(&args, &env);
+    let status = bin.wait_exit_async(Duration::from_secs(20)).await;
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(1),
+        "{}",
+        bin.output_tail(5)
+    );
+    let results: Vec<Value> = bin
+        .stdout_lines()
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("one JSON result line per event"))
+        .collect();
+    assert_eq!(results.len(), 2, "{results:?}");
+    assert_eq!(results[0]["ok"], false);
+    let error = results[0]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("scf:default/biz-handler") && error.contains("131072-byte"),
+        "the error names the target and the limit: {error}"
+    );
+    assert_eq!(results[1]["ok"], true, "{}", results[1]);
+    assert_eq!(
+        results[1]["result"]["forwarded"].as_array().map(Vec::len),
+        Some(2)
+    );
+    // Both records are in the mirror; the big one reached the webhook but not the function.
+    let stored = walk(&local);
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    assert_eq!(api.deliveries().len(), 1);
+    assert_eq!(hook.delivered().len(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
