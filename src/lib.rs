@@ -5,6 +5,7 @@
 //! -> `record` (normalize, redact) -> `layout` (object key) -> `store` (`cos` | `local`).
 //! `config` turns the environment into a validated [`config::Config`] once, at start.
 
+pub mod archive;
 pub mod cli;
 pub mod config;
 pub mod cos;
