@@ -30,8 +30,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime};
 
-use common::fake_cos::{FakeCos, FakeCosOptions};
+use common::fake_cos::FakeCos;
 use common::fake_runtime::{FakeRuntime, Kind};
+use common::scf_platform;
 use serde_json::{json, Value};
 use tokio::process::{Child, Command};
 
@@ -40,7 +41,6 @@ type BoxError = Box<dyn Error + Send + Sync>;
 const USAGE: &str =
     "usage: loopback_bench [--events N] [--starts N] [--peer python|none] [--python PATH] [--binary PATH] [--server-writes single|split|chunked|close|mixed]";
 const FIXTURE: &str = "fixtures/workflow-adaptive-streaming.json";
-const SESSION_TOKEN: &str = "benchSessionTokenValue0000000000";
 /// How long a process may take to post `init/ready`.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -112,20 +112,12 @@ struct Peer {
 
 impl Peer {
     fn spawn(&self, rt: &FakeRuntime, cos: &FakeCos) -> Result<Child, BoxError> {
-        let cfg = cos.cos_config();
         let mut cmd = Command::new(&self.program);
         cmd.args(&self.args)
             .current_dir(&self.cwd)
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
-            .env("SCF_RUNTIME_API", rt.host())
-            .env("SCF_RUNTIME_API_PORT", rt.port().to_string())
-            .env("COS_BUCKET", &cfg.bucket)
-            .env("COS_REGION", &cfg.region)
-            .env("COS_ENDPOINT", &cfg.endpoint)
-            .env("TENCENTCLOUD_SECRETID", &cfg.credentials.secret_id)
-            .env("TENCENTCLOUD_SECRETKEY", &cfg.credentials.secret_key)
-            .env("TENCENTCLOUD_SESSIONTOKEN", SESSION_TOKEN)
+            .envs(scf_platform::env_for(rt, cos))
             // The function's default (info) unless the caller asks to see the cost of logging.
             .env(
                 "LOG_LEVEL",
@@ -281,19 +273,12 @@ impl Metrics {
     }
 }
 
-fn cos_options() -> FakeCosOptions {
-    FakeCosOptions {
-        session_token: Some(SESSION_TOKEN.to_string()),
-        ..FakeCosOptions::default()
-    }
-}
-
 async fn measure(peer: &Peer, events: &[Vec<u8>], starts: usize) -> Result<Metrics, BoxError> {
     let clk = clk_tck();
     let mut m = Metrics::default();
 
     // Cold starts: a fresh fake runtime and a fresh process each time.
-    let cos = FakeCos::start(cos_options()).await;
+    let cos = FakeCos::start(scf_platform::cos_options()).await;
     let mut colds = Vec::with_capacity(starts);
     for _ in 0..starts {
         let rt = FakeRuntime::start().await;
@@ -311,7 +296,7 @@ async fn measure(peer: &Peer, events: &[Vec<u8>], starts: usize) -> Result<Metri
 
     // Throughput run: one process, every event queued upfront.
     let n = events.len();
-    let cos = FakeCos::start(cos_options()).await;
+    let cos = FakeCos::start(scf_platform::cos_options()).await;
     let rt = FakeRuntime::start().await;
     let mut child = peer.spawn(&rt, &cos)?;
     let pid = child.id().ok_or("child has no pid")?;
@@ -463,7 +448,7 @@ fn rows(r: &Metrics, p: Option<&Metrics>) -> Vec<Row> {
     ]
 }
 
-/// (bar, value, met?) for the targets of the "Prove it" issue; reported, never asserted.
+/// (bar, value, met?) for the performance targets in README; reported, never asserted.
 fn bars(r: &Metrics, p: Option<&Metrics>) -> Vec<(String, bool)> {
     let mut out = vec![
         (

@@ -7,10 +7,12 @@
 
 pub mod archive;
 pub mod cli;
+pub mod cloudapi;
 pub mod config;
 pub mod cos;
 pub mod credentials;
 pub mod event;
+pub mod forward;
 pub mod handler;
 pub mod layout;
 pub mod logging;

@@ -238,13 +238,33 @@ mod tests {
         assert!(!out.contains('\u{1b}'), "no ANSI escapes");
     }
 
+    /// `init` installs the global subscriber; a second call neither panics nor replaces it.
+    /// No other test in this crate installs a global subscriber, so the first call here is
+    /// the one that takes effect. Its filter is `off` so the suite's output stays clean.
     #[test]
-    fn init_twice_does_not_panic() {
-        let cfg = LogConfig {
+    fn a_second_init_keeps_the_first_subscriber() {
+        let off = LogConfig {
             format: LogFormat::Json,
             filter: "off".into(),
         };
-        init(&cfg, true);
-        init(&cfg, false);
+        init(&off, true);
+        assert!(
+            tracing::dispatcher::has_been_set(),
+            "init installs a subscriber"
+        );
+        assert!(
+            !tracing::enabled!(tracing::Level::ERROR),
+            "its filter is `off`"
+        );
+
+        let everything = LogConfig {
+            format: LogFormat::Json,
+            filter: "trace".into(),
+        };
+        init(&everything, false);
+        assert!(
+            !tracing::enabled!(tracing::Level::ERROR),
+            "the second init replaced the first subscriber"
+        );
     }
 }

@@ -1,11 +1,16 @@
 //! The fake COS must refuse what real COS refuses: hand-built requests (not the crate's
-//! client or signer), each broken in one way, are rejected and recorded as failures.
+//! client or signer), each broken in one way, are rejected and recorded as failures. Its
+//! hostile modes (expiring tokens, redirects, endless answers, split writes) are checked
+//! here with the same hand-built requests, so client tests can trust them.
 mod common;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use common::fake_cos::{cos_encode, expected_signature, FakeCos, FakeCosOptions};
+use common::fake_cos::{
+    cos_encode, expected_signature, Endless, EndlessCos, FakeCos, FakeCosOptions, Fault,
+};
+use common::http::Writes;
 use md5::{Digest, Md5};
 
 /// A hand-made PUT: headers sent, which of them are signed, and the key time.
@@ -251,4 +256,115 @@ async fn key_time_outside_the_fake_clock_is_too_skewed_or_expired() {
     assert!(body.contains("Request has expired"), "{body}");
     assert_eq!(cos.stats().skew_rejections, 2);
     assert!(cos.objects().is_empty());
+}
+
+#[tokio::test]
+async fn a_token_runs_out_after_its_writes() {
+    let o = FakeCosOptions {
+        token_expires_after_writes: Some(2),
+        ..opts()
+    };
+    let cos = FakeCos::start(o.clone()).await;
+    for key in ["a", "b"] {
+        let put = RawPut::valid(&cos, &o, key, b"ObjectContent");
+        let (status, body) = put.send(&cos, &format!("/{key}")).await;
+        assert_eq!(status, 200, "{key}: {body}");
+    }
+    let put = RawPut::valid(&cos, &o, "c", b"ObjectContent");
+    let (status, body) = put.send(&cos, "/c").await;
+    assert_eq!(status, 403);
+    assert!(body.contains("<Code>InvalidAccessKeyId</Code>"), "{body}");
+    assert!(
+        body.contains("<Message>The security token you provided has expired.</Message>"),
+        "{body}"
+    );
+    assert!(body.contains("<TraceId>"), "{body}");
+    assert_eq!(cos.stats().token_expired, 1);
+    assert!(cos.verification_failures().is_empty(), "not a client error");
+    assert!(cos.object("c").is_none());
+}
+
+#[tokio::test]
+async fn a_redirect_fault_answers_3xx_with_location_and_stores_nothing() {
+    let o = opts();
+    let cos = FakeCos::start(o.clone()).await;
+    cos.push_faults([Fault::Redirect(308, "http://127.0.0.1:9/elsewhere".into())]);
+    let put = RawPut::valid(&cos, &o, "k", b"ObjectContent");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let mut req = client
+        .put(format!("{}/k", cos.url()))
+        .body(put.body.clone())
+        .header("Authorization", put.authorization("/k"));
+    for (k, v) in &put.headers {
+        if !k.eq_ignore_ascii_case("host") {
+            req = req.header(k.as_str(), v.as_str());
+        }
+    }
+    let resp = req.send().await.expect("send");
+    assert_eq!(resp.status(), 308);
+    assert_eq!(resp.headers()["location"], "http://127.0.0.1:9/elsewhere");
+    assert!(cos.objects().is_empty());
+}
+
+#[tokio::test]
+async fn every_way_of_writing_answers_carries_the_same_answer() {
+    for writes in [
+        Writes::Single,
+        Writes::Split,
+        Writes::Chunked,
+        Writes::Close,
+    ] {
+        let o = FakeCosOptions { writes, ..opts() };
+        let cos = FakeCos::start(o.clone()).await;
+        let put = RawPut::valid(&cos, &o, "k", b"ObjectContent");
+        let (status, _) = put.send(&cos, "/k").await;
+        assert_eq!(status, 200, "{writes:?}");
+        cos.push_faults([Fault::SlowDown]);
+        let (status, body) = put.send(&cos, "/k").await;
+        assert_eq!(status, 503, "{writes:?}");
+        assert!(body.contains("<Code>SlowDown</Code>"), "{writes:?}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn endless_answers_have_integrity_headers_and_never_end() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    for mode in [Endless::Ok, Endless::Error(503)] {
+        let server = EndlessCos::start(mode).await;
+        let mut stream = tokio::net::TcpStream::connect(server.addr)
+            .await
+            .expect("connect");
+        stream
+            .write_all(b"PUT /k HTTP/1.1\r\nHost: x\r\nContent-Length: 13\r\n\r\nObjectContent")
+            .await
+            .expect("write");
+        let mut got = Vec::new();
+        let mut chunk = [0u8; 65536];
+        while got.len() < 4 << 20 {
+            let n = stream.read(&mut chunk).await.expect("read");
+            assert!(n > 0, "{mode:?}: the answer ended");
+            got.extend_from_slice(&chunk[..n]);
+        }
+        let head = String::from_utf8_lossy(&got[..512]).to_string();
+        match mode {
+            Endless::Ok => {
+                assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+                // The reference CRC-64 and MD5 of `ObjectContent`.
+                assert!(
+                    head.contains("x-cos-hash-crc64ecma: 2900061071848923409\r\n"),
+                    "{head}"
+                );
+                assert!(
+                    head.contains("ETag: \"990fdf561f35e45de4e930149bc9b47a\"\r\n"),
+                    "{head}"
+                );
+            }
+            Endless::Error(_) => assert!(head.starts_with("HTTP/1.1 503 "), "{head}"),
+        }
+        assert!(head.contains("Transfer-Encoding: chunked\r\n"), "{head}");
+        assert_eq!(server.connections(), 1);
+    }
 }

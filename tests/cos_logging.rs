@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use common::fake_cos::{in_secs, obj, FakeCos, FakeCosOptions, Fault};
 use mps_cos_backup::cos::CosClient;
+use mps_cos_backup::transport::HttpClient;
 
 /// Captures log lines written through tracing during one test.
 #[derive(Clone, Default)]
@@ -39,7 +40,7 @@ async fn retries_are_logged_without_secrets() {
         ..FakeCosOptions::default()
     };
     let cos = FakeCos::start(o.clone()).await;
-    let client = CosClient::new(reqwest::Client::new(), cos.cos_config());
+    let client = CosClient::new(HttpClient::new(), cos.bucket(), cos.credentials());
     cos.push_faults([
         Fault::Status(503, "SlowDown".into(), format!("slow for {}", o.secret_id)),
         Fault::Reset,

@@ -1,15 +1,20 @@
 //! The deploy templates (TCSAM `template.yaml`, Serverless `deploy/serverless.yml`) must configure
-//! the function the way SPEC.md and the SCF runtime require: only variables `Config` reads, no
-//! reserved platform variables, the custom runtime entry point, 64 MB, a plausible timeout and both
-//! MPS triggers. Each check is also run against crafted bad input, so none of them can pass vacuously.
+//! the function as README "Deploy" and "Configuration" describe it: only variables `Config`
+//! reads, no reserved platform variables, the custom runtime entry point, 64 MB, a plausible
+//! timeout and both MPS triggers. Each check is also run against crafted bad input, so none of
+//! them can pass vacuously.
+
+use std::error::Error;
 
 use serde_yaml::Value;
+
+type TestResult = Result<(), Box<dyn Error>>;
 
 const TCSAM: &str = include_str!("../template.yaml");
 const SERVERLESS: &str = include_str!("../deploy/serverless.yml");
 const CONFIG_SOURCE: &str = include_str!("../src/config.rs");
 
-/// Every variable `Config` reads (SPEC.md, "Configuration"), minus the platform-set credentials.
+/// Every variable `Config` reads (README "Configuration"), minus the credentials SCF sets.
 const KNOWN: &[&str] = &[
     "COS_BUCKET",
     "COS_REGION",
@@ -27,7 +32,8 @@ const KNOWN: &[&str] = &[
 /// COS_REGION has a fallback in the code, but a template must not depend on the function's region.
 const REQUIRED: &[&str] = &["COS_BUCKET", "COS_REGION"];
 
-/// Prefixes SCF reserves for itself (scf-runtime.md, "Environment").
+/// Prefixes of the variables SCF sets itself (the role's credentials, the runtime API address,
+/// platform information): a template that set them would fight the platform or ship a secret.
 const RESERVED_PREFIXES: &[&str] = &["TENCENTCLOUD_", "SCF_", "QCLOUD_"];
 
 const MPS_EVENT_TYPES: &[&str] = &["WorkflowTask", "EditMediaTask"];
@@ -46,11 +52,8 @@ struct Deploy {
     mps_event_types: Vec<String>,
 }
 
-fn parse(text: &str) -> Value {
-    match serde_yaml::from_str(text) {
-        Ok(v) => v,
-        Err(e) => panic!("template is not valid YAML: {e}"),
-    }
+fn parse(text: &str) -> Result<Value, serde_yaml::Error> {
+    serde_yaml::from_str(text)
 }
 
 fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
@@ -102,12 +105,12 @@ fn find_tcsam_function(v: &Value) -> Option<&Value> {
     }
 }
 
-fn from_tcsam(text: &str) -> Deploy {
-    let doc = parse(text);
+fn from_tcsam(text: &str) -> Result<Deploy, serde_yaml::Error> {
+    let doc = parse(text)?;
     let mut d = Deploy::default();
     collect_env(&doc, &mut d.env);
     let Some(props) = find_tcsam_function(&doc).and_then(|f| get(f, "Properties")) else {
-        return d;
+        return Ok(d);
     };
     d.handler = string(get(props, "Handler"));
     d.runtime = string(get(props, "Runtime"));
@@ -123,15 +126,15 @@ fn from_tcsam(text: &str) -> Deploy {
             }
         }
     }
-    d
+    Ok(d)
 }
 
-fn from_serverless(text: &str) -> Deploy {
-    let doc = parse(text);
+fn from_serverless(text: &str) -> Result<Deploy, serde_yaml::Error> {
+    let doc = parse(text)?;
     let mut d = Deploy::default();
     collect_env(&doc, &mut d.env);
     let Some(inputs) = get(&doc, "inputs") else {
-        return d;
+        return Ok(d);
     };
     d.handler = string(get(inputs, "handler"));
     d.runtime = string(get(inputs, "runtime"));
@@ -145,7 +148,7 @@ fn from_serverless(text: &str) -> Deploy {
             }
         }
     }
-    d
+    Ok(d)
 }
 
 /// Everything wrong with a template, one line each; empty when it is right.
@@ -221,31 +224,34 @@ fn missing_in_source(source: &str) -> Vec<&'static str> {
 }
 
 #[test]
-fn tcsam_template_configures_the_function_as_specified() {
-    let d = from_tcsam(TCSAM);
+fn tcsam_template_configures_the_function_as_specified() -> TestResult {
+    let d = from_tcsam(TCSAM)?;
     assert!(!d.env.is_empty(), "no environment found in template.yaml");
     let p = problems(&d);
     assert!(p.is_empty(), "template.yaml:\n{}", p.join("\n"));
+    Ok(())
 }
 
 #[test]
-fn serverless_config_configures_the_function_as_specified() {
-    let d = from_serverless(SERVERLESS);
+fn serverless_config_configures_the_function_as_specified() -> TestResult {
+    let d = from_serverless(SERVERLESS)?;
     assert!(
         !d.env.is_empty(),
         "no environment found in deploy/serverless.yml"
     );
     let p = problems(&d);
     assert!(p.is_empty(), "deploy/serverless.yml:\n{}", p.join("\n"));
+    Ok(())
 }
 
 #[test]
-fn both_templates_set_the_same_environment() {
-    let mut a: Vec<_> = from_tcsam(TCSAM).env;
-    let mut b: Vec<_> = from_serverless(SERVERLESS).env;
+fn both_templates_set_the_same_environment() -> TestResult {
+    let mut a: Vec<_> = from_tcsam(TCSAM)?.env;
+    let mut b: Vec<_> = from_serverless(SERVERLESS)?.env;
     a.sort_by(|x, y| x.0.cmp(&y.0));
     b.sort_by(|x, y| x.0.cmp(&y.0));
     assert_eq!(a, b, "template.yaml and deploy/serverless.yml disagree");
+    Ok(())
 }
 
 /// The list above is only worth something if `Config` really reads these names.
@@ -270,7 +276,7 @@ fn source_cross_check_notices_a_missing_name() {
 }
 
 #[test]
-fn checks_reject_a_crafted_bad_tcsam_template() {
+fn checks_reject_a_crafted_bad_tcsam_template() -> TestResult {
     let bad = r#"
 Resources:
   default:
@@ -297,7 +303,7 @@ Resources:
             Properties:
               EventType: WorkflowTask
 "#;
-    let p = problems(&from_tcsam(bad)).join("\n");
+    let p = problems(&from_tcsam(bad)?).join("\n");
     for expected in [
         "TENCENTCLOUD_SECRETKEY: reserved",
         "SCF_RUNTIME_API: reserved",
@@ -314,10 +320,11 @@ Resources:
         assert!(p.contains(expected), "missing {expected:?} in:\n{p}");
     }
     assert!(!p.contains("WorkflowTask appears"), "{p}");
+    Ok(())
 }
 
 #[test]
-fn checks_reject_a_crafted_bad_serverless_config() {
+fn checks_reject_a_crafted_bad_serverless_config() -> TestResult {
     let bad = r#"
 component: scf
 name: x
@@ -340,7 +347,7 @@ inputs:
         parameters:
           type: TranscodeTask
 "#;
-    let p = problems(&from_serverless(bad)).join("\n");
+    let p = problems(&from_serverless(bad)?).join("\n");
     for expected in [
         "COS_REGION: empty value",
         "timeout is None s",
@@ -352,13 +359,15 @@ inputs:
     }
     assert!(!p.contains("handler"), "{p}");
     assert!(!p.contains("memory"), "{p}");
+    Ok(())
 }
 
 #[test]
-fn variables_in_globals_are_checked_too() {
+fn variables_in_globals_are_checked_too() -> TestResult {
     let with_globals = format!(
         "Globals:\n  Function:\n    Environment:\n      Variables:\n        TENCENTCLOUD_SESSIONTOKEN: \"t\"\n{TCSAM}"
     );
-    let p = problems(&from_tcsam(&with_globals)).join("\n");
+    let p = problems(&from_tcsam(&with_globals)?).join("\n");
     assert!(p.contains("TENCENTCLOUD_SESSIONTOKEN: reserved"), "{p}");
+    Ok(())
 }

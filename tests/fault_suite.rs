@@ -1,5 +1,5 @@
-//! "Prove it" item 3: 300 distinct MPS events through the REAL binary (started by `bootstrap`)
-//! against a fake COS that fails 45 % of PUTs (30 % 5xx, 10 % resets, 5 % stalls longer than
+//! 300 distinct MPS events through the real binary (started by `bootstrap`) against a fake
+//! COS that fails 45 % of PUTs (30 % 5xx, 10 % resets, 5 % stalls longer than
 //! the time limit), with the test playing the SCF platform: asynchronous invocation, 2 retries
 //! (3 deliveries at most) after an error post or a timeout, SIGKILL + restart of an instance
 //! that overruns `time_limit_in_ms`.
@@ -21,9 +21,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use common::binary::Binary;
 use common::fake_cos::{FakeCos, FaultRates};
 use common::fake_runtime::{Endpoint, FakeRuntime, Fault, HeaderStyle, Kind};
-use common::scf_platform::{cos_options, env_for, verify_success, Instance, Package};
+use common::fixtures;
+use common::scf_platform::{cos_options, env_for, md5_hex, verify_success, CREDENTIALS};
 
 const EVENTS: usize = 300;
 const TIME_LIMIT_MS: u64 = 2000;
@@ -38,19 +40,7 @@ const SWALLOW_ANSWER_AT: [u32; 3] = [60, 160, 260];
 
 /// 300 distinct events: the fixtures round-robin, each with its own TaskId.
 fn events() -> Vec<Value> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let mut fixtures: Vec<(String, Value)> = std::fs::read_dir(&dir)
-        .expect("fixtures dir")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .map(|p| {
-            let v: Value = serde_json::from_slice(&std::fs::read(&p).expect("read fixture"))
-                .expect("fixture is JSON");
-            (p.display().to_string(), v)
-        })
-        .collect();
-    fixtures.sort_by(|a, b| a.0.cmp(&b.0));
-    assert!(fixtures.len() >= 10, "expected the fixture set");
+    let fixtures = fixtures::all();
     (0..EVENTS)
         .map(|i| {
             let (name, mut v) = fixtures[i % fixtures.len()].clone();
@@ -110,7 +100,6 @@ async fn three_hundred_events_survive_cos_faults_retries_and_timeouts() {
         ..FaultRates::default()
     };
     let cos = FakeCos::start(opts).await;
-    let pkg = Package::new("faults");
     let env = env_for(&rt, &cos);
 
     let originals = events();
@@ -144,7 +133,7 @@ async fn three_hundred_events_survive_cos_faults_retries_and_timeouts() {
         }
     };
 
-    let mut instance = Instance::spawn(&pkg, &env, 0);
+    let mut instance = Binary::start(&[], &env);
     for i in 0..EVENTS {
         deliver(i, &mut track, &mut by_id, &mut counts);
     }
@@ -214,13 +203,13 @@ async fn three_hundred_events_survive_cos_faults_retries_and_timeouts() {
                     failed(i, &mut track, &mut by_id, &mut counts);
                 }
                 counts.restarts += 1;
-                instance = Instance::spawn(&pkg, &env, counts.restarts as usize);
+                instance.restart();
             }
         }
         if let Some(status) = instance.exited() {
             panic!(
                 "the binary died on its own ({status}); log tail:\n{}",
-                instance.log_tail(20)
+                instance.output_tail(20)
             );
         }
 
@@ -233,7 +222,7 @@ async fn three_hundred_events_survive_cos_faults_retries_and_timeouts() {
             panic!(
                 "suite exceeded {SUITE_LIMIT:?} with {open} events open; counts {counts:?}; \
                  log tail:\n{}",
-                instance.log_tail(20)
+                instance.output_tail(20)
             );
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
@@ -317,7 +306,7 @@ async fn three_hundred_events_survive_cos_faults_retries_and_timeouts() {
     );
     assert_eq!(stats.verification_failures, 0);
     rt.assert_clean();
-    pkg.assert_no_credentials_logged();
+    instance.assert_never_wrote(&CREDENTIALS);
     assert!(alive, "the binary must still be running at the end");
     // The faults really happened (the suite cannot pass vacuously).
     assert!(stats.faults > 100, "too few faults injected: {stats:?}");
@@ -328,12 +317,4 @@ async fn three_hundred_events_survive_cos_faults_retries_and_timeouts() {
     );
     assert_eq!(counts.restarts, counts.timeouts);
     assert_eq!(rt.timed_out().len(), SWALLOW_ANSWER_AT.len());
-}
-
-fn md5_hex(b: &[u8]) -> String {
-    use md5::Digest as _;
-    md5::Md5::digest(b)
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect()
 }

@@ -1,29 +1,29 @@
 //! The archive pipeline end to end: the real binary, started through `bootstrap`, serving
 //! events from a fake SCF runtime API and storing them in a verifying fake COS.
 //!
-//! Expected keys, records and redaction are computed here from the SPEC, independently of
-//! the crate's code.
+//! Expected keys, records and redaction are computed here from README "Object keys" and
+//! "The archive record", independently of the crate's code.
 mod common;
 
 use std::collections::HashSet;
-use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use md5::{Digest, Md5};
 use serde_json::Value;
 
-use common::binary::{
-    self, assert_clean, env_for, set_env, start, Running, BUCKET, SECRET_ID, SECRET_KEY, TOKEN,
-};
+use common::binary::Binary;
 use common::fake_cos::{FakeCos, Fault, FaultRates, StoredObject};
 use common::fake_runtime::{FakeRuntime, Kind, Outcome};
-use common::scf_platform::redacted;
+use common::fixtures;
+use common::scf_platform::{
+    assert_clean, assert_free_of, check_key, check_segment, cos_env, cos_options, env_for,
+    redacted, set_env, start, verify_success, FileName, BUCKET, CREDENTIALS,
+};
 
 const WAIT: Duration = Duration::from_secs(10);
 const PREFIX: &str = "mps-events/";
 
-// ---------- the SPEC, restated independently ----------
+// ---------- README "Object keys" and "The archive record", restated independently ----------
 
 /// The latest parsable `FinishTime` anywhere in the event.
 fn latest_finish_time(event: &Value) -> Option<DateTime<Utc>> {
@@ -69,49 +69,16 @@ fn is_typed(event: &Value) -> bool {
     )
 }
 
-fn is_safe_segment(s: &str, max: usize) -> bool {
-    !s.is_empty()
-        && s.len() <= max
-        && !s.contains("..")
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-}
-
-/// Checks a key against the SPEC layout; for typed events every part is predicted exactly.
-/// `days` are the acceptable dates when the event carries no time (receipt: today around the test).
-fn check_key(key: &str, event: &Value, offset: FixedOffset, days: &[NaiveDate]) {
-    assert!(key.len() <= 850 && !key.starts_with('/'), "{key}");
-    assert!(
-        !key.chars().any(|c| c.is_control()),
-        "control character in {key:?}"
-    );
+/// Checks a key against the default layout ([`check_key`]'s rules, then the parts predicted
+/// from the event: for typed events every part exactly). `days` are the acceptable dates when
+/// the event carries no time (receipt: today around the test).
+fn check_predicted_key(key: &str, event: &Value, offset: FixedOffset, days: &[NaiveDate]) {
+    let FileName { task, status, .. } = check_key(key).unwrap_or_else(|e| panic!("{key:?}: {e}"));
     let rest = key
         .strip_prefix(PREFIX)
         .unwrap_or_else(|| panic!("{key} lacks the prefix"));
     let segs: Vec<&str> = rest.split('/').collect();
     assert_eq!(segs.len(), 5, "event_type/yyyy/mm/dd/file: {key}");
-    assert!(
-        segs.iter()
-            .all(|s| !s.is_empty() && *s != ".." && *s != "."),
-        "{key}"
-    );
-    let file = segs[4]
-        .strip_suffix(".json")
-        .unwrap_or_else(|| panic!("{key} does not end in .json"));
-    let (head, digest) = file.rsplit_once('.').expect("digest part");
-    let (task, status) = head.rsplit_once('.').expect("status part");
-    assert_eq!(digest.len(), 16, "{key}");
-    assert!(
-        digest
-            .chars()
-            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
-        "{key}"
-    );
-    assert!(is_safe_segment(task, 96), "task part {task:?} of {key}");
-    assert!(
-        is_safe_segment(status, 32) && status.to_lowercase() == status,
-        "{key}"
-    );
 
     let date = format!("{}/{}/{}", segs[1], segs[2], segs[3]);
     let expected_dates: Vec<String> = match latest_finish_time(event) {
@@ -163,23 +130,12 @@ fn check_stored(
         assert!(r.get(f).is_some(), "response lacks {f}: {r}");
     }
     assert_eq!(r["bucket"], BUCKET, "{r}");
-    let key = r["key"].as_str().expect("key is a string").to_string();
     let attempts = r["attempts"].as_u64().expect("attempts");
     assert!(attempts >= 1, "{r}");
-    check_key(&key, event, offset, days);
-    let obj: StoredObject = cos
-        .object(&key)
-        .unwrap_or_else(|| panic!("no object at {key}"));
-    assert_eq!(
-        obj.body.len() as u64,
-        r["bytes"].as_u64().expect("bytes"),
-        "{key}"
-    );
-    let md5: String = Md5::digest(&obj.body)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    assert_eq!(r["etag"].as_str().unwrap().trim_matches('"'), md5, "{key}");
+    // The object is at the key, with the answered length and MD5, holding the redacted event.
+    let key = verify_success(cos, &r, event).unwrap_or_else(|e| panic!("{e}"));
+    check_predicted_key(&key, event, offset, days);
+    let obj: StoredObject = cos.object(&key).expect("verified above");
     assert_eq!(obj.content_type, "application/json");
     check_record(&obj, event, out);
     key
@@ -214,30 +170,6 @@ fn check_record(obj: &StoredObject, event: &Value, out: &Outcome) {
     }
 }
 
-fn fixtures() -> Vec<(String, Value)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let mut out: Vec<(String, Value)> = std::fs::read_dir(&dir)
-        .expect("fixtures dir")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .map(|p| {
-            let v: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
-            (p.file_name().unwrap().to_string_lossy().into_owned(), v)
-        })
-        .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    assert!(out.len() >= 12, "fixtures present");
-    out
-}
-
-fn fixture(name: &str) -> Value {
-    fixtures()
-        .into_iter()
-        .find(|(n, _)| n == name)
-        .unwrap_or_else(|| panic!("fixture {name}"))
-        .1
-}
-
 fn utc() -> FixedOffset {
     FixedOffset::east_opt(0).unwrap()
 }
@@ -246,14 +178,13 @@ fn body(v: &Value) -> Vec<u8> {
     serde_json::to_vec(v).unwrap()
 }
 
-fn assert_no_secrets(text: &str, secrets: &[String], what: &str) {
-    for s in secrets
+/// The third-party `secrets` found in events, and the role credentials.
+fn with_credentials(secrets: &[String]) -> Vec<&str> {
+    secrets
         .iter()
         .map(String::as_str)
-        .chain([SECRET_ID, SECRET_KEY, TOKEN])
-    {
-        assert!(!text.contains(s), "{what} contains the secret {s:?}");
-    }
+        .chain(CREDENTIALS)
+        .collect()
 }
 
 // ---------- tests ----------
@@ -261,9 +192,9 @@ fn assert_no_secrets(text: &str, secrets: &[String], what: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fixture_is_archived_once_at_its_spec_key_redacted() {
     let (rt, cos) = start().await;
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     let before = Utc::now();
-    let fx = fixtures();
+    let fx = fixtures::all();
     let mut all_secrets = Vec::new();
     for (_, ev) in &fx {
         all_secrets.extend(redacted(ev).1);
@@ -284,19 +215,23 @@ async fn every_fixture_is_archived_once_at_its_spec_key_redacted() {
     let objects = cos.objects();
     assert_eq!(objects.len(), fx.len(), "one object per event");
     for (k, o) in &objects {
-        assert_no_secrets(&String::from_utf8_lossy(&o.body), &all_secrets, k);
+        assert_free_of(
+            &String::from_utf8_lossy(&o.body),
+            &with_credentials(&all_secrets),
+            k,
+        );
         assert_eq!(o.put_count, 1, "{k}");
     }
     bin.stop(Duration::from_secs(3)).await;
-    assert_no_secrets(&bin.stdout_lines().join("\n"), &all_secrets, "stdout");
+    bin.assert_never_wrote(&with_credentials(&all_secrets));
     assert_clean(&rt, &cos);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redelivery_and_restart_store_one_object_and_succeed_every_time() {
     let (rt, cos) = start().await;
-    let ev = fixture("workflow-s3-input.json");
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let ev = fixtures::json("workflow-s3-input.json");
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     rt.push_event(body(&ev));
     rt.push_event(body(&ev));
     let outs = rt.wait_results(2, WAIT).await;
@@ -312,7 +247,7 @@ async fn redelivery_and_restart_store_one_object_and_succeed_every_time() {
 
     // A fresh instance (new process, new runtime API) gets the same event once more.
     let rt2 = FakeRuntime::start().await;
-    let mut bin2 = Running::start(&[], &env_for(&cos, &rt2));
+    let mut bin2 = Binary::start(&[], &env_for(&rt2, &cos));
     rt2.push_event(body(&ev));
     let outs2 = rt2.wait_results(1, WAIT).await;
     let k3 = check_stored(&outs2[0], &cos, &ev, utc(), &days);
@@ -325,10 +260,10 @@ async fn redelivery_and_restart_store_one_object_and_succeed_every_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn processing_then_finish_of_one_task_are_two_objects() {
     let (rt, cos) = start().await;
-    let finish = fixture("workflow-finish-success.json");
+    let finish = fixtures::json("workflow-finish-success.json");
     let mut processing = finish.clone();
     processing["WorkflowTaskEvent"]["Status"] = "PROCESSING".into();
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     rt.push_event(body(&processing));
     rt.push_event(body(&finish));
     let outs = rt.wait_results(2, WAIT).await;
@@ -345,10 +280,10 @@ async fn processing_then_finish_of_one_task_are_two_objects() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cos_outage_gives_error_posts_and_nothing_stored_then_recovery_stores() {
     let (rt, cos) = start().await;
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     let events = [
-        fixture("workflow-finish-success.json"),
-        fixture("editmedia-finish-success.json"),
+        fixtures::json("workflow-finish-success.json"),
+        fixtures::json("editmedia-finish-success.json"),
     ];
     let limit = Some(1500);
     let style = common::fake_runtime::HeaderStyle::Lower;
@@ -398,9 +333,9 @@ async fn cos_outage_gives_error_posts_and_nothing_stored_then_recovery_stores() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn access_denied_is_an_error_after_one_attempt() {
     let (rt, cos) = start().await;
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     cos.push_faults([Fault::AccessDenied]);
-    rt.push_event(body(&fixture("workflow-url-input.json")));
+    rt.push_event(body(&fixtures::json("workflow-url-input.json")));
     let outs = rt.wait_results(1, WAIT).await;
     assert_eq!(outs[0].kind, Kind::Error);
     let t = outs[0].text();
@@ -414,12 +349,12 @@ async fn access_denied_is_an_error_after_one_attempt() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn non_object_bodies_are_error_posts_and_the_loop_goes_on() {
     let (rt, cos) = start().await;
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     let bad: [&[u8]; 6] = [b"[1]", b"42", b"not json", b"", b"\xff\xfe{", b"null"];
     for b in bad {
         rt.push_event(b.to_vec());
     }
-    let good = fixture("minimal.json");
+    let good = fixtures::json("minimal.json");
     rt.push_event(body(&good));
     let outs = rt.wait_results(bad.len() + 1, WAIT).await;
     for (o, b) in outs.iter().zip(bad) {
@@ -447,11 +382,11 @@ async fn non_object_bodies_are_error_posts_and_the_loop_goes_on() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_type_filter_acknowledges_and_skips_other_types() {
     let (rt, cos) = start().await;
-    let mut env = env_for(&cos, &rt);
+    let mut env = env_for(&rt, &cos);
     set_env(&mut env, "ARCHIVE_EVENT_TYPES", "EditMediaTask");
-    let mut bin = Running::start(&[], &env);
-    let wf = fixture("workflow-finish-success.json");
-    let em = fixture("editmedia-finish-failed.json");
+    let mut bin = Binary::start(&[], &env);
+    let wf = fixtures::json("workflow-finish-success.json");
+    let em = fixtures::json("editmedia-finish-failed.json");
     rt.push_event(body(&wf));
     rt.push_event(body(&em));
     let outs = rt.wait_results(2, WAIT).await;
@@ -471,9 +406,9 @@ async fn event_type_filter_acknowledges_and_skips_other_types() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn utc_offset_moves_the_date_directories() {
     let (rt, cos) = start().await;
-    let mut env = env_for(&cos, &rt);
+    let mut env = env_for(&rt, &cos);
     set_env(&mut env, "ARCHIVE_UTC_OFFSET", "+08:00");
-    let mut bin = Running::start(&[], &env);
+    let mut bin = Binary::start(&[], &env);
     // 20:00 UTC on New Year's Eve is already the next year in Beijing; the TaskId is hostile.
     let crafted: Value = serde_json::json!({
         "EventType": "WorkflowTask",
@@ -486,7 +421,7 @@ async fn utc_offset_moves_the_date_directories() {
             ]
         }
     });
-    let sprites = fixture("workflow-image-sprites.json"); // FinishTime 2026-03-23T19:31:04.250Z
+    let sprites = fixtures::json("workflow-image-sprites.json"); // FinishTime 2026-03-23T19:31:04.250Z
     rt.push_event(body(&crafted));
     rt.push_event(body(&sprites));
     let outs = rt.wait_results(2, WAIT).await;
@@ -503,7 +438,8 @@ async fn utc_offset_moves_the_date_directories() {
         .split(".finish.")
         .next()
         .unwrap();
-    assert!(is_safe_segment(task, 96) && task.contains("passwd"), "{k0}");
+    check_segment("task id", task, 96).unwrap_or_else(|e| panic!("{k0}: {e}"));
+    assert!(task.contains("passwd"), "{k0}");
     let obj = cos.object(&k0).expect("crafted event stored");
     check_record(&obj, &crafted, &outs[0]);
     let k1 = check_stored(&outs[1], &cos, &sprites, cst, &[]);
@@ -517,12 +453,10 @@ async fn utc_offset_moves_the_date_directories() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invoke_stores_into_a_cos_bucket() {
-    let cos = FakeCos::start(binary::cos_options()).await;
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/workflow-s3-input.json");
-    let ev: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-    let mut env = binary::runtime_env(&cos, "127.0.0.1", 9);
-    env.retain(|(k, _)| !k.starts_with("SCF_"));
-    let mut bin = Running::start(&["invoke", file.to_str().unwrap()], &env);
+    let cos = FakeCos::start(cos_options()).await;
+    let file = fixtures::dir().join("workflow-s3-input.json");
+    let ev = fixtures::json("workflow-s3-input.json");
+    let mut bin = Binary::start(&["invoke", file.to_str().unwrap()], &cos_env(&cos));
     let status = bin.wait_exit_async(Duration::from_secs(10)).await;
     let lines = bin.json_lines();
     assert_eq!(
@@ -536,7 +470,7 @@ async fn invoke_stores_into_a_cos_bucket() {
     assert_eq!(results[0]["ok"], true, "{}", results[0]);
     assert_eq!(results[0]["file"], file.to_str().unwrap());
     let key = results[0]["result"]["key"].as_str().unwrap();
-    check_key(key, &ev, utc(), &[]);
+    check_predicted_key(key, &ev, utc(), &[]);
     let obj = cos.object(key).expect("stored in the fake bucket");
     assert_eq!(
         obj.body.len() as u64,
@@ -545,15 +479,19 @@ async fn invoke_stores_into_a_cos_bucket() {
     let rec: Value = serde_json::from_slice(&obj.body).unwrap();
     let (clean, secrets) = redacted(&ev);
     assert_eq!(rec["event"], clean);
-    assert_no_secrets(&bin.stdout_lines().join("\n"), &secrets, "stdout");
-    assert_no_secrets(&String::from_utf8_lossy(&obj.body), &secrets, key);
+    bin.assert_never_wrote(&with_credentials(&secrets));
+    assert_free_of(
+        &String::from_utf8_lossy(&obj.body),
+        &with_credentials(&secrets),
+        key,
+    );
     assert!(cos.verification_failures().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn odd_but_json_object_events_are_stored_under_safe_keys() {
     let (rt, cos) = start().await;
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     let before = Utc::now();
     let events = [
         serde_json::json!({}),
@@ -574,7 +512,7 @@ async fn odd_but_json_object_events_are_stored_under_safe_keys() {
         let rest = key.strip_prefix(PREFIX).expect("prefix");
         let segs: Vec<&str> = rest.split('/').collect();
         assert_eq!(segs.len(), 5, "{key}");
-        assert!(is_safe_segment(segs[0], 64), "{key}");
+        check_segment("event type", segs[0], 64).unwrap_or_else(|e| panic!("{key}: {e}"));
         let date = format!("{}/{}/{}", segs[1], segs[2], segs[3]);
         assert!(
             days.iter()
@@ -589,18 +527,18 @@ async fn odd_but_json_object_events_are_stored_under_safe_keys() {
         assert!(keys.insert(key));
     }
     bin.stop(Duration::from_secs(3)).await;
-    assert!(!bin.stdout_lines().join("\n").contains("hunter2-secret"));
+    bin.assert_never_wrote(&["hunter2-secret"]);
     assert_clean(&rt, &cos);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn key_prefix_and_storage_class_reach_cos() {
     let (rt, cos) = start().await;
-    let mut env = env_for(&cos, &rt);
+    let mut env = env_for(&rt, &cos);
     set_env(&mut env, "COS_KEY_PREFIX", "audit/mps/");
     set_env(&mut env, "COS_STORAGE_CLASS", "STANDARD_IA");
-    let mut bin = Running::start(&[], &env);
-    let ev = fixture("workflow-adaptive-streaming.json"); // latest FinishTime 2026-03-22T01:11:30Z
+    let mut bin = Binary::start(&[], &env);
+    let ev = fixtures::json("workflow-adaptive-streaming.json"); // latest FinishTime 2026-03-22T01:11:30Z
     rt.push_event(body(&ev));
     let outs = rt.wait_results(1, WAIT).await;
     assert_eq!(outs[0].kind, Kind::Response, "{}", outs[0].text());

@@ -6,12 +6,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::binary::{
-    self, assert_clean, env_for, field, message, runtime_env, start, Running, SECRET_ID,
-    SECRET_KEY, TOKEN,
-};
+use common::binary::{field, message, Binary};
 use common::fake_cos::{FakeCos, Fault, FaultRates};
 use common::fake_runtime::{HeaderStyle, Kind};
+use common::fixtures;
+use common::scf_platform::{
+    assert_clean, cos_env, cos_options, env_for, set_env, start, CREDENTIALS,
+};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -34,7 +35,7 @@ fn stored_key(rt_answer: &common::fake_runtime::Outcome) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ready_is_posted_once_before_the_first_next() {
     let (rt, cos) = start().await;
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     rt.push_event(event("t-ready-1"));
     rt.push_event(event("t-ready-2"));
     rt.wait_results(2, WAIT).await;
@@ -59,7 +60,7 @@ async fn ready_is_posted_once_before_the_first_next() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn header_names_in_any_case_are_understood() {
     let (rt, cos) = start().await;
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     // A time limit of 1000 ms must be honoured whatever the header spelling: with COS down,
     // the error comes well before the 3000 ms default would allow.
     cos.set_rates(FaultRates {
@@ -102,7 +103,7 @@ async fn header_names_in_any_case_are_understood() {
 async fn runtime_api_down_at_start_then_up_and_down_mid_run() {
     let (rt, cos) = start().await;
     rt.go_down().await;
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(bin.exited().is_none(), "gave up too early");
     let up = Instant::now();
@@ -131,14 +132,17 @@ async fn runtime_api_down_at_start_then_up_and_down_mid_run() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runtime_api_never_reachable_exits_one_within_bounds() {
-    let cos = FakeCos::start(binary::cos_options()).await;
+    let cos = FakeCos::start(cos_options()).await;
     // A port nobody listens on.
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
+    let mut env = cos_env(&cos);
+    set_env(&mut env, "SCF_RUNTIME_API", "127.0.0.1");
+    set_env(&mut env, "SCF_RUNTIME_API_PORT", &port.to_string());
     let started = Instant::now();
-    let mut bin = Running::start(&[], &runtime_env(&cos, "127.0.0.1", port));
+    let mut bin = Binary::start(&[], &env);
     let status = bin.wait_exit_async(Duration::from_secs(16)).await;
     let took = started.elapsed();
     assert_eq!(
@@ -158,7 +162,7 @@ async fn runtime_api_never_reachable_exits_one_within_bounds() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_while_idle_exits_zero_promptly() {
     let (rt, cos) = start().await;
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     rt.wait_idle_poll(WAIT).await;
     let t = Instant::now();
     bin.sigterm();
@@ -176,7 +180,7 @@ async fn sigterm_while_idle_exits_zero_promptly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_during_an_invocation_answers_it_then_exits_zero() {
     let (rt, cos) = start().await;
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     rt.wait_idle_poll(WAIT).await;
     cos.push_faults([Fault::Stall(Duration::from_millis(1000))]);
     rt.push_event_with(event("t-in-flight"), Some(5000), HeaderStyle::Lower);
@@ -220,11 +224,8 @@ async fn sigterm_during_an_invocation_answers_it_then_exits_zero() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stdout_is_json_lines_without_credentials_and_logs_each_archived_event() {
     let (rt, cos) = start().await;
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
-    let s3 = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/workflow-s3-input.json"),
-    )
-    .unwrap();
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
+    let s3 = fixtures::bytes("workflow-s3-input.json");
     // The first PUT meets a SlowDown and is retried.
     cos.push_faults([Fault::SlowDown]);
     rt.push_event(s3);
@@ -251,17 +252,14 @@ async fn stdout_is_json_lines_without_credentials_and_logs_each_archived_event()
 
     let lines = bin.json_lines();
     let text = bin.stdout_lines().join("\n");
-    for secret in [
-        SECRET_ID,
-        SECRET_KEY,
-        TOKEN,
+    // The role's credentials, and the S3 keys inside the fixture's input.
+    let s3_keys = [
         "AKIAIOSFODNN7EXAMPLE",
         "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
         "AKIAI44QH8DHBEXAMPLE",
         "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
-    ] {
-        assert!(!text.contains(secret), "stdout leaks {secret}");
-    }
+    ];
+    bin.assert_never_wrote(&[&CREDENTIALS[..], &s3_keys[..]].concat());
     let archived: Vec<&Value> = lines
         .iter()
         .filter(|l| message(l) == Some("event archived"))
@@ -297,15 +295,9 @@ async fn stdout_is_json_lines_without_credentials_and_logs_each_archived_event()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigint_while_idle_exits_zero_too() {
     let (rt, cos) = start().await;
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     rt.wait_idle_poll(WAIT).await;
-    let ok = std::process::Command::new("kill")
-        .arg("-INT")
-        .arg(bin.pid().to_string())
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
+    bin.signal("INT");
     let status = bin.wait_exit_async(Duration::from_secs(2)).await;
     assert_eq!(status.and_then(|s| s.code()), Some(0), "{status:?}");
     assert_clean(&rt, &cos);
@@ -315,7 +307,7 @@ async fn sigint_while_idle_exits_zero_too() {
 async fn reset_answer_posts_are_retried_and_the_answer_arrives() {
     use common::fake_runtime::{Endpoint, Fault as ApiFault};
     let (rt, cos) = start().await;
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     rt.wait_idle_poll(WAIT).await;
     rt.inject_faults(Endpoint::Response, ApiFault::Reset, 2);
     rt.inject_faults(Endpoint::Error, ApiFault::Reset, 1);
@@ -340,7 +332,7 @@ async fn reset_answer_posts_are_retried_and_the_answer_arrives() {
 async fn server_error_on_an_answer_post_is_retried() {
     use common::fake_runtime::{Endpoint, Fault as ApiFault};
     let (rt, cos) = start().await;
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     rt.wait_idle_poll(WAIT).await;
     rt.inject_faults(Endpoint::Response, ApiFault::Status(502), 1);
     rt.inject_faults(Endpoint::Error, ApiFault::Status(503), 1);
@@ -360,7 +352,7 @@ async fn server_error_on_an_answer_post_is_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_cos_put_is_answered_within_the_time_limit() {
     let (rt, cos) = start().await;
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     rt.wait_idle_poll(WAIT).await;
     cos.set_rates(FaultRates {
         stall: 1.0,
@@ -384,7 +376,7 @@ async fn a_stalled_cos_put_is_answered_within_the_time_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_while_the_runtime_api_is_down_exits_zero() {
     let (rt, cos) = start().await;
-    let mut bin = Running::start(&[], &env_for(&cos, &rt));
+    let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     rt.wait_idle_poll(WAIT).await;
     rt.go_down().await;
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -15,8 +15,9 @@ use serde_json::json;
 use tokio::io::AsyncReadExt;
 use tracing::error;
 
-use crate::config::{log_config_lenient, Config, ConfigError, RuntimeConfig};
-use crate::cos::CosClient;
+use crate::config::{log_config_lenient, Config, ConfigError, CosConfig, RuntimeConfig};
+use crate::cos::{Bucket, CosClient, Endpoint, StorageClass};
+use crate::credentials::Credentials;
 use crate::handler::{Archiver, HandleError, Invocation};
 use crate::logging::LogConfig;
 use crate::runtime::{Context, Diagnostic, Function};
@@ -152,7 +153,7 @@ fn start<T>(
         error!(panic = %msg.replace(['\n', '\r'], " "), at, "panic");
     }));
     read(env).map_err(|e| {
-        // The one line SPEC promises must appear even under LOG_LEVEL=off or a typo'd filter,
+        // The one configuration line must appear even under LOG_LEVEL=off or a typo'd filter,
         // so it goes through a subscriber of the same format that lets errors through.
         let always = LogConfig {
             filter: "error".to_string(),
@@ -179,19 +180,20 @@ fn tokio_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         })
 }
 
-/// The process's one HTTP client, for the runtime API and COS alike.
-fn http_client() -> Result<reqwest::Client, ExitCode> {
-    reqwest::Client::builder()
-        .user_agent(concat!("mps-cos-backup/", env!("CARGO_PKG_VERSION")))
-        .tcp_nodelay(true)
-        .connect_timeout(Duration::from_secs(3))
-        // SCF freezes idle instances; a connection parked longer than this is likely dead.
-        .pool_idle_timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| {
-            error!(error = %e, "cannot build the HTTP client");
-            ExitCode::from(EXIT_FAILED)
-        })
+/// The COS client for a validated configuration.
+fn cos_client(http: HttpClient, cfg: CosConfig) -> Result<CosClient, ExitCode> {
+    let bucket = Bucket::new(&cfg.bucket, &cfg.region).and_then(|b| {
+        let class = cfg.storage_class.as_deref().map(StorageClass::parse);
+        Ok(b.with_endpoint(Endpoint::parse(&cfg.endpoint)?)
+            .with_storage_class(class.transpose()?))
+    });
+    let bucket = bucket.map_err(|e| {
+        error!(error = %e, "invalid COS configuration");
+        ExitCode::from(EXIT_USAGE)
+    })?;
+    let c = cfg.credentials;
+    let creds = Credentials::new(c.secret_id, c.secret_key, c.session_token);
+    Ok(CosClient::new(http, bucket, creds))
 }
 
 fn runtime_mode() -> ExitCode {
@@ -204,22 +206,13 @@ fn runtime_mode() -> ExitCode {
         Err(code) => return code,
     };
     rt.block_on(async move {
-        let cos_http = match http_client() {
-            Ok(h) => h,
+        let http = HttpClient::new();
+        let cos = match cos_client(http.clone(), cfg.cos) {
+            Ok(c) => c,
             Err(code) => return code,
         };
-        let function = Arc::new(ArchiveFunction(Archiver::new(
-            CosClient::new(cos_http, cfg.cos),
-            cfg.archive,
-        )));
-        match runtime::run(
-            &cfg.runtime_api,
-            HttpClient::new(),
-            function,
-            runtime::shutdown_signal(),
-        )
-        .await
-        {
+        let function = Arc::new(ArchiveFunction(Archiver::new(cos, cfg.archive)));
+        match runtime::run(&cfg.runtime_api, http, function, runtime::shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 error!(error = %e, "runtime loop stopped");
@@ -246,15 +239,11 @@ fn invoke_mode(local: PathBuf, files: Vec<String>) -> ExitCode {
     rt.block_on(async move {
         let all_ok = match cfg.cos {
             Some(cos) => {
-                let http = match http_client() {
-                    Ok(h) => h,
+                let cos = match cos_client(HttpClient::new(), cos) {
+                    Ok(c) => c,
                     Err(code) => return code,
                 };
-                invoke_all(
-                    &Archiver::new(CosClient::new(http, cos), cfg.archive),
-                    &files,
-                )
-                .await
+                invoke_all(&Archiver::new(cos, cfg.archive), &files).await
             }
             None => invoke_all(&Archiver::new(LocalStore::new(local), cfg.archive), &files).await,
         };

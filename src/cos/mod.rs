@@ -1,9 +1,28 @@
-//! COS XML API: a pure request signer, CRC-64/XZ, and a PUT Object client.
+//! COS XML API client, laid out so that only one file does I/O.
 //!
-//! OWNER: COS helper.
+//! - `bucket`: bucket, region, endpoint and storage class as parsed values; key rules.
+//! - [`sign`]: the request signer (pure, time passed in); [`crc64`]: COS's CRC-64.
+//! - `put_object`: a PUT checked, prepared and signed as a request value; its answer read
+//!   by a pure function.
+//! - `error`: what COS said (XML error bodies) and why a PUT failed; `classify`: what to do
+//!   about it; `retry`: how long to wait and how long to try.
+//! - `client`: the attempts themselves, within the caller's deadline.
+//!
+//! Reading the archive back (GET Object, GET Bucket) joins as one more request file each,
+//! sharing the bucket, signer, error parsing and client loop.
 
-pub mod client;
+mod bucket;
+mod classify;
+mod client;
 pub mod crc64;
+mod error;
+mod put_object;
+#[cfg(test)]
+mod recorded;
+mod retry;
 pub mod sign;
 
-pub use client::{CosClient, CosError, Failure, PutOutcome, RetryPolicy};
+pub use bucket::{Bucket, BucketError, Endpoint, StorageClass};
+pub use client::{CosClient, PutOutcome};
+pub use error::{CosError, ErrorBody, Failure};
+pub use put_object::PutObject;

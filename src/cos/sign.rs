@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 use hmac::{Hmac, Mac};
 use sha1::{Digest, Sha1};
 
+use crate::text::hex;
+
 type HmacSha1 = Hmac<Sha1>;
 
 /// Signature validity window, Unix seconds.
@@ -72,7 +74,6 @@ impl std::fmt::Debug for Signed {
 }
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
-const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 
 fn unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
@@ -101,16 +102,6 @@ pub fn enc(s: &str) -> String {
 pub fn encode_key_path(key: &str) -> String {
     let mut out = String::with_capacity(key.len() + 8);
     encode_into(&mut out, key, true);
-    out
-}
-
-/// Lowercase hex of `bytes`.
-fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(HEX_LOWER[usize::from(b >> 4)] as char);
-        out.push(HEX_LOWER[usize::from(b & 0x0f)] as char);
-    }
     out
 }
 

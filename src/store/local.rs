@@ -3,7 +3,7 @@
 //! Writes go to a temporary file in the target folder, are flushed to disk, then renamed
 //! over the key, so a reader never sees half an object and a crash leaves no torn file.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -11,6 +11,8 @@ use md5::{Digest, Md5};
 use tokio::io::AsyncWriteExt;
 
 use super::{Object, Store, StoreError, Stored};
+use crate::layout::check_key;
+use crate::text::hex;
 
 /// Why a local write failed.
 #[derive(Debug, thiserror::Error)]
@@ -21,7 +23,7 @@ pub enum LocalError {
         /// The key (keys never contain secrets).
         key: String,
         /// Why.
-        reason: &'static str,
+        reason: String,
     },
     /// The filesystem said no.
     #[error("local store write failed for {path}: {source}")]
@@ -58,30 +60,13 @@ impl LocalStore {
 
     /// The file a key maps to, or why it may not be written.
     pub fn path_for(&self, key: &str) -> Result<PathBuf, LocalError> {
-        let refuse = |reason| LocalError::UnsafeKey {
+        // The archive's key rules keep a key inside the directory: no absolute path, no
+        // empty, '.' or '..' segment, no backslash or control character.
+        check_key(key).map_err(|e| LocalError::UnsafeKey {
             key: key.to_string(),
-            reason,
-        };
-        if key.is_empty() || key.ends_with('/') {
-            return Err(refuse("not a file name"));
-        }
-        if key.contains('\\') || key.chars().any(char::is_control) {
-            return Err(refuse("contains '\\' or a control character"));
-        }
-        let rel = Path::new(key);
-        for c in rel.components() {
-            match c {
-                Component::Normal(_) => {}
-                _ => return Err(refuse("has an absolute, '.' or '..' component")),
-            }
-        }
-        if key
-            .split('/')
-            .any(|s| s.is_empty() || s == "." || s == "..")
-        {
-            return Err(refuse("has an empty, '.' or '..' segment"));
-        }
-        Ok(self.root.join(rel))
+            reason: e.to_string(),
+        })?;
+        Ok(self.root.join(key))
     }
 
     async fn write(&self, obj: &Object<'_>) -> Result<Stored, LocalError> {
@@ -109,11 +94,10 @@ impl LocalStore {
             let _ = tokio::fs::remove_file(&tmp).await;
         }
         result?;
-        let etag = Md5::digest(&obj.body)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        Ok(Stored { etag, attempts: 1 })
+        Ok(Stored {
+            etag: hex(&Md5::digest(&obj.body)),
+            attempts: 1,
+        })
     }
 }
 
@@ -152,40 +136,26 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn writes_mirror_keys_atomically_and_overwrite_in_place() {
+    async fn writes_mirror_keys_atomically_and_overwrite_in_place(
+    ) -> Result<(), Box<dyn std::error::Error>> {
         let root = tmpdir("write");
         let store = LocalStore::new(&root);
         let deadline = Instant::now() + Duration::from_secs(5);
-        let s = store
-            .put(obj("a/b/c.json", b"{\"x\":1}"), deadline)
-            .await
-            .unwrap();
+        let s = store.put(obj("a/b/c.json", b"{\"x\":1}"), deadline).await?;
         assert_eq!(
             s.etag, "ac3ef48caa08fa3ed5e025da69edc645",
             "etag is the MD5 of the body, as COS gives for a simple PUT"
         );
-        assert_eq!(
-            std::fs::read(root.join("a/b/c.json")).unwrap(),
-            b"{\"x\":1}"
-        );
-        store
-            .put(obj("a/b/c.json", b"{\"x\":2}"), deadline)
-            .await
-            .unwrap();
-        assert_eq!(
-            std::fs::read(root.join("a/b/c.json")).unwrap(),
-            b"{\"x\":2}"
-        );
-        let leftovers: Vec<_> = std::fs::read_dir(root.join("a/b"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        assert_eq!(
-            leftovers,
-            vec!["c.json".to_string()],
-            "no temp files left behind"
-        );
+        assert_eq!(std::fs::read(root.join("a/b/c.json"))?, b"{\"x\":1}");
+        store.put(obj("a/b/c.json", b"{\"x\":2}"), deadline).await?;
+        assert_eq!(std::fs::read(root.join("a/b/c.json"))?, b"{\"x\":2}");
+        let mut leftovers = Vec::new();
+        for entry in std::fs::read_dir(root.join("a/b"))? {
+            leftovers.push(entry?.file_name());
+        }
+        assert_eq!(leftovers, ["c.json"], "no temp files left behind");
         let _ = std::fs::remove_dir_all(&root);
+        Ok(())
     }
 
     #[tokio::test]
@@ -204,7 +174,10 @@ mod tests {
             "a\\b",
             "a\nb",
         ] {
-            let err = store.put(obj(key, b"x"), deadline).await.unwrap_err();
+            let result = store.put(obj(key, b"x"), deadline).await;
+            let Err(err) = result else {
+                panic!("{key:?} was written");
+            };
             assert!(err.to_string().contains("refused key"), "{key:?}: {err}");
         }
         assert!(!root.exists(), "nothing written for refused keys");

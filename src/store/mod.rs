@@ -1,5 +1,6 @@
 //! Where records go: a trait with a COS and a local-directory implementation.
 
+mod cos;
 pub mod local;
 
 use std::future::Future;
@@ -40,6 +41,17 @@ pub enum StoreError {
     Local(#[from] local::LocalError),
 }
 
+impl StoreError {
+    /// The store refused this process's credentials: no later write can succeed, and the
+    /// process should end so that a fresh one starts with fresh credentials.
+    pub fn credentials_rejected(&self) -> bool {
+        match self {
+            StoreError::Cos(e) => e.is_credentials_rejected(),
+            StoreError::Local(_) => false,
+        }
+    }
+}
+
 /// Puts bytes at a key, durably, before a deadline.
 pub trait Store: Send + Sync + 'static {
     /// Bucket name, or the directory for the local store.
@@ -52,16 +64,29 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Stored, StoreError>> + Send;
 }
 
-impl Store for crate::cos::CosClient {
-    fn location(&self) -> &str {
-        self.bucket()
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cos::{CosError, ErrorBody, Failure};
 
-    async fn put(&self, obj: Object<'_>, deadline: Instant) -> Result<Stored, StoreError> {
-        let out = self.put_object(&obj, deadline).await?;
-        Ok(Stored {
-            etag: out.etag,
-            attempts: out.attempts,
-        })
+    #[test]
+    fn only_refused_cos_credentials_say_so() {
+        let failure = Failure::Status {
+            status: 403,
+            error: Box::new(ErrorBody::default()),
+        };
+        let refused = StoreError::from(CosError::CredentialsRejected {
+            op: "PUT",
+            attempts: 1,
+            failure: failure.clone(),
+        });
+        assert!(refused.credentials_rejected());
+        let rejected = StoreError::from(CosError::Rejected {
+            op: "PUT",
+            attempts: 1,
+            failure,
+        });
+        assert!(!rejected.credentials_rejected());
+        assert!(!StoreError::from(local::LocalError::Deadline).credentials_rejected());
     }
 }

@@ -1,145 +1,170 @@
-//! The real binary started through `bootstrap` from a package-like folder, as SCF starts it,
-//! with its stdout captured line by line and a guard that kills it if a test fails.
+//! The real binary started through `bootstrap` from a package-like folder, as SCF starts it
+//! (README: "Deploy"): everything it writes captured line by line, and a guard that kills it
+//! if a test fails. Every suite that runs the binary starts it through [`Binary`].
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::fake_cos::{FakeCos, FakeCosOptions};
-use super::fake_runtime::FakeRuntime;
+use super::scf_platform::assert_free_of;
 
-/// Role credentials handed to the binary (and expected by the fake COS).
-pub const SECRET_ID: &str = "AKIDpipelineTestSecretId00000000000";
-/// Role secret key.
-pub const SECRET_KEY: &str = "pipelineTestSecretKeyValue000000";
-/// Role session token.
-pub const TOKEN: &str = "pipelineTestSessionTokenValue0000";
-/// Bucket name served by the fake.
-pub const BUCKET: &str = "archive-1250000000";
+/// A deploy-package-like folder under the temp dir: `bootstrap` and the binary side by side.
+/// Clones share the folder; the last one dropped removes it.
+#[derive(Clone)]
+pub struct Package(Arc<PackageDir>);
 
-/// Fake COS options matching the credentials given to the binary.
-pub fn cos_options() -> FakeCosOptions {
-    FakeCosOptions {
-        bucket: BUCKET.into(),
-        secret_id: SECRET_ID.into(),
-        secret_key: SECRET_KEY.into(),
-        session_token: Some(TOKEN.into()),
-        ..FakeCosOptions::default()
+struct PackageDir(PathBuf);
+
+impl Drop for PackageDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
-/// A deploy-package-like folder: `bootstrap` and the binary side by side.
-pub fn package() -> PathBuf {
-    package_named("bin-pkg")
+impl Package {
+    /// A fresh package folder with `tag` in its name, so a suite's leftovers are easy to spot.
+    pub fn new(tag: &str) -> Package {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "mcb-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create package dir");
+        let pkg = Package(Arc::new(PackageDir(dir)));
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("bootstrap"),
+            pkg.dir().join("bootstrap"),
+        )
+        .expect("copy bootstrap");
+        // option_env!: this module is also compiled into benches/examples, where only
+        // integration tests get the variable; those callers never start the binary.
+        let Some(bin) = option_env!("CARGO_BIN_EXE_mps-cos-backup") else {
+            panic!("only integration tests start the binary through this helper");
+        };
+        std::os::unix::fs::symlink(bin, pkg.dir().join("mps-cos-backup")).expect("symlink binary");
+        pkg
+    }
+
+    /// The folder; also the working directory of every binary started from it (SCF's `/var/user`).
+    pub fn dir(&self) -> &Path {
+        &self.0 .0
+    }
 }
 
-/// [`package`] with `tag` in the folder name, so a suite's leftovers are easy to spot.
-pub fn package_named(tag: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "mcb-{tag}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create package dir");
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("bootstrap"),
-        dir.join("bootstrap"),
-    )
-    .expect("copy bootstrap");
-    // option_env!: this module is also compiled into benches/examples, where only
-    // integration tests get the variable; those callers never start the test binary.
-    let Some(bin) = option_env!("CARGO_BIN_EXE_mps-cos-backup") else {
-        panic!("only integration tests start the binary through this helper");
-    };
-    std::os::unix::fs::symlink(bin, dir.join("mps-cos-backup")).expect("symlink binary");
-    dir
+/// Which pipe a captured line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard output (SCF collects it as the function's log).
+    Stdout,
+    /// Standard error.
+    Stderr,
 }
 
-/// Environment for runtime mode against a fake COS, with the runtime API at `host:port`.
-pub fn runtime_env(cos: &FakeCos, api_host: &str, api_port: u16) -> Vec<(String, String)> {
-    vec![
-        ("COS_BUCKET".into(), BUCKET.into()),
-        ("COS_REGION".into(), "ap-guangzhou".into()),
-        ("COS_ENDPOINT".into(), cos.url()),
-        ("TENCENTCLOUD_SECRETID".into(), SECRET_ID.into()),
-        ("TENCENTCLOUD_SECRETKEY".into(), SECRET_KEY.into()),
-        ("TENCENTCLOUD_SESSIONTOKEN".into(), TOKEN.into()),
-        ("SCF_RUNTIME_API".into(), api_host.into()),
-        ("SCF_RUNTIME_API_PORT".into(), api_port.to_string()),
-    ]
+/// One line the binary wrote.
+#[derive(Debug, Clone)]
+pub struct Line {
+    /// 0 for the first start, then one more per [`Binary::restart`].
+    pub start: usize,
+    /// The pipe it came from.
+    pub stream: Stream,
+    /// The line without its newline; bytes that are not UTF-8 are replaced, not dropped.
+    pub text: String,
 }
 
-/// [`runtime_env`] for a running fake runtime API.
-pub fn env_for(cos: &FakeCos, rt: &FakeRuntime) -> Vec<(String, String)> {
-    runtime_env(cos, &rt.host(), rt.port())
-}
-
-/// Replaces or adds one variable.
-pub fn set_env(env: &mut Vec<(String, String)>, name: &str, value: &str) {
-    env.retain(|(k, _)| k != name);
-    env.push((name.into(), value.into()));
-}
-
-/// A running `bootstrap` (exec'd into the binary); killed when dropped.
-pub struct Running {
+/// `bootstrap args...` (which `exec`s the binary) running in a [`Package`], with exactly the
+/// given environment plus `PATH`. Stdout and stderr are captured in memory for the whole life
+/// of the value, across restarts. Killed when dropped, so a failing test leaves no child.
+pub struct Binary {
+    pkg: Package,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    stdin: Option<Vec<u8>>,
     child: Child,
-    stdout: Arc<Mutex<Vec<String>>>,
-    stderr: Arc<Mutex<Vec<String>>>,
-    readers: Vec<std::thread::JoinHandle<()>>,
     status: Option<ExitStatus>,
-    _pkg: PathBuf,
+    starts: usize,
+    lines: Arc<Mutex<Vec<Line>>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
 }
 
-fn collect(
-    pipe: impl std::io::Read + Send + 'static,
-    into: Arc<Mutex<Vec<String>>>,
-) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        for line in BufReader::new(pipe).lines() {
-            match line {
-                Ok(l) => into.lock().unwrap_or_else(|p| p.into_inner()).push(l),
-                Err(_) => break,
-            }
-        }
-    })
-}
+impl Binary {
+    /// Starts `bootstrap args...` in a fresh package of its own.
+    pub fn start<K: AsRef<str>, V: AsRef<str>>(args: &[&str], env: &[(K, V)]) -> Binary {
+        Binary::start_in(&Package::new("bin"), args, env)
+    }
 
-impl Running {
-    /// Starts `bootstrap args...` with exactly `env` (plus PATH), cwd = the package folder.
-    pub fn start(args: &[&str], env: &[(String, String)]) -> Running {
-        let pkg = package();
-        let mut cmd = Command::new(pkg.join("bootstrap"));
-        cmd.args(args)
-            .env_clear()
-            .env("PATH", "/usr/bin:/bin")
-            .current_dir(&pkg)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("spawn bootstrap");
-        let stdout = Arc::new(Mutex::new(Vec::new()));
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        let readers = vec![
-            collect(child.stdout.take().expect("stdout piped"), stdout.clone()),
-            collect(child.stderr.take().expect("stderr piped"), stderr.clone()),
-        ];
-        Running {
+    /// Starts `bootstrap args...` in `pkg` (several binaries may share one package).
+    pub fn start_in<K: AsRef<str>, V: AsRef<str>>(
+        pkg: &Package,
+        args: &[&str],
+        env: &[(K, V)],
+    ) -> Binary {
+        Binary::launch(pkg, args, env, None)
+    }
+
+    /// [`Self::start_in`] with `input` written to stdin, which is then closed.
+    pub fn start_with_input<K: AsRef<str>, V: AsRef<str>>(
+        pkg: &Package,
+        args: &[&str],
+        env: &[(K, V)],
+        input: &[u8],
+    ) -> Binary {
+        Binary::launch(pkg, args, env, Some(input.to_vec()))
+    }
+
+    fn launch<K: AsRef<str>, V: AsRef<str>>(
+        pkg: &Package,
+        args: &[&str],
+        env: &[(K, V)],
+        stdin: Option<Vec<u8>>,
+    ) -> Binary {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.as_ref().to_string(), v.as_ref().to_string()))
+            .collect();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let (child, readers) = spawn(pkg, &args, &env, stdin.as_deref(), 0, &lines);
+        Binary {
+            pkg: pkg.clone(),
+            args,
+            env,
+            stdin,
             child,
-            stdout,
-            stderr,
-            readers,
             status: None,
-            _pkg: pkg,
+            starts: 1,
+            lines,
+            readers,
         }
+    }
+
+    /// SIGKILLs the process if it still runs (as the platform does to an instance that overran
+    /// its time limit) and starts it again: same package, arguments, environment and input.
+    /// Lines of earlier starts stay captured.
+    pub fn restart(&mut self) {
+        self.kill_and_reap();
+        let (child, readers) = spawn(
+            &self.pkg,
+            &self.args,
+            &self.env,
+            self.stdin.as_deref(),
+            self.starts,
+            &self.lines,
+        );
+        self.child = child;
+        self.readers.extend(readers);
+        self.status = None;
+        self.starts += 1;
+    }
+
+    /// The package it runs in.
+    pub fn package(&self) -> &Package {
+        &self.pkg
     }
 
     /// Process id (bootstrap `exec`s, so this is the binary's).
@@ -147,15 +172,20 @@ impl Running {
         self.child.id()
     }
 
-    /// Sends SIGTERM through `kill(1)`.
-    pub fn sigterm(&self) {
+    /// Sends `signal` (a name `kill(1)` knows: `TERM`, `INT`, ...).
+    pub fn signal(&self, signal: &str) {
         let ok = Command::new("kill")
-            .arg("-TERM")
+            .arg(format!("-{signal}"))
             .arg(self.pid().to_string())
             .status()
             .expect("run kill")
             .success();
-        assert!(ok, "kill -TERM {} failed", self.pid());
+        assert!(ok, "kill -{signal} {} failed", self.pid());
+    }
+
+    /// Sends SIGTERM, as SCF does when it retires an instance.
+    pub fn sigterm(&self) {
+        self.signal("TERM");
     }
 
     /// Whether the process has exited (without waiting).
@@ -166,7 +196,8 @@ impl Running {
         self.status
     }
 
-    /// Waits at most `timeout` for the exit; `None` when still running (the guard kills it later).
+    /// Waits at most `timeout` for the exit; `None` when still running (the guard kills it
+    /// later). Once it returns `Some`, every line the process wrote is captured.
     /// Blocking: call from `spawn_blocking` or a plain thread when fakes run on this runtime's
     /// only thread (multi-thread test runtimes are fine).
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
@@ -183,7 +214,7 @@ impl Running {
         }
     }
 
-    /// Async form of [`Self::wait_exit`] (does not block the test's runtime).
+    /// Async form of [`Self::wait_exit`] (does not block the test's runtime while waiting).
     pub async fn wait_exit_async(&mut self, timeout: Duration) -> Option<ExitStatus> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
@@ -195,6 +226,23 @@ impl Running {
                 return None;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// SIGKILL, then waits (bounded) until the process is reaped and its output read.
+    pub async fn kill(&mut self) {
+        if self.exited().is_none() {
+            let _ = self.child.kill();
+        }
+        if self.wait_exit_async(Duration::from_secs(5)).await.is_none() {
+            panic!("binary not reaped 5 s after SIGKILL");
+        }
+    }
+
+    fn kill_and_reap(&mut self) {
+        if self.exited().is_none() {
+            let _ = self.child.kill();
+            self.status = self.child.wait().ok();
         }
     }
 
@@ -211,25 +259,32 @@ impl Running {
         assert_eq!(
             status.and_then(|s| s.code()),
             Some(0),
-            "exit after SIGTERM: {status:?}; stdout: {:#?}",
-            self.stdout_lines()
+            "exit after SIGTERM: {status:?}; output:\n{}",
+            self.output_tail(40)
         );
+    }
+
+    /// Every line captured so far, from every start, in the order each pipe delivered them.
+    pub fn lines(&self) -> Vec<Line> {
+        self.lines.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn texts(&self, stream: Stream) -> Vec<String> {
+        self.lines()
+            .into_iter()
+            .filter(|l| l.stream == stream)
+            .map(|l| l.text)
+            .collect()
     }
 
     /// Lines written to stdout so far.
     pub fn stdout_lines(&self) -> Vec<String> {
-        self.stdout
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.texts(Stream::Stdout)
     }
 
     /// Lines written to stderr so far.
     pub fn stderr_lines(&self) -> Vec<String> {
-        self.stderr
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.texts(Stream::Stderr)
     }
 
     /// Stdout lines parsed as JSON; panics naming the first line that is not a JSON object.
@@ -241,6 +296,23 @@ impl Running {
                 _ => panic!("stdout line is not a JSON object: {l:?}"),
             })
             .collect()
+    }
+
+    /// The last `n` lines of both pipes, for failure messages.
+    pub fn output_tail(&self, n: usize) -> String {
+        let lines = self.lines();
+        lines[lines.len().saturating_sub(n)..]
+            .iter()
+            .map(|l| l.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Panics if any of `secrets` is in anything the binary wrote (both pipes, every start),
+    /// or if it wrote nothing at all: a check of no output would pass vacuously.
+    pub fn assert_never_wrote(&self, secrets: &[&str]) {
+        let all: Vec<String> = self.lines().into_iter().map(|l| l.text).collect();
+        assert_free_of(&all.join("\n"), secrets, "the binary's output");
     }
 
     /// Waits until stdout holds a line containing `needle`.
@@ -256,14 +328,85 @@ impl Running {
     }
 }
 
-impl Drop for Running {
+impl Drop for Binary {
     fn drop(&mut self) {
-        if self.exited().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-        let _ = std::fs::remove_dir_all(&self._pkg);
+        self.kill_and_reap();
     }
+}
+
+/// Spawns `bootstrap` in `pkg` with a reader thread per pipe appending to `into`.
+fn spawn(
+    pkg: &Package,
+    args: &[String],
+    env: &[(String, String)],
+    input: Option<&[u8]>,
+    start: usize,
+    into: &Arc<Mutex<Vec<Line>>>,
+) -> (Child, Vec<std::thread::JoinHandle<()>>) {
+    let mut cmd = Command::new(pkg.dir().join("bootstrap"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .current_dir(pkg.dir())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = spawn_retrying(&mut cmd);
+    let mut readers = vec![
+        collect(
+            child.stdout.take().expect("stdout piped"),
+            Stream::Stdout,
+            start,
+            into.clone(),
+        ),
+        collect(
+            child.stderr.take().expect("stderr piped"),
+            Stream::Stderr,
+            start,
+            into.clone(),
+        ),
+    ];
+    if let Some(input) = input {
+        // From a thread: a large input must not block the test while the child is busy.
+        let mut pipe = child.stdin.take().expect("stdin piped");
+        let input = input.to_vec();
+        readers.push(std::thread::spawn(move || {
+            let _ = pipe.write_all(&input);
+        }));
+    }
+    (child, readers)
+}
+
+fn collect(
+    pipe: impl std::io::Read + Send + 'static,
+    stream: Stream,
+    start: usize,
+    into: Arc<Mutex<Vec<Line>>>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(pipe);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match reader.read_until(b'\n', &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+                    let text = String::from_utf8_lossy(line).into_owned();
+                    into.lock().unwrap_or_else(|p| p.into_inner()).push(Line {
+                        start,
+                        stream,
+                        text,
+                    });
+                }
+            }
+        }
+    })
 }
 
 /// `message` of a JSON log line (flattened or nested under `fields`).
@@ -279,17 +422,20 @@ pub fn field<'a>(line: &'a serde_json::Value, name: &str) -> Option<&'a serde_js
         .or_else(|| line.get("fields").and_then(|f| f.get(name)))
 }
 
-/// A fake runtime API and a fake COS (with [`cos_options`]) on loopback.
-pub async fn start() -> (FakeRuntime, FakeCos) {
-    (
-        FakeRuntime::start().await,
-        FakeCos::start(cos_options()).await,
-    )
-}
-
-/// Neither fake saw a protocol violation or a request that failed verification.
-pub fn assert_clean(rt: &FakeRuntime, cos: &FakeCos) {
-    rt.assert_clean();
-    let v = cos.verification_failures();
-    assert!(v.is_empty(), "fake COS verification failures: {v:#?}");
+/// Spawns `cmd`, retrying while the kernel answers ETXTBSY: a package's freshly copied
+/// `bootstrap` can still be open for writing in a child that another test thread forked and
+/// has not yet exec'd.
+fn spawn_retrying(cmd: &mut Command) -> Child {
+    const ETXTBSY: i32 = 26;
+    let mut tries = 0;
+    loop {
+        match cmd.spawn() {
+            Ok(child) => return child,
+            Err(e) if e.raw_os_error() == Some(ETXTBSY) && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) => panic!("spawn bootstrap: {e}"),
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! Fake COS (OWNER: COS helper): a PUT Object endpoint on loopback that VERIFIES every request.
+//! Fake COS: a PUT Object endpoint on loopback that VERIFIES every request.
 //!
 //! Every request is checked independently of the crate's code, with this file's own
 //! implementation of the COS sha1 signing algorithm and the secret key: Authorization
@@ -11,11 +11,14 @@
 //! A verified request then meets fault injection: first the scripted queue
 //! ([`FakeCos::push_faults`]), else seeded random [`FaultRates`]. Without a fault the object
 //! is stored under the percent-decoded path (no leading `/`) and answered 200 with `ETag`,
-//! `x-cos-request-id`, `x-cos-hash-crc64ecma` and `Date`.
+//! `x-cos-request-id`, `x-cos-hash-crc64ecma` and `Date`. Error answers have the XML body
+//! COS sends (`Code`, `Message`, `Resource`, `RequestId`, `TraceId`).
+//!
+//! [`EndlessCos`] is a separate, raw server whose answers never end, for body bounds.
 //!
 //! ```ignore
 //! let cos = FakeCos::start(FakeCosOptions::default()).await;
-//! let client = CosClient::new(reqwest::Client::new(), cos.cos_config());
+//! let client = CosClient::new(http, cos.bucket(), cos.credentials());
 //! cos.push_faults([Fault::SlowDown, Fault::Reset]);
 //! // ... put ...
 //! assert!(cos.verification_failures().is_empty());
@@ -31,13 +34,14 @@ use hmac::{Hmac, Mac};
 use md5::Md5;
 use sha1::{Digest, Sha1};
 
-use super::http::{serve, Reply, Request, Response, Server};
-use mps_cos_backup::config::{CosConfig, Credentials};
+use super::http::{serve_with, Reply, Request, Response, Server, Writes};
+use mps_cos_backup::cos::{Bucket, Endpoint, PutObject};
+use mps_cos_backup::credentials::Credentials;
 
 /// How the fake is set up.
 #[derive(Debug, Clone)]
 pub struct FakeCosOptions {
-    /// Bucket name reported in `cos_config()` (the fake serves any path).
+    /// Bucket name reported in [`FakeCos::bucket`] (the fake serves any path).
     pub bucket: String,
     /// Expected `q-ak`.
     pub secret_id: String,
@@ -51,6 +55,12 @@ pub struct FakeCosOptions {
     pub rates: FaultRates,
     /// Seed of the fault PRNG (same seed, same sequence of draws).
     pub seed: u64,
+    /// The session token runs out after this many stored writes: every later request is
+    /// answered 403 InvalidAccessKeyId "The security token you provided has expired.", as
+    /// COS answers temporary keys past their lifetime.
+    pub token_expires_after_writes: Option<u64>,
+    /// How answers are written (one segment, headers and body apart with Nagle on, ...).
+    pub writes: Writes,
 }
 
 impl Default for FakeCosOptions {
@@ -63,6 +73,8 @@ impl Default for FakeCosOptions {
             clock_skew_secs: 0,
             rates: FaultRates::default(),
             seed: 1,
+            token_expires_after_writes: None,
+            writes: Writes::from_env(),
         }
     }
 }
@@ -131,6 +143,12 @@ pub enum Fault {
     KeyTooLong,
     /// 400 EntityTooLarge.
     EntityTooLarge,
+    /// 429 TooManyRequests.
+    TooManyRequests,
+    /// 400 RequestTimeout: COS gave up reading the body.
+    RequestTimeout,
+    /// A redirect (301, 302, 303, 307, 308) to this `Location`; nothing stored.
+    Redirect(u16, String),
     /// Any status with an XML error code and message.
     Status(u16, String, String),
 }
@@ -182,6 +200,8 @@ pub struct FakeCosStats {
     pub verification_failures: u64,
     /// Requests refused because the key time did not cover the fake's clock.
     pub skew_rejections: u64,
+    /// Requests refused because the session token had run out.
+    pub token_expired: u64,
 }
 
 struct State {
@@ -209,6 +229,7 @@ impl FakeCos {
     /// Starts the fake on a fresh loopback port.
     pub async fn start(opts: FakeCosOptions) -> FakeCos {
         let seed = opts.seed;
+        let writes = opts.writes;
         let state = Arc::new(Mutex::new(State {
             opts,
             host: String::new(),
@@ -220,7 +241,7 @@ impl FakeCos {
             rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
         }));
         let handler_state = state.clone();
-        let server = serve(move |req| {
+        let server = serve_with("127.0.0.1:0", writes, move |req| {
             let state = handler_state.clone();
             async move { handle(&state, req) }
         })
@@ -229,9 +250,14 @@ impl FakeCos {
         FakeCos { server, state }
     }
 
-    /// Base URL, e.g. `http://127.0.0.1:PORT` (use as `CosConfig::endpoint`).
+    /// Base URL, e.g. `http://127.0.0.1:PORT` (the bucket's endpoint).
     pub fn url(&self) -> String {
         self.server.url()
+    }
+
+    /// The loopback address it listens on.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.addr
     }
 
     /// The Host value a client must send and sign (`127.0.0.1:PORT`).
@@ -239,20 +265,20 @@ impl FakeCos {
         self.server.addr.to_string()
     }
 
-    /// A `CosConfig` pointing at this fake with its bucket and credentials.
-    pub fn cos_config(&self) -> CosConfig {
+    /// The fake's bucket, reached at this fake.
+    pub fn bucket(&self) -> Bucket {
+        let name = lock(&self.state).opts.bucket.clone();
+        bucket_at(&name, &self.url())
+    }
+
+    /// The credentials the fake accepts.
+    pub fn credentials(&self) -> Credentials {
         let st = lock(&self.state);
-        CosConfig {
-            bucket: st.opts.bucket.clone(),
-            region: "ap-guangzhou".into(),
-            endpoint: self.url(),
-            storage_class: None,
-            credentials: Credentials {
-                secret_id: st.opts.secret_id.clone(),
-                secret_key: st.opts.secret_key.clone(),
-                session_token: st.opts.session_token.clone(),
-            },
-        }
+        Credentials::new(
+            st.opts.secret_id.clone(),
+            st.opts.secret_key.clone(),
+            st.opts.session_token.clone(),
+        )
     }
 
     /// All stored objects by key.
@@ -665,6 +691,16 @@ fn verify(st: &State, req: &Request) -> Result<String, Rejection> {
         }
     }
 
+    if let Some(n) = st.opts.token_expires_after_writes {
+        if st.opts.session_token.is_some() && st.stats.stored >= n {
+            return Err(Rejection(
+                403,
+                "InvalidAccessKeyId",
+                "The security token you provided has expired.".into(),
+            ));
+        }
+    }
+
     // Time last: a correct client with a skewed clock is not a verification failure.
     let now = now_secs(st.opts.clock_skew_secs);
     if now < start {
@@ -771,16 +807,19 @@ fn handle(state: &Mutex<State>, req: Request) -> Reply {
     let resource = req.path().to_string();
     let reply = match verify(&st, &req) {
         Err(Rejection(status, code, detail)) => {
+            let token_expired = detail.starts_with("The security token");
             if code == "RequestTimeTooSkewed" || detail.starts_with("Request has expired") {
                 st.stats.skew_rejections += 1;
+            } else if token_expired {
+                st.stats.token_expired += 1;
             } else {
                 st.stats.verification_failures += 1;
                 st.failures
                     .push(format!("{} {}: {code}: {detail}", req.method, req.target));
             }
             record.outcome = code.to_string();
-            let message = if detail.starts_with("Request has expired") {
-                "Request has expired".to_string()
+            let message = if detail.starts_with("Request has expired") || token_expired {
+                detail.split(':').next().unwrap_or_default().to_string()
             } else {
                 format!("verification failed: {code}")
             };
@@ -881,13 +920,38 @@ fn apply(st: &mut State, fault: Option<Fault>, key: &str, req: &Request, resourc
             "EntityTooLarge",
             "Your proposed upload exceeds the maximum allowed object size.",
         ),
+        Some(Fault::TooManyRequests) => xml(
+            st,
+            429,
+            "TooManyRequests",
+            "The number of requests exceeds the frequency limit.",
+        ),
+        Some(Fault::RequestTimeout) => xml(
+            st,
+            400,
+            "RequestTimeout",
+            "Your socket connection to the server was not read from or written to within the timeout period.",
+        ),
+        Some(Fault::Redirect(status, location)) => Reply::Send(
+            Response::new(status, "<html>moved</html>")
+                .header("Location", location)
+                .header("Content-Type", "text/html"),
+        ),
         Some(Fault::Status(status, code, msg)) => xml(st, status, &code, &msg),
     }
 }
 
+/// A bucket named `name` reached at `url`.
+pub fn bucket_at(name: &str, url: &str) -> Bucket {
+    match (Bucket::new(name, "ap-guangzhou"), Endpoint::parse(url)) {
+        (Ok(b), Ok(e)) => b.with_endpoint(e),
+        (b, e) => panic!("fake COS bucket {name} at {url}: {b:?} {e:?}"),
+    }
+}
+
 /// A JSON object to PUT with the client under test.
-pub fn obj<'a>(key: &'a str, body: &[u8]) -> mps_cos_backup::store::Object<'a> {
-    mps_cos_backup::store::Object {
+pub fn obj<'a>(key: &'a str, body: &[u8]) -> PutObject<'a> {
+    PutObject {
         key,
         body: bytes::Bytes::copy_from_slice(body),
         content_type: "application/json",
@@ -898,4 +962,118 @@ pub fn obj<'a>(key: &'a str, body: &[u8]) -> mps_cos_backup::store::Object<'a> {
 /// A deadline `s` seconds from now.
 pub fn in_secs(s: u64) -> std::time::Instant {
     std::time::Instant::now() + Duration::from_secs(s)
+}
+
+/// How an [`EndlessCos`] answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endless {
+    /// 200 with the right `x-cos-hash-crc64ecma` and `ETag`, then a chunked body that never ends.
+    Ok,
+    /// This error status with an XML `Content-Type`, then a chunked body that never ends.
+    Error(u16),
+}
+
+/// A COS stand-in whose answers never end: it reads a request, answers headers a client
+/// would accept, then writes body bytes until the client goes away. A raw server of its
+/// own, so no generic server can bound or fix the answer.
+pub struct EndlessCos {
+    /// Bound loopback address.
+    pub addr: std::net::SocketAddr,
+    sent: Arc<std::sync::atomic::AtomicU64>,
+    requests: Arc<std::sync::atomic::AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for EndlessCos {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl EndlessCos {
+    /// Starts one on a fresh loopback port.
+    pub async fn start(mode: Endless) -> EndlessCos {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        let sent = Arc::new(AtomicU64::new(0));
+        let requests = Arc::new(AtomicU64::new(0));
+        let (sent2, requests2) = (sent.clone(), requests.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let sent = sent2.clone();
+                requests2.fetch_add(1, Ordering::Relaxed);
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 8192];
+                    let head_end = loop {
+                        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break p + 4;
+                        }
+                        match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&buf[..head_end]).to_lowercase();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(0);
+                    while buf.len() < head_end + len {
+                        match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let body = &buf[head_end..head_end + len];
+                    let head = match mode {
+                        Endless::Ok => format!(
+                            "HTTP/1.1 200 OK\r\nETag: \"{}\"\r\nx-cos-request-id: NjQendless\r\n\
+                             x-cos-hash-crc64ecma: {}\r\nTransfer-Encoding: chunked\r\n\r\n",
+                            to_hex(&Md5::digest(body)),
+                            crc64_xz(body)
+                        ),
+                        Endless::Error(status) => format!(
+                            "HTTP/1.1 {status} Status\r\nContent-Type: application/xml\r\n\
+                             x-cos-request-id: NjQendless\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        ),
+                    };
+                    if stream.write_all(head.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    let filler = "<Error><Code>SlowDown</Code></Error>".repeat(450);
+                    let piece = format!("{:x}\r\n{filler}\r\n", filler.len());
+                    while stream.write_all(piece.as_bytes()).await.is_ok() {
+                        sent.fetch_add(filler.len() as u64, Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        EndlessCos {
+            addr,
+            sent,
+            requests,
+            task,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Body bytes written so far, over every connection.
+    pub fn body_bytes_sent(&self) -> u64 {
+        self.sent.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Connections accepted.
+    pub fn connections(&self) -> u64 {
+        self.requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }

@@ -1,151 +1,107 @@
-//! A tiny SCF "platform" for end-to-end suites: deploy-package folder, the real binary started
-//! through `bootstrap` against a [`FakeRuntime`] and a [`FakeCos`], SIGKILL on timeout, and the
-//! SPEC checks applied to what the binary answered (key rules, redaction, stored bytes).
+//! The SCF platform around the binary in end-to-end suites: the function's environment (one
+//! set of role credentials, the bucket, the runtime API address) pointing it at a
+//! [`FakeRuntime`] and a [`FakeCos`], and independent checks of what it answered and stored
+//! (the rules of README "Object keys", "Configuration" and "The archive record", restated
+//! here rather than taken from the crate, so a bug there cannot bless itself).
 #![allow(dead_code)]
-
-use std::path::PathBuf;
-use std::process::Stdio;
-use std::time::Duration;
 
 use base64::Engine as _;
 use md5::{Digest, Md5};
 use serde_json::Value;
-use tokio::process::{Child, Command};
 
 use super::fake_cos::{FakeCos, FakeCosOptions};
 use super::fake_runtime::FakeRuntime;
 
-/// Session token the fake COS insists on (SCF always hands out temporary credentials).
-pub const TOKEN: &str = "platformSessionTokenValue0000000";
+/// Role secret id handed to the binary (and expected by the fake COS).
+pub const SECRET_ID: &str = "AKIDtestSecretId0000000000000000";
+/// Role secret key.
+pub const SECRET_KEY: &str = "testSecretKeyValue00000000000000";
+/// Role session token: SCF always hands a function temporary credentials, so the fake COS
+/// insists on one.
+pub const TOKEN: &str = "testSessionTokenValue00000000000";
+/// The three role credentials, none of which may ever be logged.
+pub const CREDENTIALS: [&str; 3] = [SECRET_ID, SECRET_KEY, TOKEN];
+/// Bucket served by the fake COS.
+pub const BUCKET: &str = "archive-1250000000";
+/// Region given to the binary.
+pub const REGION: &str = "ap-guangzhou";
 
-/// Options for a fake COS that expects the credentials [`env_for`] passes to the binary.
+/// Options for a fake COS that expects the credentials [`cos_env`] passes to the binary.
 pub fn cos_options() -> FakeCosOptions {
     FakeCosOptions {
-        bucket: "archive-1250000000".into(),
-        secret_id: "AKIDplatformSecretId000000000000".into(),
-        secret_key: "platformSecretKeyValue0000000000".into(),
+        bucket: BUCKET.into(),
+        secret_id: SECRET_ID.into(),
+        secret_key: SECRET_KEY.into(),
         session_token: Some(TOKEN.into()),
         ..FakeCosOptions::default()
     }
 }
 
-/// A deploy-package-like folder (`bootstrap` + the binary beside it) under the temp dir.
-pub struct Package {
-    /// The folder.
-    pub dir: PathBuf,
-}
-
-impl Package {
-    /// Creates a fresh package folder named after `tag`.
-    pub fn new(tag: &str) -> Package {
-        Package {
-            dir: super::binary::package_named(tag),
-        }
-    }
-}
-
-impl Package {
-    /// Everything every instance started from this package wrote (stdout and stderr).
-    pub fn all_logs(&self) -> String {
-        let mut names: Vec<PathBuf> = std::fs::read_dir(&self.dir)
-            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        names.retain(|p| p.extension().is_some_and(|x| x == "log"));
-        names.sort();
-        names
-            .iter()
-            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
-            .collect()
-    }
-
-    /// Panics if any instance's output contains one of the fake COS credentials.
-    pub fn assert_no_credentials_logged(&self) {
-        let logs = self.all_logs();
-        let o = cos_options();
-        for secret in [o.secret_key.as_str(), TOKEN] {
-            assert!(!logs.contains(secret), "an instance logged a credential");
-        }
-        assert!(!logs.is_empty(), "instances wrote no log at all");
-    }
-}
-
-impl Drop for Package {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Runtime-mode environment pointing the binary at the two fakes.
-pub fn env_for(rt: &FakeRuntime, cos: &FakeCos) -> Vec<(String, String)> {
-    let c = cos.cos_config();
+/// The environment pointing the binary at `cos` with the role credentials, and no runtime API
+/// (enough for `invoke`).
+pub fn cos_env(cos: &FakeCos) -> Vec<(String, String)> {
     vec![
-        ("PATH".into(), "/usr/bin:/bin".into()),
-        ("COS_BUCKET".into(), c.bucket),
-        ("COS_REGION".into(), c.region),
+        ("COS_BUCKET".into(), BUCKET.into()),
+        ("COS_REGION".into(), REGION.into()),
         ("COS_ENDPOINT".into(), cos.url()),
-        ("TENCENTCLOUD_SECRETID".into(), c.credentials.secret_id),
-        ("TENCENTCLOUD_SECRETKEY".into(), c.credentials.secret_key),
+        ("TENCENTCLOUD_SECRETID".into(), SECRET_ID.into()),
+        ("TENCENTCLOUD_SECRETKEY".into(), SECRET_KEY.into()),
         ("TENCENTCLOUD_SESSIONTOKEN".into(), TOKEN.into()),
-        ("SCF_RUNTIME_API".into(), rt.host()),
-        ("SCF_RUNTIME_API_PORT".into(), rt.port().to_string()),
-        ("LOG_FORMAT".into(), "json".into()),
     ]
 }
 
-/// One running instance of the binary; SIGKILLed when dropped (a failing test leaves no child).
-pub struct Instance {
-    child: Child,
-    /// Where its stdout+stderr go.
-    pub log: PathBuf,
+/// Runtime-mode environment: [`cos_env`] plus the address of the runtime API `rt`.
+pub fn env_for(rt: &FakeRuntime, cos: &FakeCos) -> Vec<(String, String)> {
+    let mut env = cos_env(cos);
+    set_env(&mut env, "SCF_RUNTIME_API", &rt.host());
+    set_env(&mut env, "SCF_RUNTIME_API_PORT", &rt.port().to_string());
+    env
 }
 
-impl Instance {
-    /// Starts `bootstrap` from `pkg` (working directory = the package, like `/var/user`).
-    pub fn spawn(pkg: &Package, env: &[(String, String)], n: usize) -> Instance {
-        let log = pkg.dir.join(format!("instance-{n}.log"));
-        let out = std::fs::File::create(&log).expect("create instance log");
-        let err = out.try_clone().expect("clone log handle");
-        let mut cmd = Command::new(pkg.dir.join("bootstrap"));
-        cmd.env_clear()
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .current_dir(&pkg.dir)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .kill_on_drop(true);
-        let child = cmd.spawn().expect("spawn bootstrap");
-        Instance { child, log }
-    }
+/// Replaces or adds one variable.
+pub fn set_env(env: &mut Vec<(String, String)>, name: &str, value: &str) {
+    env.retain(|(k, _)| k != name);
+    env.push((name.into(), value.into()));
+}
 
-    /// `None` while running, else how it ended.
-    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
-        self.child.try_wait().ok().flatten()
-    }
+/// A fake runtime API and a fake COS (with [`cos_options`]) on loopback.
+pub async fn start() -> (FakeRuntime, FakeCos) {
+    (
+        FakeRuntime::start().await,
+        FakeCos::start(cos_options()).await,
+    )
+}
 
-    /// SIGKILL, then wait (bounded) until the process is reaped.
-    pub async fn kill(&mut self) {
-        let _ = self.child.start_kill();
-        match tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await {
-            Ok(_) => {}
-            Err(_) => panic!("instance not reaped 5 s after SIGKILL"),
-        }
-    }
+/// Neither fake saw a protocol violation or a request that failed verification.
+pub fn assert_clean(rt: &FakeRuntime, cos: &FakeCos) {
+    rt.assert_clean();
+    let v = cos.verification_failures();
+    assert!(v.is_empty(), "fake COS verification failures: {v:#?}");
+}
 
-    /// Last `n` lines of the instance's log, for failure messages.
-    pub fn log_tail(&self, n: usize) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(n)..].join("\n")
+/// Panics naming the first of `secrets` found in `text` (`what` names the text), and when
+/// `text` is empty: a leak check of nothing would pass vacuously.
+pub fn assert_free_of(text: &str, secrets: &[&str], what: &str) {
+    assert!(
+        !text.is_empty(),
+        "{what} is empty: nothing to check for secrets"
+    );
+    for s in secrets {
+        assert!(!s.is_empty(), "an empty secret matches everything");
+        assert!(!text.contains(s), "{what} contains the secret {s:?}");
     }
 }
 
-/// SPEC redaction, implemented here independently: string values of keys ending in one of the
-/// credential suffixes, at any depth, become `"***"`.
+/// Redaction as the function does it, implemented here independently: under a key ending in
+/// one of [`SECRET_SUFFIXES`] (ASCII case ignored), at any depth, a non-empty string or a
+/// number becomes `"***"`; `null`, booleans and empty strings hide nothing and stay; objects
+/// and arrays are searched further. README "Configuration" (`ARCHIVE_REDACT`) names the
+/// suffixes.
 pub fn redact(v: &mut Value) {
     *v = redacted(v).0;
 }
 
-/// Credential key suffixes of SPEC "Configuration" (`ARCHIVE_REDACT`).
+/// Credential key suffixes of README "Configuration" (`ARCHIVE_REDACT`).
 pub const SECRET_SUFFIXES: [&str; 6] = [
     "SecretId",
     "SecretKey",
@@ -155,16 +111,29 @@ pub const SECRET_SUFFIXES: [&str; 6] = [
     "StreamKey",
 ];
 
-/// The event with every credential string replaced by `"***"`, and the secrets it held.
+/// Whether `key` names a credential: it ends in one of [`SECRET_SUFFIXES`], in any case.
+pub fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    SECRET_SUFFIXES
+        .iter()
+        .any(|s| key.ends_with(&s.to_ascii_lowercase()))
+}
+
+/// The event after [`redact`], and the secrets it held (numbers in their JSON spelling).
 pub fn redacted(event: &Value) -> (Value, Vec<String>) {
     fn walk(v: &mut Value, secrets: &mut Vec<String>) {
         match v {
             Value::Object(m) => {
                 for (k, val) in m.iter_mut() {
-                    if SECRET_SUFFIXES.iter().any(|s| k.ends_with(s)) {
-                        if let Value::String(s) = val {
-                            if !s.is_empty() && s != "***" {
-                                secrets.push(s.clone());
+                    if is_secret_key(k) {
+                        let secret = match val {
+                            Value::String(s) if !s.is_empty() => Some(s.clone()),
+                            Value::Number(n) => Some(n.to_string()),
+                            _ => None,
+                        };
+                        if let Some(secret) = secret {
+                            if secret != "***" {
+                                secrets.push(secret);
                             }
                             *val = Value::String("***".into());
                             continue;
@@ -183,8 +152,20 @@ pub fn redacted(event: &Value) -> (Value, Vec<String>) {
     (out, secrets)
 }
 
-/// Checks a key against SPEC "Object key"; `Err` says which rule broke.
-pub fn check_key(key: &str) -> Result<(), String> {
+/// The parts of a key's file name under the default template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileName<'a> {
+    /// The sanitized task id.
+    pub task: &'a str,
+    /// The sanitized, lowercase status.
+    pub status: &'a str,
+    /// 16 lowercase hex characters.
+    pub digest: &'a str,
+}
+
+/// Checks a key against README "Object keys" (default template) and returns the parts of its
+/// file name; `Err` says which rule broke.
+pub fn check_key(key: &str) -> Result<FileName<'_>, String> {
     if key.len() > 850 {
         return Err(format!("key is {} bytes (> 850)", key.len()));
     }
@@ -199,34 +180,52 @@ pub fn check_key(key: &str) -> Result<(), String> {
             return Err(format!("key has segment {seg:?}"));
         }
     }
-    // Default template: the file name is `{task_id}.{status}.{digest}.json`.
-    let file = key.rsplit('/').next().unwrap_or_default();
+    // The file name is `{task_id}.{status}.{digest}.json`; status and digest hold no dot.
+    let file = key.rsplit('/').next().unwrap_or(key);
     let parts: Vec<&str> = file.rsplitn(4, '.').collect();
     if parts.len() != 4 || parts[0] != "json" {
         return Err(format!("file name {file:?} is not task.status.digest.json"));
     }
-    let (digest, task) = (parts[1], parts[3]);
-    if digest.len() != 16 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(format!("digest {digest:?} is not 16 hex chars"));
+    let name = FileName {
+        task: parts[3],
+        status: parts[2],
+        digest: parts[1],
+    };
+    let lower_hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    if name.digest.len() != 16 || !name.digest.bytes().all(lower_hex) {
+        return Err(format!(
+            "digest {:?} is not 16 lowercase hex chars",
+            name.digest
+        ));
     }
-    if task.is_empty() || task.len() > 96 {
-        return Err(format!("task id segment is {} bytes", task.len()));
+    check_segment("task id", name.task, 96)?;
+    check_segment("status", name.status, 32)?;
+    if name.status.to_lowercase() != name.status {
+        return Err(format!("status {:?} is not lowercase", name.status));
     }
-    if let Some(c) = task
+    Ok(name)
+}
+
+/// A sanitized key part: 1..=`max` bytes of `A-Z a-z 0-9 . _ -`, without `..`.
+pub fn check_segment(what: &str, part: &str, max: usize) -> Result<(), String> {
+    if part.is_empty() || part.len() > max {
+        return Err(format!("{what} segment is {} bytes", part.len()));
+    }
+    if let Some(c) = part
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || "._-".contains(*c)))
     {
-        return Err(format!("task id segment has {c:?}"));
+        return Err(format!("{what} segment has {c:?}"));
     }
-    if task.contains("..") {
-        return Err("task id segment contains '..'".into());
+    if part.contains("..") {
+        return Err(format!("{what} segment contains '..'"));
     }
     Ok(())
 }
 
 /// Verifies a success answer NOW against the fake bucket: the object is at the answered key,
-/// its bytes are exactly those answered (length and MD5 = ETag), the key obeys the SPEC and the
-/// archived `event` is `original` after redaction. Returns the key.
+/// its bytes are exactly those answered (length and MD5 = ETag), the key obeys [`check_key`] and
+/// the archived `event` is `original` after [`redact`]. Returns the key.
 pub fn verify_success(cos: &FakeCos, answer: &Value, original: &Value) -> Result<String, String> {
     let key = answer["key"]
         .as_str()
@@ -242,16 +241,15 @@ pub fn verify_success(cos: &FakeCos, answer: &Value, original: &Value) -> Result
             obj.body.len()
         ));
     }
-    let md5 = Md5::digest(&obj.body);
-    let hex: String = md5.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = md5_hex(&obj.body);
     let etag = answer["etag"]
         .as_str()
-        .unwrap_or_default()
+        .ok_or_else(|| format!("{key:?}: success without an etag: {answer}"))?
         .trim_matches('"');
     if etag != hex {
         return Err(format!(
             "{key:?}: answered etag {etag}, stored bytes have MD5 {hex} ({})",
-            base64::engine::general_purpose::STANDARD.encode(md5)
+            base64::engine::general_purpose::STANDARD.encode(Md5::digest(&obj.body))
         ));
     }
     let record: Value = serde_json::from_slice(&obj.body)
@@ -267,4 +265,12 @@ pub fn verify_success(cos: &FakeCos, answer: &Value, original: &Value) -> Result
         return Err(format!("{key:?}: schema {}", record["schema"]));
     }
     Ok(key.to_string())
+}
+
+/// Lowercase hex MD5 of `bytes`: what COS answers as the ETag of a single-part upload.
+pub fn md5_hex(bytes: &[u8]) -> String {
+    Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

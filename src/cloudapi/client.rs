@@ -1,0 +1,254 @@
+//! The I/O of the Cloud API: sends signed `Invoke` requests through the process's
+//! [`HttpClient`], retrying inside the deadline.
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use http::Uri;
+
+use super::invoke::{
+    build_request, parse_response, BuildError, Class, Failure, Function, InvokeInput,
+};
+use super::retry::{retry, Ended, Jitter, RetryPolicy};
+use crate::credentials::Credentials;
+use crate::transport::{Bounds, HttpClient, TransportError};
+
+/// Largest Cloud API answer read; an `Invoke` answer is well under 1 KiB.
+const MAX_ANSWER: usize = 64 * 1024;
+
+/// A delivered `Invoke`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    /// The API's `RequestId`.
+    pub request_id: String,
+    /// `Result.FunctionRequestId`, the invocation the target will run.
+    pub function_request_id: Option<String>,
+    /// Attempts made, 1-based.
+    pub attempts: u32,
+}
+
+/// Why an `Invoke` failed. `Display` is one line naming the code, message and request id,
+/// never a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvokeError {
+    /// Refused before sending (too large, not UTF-8, invalid endpoint or region).
+    #[error("not sent: {0}")]
+    NotSent(#[from] BuildError),
+    /// The API refused the credentials (`AuthFailure*`): they may have expired; the process
+    /// should report, then exit so a fresh instance gets fresh role credentials.
+    #[error("credentials rejected after {attempts} attempt(s): {failure}")]
+    CredentialsRejected {
+        /// Attempts made.
+        attempts: u32,
+        /// The `AuthFailure*` answer.
+        failure: Failure,
+    },
+    /// A final answer (e.g. `ResourceNotFound.Function`, a 4xx, a redirect).
+    #[error("rejected after {attempts} attempt(s): {failure}")]
+    Rejected {
+        /// Attempts made.
+        attempts: u32,
+        /// The final failure.
+        failure: Failure,
+    },
+    /// Every allowed attempt failed with a retryable failure.
+    #[error("failed after {attempts} attempts: {last}")]
+    Failed {
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure.
+        last: Failure,
+    },
+    /// The deadline left no time for another attempt.
+    #[error("out of time after {attempts} attempt(s){}", .last.as_ref().map(|l| format!(": {l}")).unwrap_or_default())]
+    OutOfTime {
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure, when an attempt was made.
+        last: Option<Failure>,
+    },
+}
+
+impl InvokeError {
+    /// Attempts made (0 when nothing was sent).
+    pub fn attempts(&self) -> u32 {
+        match self {
+            InvokeError::NotSent(_) => 0,
+            InvokeError::CredentialsRejected { attempts, .. }
+            | InvokeError::Rejected { attempts, .. }
+            | InvokeError::Failed { attempts, .. }
+            | InvokeError::OutOfTime { attempts, .. } => *attempts,
+        }
+    }
+
+    /// Whether the credentials were refused: the caller should end the process after
+    /// reporting.
+    pub fn is_credentials_rejected(&self) -> bool {
+        matches!(self, InvokeError::CredentialsRejected { .. })
+    }
+
+    /// The last failure, when an attempt was made.
+    pub fn last_failure(&self) -> Option<&Failure> {
+        match self {
+            InvokeError::NotSent(_) => None,
+            InvokeError::CredentialsRejected { failure, .. }
+            | InvokeError::Rejected { failure, .. }
+            | InvokeError::Failed { last: failure, .. } => Some(failure),
+            InvokeError::OutOfTime { last, .. } => last.as_ref(),
+        }
+    }
+}
+
+/// Where and as whom `Invoke` is called.
+#[derive(Debug, Clone)]
+pub struct CloudApiConfig {
+    /// `FORWARD_SCF_ENDPOINT` (default `https://scf.tencentcloudapi.com`).
+    pub endpoint: Uri,
+    /// `FORWARD_SCF_REGION` (`X-TC-Region`).
+    pub region: String,
+    /// The role's credentials.
+    pub credentials: Credentials,
+}
+
+/// SCF `Invoke` client over the process's HTTP client. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct CloudApiClient {
+    http: HttpClient,
+    cfg: CloudApiConfig,
+    policy: RetryPolicy,
+    jitter: Jitter,
+}
+
+impl CloudApiClient {
+    /// The default Cloud API endpoint.
+    pub const DEFAULT_ENDPOINT: &'static str = "https://scf.tencentcloudapi.com";
+
+    /// A client with the default retry policy.
+    pub fn new(http: HttpClient, cfg: CloudApiConfig) -> CloudApiClient {
+        CloudApiClient::with_policy(http, cfg, RetryPolicy::default())
+    }
+
+    /// A client with explicit retry knobs.
+    pub fn with_policy(
+        http: HttpClient,
+        cfg: CloudApiConfig,
+        policy: RetryPolicy,
+    ) -> CloudApiClient {
+        CloudApiClient {
+            http,
+            cfg,
+            policy,
+            jitter: Jitter::new(),
+        }
+    }
+
+    /// Invokes `function` asynchronously with `callback` as its event, retrying retryable
+    /// failures until `deadline`. Each attempt is signed anew with the current time.
+    pub async fn invoke(
+        &self,
+        function: &Function,
+        callback: &[u8],
+        deadline: Instant,
+    ) -> Result<Invocation, InvokeError> {
+        // Refuse what can never be sent before spending an attempt on it.
+        self.request(function, callback)?;
+        let result = retry(
+            &self.policy,
+            &self.jitter,
+            deadline,
+            function,
+            |_, attempt_deadline| self.attempt(function, callback, attempt_deadline),
+        )
+        .await;
+        match result {
+            Ok((ok, attempts)) => Ok(Invocation {
+                request_id: ok.request_id,
+                function_request_id: ok.function_request_id,
+                attempts,
+            }),
+            Err(Ended::Stopped {
+                attempts,
+                class: Class::CredentialsRejected,
+                failure,
+            }) => Err(InvokeError::CredentialsRejected { attempts, failure }),
+            Err(Ended::Stopped {
+                attempts, failure, ..
+            }) => Err(InvokeError::Rejected { attempts, failure }),
+            Err(Ended::Exhausted { attempts, last }) => Err(InvokeError::Failed { attempts, last }),
+            Err(Ended::OutOfTime { attempts, last }) => {
+                Err(InvokeError::OutOfTime { attempts, last })
+            }
+        }
+    }
+
+    fn request(
+        &self,
+        function: &Function,
+        callback: &[u8],
+    ) -> Result<crate::transport::Request, BuildError> {
+        let timestamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        build_request(&InvokeInput {
+            endpoint: &self.cfg.endpoint,
+            region: &self.cfg.region,
+            credentials: &self.cfg.credentials,
+            function,
+            callback,
+            timestamp,
+        })
+    }
+
+    async fn attempt(
+        &self,
+        function: &Function,
+        callback: &[u8],
+        deadline: Instant,
+    ) -> Result<super::invoke::Invoked, (Class, Failure)> {
+        let req = self.request(function, callback).map_err(|e| {
+            let f = Failure::Transport {
+                detail: format!("not sent: {e}"),
+                retryable: false,
+            };
+            (Class::Final, f)
+        })?;
+        let bounds = Bounds {
+            max_body: MAX_ANSWER,
+            deadline: Some(deadline),
+        };
+        let answer = self.http.send(req, bounds).await.map_err(|e| {
+            let f = transport_failure(&e);
+            (f.class(), f)
+        })?;
+        let status = answer.status.as_u16();
+        parse_response(status, &answer.body).map_err(|f| {
+            let f = match f {
+                Failure::Api { .. } => self.scrubbed(status, &answer.body).unwrap_or(f),
+                other => other,
+            };
+            (f.class(), f)
+        })
+    }
+
+    /// The failure read from `body` after every echo of a secret in it became `***`. The
+    /// whole body is scrubbed before the message is cut to length, so no part of a secret
+    /// survives at a cut. `None` when the body holds no secret.
+    fn scrubbed(&self, status: u16, body: &[u8]) -> Option<Failure> {
+        let text = String::from_utf8_lossy(body);
+        let mut clean = text.to_string();
+        for secret in self.cfg.credentials.secrets() {
+            clean = clean.replace(secret, "***");
+        }
+        if clean == text {
+            return None;
+        }
+        parse_response(status, clean.as_bytes()).err()
+    }
+}
+
+fn transport_failure(e: &TransportError) -> Failure {
+    Failure::Transport {
+        detail: e.to_string(),
+        retryable: e.is_retryable(),
+    }
+}

@@ -1,0 +1,276 @@
+//! Retries inside a deadline: exponential backoff with full jitter, shared by the Cloud API
+//! client and webhook forwarding.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::invoke::Class;
+
+/// Retry and time-budget knobs; the defaults suit SCF's few-second budgets.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Most attempts per delivery.
+    pub max_attempts: u32,
+    /// First backoff ceiling; doubles per retry (full jitter below it).
+    pub base_backoff: Duration,
+    /// Largest backoff ceiling.
+    pub max_backoff: Duration,
+    /// Longest single attempt.
+    pub max_attempt_time: Duration,
+    /// An attempt is not started with less time than this left.
+    pub min_attempt_time: Duration,
+    /// Time kept free before the deadline so the caller can still report the error.
+    pub reserve: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 8,
+            base_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_secs(1),
+            max_attempt_time: Duration::from_secs(10),
+            min_attempt_time: Duration::from_millis(200),
+            reserve: Duration::from_millis(100),
+        }
+    }
+}
+
+/// How a retried operation ended without success.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Ended<E> {
+    /// An attempt failed with a class that is not retried.
+    Stopped {
+        /// Attempts made.
+        attempts: u32,
+        /// Its class ([`Class::Final`] or [`Class::CredentialsRejected`]).
+        class: Class,
+        /// The failure.
+        failure: E,
+    },
+    /// Every allowed attempt failed.
+    Exhausted { attempts: u32, last: E },
+    /// Too little time was left for another attempt.
+    OutOfTime { attempts: u32, last: Option<E> },
+}
+
+/// Full-jitter randomness: xorshift64* seeded from the clock. Racing updates only cost a
+/// little randomness.
+#[derive(Debug, Clone)]
+pub(crate) struct Jitter(Arc<AtomicU64>);
+
+impl Jitter {
+    pub(crate) fn new() -> Jitter {
+        let seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0x9E37_79B9_7F4A_7C15)
+            | 1;
+        Jitter(Arc::new(AtomicU64::new(seed)))
+    }
+
+    fn next(&self) -> u64 {
+        let mut x = self.0.load(Ordering::Relaxed);
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0.store(x, Ordering::Relaxed);
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform in `[0, min(max, base * 2^(attempt-1))]`.
+    pub(crate) fn backoff(&self, policy: &RetryPolicy, attempt: u32) -> Duration {
+        let shift = attempt.saturating_sub(1).min(20);
+        let ceiling = policy
+            .base_backoff
+            .saturating_mul(1u32 << shift)
+            .min(policy.max_backoff);
+        let ceiling_us = ceiling.as_micros() as u64;
+        if ceiling_us == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_micros(self.next() % (ceiling_us + 1))
+    }
+}
+
+/// Runs `attempt` until it succeeds, fails with a class other than [`Class::Retry`], runs
+/// out of attempts, or the deadline (less the policy's reserve) leaves no room for another
+/// try. `attempt` gets its attempt number (1-based) and the instant its exchange must be
+/// over: half the time left when that leaves room for one more attempt, so one hanging
+/// exchange cannot eat the whole budget. `target` names what is retried in log lines.
+pub(crate) async fn retry<T, E, F, Fut>(
+    policy: &RetryPolicy,
+    jitter: &Jitter,
+    deadline: Instant,
+    target: &dyn std::fmt::Display,
+    mut attempt: F,
+) -> Result<(T, u32), Ended<E>>
+where
+    E: std::fmt::Display,
+    F: FnMut(u32, Instant) -> Fut,
+    Fut: Future<Output = Result<T, (Class, E)>>,
+{
+    let budget_end = deadline
+        .checked_sub(policy.reserve)
+        .unwrap_or_else(Instant::now);
+    let mut attempts: u32 = 0;
+    let mut last: Option<E> = None;
+    loop {
+        let remaining = budget_end.saturating_duration_since(Instant::now());
+        if remaining < policy.min_attempt_time {
+            return Err(Ended::OutOfTime { attempts, last });
+        }
+        let attempt_time = if remaining >= policy.min_attempt_time * 2 {
+            (remaining / 2)
+                .max(policy.min_attempt_time)
+                .min(policy.max_attempt_time)
+        } else {
+            remaining
+        };
+        attempts += 1;
+        let failure = match attempt(attempts, Instant::now() + attempt_time).await {
+            Ok(v) => return Ok((v, attempts)),
+            Err((Class::Retry, e)) => e,
+            Err((class, failure)) => {
+                return Err(Ended::Stopped {
+                    attempts,
+                    class,
+                    failure,
+                })
+            }
+        };
+        if attempts >= policy.max_attempts {
+            return Err(Ended::Exhausted {
+                attempts,
+                last: failure,
+            });
+        }
+        let backoff = jitter.backoff(policy, attempts);
+        if Instant::now() + backoff + policy.min_attempt_time > budget_end {
+            return Err(Ended::OutOfTime {
+                attempts,
+                last: Some(failure),
+            });
+        }
+        tracing::debug!(
+            target = %target,
+            attempt = attempts,
+            backoff_ms = backoff.as_millis() as u64,
+            reason = %failure,
+            "attempt failed; retrying"
+        );
+        last = Some(failure);
+        tokio::time::sleep(backoff).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    fn fast() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 4,
+            base_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(2),
+            max_attempt_time: Duration::from_millis(100),
+            min_attempt_time: Duration::from_millis(10),
+            reserve: Duration::from_millis(5),
+        }
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn backoff_stays_under_its_ceiling() {
+        let j = Jitter::new();
+        let p = RetryPolicy::default();
+        for attempt in 1..30 {
+            let ceiling = (p.base_backoff * 2u32.pow(attempt.min(20) - 1)).min(p.max_backoff);
+            assert!(j.backoff(&p, attempt) <= ceiling);
+        }
+    }
+
+    #[test]
+    fn retries_until_success_then_counts_attempts() {
+        let calls = Cell::new(0);
+        let r = rt().block_on(retry(
+            &fast(),
+            &Jitter::new(),
+            Instant::now() + Duration::from_secs(5),
+            &"t",
+            |n, _| {
+                calls.set(n);
+                async move {
+                    if n < 3 {
+                        Err((Class::Retry, "busy"))
+                    } else {
+                        Ok("done")
+                    }
+                }
+            },
+        ));
+        assert_eq!(r, Ok(("done", 3)));
+    }
+
+    #[test]
+    fn final_and_credential_classes_stop_at_once() {
+        for class in [Class::Final, Class::CredentialsRejected] {
+            let r: Result<((), u32), _> = rt().block_on(retry(
+                &fast(),
+                &Jitter::new(),
+                Instant::now() + Duration::from_secs(5),
+                &"t",
+                |_, _| async move { Err((class, "no")) },
+            ));
+            assert_eq!(
+                r,
+                Err(Ended::Stopped {
+                    attempts: 1,
+                    class,
+                    failure: "no"
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn attempts_and_time_are_bounded() {
+        let r: Result<((), u32), _> = rt().block_on(retry(
+            &fast(),
+            &Jitter::new(),
+            Instant::now() + Duration::from_secs(5),
+            &"t",
+            |_, _| async { Err((Class::Retry, "busy")) },
+        ));
+        assert_eq!(
+            r,
+            Err(Ended::Exhausted {
+                attempts: 4,
+                last: "busy"
+            })
+        );
+        let r: Result<((), u32), Ended<&str>> = rt().block_on(retry(
+            &fast(),
+            &Jitter::new(),
+            Instant::now() + Duration::from_millis(12),
+            &"t",
+            |_, _| async { Err((Class::Retry, "busy")) },
+        ));
+        assert_eq!(
+            r,
+            Err(Ended::OutOfTime {
+                attempts: 0,
+                last: None
+            })
+        );
+    }
+}

@@ -1,0 +1,442 @@
+//! What COS said when it said no, and why a PUT failed: typed, one line each, no secret.
+//!
+//! An operator opening a ticket with Tencent needs the request id and the trace id COS
+//! returned, so both stay in the one-line text of every error.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::credentials::Credentials;
+use crate::text::one_line;
+
+/// The fields of a COS XML error body
+/// (`<Error><Code/><Message/><Resource/><RequestId/><TraceId/></Error>`), each on one line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorBody {
+    /// `<Code>`, e.g. `SlowDown`.
+    pub code: Option<String>,
+    /// `<Message>`.
+    pub message: Option<String>,
+    /// `<Resource>`: the bucket host and object path.
+    pub resource: Option<String>,
+    /// `<RequestId>`.
+    pub request_id: Option<String>,
+    /// `<TraceId>`.
+    pub trace_id: Option<String>,
+}
+
+impl ErrorBody {
+    /// Parses an XML error body; anything else (a proxy's HTML, nothing) gives empty fields.
+    pub fn parse(body: &[u8]) -> ErrorBody {
+        let text = String::from_utf8_lossy(body);
+        let field = |name: &str| xml_field(&text, name).map(|v| one_line(&v));
+        ErrorBody {
+            code: field("Code"),
+            message: field("Message"),
+            resource: field("Resource"),
+            request_id: field("RequestId"),
+            trace_id: field("TraceId"),
+        }
+    }
+
+    /// Replaces every credential a server might echo back with `***`.
+    pub(crate) fn scrubbed(self, creds: &Credentials) -> ErrorBody {
+        let s = |v: Option<String>| v.map(|v| scrub(&v, creds));
+        ErrorBody {
+            code: s(self.code),
+            message: s(self.message),
+            resource: s(self.resource),
+            request_id: s(self.request_id),
+            trace_id: s(self.trace_id),
+        }
+    }
+}
+
+/// `s` with the SecretId, SecretKey and session token replaced by `***`.
+pub(crate) fn scrub(s: &str, creds: &Credentials) -> String {
+    let mut out = s.to_string();
+    for secret in std::iter::once(creds.secret_id()).chain(creds.secrets()) {
+        if !secret.is_empty() && out.contains(secret) {
+            out = out.replace(secret, "***");
+        }
+    }
+    out
+}
+
+/// Text of the first `<name>...</name>` element, entity-decoded; None when absent or empty.
+fn xml_field(body: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let close = format!("</{name}>");
+    let start = body.find(&open)? + open.len();
+    let len = body[start..].find(&close)?;
+    let raw = body[start..start + len].trim();
+    let raw = raw
+        .strip_prefix("<![CDATA[")
+        .and_then(|r| r.strip_suffix("]]>"))
+        .unwrap_or(raw);
+    if raw.is_empty() {
+        return None;
+    }
+    Some(
+        raw.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&"),
+    )
+}
+
+/// Why one attempt failed; displays as one line without any credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// COS (or a proxy) answered with a status other than 200 and 3xx.
+    Status {
+        /// HTTP status.
+        status: u16,
+        /// The XML error body; `request_id` falls back to the `x-cos-request-id` header.
+        /// Boxed: a failure is passed around far more often than it has a body.
+        error: Box<ErrorBody>,
+    },
+    /// 200, but the returned CRC-64 is missing or differs from the body's.
+    Integrity {
+        /// CRC-64 of the body sent.
+        expected: u64,
+        /// `x-cos-hash-crc64ecma` as received (None when absent or unparsable).
+        got: Option<u64>,
+        /// `x-cos-request-id`.
+        request_id: Option<String>,
+    },
+    /// A redirect: never followed, since the other host would get the record and the token.
+    Redirect {
+        /// 3xx status.
+        status: u16,
+        /// Host of `Location`, when there was one.
+        location_host: Option<String>,
+    },
+    /// The answer's body was longer than a PUT answer or an error body can be.
+    BodyTooLarge {
+        /// The bound, bytes.
+        limit: usize,
+    },
+    /// No complete answer within the attempt's time budget.
+    Timeout {
+        /// The attempt's budget.
+        after: Duration,
+    },
+    /// Connect, reset, or a request the HTTP layer refused to send.
+    Transport {
+        /// What the HTTP layer said (no URL, no header value).
+        detail: String,
+        /// Whether sending again may succeed (a refused request never does).
+        retryable: bool,
+    },
+}
+
+impl Failure {
+    /// The same failure with every credential a server might echo back replaced by `***`.
+    pub(crate) fn scrubbed(self, creds: &Credentials) -> Failure {
+        let s = |v: Option<String>| v.map(|v| scrub(&v, creds));
+        match self {
+            Failure::Status { status, error } => Failure::Status {
+                status,
+                error: Box::new(error.scrubbed(creds)),
+            },
+            Failure::Integrity {
+                expected,
+                got,
+                request_id,
+            } => Failure::Integrity {
+                expected,
+                got,
+                request_id: s(request_id),
+            },
+            Failure::Redirect {
+                status,
+                location_host,
+            } => Failure::Redirect {
+                status,
+                location_host: s(location_host),
+            },
+            Failure::Transport { detail, retryable } => Failure::Transport {
+                detail: scrub(&detail, creds),
+                retryable,
+            },
+            other @ (Failure::BodyTooLarge { .. } | Failure::Timeout { .. }) => other,
+        }
+    }
+}
+
+/// ` (request id X, trace id Y)`, or the part that is known, or nothing.
+fn write_ids(
+    f: &mut fmt::Formatter<'_>,
+    request: Option<&str>,
+    trace: Option<&str>,
+) -> fmt::Result {
+    match (request, trace) {
+        (Some(r), Some(t)) => write!(f, " (request id {r}, trace id {t})"),
+        (Some(r), None) => write!(f, " (request id {r})"),
+        (None, Some(t)) => write!(f, " (trace id {t})"),
+        (None, None) => Ok(()),
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Status { status, error } => {
+                write!(f, "{status}")?;
+                match &error.code {
+                    Some(c) => write!(f, " {c}")?,
+                    None => {
+                        let canon = crate::transport::StatusCode::from_u16(*status)
+                            .ok()
+                            .and_then(|s| s.canonical_reason());
+                        if let Some(r) = canon {
+                            write!(f, " {r}")?;
+                        }
+                    }
+                }
+                if let Some(m) = &error.message {
+                    write!(f, ": {m}")?;
+                }
+                write_ids(f, error.request_id.as_deref(), error.trace_id.as_deref())
+            }
+            Failure::Integrity {
+                expected,
+                got,
+                request_id,
+            } => {
+                match got {
+                    Some(g) => write!(
+                        f,
+                        "integrity check failed: COS returned x-cos-hash-crc64ecma {g}, body sent has {expected}"
+                    )?,
+                    None => write!(
+                        f,
+                        "integrity check failed: COS answered 200 without a valid x-cos-hash-crc64ecma"
+                    )?,
+                }
+                write_ids(f, request_id.as_deref(), None)
+            }
+            Failure::Redirect {
+                status,
+                location_host,
+            } => match location_host {
+                Some(h) => write!(f, "{status} redirect to {h} (not followed)"),
+                None => write!(
+                    f,
+                    "{status} redirect without a usable Location (not followed)"
+                ),
+            },
+            Failure::BodyTooLarge { limit } => {
+                write!(
+                    f,
+                    "answer body longer than {limit} bytes (not read further)"
+                )
+            }
+            Failure::Timeout { after } => {
+                write!(f, "no answer within {} ms", after.as_millis())
+            }
+            Failure::Transport { detail, .. } => write!(f, "connection error: {detail}"),
+        }
+    }
+}
+
+/// Why a COS request failed; displays as one line, never with a credential.
+///
+/// `op` names the request (`PUT`), so the line says what failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CosError {
+    /// Every allowed attempt failed with a retryable failure.
+    #[error("COS {op} failed after {attempts} attempts: {last}")]
+    Failed {
+        /// The request, e.g. `PUT`.
+        op: &'static str,
+        /// Attempts made.
+        attempts: u32,
+        /// Last reason.
+        last: Failure,
+    },
+    /// COS refused the request in a way retrying cannot fix.
+    #[error("COS {op} rejected: {failure}")]
+    Rejected {
+        /// The request, e.g. `PUT`.
+        op: &'static str,
+        /// Attempts made.
+        attempts: u32,
+        /// What COS said.
+        failure: Failure,
+    },
+    /// COS refused the credentials (401 or 403): temporary keys may have run out, and only a
+    /// process started with fresh ones can succeed again.
+    #[error("COS {op} rejected: credentials refused: {failure}")]
+    CredentialsRejected {
+        /// The request, e.g. `PUT`.
+        op: &'static str,
+        /// Attempts made.
+        attempts: u32,
+        /// What COS said.
+        failure: Failure,
+    },
+    /// Not enough time was left before the deadline for another attempt.
+    #[error("COS {op} gave up before the deadline after {attempts} attempts: {}", last.as_ref().map(|l| l.to_string()).unwrap_or_else(|| "no time left for a first attempt".to_string()))]
+    DeadlineExhausted {
+        /// The request, e.g. `PUT`.
+        op: &'static str,
+        /// Attempts made.
+        attempts: u32,
+        /// Last reason, if any attempt was made.
+        last: Option<Failure>,
+    },
+    /// The request cannot be sent as asked (key, metadata, credentials).
+    #[error("COS {op} refused before sending: {reason}")]
+    InvalidRequest {
+        /// The request, e.g. `PUT`.
+        op: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl CosError {
+    /// Attempts made before this error (0 when nothing was sent).
+    pub fn attempts(&self) -> u32 {
+        match self {
+            CosError::Failed { attempts, .. }
+            | CosError::Rejected { attempts, .. }
+            | CosError::CredentialsRejected { attempts, .. }
+            | CosError::DeadlineExhausted { attempts, .. } => *attempts,
+            CosError::InvalidRequest { .. } => 0,
+        }
+    }
+
+    /// COS refused the credentials: the process should stop so a fresh instance gets new ones.
+    pub fn is_credentials_rejected(&self) -> bool {
+        matches!(self, CosError::CredentialsRejected { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cos::recorded;
+
+    #[test]
+    fn xml_fields_are_extracted_and_decoded() {
+        let body = "<?xml version='1.0' encoding='utf-8' ?>\n<Error>\n<Code>SlowDown</Code>\n\
+                    <Message>Please reduce &amp; retry</Message>\n<Resource>x</Resource>\n\
+                    <RequestId>NjQ1</RequestId>\n<TraceId>abc</TraceId>\n</Error>";
+        let e = ErrorBody::parse(body.as_bytes());
+        assert_eq!(e.code.as_deref(), Some("SlowDown"));
+        assert_eq!(e.message.as_deref(), Some("Please reduce & retry"));
+        assert_eq!(e.resource.as_deref(), Some("x"));
+        assert_eq!(e.request_id.as_deref(), Some("NjQ1"));
+        assert_eq!(e.trace_id.as_deref(), Some("abc"));
+        assert_eq!(xml_field(body, "Missing"), None);
+        assert_eq!(xml_field("<Code></Code>", "Code"), None);
+        assert_eq!(xml_field("<Code>unterminated", "Code"), None);
+        assert_eq!(
+            ErrorBody::parse(b"<html>bad gateway</html>"),
+            ErrorBody::default()
+        );
+        assert_eq!(ErrorBody::parse(&[0xff, 0xfe]), ErrorBody::default());
+    }
+
+    #[test]
+    fn a_recorded_body_keeps_request_and_trace_id_in_the_line() {
+        let f = Failure::Status {
+            status: 503,
+            error: Box::new(ErrorBody::parse(recorded::SLOW_DOWN.as_bytes())),
+        };
+        assert_eq!(
+            f.to_string(),
+            "503 SlowDown: Please reduce your request rate. \
+             (request id NjU1ZDk4YjJfMTdhMjJhMDlfMjc0NF8xYTM4, trace id \
+             OGVmYzZiMmQzYjA2OWNhODk0NTRkMTBiOWVmMDAxODc0OWRkZjk0ZDM1NmI1M2E2MTRlY2MzZDhmNmI5MWI1OTBjNTE3NjMx)"
+        );
+    }
+
+    #[test]
+    fn failure_display_is_one_line_with_code_and_request_id() {
+        let f = Failure::Status {
+            status: 503,
+            error: Box::new(ErrorBody {
+                code: Some("SlowDown".into()),
+                message: Some(one_line("Please reduce\nyour request rate")),
+                request_id: Some("NjQ".into()),
+                ..ErrorBody::default()
+            }),
+        };
+        let e = CosError::Failed {
+            op: "PUT",
+            attempts: 4,
+            last: f,
+        };
+        assert_eq!(
+            e.to_string(),
+            "COS PUT failed after 4 attempts: 503 SlowDown: Please reduce your request rate (request id NjQ)"
+        );
+        let bare = Failure::Status {
+            status: 502,
+            error: Box::default(),
+        };
+        assert_eq!(bare.to_string(), "502 Bad Gateway");
+        let g = CosError::DeadlineExhausted {
+            op: "PUT",
+            attempts: 0,
+            last: None,
+        };
+        assert_eq!(
+            g.to_string(),
+            "COS PUT gave up before the deadline after 0 attempts: no time left for a first attempt"
+        );
+        let r = CosError::Rejected {
+            op: "PUT",
+            attempts: 1,
+            failure: Failure::Redirect {
+                status: 307,
+                location_host: Some("other.example:8080".into()),
+            },
+        };
+        assert_eq!(
+            r.to_string(),
+            "COS PUT rejected: 307 redirect to other.example:8080 (not followed)"
+        );
+    }
+
+    #[test]
+    fn credentials_rejected_is_its_own_class() {
+        let failure = Failure::Status {
+            status: 403,
+            error: Box::new(ErrorBody {
+                code: Some("InvalidAccessKeyId".into()),
+                ..ErrorBody::default()
+            }),
+        };
+        let e = CosError::CredentialsRejected {
+            op: "PUT",
+            attempts: 1,
+            failure: failure.clone(),
+        };
+        assert!(e.is_credentials_rejected());
+        assert_eq!(
+            e.to_string(),
+            "COS PUT rejected: credentials refused: 403 InvalidAccessKeyId"
+        );
+        assert!(!CosError::Rejected {
+            op: "PUT",
+            attempts: 1,
+            failure
+        }
+        .is_credentials_rejected());
+    }
+
+    #[test]
+    fn echoed_credentials_are_scrubbed() {
+        let creds = Credentials::new("AKIDid", "theKey", Some("theToken".into()));
+        let body = "<Error><Code>AccessDenied</Code><Message>ak AKIDid token theToken key theKey\
+                    </Message><RequestId>r</RequestId></Error>";
+        let e = ErrorBody::parse(body.as_bytes()).scrubbed(&creds);
+        assert_eq!(e.message.as_deref(), Some("ak *** token *** key ***"));
+    }
+}
