@@ -7,6 +7,7 @@
 //! ([`crate::layout::KeyTemplate::read`]), drops what the filters do not want, lists each
 //! digest once and orders the rest by date then key; [`stats`] counts what was found.
 
+pub mod cos;
 pub mod filters;
 pub mod local;
 pub mod plan;
@@ -17,6 +18,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+pub use cos::CosSource;
 pub use filters::{parse_date, FilterError, Filters};
 pub use local::LocalSource;
 pub use source::{Entry, Listing, Source, SourceError};

@@ -5,9 +5,9 @@ use std::future::Future;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
-/// Largest object a reader fetches: records are a callback plus its normalized summary,
-/// far below this; anything larger is not one of ours and is refused before it is read.
-pub const MAX_OBJECT_BYTES: usize = 32 * 1024 * 1024;
+/// Largest object a reader fetches (the same bound for COS and the local mirror): records
+/// are a callback plus its normalized summary, far below this.
+pub const MAX_OBJECT_BYTES: usize = crate::cos::MAX_OBJECT_BYTES;
 
 /// One object a listing found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +60,9 @@ pub enum SourceError {
         /// The bound.
         limit: usize,
     },
+    /// COS did not answer as asked (after the COS client's retries).
+    #[error(transparent)]
+    Cos(#[from] crate::cos::CosError),
     /// The local mirror could not be read.
     #[error("cannot read {path}: {source}")]
     Io {

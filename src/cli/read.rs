@@ -12,13 +12,15 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use clap::Args;
 use serde_json::json;
 
-use super::{start, tokio_runtime, EXIT_FAILED, EXIT_USAGE};
+use super::{cos_client, tokio_runtime, EXIT_FAILED, EXIT_USAGE};
 use crate::archive::record::{self, RecordError};
 use crate::archive::{
-    self, parse_date, Findings, Found, KeyLayout, Listing, LocalSource, Source, SourceError,
-    StatRow,
+    self, parse_date, CosSource, Findings, Found, KeyLayout, Listing, LocalSource, Source,
+    SourceError, StatRow,
 };
-use crate::config::Config;
+use crate::config::{log_config_lenient, Config};
+use crate::logging;
+use crate::transport::HttpClient;
 
 /// The filters every reader shares (SPEC "Command line").
 #[derive(Debug, Args)]
@@ -121,50 +123,69 @@ fn fail(code: u8, text: &str) -> ExitCode {
 /// The source the configuration names: COS when `COS_BUCKET` is set, else the mirror.
 enum AnySource {
     Local(LocalSource),
+    // Boxed: one source per process, and the COS client is much larger than a path.
+    Cos(Box<CosSource>),
 }
 
 impl Source for AnySource {
     fn location(&self) -> &str {
         match self {
             AnySource::Local(s) => s.location(),
+            AnySource::Cos(s) => s.location(),
         }
     }
 
     async fn list(&self, prefix: &str, delimiter: Option<char>) -> Result<Listing, SourceError> {
         match self {
             AnySource::Local(s) => s.list(prefix, delimiter).await,
+            AnySource::Cos(s) => s.list(prefix, delimiter).await,
         }
     }
 
     async fn get(&self, key: &str) -> Result<Bytes, SourceError> {
         match self {
             AnySource::Local(s) => s.get(key).await,
+            AnySource::Cos(s) => s.get(key).await,
         }
     }
 }
 
-/// What every reader starts with: configuration, key layout, source.
+/// What every reader starts with: configuration, key layout, source, and the runtime the
+/// source runs on.
 struct Setup {
     layout: KeyLayout,
     source: AnySource,
+    rt: tokio::runtime::Runtime,
+}
+
+/// The environment as readers see it: the COS client's warnings (a missing key, a retry
+/// given up) are its caller's business here, and the reader reports the outcome itself, so
+/// the log shows errors only unless `LOG_LEVEL` or `RUST_LOG` asks for more.
+fn reader_env(name: &str) -> Option<String> {
+    let value = std::env::var(name).ok().filter(|v| !v.is_empty());
+    if name == "LOG_LEVEL" && value.is_none() {
+        return Some("error".to_string());
+    }
+    value
 }
 
 fn setup(source: SourceArgs) -> Result<Setup, ExitCode> {
-    let cfg = start(true, Config::from_env)?;
+    logging::init(&log_config_lenient(reader_env), true);
+    let cfg = Config::from_env(reader_env).map_err(|e| fail(EXIT_USAGE, &e.to_string()))?;
     let layout = KeyLayout::from(&cfg.archive);
+    let rt = tokio_runtime()?;
     let source = match cfg.cos {
         None => AnySource::Local(LocalSource::new(source.local)),
         Some(cos) => {
-            return Err(fail(
-                EXIT_USAGE,
-                &format!(
-                    "reading bucket {} is not supported by this build; unset COS_BUCKET to read a local mirror (--local DIR)",
-                    cos.bucket
-                ),
-            ))
+            // The HTTP client's pool and timers belong to the runtime.
+            let _in_runtime = rt.enter();
+            AnySource::Cos(Box::new(CosSource::new(cos_client(
+                HttpClient::new(),
+                cos,
+            )?)))
         }
     };
-    Ok(Setup { layout, source })
+    Ok(Setup { layout, source, rt })
 }
 
 fn filters(args: &FilterArgs, layout: &KeyLayout) -> Result<archive::Filters, ExitCode> {
@@ -181,8 +202,8 @@ fn filters(args: &FilterArgs, layout: &KeyLayout) -> Result<archive::Filters, Ex
 
 /// Runs [`archive::find`] and reports on stderr what it skipped.
 fn find(setup: &Setup, filters: &archive::Filters) -> Result<Findings, ExitCode> {
-    let rt = tokio_runtime()?;
-    let found = rt
+    let found = setup
+        .rt
         .block_on(archive::find(&setup.source, &setup.layout, filters))
         .map_err(|e| fail(EXIT_FAILED, &crate::text::error_chain(&e)))?;
     if !found.unknown_types.is_empty() {
@@ -368,8 +389,8 @@ fn record_error(key: &str, e: &RecordError) -> String {
 pub(crate) fn get(args: GetArgs) -> ExitCode {
     let run = || -> Result<(), ExitCode> {
         let setup = setup(args.source)?;
-        let rt = tokio_runtime()?;
-        let body = rt
+        let body = setup
+            .rt
             .block_on(setup.source.get(&args.key))
             .map_err(|e| fail(EXIT_FAILED, &crate::text::error_chain(&e)))?;
         let rec =
@@ -444,8 +465,7 @@ pub(crate) fn replay(args: ReplayArgs) -> ExitCode {
             ));
         }
         let found = find(&setup, &filters)?;
-        let rt = tokio_runtime()?;
-        let items = rt.block_on(load(&setup.source, &found.found));
+        let items = setup.rt.block_on(load(&setup.source, &found.found));
         let failed = items.iter().filter(|i| i.event.is_err()).count();
         emit(items.iter().map(|i| {
             let (ok, error) = match &i.event {
