@@ -497,3 +497,185 @@ async fn the_cli_reports_cos_read_errors_in_one_line() {
     assert!(stderr(&out).contains("NoSuchBucket"), "{}", stderr(&out));
     assert!(cos.verification_failures().is_empty());
 }
+
+// ---------- replay ----------
+
+use common::fake_cloudapi::{ApiFaultRates, FakeCloudApi, FakeCloudApiOptions};
+use common::fake_webhook::{FakeWebhook, FakeWebhookOptions, HookFaultRates};
+
+/// The archived events of `env`'s archive, as `get --event` prints them, by key.
+async fn archived_events(dir: &Path, env: &[(String, String)]) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for l in json_lines(&run(dir, &["ls", "--json"], env).await) {
+        let key = l["key"].as_str().unwrap().to_string();
+        let ev = run(dir, &["get", &key, "--event"], env).await;
+        out.push((key, serde_json::from_slice(&ev.stdout).unwrap()));
+    }
+    out
+}
+
+fn sorted(mut v: Vec<Value>) -> Vec<Value> {
+    v.sort_by_key(|x| x.to_string());
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_to_a_flaky_webhook_delivers_every_record_and_nothing_else() {
+    let hook = FakeWebhook::start(FakeWebhookOptions {
+        rates: HookFaultRates {
+            http_5xx: 0.10,
+            reset: 0.05,
+            ..HookFaultRates::default()
+        },
+        seed: 7,
+        ..FakeWebhookOptions::default()
+    })
+    .await;
+    let dir = workdir("replay-hook");
+    let env = env_with(&[], &[("ARCHIVE_UTC_OFFSET", "+08:00")]);
+    archive_events(&dir, &env).await;
+    let want = archived_events(&dir, &env).await;
+
+    // A dry run sends nothing.
+    let url = format!("{}/mps", hook.url());
+    let out = run(&dir, &["replay", "--to", &url, "--dry-run"], &env).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json_lines(&out).len(), want.len());
+    assert_eq!(hook.stats().requests, 0, "dry run sent something");
+
+    let out = run(&dir, &["replay", "--to", &url, "--concurrency", "4"], &env).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), want.len());
+    assert!(lines
+        .iter()
+        .all(|l| l["ok"] == true && l["error"].is_null()));
+    assert!(
+        lines.iter().any(|l| l["attempts"].as_u64() > Some(1)),
+        "faults were retried"
+    );
+    let delivered: Vec<Value> = hook
+        .delivered()
+        .iter()
+        .map(|b| serde_json::from_slice(b).unwrap())
+        .collect();
+    assert_eq!(
+        sorted(delivered),
+        sorted(want.iter().map(|(_, e)| e.clone()).collect()),
+        "each record arrives once, nothing else"
+    );
+    assert!(hook.verification_failures().is_empty());
+    assert!(
+        stderr(&out).contains(&format!("{} records sent, 0 failed", want.len())),
+        "{}",
+        stderr(&out)
+    );
+
+    // Filters choose what is replayed; order is oldest first.
+    let before = hook.delivered().len();
+    let out = run(
+        &dir,
+        &[
+            "replay",
+            "--to",
+            &url,
+            "--since",
+            "2026-11-24",
+            "--until",
+            "2026-11-25",
+            "--concurrency",
+            "1",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0));
+    let got = &hook.delivered()[before..];
+    assert_eq!(got.len(), 6);
+    let times: Vec<String> = got
+        .iter()
+        .map(|b| {
+            let v: Value = serde_json::from_slice(b).unwrap();
+            v["WorkflowTaskEvent"]["MediaProcessResultSet"][0]["TranscodeTask"]["Output"]
+                ["FinishTime"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut s = times.clone();
+    s.sort();
+    assert_eq!(times, s, "oldest first with one in flight");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_to_a_function_and_failures_count() {
+    let api = FakeCloudApi::start(FakeCloudApiOptions {
+        rates: ApiFaultRates {
+            internal_error: 0.1,
+            ..ApiFaultRates::default()
+        },
+        ..FakeCloudApiOptions::default()
+    })
+    .await;
+    let o = api.options();
+    let dir = workdir("replay-scf");
+    let env = env_with(
+        &[],
+        &[
+            ("ARCHIVE_UTC_OFFSET", "+08:00"),
+            ("FORWARD_SCF_ENDPOINT", &api.url()),
+            ("FORWARD_SCF_REGION", &o.region),
+            ("TENCENTCLOUD_SECRETID", &o.secret_id),
+            ("TENCENTCLOUD_SECRETKEY", &o.secret_key),
+        ],
+    );
+    archive_events(&dir, &env).await;
+    let want = archived_events(&dir, &env).await;
+    let out = run(&dir, &["replay", "--to", "scf:ops/consumer:live"], &env).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let got: Vec<Value> = api
+        .deliveries()
+        .iter()
+        .map(|d| {
+            assert_eq!(
+                (d.namespace.as_str(), d.name.as_str(), d.qualifier.as_str()),
+                ("ops", "consumer", "live")
+            );
+            serde_json::from_str(&d.client_context).unwrap()
+        })
+        .collect();
+    assert_eq!(
+        sorted(got),
+        sorted(want.iter().map(|(_, e)| e.clone()).collect())
+    );
+    assert!(api.verification_failures().is_empty());
+
+    // A record that cannot be read fails alone; the others are sent; exit 1.
+    let key = &want[2].0;
+    std::fs::write(dir.join("local-cos").join(key), b"{\"event\":{").unwrap();
+    let before = api.deliveries().len();
+    let out = run(&dir, &["replay", "--to", "scf:consumer"], &env).await;
+    assert_eq!(out.status.code(), Some(1));
+    let lines = json_lines(&out);
+    let bad: Vec<&Value> = lines.iter().filter(|l| l["ok"] == false).collect();
+    assert_eq!(bad.len(), 1);
+    assert_eq!(bad[0]["key"], key.as_str());
+    assert!(bad[0]["error"].as_str().unwrap().contains("not valid JSON"));
+    assert_eq!(api.deliveries().len() - before, want.len() - 1);
+
+    // Usage errors: exit 2, one line.
+    for (args, needle) in [
+        (&["replay", "--to", "ftp://x"][..], "--to"),
+        (&["replay", "--to", "scf:aa,scf:bb"], "one target"),
+        (
+            &["replay", "--to", "scf:aa", "--concurrency", "0"],
+            "--concurrency",
+        ),
+    ] {
+        let out = run(&dir, args, &env).await;
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{}", stderr(&out));
+    }
+}

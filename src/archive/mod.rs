@@ -12,6 +12,7 @@ pub mod filters;
 pub mod local;
 pub mod plan;
 pub mod record;
+pub mod replay;
 pub mod source;
 
 use std::collections::{BTreeMap, HashSet};

@@ -2,6 +2,7 @@
 //! `stats`, `replay`), `--help`, `--version`.
 
 mod read;
+mod replay;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -73,7 +74,7 @@ enum Cmd {
     /// Count archived callbacks per date, event type and status
     Stats(read::StatsArgs),
     /// Send archived callbacks to a target again, oldest first
-    Replay(read::ReplayArgs),
+    Replay(replay::ReplayArgs),
 }
 
 #[derive(Debug, Args)]
@@ -102,7 +103,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         Cmd::Ls(a) => read::ls(a),
         Cmd::Get(a) => read::get(a),
         Cmd::Stats(a) => read::stats(a),
-        Cmd::Replay(a) => read::replay(a),
+        Cmd::Replay(a) => replay::replay(a),
     }
 }
 

@@ -1,4 +1,5 @@
-//! The archive readers: `ls`, `get`, `stats` and `replay`, over COS or the local mirror.
+//! The archive readers `ls`, `get` and `stats`, over COS or the local mirror, and what
+//! `replay` shares with them (source, filters, output).
 //!
 //! Output goes to stdout (a table, or one JSON object a line with `--json`); notes (what
 //! was skipped, which types exist) and errors go to stderr, one line each.
@@ -88,40 +89,22 @@ pub(crate) struct StatsArgs {
     json: bool,
 }
 
-/// `replay`.
-#[derive(Debug, Args)]
-pub(crate) struct ReplayArgs {
-    /// Where to send: scf:[NAMESPACE/]FUNCTION[:QUALIFIER] or an http(s):// URL
-    #[arg(long, value_name = "TARGET")]
-    to: String,
-    #[command(flatten)]
-    filters: FilterArgs,
-    #[command(flatten)]
-    source: SourceArgs,
-    /// List what would be sent, in order, and send nothing
-    #[arg(long)]
-    dry_run: bool,
-    /// Records in flight at once
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
-    concurrency: u16,
-}
-
 fn date_arg(s: &str) -> Result<NaiveDate, String> {
     parse_date(s).map_err(|e| e.to_string())
 }
 
 /// A note or an error for the operator: one line on stderr.
-fn note(text: &str) {
+pub(super) fn note(text: &str) {
     eprintln!("mps-cos-backup: {}", crate::text::one_line(text));
 }
 
-fn fail(code: u8, text: &str) -> ExitCode {
+pub(super) fn fail(code: u8, text: &str) -> ExitCode {
     note(text);
     ExitCode::from(code)
 }
 
 /// The source the configuration names: COS when `COS_BUCKET` is set, else the mirror.
-enum AnySource {
+pub(super) enum AnySource {
     Local(LocalSource),
     // Boxed: one source per process, and the COS client is much larger than a path.
     Cos(Box<CosSource>),
@@ -152,10 +135,10 @@ impl Source for AnySource {
 
 /// What every reader starts with: configuration, key layout, source, and the runtime the
 /// source runs on.
-struct Setup {
-    layout: KeyLayout,
-    source: AnySource,
-    rt: tokio::runtime::Runtime,
+pub(super) struct Setup {
+    pub(super) layout: KeyLayout,
+    pub(super) source: AnySource,
+    pub(super) rt: tokio::runtime::Runtime,
 }
 
 /// The environment as readers see it: the COS client's warnings (a missing key, a retry
@@ -169,7 +152,7 @@ fn reader_env(name: &str) -> Option<String> {
     value
 }
 
-fn setup(source: SourceArgs) -> Result<Setup, ExitCode> {
+pub(super) fn setup(source: SourceArgs) -> Result<Setup, ExitCode> {
     logging::init(&log_config_lenient(reader_env), true);
     let cfg = Config::from_env(reader_env).map_err(|e| fail(EXIT_USAGE, &e.to_string()))?;
     let layout = KeyLayout::from(&cfg.archive);
@@ -188,7 +171,7 @@ fn setup(source: SourceArgs) -> Result<Setup, ExitCode> {
     Ok(Setup { layout, source, rt })
 }
 
-fn filters(args: &FilterArgs, layout: &KeyLayout) -> Result<archive::Filters, ExitCode> {
+pub(super) fn filters(args: &FilterArgs, layout: &KeyLayout) -> Result<archive::Filters, ExitCode> {
     let f = archive::Filters::new(
         args.since,
         args.until,
@@ -201,7 +184,7 @@ fn filters(args: &FilterArgs, layout: &KeyLayout) -> Result<archive::Filters, Ex
 }
 
 /// Runs [`archive::find`] and reports on stderr what it skipped.
-fn find(setup: &Setup, filters: &archive::Filters) -> Result<Findings, ExitCode> {
+pub(super) fn find(setup: &Setup, filters: &archive::Filters) -> Result<Findings, ExitCode> {
     let found = setup
         .rt
         .block_on(archive::find(&setup.source, &setup.layout, filters))
@@ -233,7 +216,7 @@ fn find(setup: &Setup, filters: &archive::Filters) -> Result<Findings, ExitCode>
     Ok(found)
 }
 
-fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+pub(super) fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
     let n = n.into();
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -242,12 +225,12 @@ fn opt_date(d: Option<NaiveDate>) -> String {
     d.map_or_else(|| "-".to_string(), |d| d.to_string())
 }
 
-fn time_text(t: Option<DateTime<Utc>>) -> Option<String> {
+pub(super) fn time_text(t: Option<DateTime<Utc>>) -> Option<String> {
     t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
 /// Writes lines to stdout; a closed pipe (`| head`) ends the output quietly.
-fn emit(lines: impl Iterator<Item = String>) {
+pub(super) fn emit(lines: impl Iterator<Item = String>) {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     for line in lines {
@@ -408,92 +391,4 @@ pub(crate) fn get(args: GetArgs) -> ExitCode {
         Ok(())
     };
     run().err().unwrap_or(ExitCode::SUCCESS)
-}
-
-/// One record read for a replay: its time, and the event text to send.
-#[derive(Debug)]
-struct ToSend {
-    key: String,
-    time: Option<DateTime<Utc>>,
-    event: Result<Bytes, String>,
-}
-
-/// Reads every record found and orders them oldest first (`event_time`, else
-/// `received_at`, then key). A record that cannot be read stays in the list with its
-/// error, so it is reported in order and fails on its own.
-async fn load<S: Source>(source: &S, found: &[Found]) -> Vec<ToSend> {
-    let mut out = Vec::with_capacity(found.len());
-    for f in found {
-        let item = match source.get(&f.key).await {
-            Err(e) => ToSend {
-                key: f.key.clone(),
-                time: None,
-                event: Err(crate::text::error_chain(&e)),
-            },
-            Ok(body) => match record::parse(&body) {
-                Err(e) => ToSend {
-                    key: f.key.clone(),
-                    time: None,
-                    event: Err(record_error(&f.key, &e)),
-                },
-                Ok(rec) => ToSend {
-                    key: f.key.clone(),
-                    time: rec.time(),
-                    event: Ok(body.slice_ref(rec.event.get().as_bytes())),
-                },
-            },
-        };
-        out.push(item);
-    }
-    // Unreadable records (no time) sort last; ties keep key order.
-    out.sort_by(|a, b| (a.time.is_none(), a.time, &a.key).cmp(&(b.time.is_none(), b.time, &b.key)));
-    out
-}
-
-/// `replay`: the archived events, oldest first, to one target.
-pub(crate) fn replay(args: ReplayArgs) -> ExitCode {
-    let run = || -> Result<bool, ExitCode> {
-        let setup = setup(args.source)?;
-        let filters = filters(&args.filters, &setup.layout)?;
-        if !args.dry_run {
-            return Err(fail(
-                EXIT_USAGE,
-                &format!(
-                    "replay to {} is not supported by this build yet; --dry-run lists what would be sent",
-                    args.to
-                ),
-            ));
-        }
-        let found = find(&setup, &filters)?;
-        let items = setup.rt.block_on(load(&setup.source, &found.found));
-        let failed = items.iter().filter(|i| i.event.is_err()).count();
-        emit(items.iter().map(|i| {
-            let (ok, error) = match &i.event {
-                Ok(_) => (true, None),
-                Err(e) => (false, Some(e.as_str())),
-            };
-            json!({
-                "key": i.key,
-                "ok": ok,
-                "attempts": 0,
-                "error": error,
-                "event_time": time_text(i.time),
-                "dry_run": true,
-            })
-            .to_string()
-        }));
-        note(&format!(
-            "dry run: {} would be sent to {}, {} cannot be read; nothing sent",
-            count((items.len() - failed) as u64, "record", "records"),
-            args.to,
-            failed
-        ));
-        let _ = args.concurrency;
-        Ok(failed == 0)
-    };
-    match run() {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(EXIT_FAILED),
-        Err(code) => code,
-    }
 }
