@@ -679,3 +679,114 @@ async fn replay_to_a_function_and_failures_count() {
         assert!(stderr(&out).contains(needle), "{}", stderr(&out));
     }
 }
+
+// ---------- benchmarks (reported, not asserted): cargo test --release --test archive -- --ignored --nocapture ----------
+
+/// The binary to measure: `MCB_BIN` (e.g. a release build), else the test build's.
+fn bench_bin() -> String {
+    std::env::var("MCB_BIN").unwrap_or_else(|_| BIN.to_string())
+}
+
+async fn timed(dir: &Path, args: &[&str], env: &[(String, String)]) -> (Output, Duration) {
+    let mut cmd = Command::new(bench_bin());
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .current_dir(dir)
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    tokio::task::spawn_blocking(move || {
+        let start = Instant::now();
+        let out = cmd.output().unwrap();
+        (out, start.elapsed())
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run with --ignored --nocapture"]
+async fn bench_ls_50k_keys_and_replay_10k_records() {
+    let cos = FakeCos::start(cos_options()).await;
+    let dir = workdir("bench");
+    let env = cos_env(&cos);
+    let body = br#"{"event_time":"2026-11-24T00:00:00Z","event":{"EventType":"WorkflowTask"}}"#;
+    for i in 0..50_000u64 {
+        let (ty, day) = (
+            ["WorkflowTask", "EditMediaTask"][(i % 2) as usize],
+            1 + (i / 2) % 25,
+        );
+        cos.insert_object(
+            &format!(
+                "mps-events/{ty}/2026/11/{day:02}/1253112233-{ty}-{i:032x}t2.finish.{i:016x}.json"
+            ),
+            body,
+            "application/json",
+        );
+    }
+    for i in 0..600 {
+        cos.insert_object(
+            &format!("other-app/{i:04}.bin"),
+            b"x",
+            "application/octet-stream",
+        );
+    }
+    let before = cos.count_method("GET").0;
+    let (out, took) = timed(&dir, &["ls", "--json"], &env).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let n = String::from_utf8_lossy(&out.stdout).lines().count();
+    let requests = cos.count_method("GET").0 - before;
+    println!(
+        "BENCH ls: {n} keys in {:.2} s, {requests} list requests",
+        took.as_secs_f64()
+    );
+    let (out, took) = timed(
+        &dir,
+        &[
+            "ls",
+            "--json",
+            "--since",
+            "2026-11-24",
+            "--until",
+            "2026-11-24",
+            "--type",
+            "WorkflowTask",
+        ],
+        &env,
+    )
+    .await;
+    println!(
+        "BENCH ls one day of one type: {} keys in {:.3} s",
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        took.as_secs_f64()
+    );
+
+    // 10,000 records in a local mirror, replayed to a local webhook.
+    let hook = FakeWebhook::start(FakeWebhookOptions::default()).await;
+    let root = dir.join("local-cos/mps-events/WorkflowTask/2026/11/24");
+    std::fs::create_dir_all(&root).unwrap();
+    for i in 0..10_000u64 {
+        let rec = format!(
+            r#"{{"event_time":"2026-11-24T{:02}:{:02}:{:02}Z","event":{{"EventType":"WorkflowTask","WorkflowTaskEvent":{{"TaskId":"t{i}","Status":"FINISH"}}}}}}"#,
+            (i / 3600) % 24,
+            (i / 60) % 60,
+            i % 60
+        );
+        std::fs::write(root.join(format!("t{i}.finish.{i:016x}.json")), rec).unwrap();
+    }
+    let local: Vec<(String, String)> = Vec::new();
+    let url = format!("{}/hook", hook.url());
+    for c in ["8", "32"] {
+        let before = hook.delivered().len();
+        let (out, took) = timed(&dir, &["replay", "--to", &url, "--concurrency", c], &local).await;
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let sent = hook.delivered().len() - before;
+        println!(
+            "BENCH replay --concurrency {c}: {sent} records in {:.2} s = {:.0} records/s",
+            took.as_secs_f64(),
+            sent as f64 / took.as_secs_f64()
+        );
+    }
+}

@@ -308,7 +308,7 @@ fn root_name(text: &str) -> Option<String> {
 
 /// Decodes `%XX` escapes (any case); `None` for a broken escape or bytes that are not UTF-8.
 /// `+` stays `+`: COS percent-encodes spaces.
-pub fn percent_decode(s: &str) -> Option<String> {
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
     if !s.contains('%') {
         return Some(s.to_string());
     }
