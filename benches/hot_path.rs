@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use mps_cos_backup::config::ArchiveConfig;
-use mps_cos_backup::handler::{Archiver, Invocation};
+use mps_cos_backup::handler::{Handler, Invocation};
 use mps_cos_backup::layout::{KeyTemplate, DEFAULT_TEMPLATE};
 use mps_cos_backup::store::{Object, Store, StoreError, Stored};
 
@@ -48,7 +48,7 @@ fn bench(c: &mut Criterion) {
         event_types: None,
         redact: true,
     };
-    let archiver = Archiver::new(MemStore(std::sync::Mutex::new(0)), cfg);
+    let handler = Handler::new(MemStore(std::sync::Mutex::new(0)), cfg);
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
@@ -56,15 +56,15 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(body.len() as u64));
     g.bench_function("archive_largest_fixture_to_memory", |b| {
         b.iter_batched(
-            || Invocation {
-                request_id: Some("bench"),
-                received_at: chrono::Utc::now(),
-                deadline: Instant::now() + Duration::from_secs(3),
+            || {
+                let inv = Invocation {
+                    request_id: Some("bench"),
+                    received_at: chrono::Utc::now(),
+                    deadline: Instant::now() + Duration::from_secs(3),
+                };
+                (bytes::Bytes::from(body.clone()), inv)
             },
-            |inv| {
-                rt.block_on(archiver.archive(&body, &inv))
-                    .expect("archived")
-            },
+            |(event, inv)| rt.block_on(handler.handle(event, &inv)).expect("handled"),
             BatchSize::SmallInput,
         )
     });

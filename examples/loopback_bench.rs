@@ -11,7 +11,10 @@
 //! `--python PATH` (default `target/python-peer-venv/bin/python`, made by `setup.sh`),
 //! `--binary PATH` (default `target/release/mps-cos-backup`; e.g. an unstripped build to profile),
 //! `--server-writes single|split|chunked|close|mixed` (single): how the fakes write each answer;
-//! `split` writes headers and body in two writes with Nagle on, as Python's `http.server` does.
+//! `split` writes headers and body in two writes with Nagle on, as Python's `http.server` does;
+//! `--forward none|scf|webhook|both` (none): also forward every callback to a fake SCF function
+//! (through the verifying fake Cloud API), a fake webhook, or both (the Python peer does not
+//! forward: use `--peer none`).
 //!
 //! Measures per peer: cold start (spawn -> `init/ready` received by the fake, fresh process each
 //! time, killed after ready), events/s (N events queued upfront, first push -> last answer),
@@ -19,7 +22,7 @@
 //! latency (the fake's `next` response -> arrival of the answer post), peak RSS (`VmHWM`).
 //! It also checks the run: N objects stored, no COS verification failures, no runtime API
 //! protocol violations, no error posts. Figures are reported, never asserted; the table is
-//! printed and written to `target/loopback-bench-<server-writes>.json`.
+//! printed and written to `target/loopback-bench-<server-writes>-forward-<forward>.json`.
 #[path = "../tests/common/mod.rs"]
 mod common;
 
@@ -30,8 +33,10 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime};
 
+use common::fake_cloudapi::{FakeCloudApi, FakeCloudApiOptions};
 use common::fake_cos::FakeCos;
 use common::fake_runtime::{FakeRuntime, Kind};
+use common::fake_webhook::{FakeWebhook, FakeWebhookOptions};
 use common::scf_platform;
 use serde_json::{json, Value};
 use tokio::process::{Child, Command};
@@ -39,7 +44,7 @@ use tokio::process::{Child, Command};
 type BoxError = Box<dyn Error + Send + Sync>;
 
 const USAGE: &str =
-    "usage: loopback_bench [--events N] [--starts N] [--peer python|none] [--python PATH] [--binary PATH] [--server-writes single|split|chunked|close|mixed]";
+    "usage: loopback_bench [--events N] [--starts N] [--peer python|none] [--python PATH] [--binary PATH] [--server-writes single|split|chunked|close|mixed] [--forward none|scf|webhook|both]";
 const FIXTURE: &str = "fixtures/workflow-adaptive-streaming.json";
 /// How long a process may take to post `init/ready`.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -51,6 +56,7 @@ struct Args {
     python_path: Option<PathBuf>,
     binary: Option<PathBuf>,
     server_writes: String,
+    forward: String,
 }
 
 fn parse_args() -> Result<Args, lexopt::Error> {
@@ -62,6 +68,7 @@ fn parse_args() -> Result<Args, lexopt::Error> {
         python_path: None,
         binary: None,
         server_writes: "single".into(),
+        forward: "none".into(),
     };
     let mut parser = lexopt::Parser::from_env();
     while let Some(arg) = parser.next()? {
@@ -88,6 +95,15 @@ fn parse_args() -> Result<Args, lexopt::Error> {
                 }
                 args.server_writes = v;
             }
+            Long("forward") => {
+                let v: String = parser.value()?.parse()?;
+                if !["none", "scf", "webhook", "both"].contains(&v.as_str()) {
+                    return Err(
+                        format!("--forward must be none, scf, webhook or both, not {v:?}").into(),
+                    );
+                }
+                args.forward = v;
+            }
             Long("help") | Short('h') => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -111,13 +127,19 @@ struct Peer {
 }
 
 impl Peer {
-    fn spawn(&self, rt: &FakeRuntime, cos: &FakeCos) -> Result<Child, BoxError> {
+    fn spawn(
+        &self,
+        rt: &FakeRuntime,
+        cos: &FakeCos,
+        extra: &[(String, String)],
+    ) -> Result<Child, BoxError> {
         let mut cmd = Command::new(&self.program);
         cmd.args(&self.args)
             .current_dir(&self.cwd)
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
             .envs(scf_platform::env_for(rt, cos))
+            .envs(extra.iter().cloned())
             // The function's default (info) unless the caller asks to see the cost of logging.
             .env(
                 "LOG_LEVEL",
@@ -273,7 +295,69 @@ impl Metrics {
     }
 }
 
-async fn measure(peer: &Peer, events: &[Vec<u8>], starts: usize) -> Result<Metrics, BoxError> {
+/// The forward targets of a run: fakes without faults, and the environment that names them.
+struct Targets {
+    api: Option<FakeCloudApi>,
+    hook: Option<FakeWebhook>,
+    env: Vec<(String, String)>,
+}
+
+impl Targets {
+    async fn start(which: &str) -> Targets {
+        let api = if matches!(which, "scf" | "both") {
+            Some(
+                FakeCloudApi::start(FakeCloudApiOptions {
+                    secret_id: scf_platform::SECRET_ID.into(),
+                    secret_key: scf_platform::SECRET_KEY.into(),
+                    session_token: Some(scf_platform::TOKEN.into()),
+                    ..FakeCloudApiOptions::default()
+                })
+                .await,
+            )
+        } else {
+            None
+        };
+        let hook = if matches!(which, "webhook" | "both") {
+            Some(FakeWebhook::start(FakeWebhookOptions::default()).await)
+        } else {
+            None
+        };
+        let mut list = Vec::new();
+        let mut env = Vec::new();
+        if let Some(api) = &api {
+            list.push("scf:bench-consumer".to_string());
+            env.push(("FORWARD_SCF_ENDPOINT".to_string(), api.url()));
+            env.push(("FORWARD_SCF_REGION".to_string(), "ap-guangzhou".to_string()));
+        }
+        if let Some(hook) = &hook {
+            list.push(format!("{}/mps", hook.url()));
+        }
+        if !list.is_empty() {
+            env.push(("ARCHIVE_FORWARD".to_string(), list.join(",")));
+        }
+        Targets { api, hook, env }
+    }
+
+    /// Callbacks each target accepted.
+    fn delivered(&self) -> Vec<(&'static str, u64)> {
+        let mut out = Vec::new();
+        if let Some(api) = &self.api {
+            out.push(("scf", api.stats().delivered));
+        }
+        if let Some(hook) = &self.hook {
+            out.push(("webhook", hook.stats().delivered));
+        }
+        out
+    }
+}
+
+async fn measure(
+    peer: &Peer,
+    events: &[Vec<u8>],
+    starts: usize,
+    forward: &str,
+) -> Result<Metrics, BoxError> {
+    let targets = Targets::start(forward).await;
     let clk = clk_tck();
     let mut m = Metrics::default();
 
@@ -283,7 +367,7 @@ async fn measure(peer: &Peer, events: &[Vec<u8>], starts: usize) -> Result<Metri
     for _ in 0..starts {
         let rt = FakeRuntime::start().await;
         let spawned = Instant::now();
-        let mut child = peer.spawn(&rt, &cos)?;
+        let mut child = peer.spawn(&rt, &cos, &targets.env)?;
         let ready = wait_ready(peer.name, &rt, &mut child).await?;
         stop(&mut child).await?;
         colds.push(ready.duration_since(spawned).as_secs_f64() * 1e3);
@@ -298,7 +382,7 @@ async fn measure(peer: &Peer, events: &[Vec<u8>], starts: usize) -> Result<Metri
     let n = events.len();
     let cos = FakeCos::start(scf_platform::cos_options()).await;
     let rt = FakeRuntime::start().await;
-    let mut child = peer.spawn(&rt, &cos)?;
+    let mut child = peer.spawn(&rt, &cos, &targets.env)?;
     let pid = child.id().ok_or("child has no pid")?;
     wait_ready(peer.name, &rt, &mut child).await?;
     let cpu0 = cpu_ms(pid, clk)?;
@@ -359,6 +443,12 @@ async fn measure(peer: &Peer, events: &[Vec<u8>], starts: usize) -> Result<Metri
             !v["key"].as_str().is_some_and(|k| objects.contains_key(k))
         })
         .count();
+    for (target, got) in targets.delivered() {
+        if got != n as u64 {
+            m.violations
+                .push(format!("{target} target accepted {got} callbacks of {n}"));
+        }
+    }
     if let Some(e) = outcomes.iter().find(|o| o.kind == Kind::Error) {
         eprintln!("{}: first error post: {}", peer.name, e.text());
     }
@@ -555,9 +645,10 @@ async fn run(args: Args) -> Result<bool, BoxError> {
     let log_dir = root.join("target");
     println!(
         "loopback bench: {n} WorkflowTask events (~{avg_bytes:.0} B each), {} cold starts, \
-         servers write answers: {}; {}",
+         servers write answers: {}, forward: {}; {}",
         args.starts,
         args.server_writes,
+        args.forward,
         machine()
     );
 
@@ -568,7 +659,7 @@ async fn run(args: Args) -> Result<bool, BoxError> {
         cwd: pkg.clone(),
         log: File::create(log_dir.join("loopback-bench-mps-cos-backup.log"))?,
     };
-    let rust = measure(&rust_peer, &events, args.starts).await;
+    let rust = measure(&rust_peer, &events, args.starts, &args.forward).await;
     let _ = std::fs::remove_dir_all(&pkg);
     let rust = rust?;
     let py = match python {
@@ -580,7 +671,7 @@ async fn run(args: Args) -> Result<bool, BoxError> {
                 cwd: root.join("bench/python-peer"),
                 log: File::create(log_dir.join("loopback-bench-python-peer.log"))?,
             };
-            Some(measure(&peer, &events, args.starts).await?)
+            Some(measure(&peer, &events, args.starts, "none").await?)
         }
         None => None,
     };
@@ -622,13 +713,17 @@ async fn run(args: Args) -> Result<bool, BoxError> {
         "event_bytes_avg": avg_bytes,
         "starts": args.starts,
         "server_writes": args.server_writes,
+        "forward": args.forward,
         "mps_cos_backup": rust.to_json(n),
         "python_peer": py.as_ref().map(|m| m.to_json(n)),
         "ratios": rows.iter().map(|r| json!({"metric": r.name, "unit": r.unit, "ratio": r.ratio()})).collect::<Vec<_>>(),
         "bars": bars.iter().map(|(b, met)| json!({"bar": b, "met": met})).collect::<Vec<_>>(),
         "table_markdown": table(&rows),
     });
-    let out = root.join(format!("target/loopback-bench-{}.json", args.server_writes));
+    let out = root.join(format!(
+        "target/loopback-bench-{}-forward-{}.json",
+        args.server_writes, args.forward
+    ));
     std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
     println!("written {}", out.display());
     Ok(all_correct)

@@ -5,51 +5,31 @@
 //! Every value is parsed into its type here, once; a bad one is a [`ConfigError`] naming
 //! the variable and never echoing a secret (README: Configuration).
 
-use std::fmt;
-
 use chrono::{FixedOffset, Offset, Utc};
 
+use crate::cloudapi::client::{CloudApiClient, CloudApiConfig};
+use crate::cos::{self, Bucket, BucketError, Endpoint, StorageClass};
+use crate::credentials::Credentials;
+use crate::forward::target::{parse_targets, Target};
+use crate::forward::webhook::NotifyKey;
+use crate::forward::ForwarderConfig;
 use crate::layout::{KeyTemplate, DEFAULT_TEMPLATE};
 use crate::logging::LogConfig;
 #[cfg(test)]
 use crate::logging::LogFormat;
 use crate::transport::Uri;
 
-/// Credentials of the execution role; `Debug` never shows the values.
-#[derive(Clone)]
-pub struct Credentials {
-    /// `TENCENTCLOUD_SECRETID`.
-    pub secret_id: String,
-    /// `TENCENTCLOUD_SECRETKEY`.
-    pub secret_key: String,
-    /// `TENCENTCLOUD_SESSIONTOKEN`, absent for long-term keys.
-    pub session_token: Option<String>,
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("secret_id", &"***")
-            .field("secret_key", &"***")
-            .field("session_token", &self.session_token.as_ref().map(|_| "***"))
-            .finish()
-    }
-}
-
 /// Where and how objects are written in COS.
 #[derive(Debug, Clone)]
 pub struct CosConfig {
-    /// `<name>-<appid>`.
-    pub bucket: String,
-    /// e.g. `ap-guangzhou`.
-    pub region: String,
-    /// Base URL of the bucket without a trailing `/`, e.g. `https://b-125.cos.ap-guangzhou.myqcloud.com`.
-    pub endpoint: String,
-    /// `x-cos-storage-class` value when set.
-    pub storage_class: Option<String>,
+    /// The bucket: name, region, endpoint, storage class.
+    pub bucket: Bucket,
     /// Role credentials.
     pub credentials: Credentials,
 }
+
+/// Where every callback is also delivered (`ARCHIVE_FORWARD`), and how.
+pub type ForwardConfig = ForwarderConfig;
 
 /// How events become objects (shared by the COS and local stores).
 #[derive(Debug, Clone)]
@@ -73,6 +53,8 @@ pub struct Config {
     pub cos: Option<CosConfig>,
     /// Key layout, redaction, filters.
     pub archive: ArchiveConfig,
+    /// Forward targets (empty when `ARCHIVE_FORWARD` is unset).
+    pub forward: ForwardConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -86,6 +68,8 @@ pub struct RuntimeConfig {
     pub cos: CosConfig,
     /// Key layout, redaction, filters.
     pub archive: ArchiveConfig,
+    /// Forward targets (empty when `ARCHIVE_FORWARD` is unset).
+    pub forward: ForwardConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -102,21 +86,6 @@ pub struct ConfigError {
 
 /// The documented default of `COS_KEY_PREFIX`.
 pub const DEFAULT_KEY_PREFIX: &str = "mps-events/";
-/// Storage classes COS accepts in `x-cos-storage-class`.
-pub const STORAGE_CLASSES: &[&str] = &[
-    "STANDARD",
-    "STANDARD_IA",
-    "ARCHIVE",
-    "DEEP_ARCHIVE",
-    "INTELLIGENT_TIERING",
-    "MAZ_STANDARD",
-    "MAZ_STANDARD_IA",
-    "MAZ_INTELLIGENT_TIERING",
-];
-
-// COS bounds the whole request domain to 60 characters; the bucket alone can never be longer.
-const MAX_BUCKET_LEN: usize = 60;
-const MAX_REGION_LEN: usize = 40;
 // The whole key is capped at 850 bytes; a prefix must leave room for the rest of it.
 const MAX_PREFIX_LEN: usize = 256;
 
@@ -129,10 +98,16 @@ impl Config {
         let log = log_config(&get)?;
         let cos = match get_set(&get, "COS_BUCKET") {
             None => None,
-            Some(bucket) => Some(cos_config(&get, bucket)?),
+            Some(bucket) => Some(cos_config(&get, &bucket)?),
         };
         let archive = archive_config(&get)?;
-        Ok(Config { cos, archive, log })
+        let forward = forward_config(&get)?;
+        Ok(Config {
+            cos,
+            archive,
+            forward,
+            log,
+        })
     }
 }
 
@@ -149,12 +124,18 @@ impl RuntimeConfig {
                 "is required (`<name>-<appid>`, e.g. `archive-1250000000`)",
             ));
         }
-        let Config { cos, archive, log } = Config::from_env(get)?;
+        let Config {
+            cos,
+            archive,
+            forward,
+            log,
+        } = Config::from_env(get)?;
         let cos = cos.ok_or_else(|| err("COS_BUCKET", "is required"))?;
         Ok(RuntimeConfig {
             runtime_api,
             cos,
             archive,
+            forward,
             log,
         })
     }
@@ -305,56 +286,138 @@ where
     }
 }
 
-fn cos_config<F>(get: &F, bucket: String) -> Result<CosConfig, ConfigError>
+fn cos_config<F>(get: &F, name: &str) -> Result<CosConfig, ConfigError>
 where
     F: Fn(&str) -> Option<String>,
 {
-    check_bucket(&bucket)?;
-    let region = match get_set(get, "COS_REGION") {
-        Some(r) => check_region("COS_REGION", r)?,
-        None => match get_set(get, "TENCENTCLOUD_REGION") {
-            Some(r) => check_region("TENCENTCLOUD_REGION", r)?,
-            None => {
-                return Err(err(
-                    "COS_REGION",
-                    "is required when COS is used (and TENCENTCLOUD_REGION is not set either)",
-                ))
-            }
-        },
-    };
-    let endpoint = match get_set(get, "COS_ENDPOINT") {
-        Some(e) => check_endpoint(&e)?,
-        None => format!("https://{bucket}.cos.{region}.myqcloud.com"),
-    };
-    let storage_class = match get_set(get, "COS_STORAGE_CLASS") {
-        None => None,
-        Some(c) => {
-            let upper = c.trim().to_ascii_uppercase();
-            if !STORAGE_CLASSES.contains(&upper.as_str()) {
-                return Err(ConfigError {
-                    var: "COS_STORAGE_CLASS",
-                    reason: format!("{c:?} is not one of {}", STORAGE_CLASSES.join(", ")),
-                });
-            }
-            Some(upper)
+    let blame = |var: &'static str| {
+        move |e: BucketError| ConfigError {
+            var,
+            reason: e.to_string(),
         }
     };
-    let secret_id = secret(get, "TENCENTCLOUD_SECRETID")?
+    if let Err(e @ BucketError::Name(_)) = Bucket::new(name, "ap-guangzhou") {
+        return Err(blame("COS_BUCKET")(e));
+    }
+    let (region_var, region) = region(get, "COS_REGION")?.ok_or_else(|| {
+        err(
+            "COS_REGION",
+            "is required when COS is used (and TENCENTCLOUD_REGION is not set either)",
+        )
+    })?;
+    let mut bucket = Bucket::new(name, &region).map_err(blame(region_var))?;
+    if let Some(e) = get_set(get, "COS_ENDPOINT") {
+        bucket = bucket.with_endpoint(Endpoint::parse(&e).map_err(blame("COS_ENDPOINT"))?);
+    }
+    if let Some(c) = get_set(get, "COS_STORAGE_CLASS") {
+        let class = StorageClass::parse(&c).map_err(blame("COS_STORAGE_CLASS"))?;
+        bucket = bucket.with_storage_class(Some(class));
+    }
+    let credentials = credentials(get)?
         .ok_or_else(|| err("TENCENTCLOUD_SECRETID", "is required when COS is used"))?;
-    let secret_key = secret(get, "TENCENTCLOUD_SECRETKEY")?
-        .ok_or_else(|| err("TENCENTCLOUD_SECRETKEY", "is required when COS is used"))?;
-    let session_token = secret(get, "TENCENTCLOUD_SESSIONTOKEN")?;
     Ok(CosConfig {
         bucket,
-        region,
-        endpoint,
-        storage_class,
-        credentials: Credentials {
-            secret_id,
-            secret_key,
-            session_token,
-        },
+        credentials,
     })
+}
+
+/// `var`, else `TENCENTCLOUD_REGION`: which variable gave it, and the value, checked.
+fn region<F>(get: &F, var: &'static str) -> Result<Option<(&'static str, String)>, ConfigError>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    let Some((var, region)) = get_set(get, var)
+        .map(|r| (var, r))
+        .or_else(|| get_set(get, "TENCENTCLOUD_REGION").map(|r| ("TENCENTCLOUD_REGION", r)))
+    else {
+        return Ok(None);
+    };
+    cos::check_region(&region).map_err(|e| ConfigError {
+        var,
+        reason: e.to_string(),
+    })?;
+    Ok(Some((var, region)))
+}
+
+/// The role's credentials; `None` when no secret id is set. A secret id without its key is
+/// an error.
+fn credentials<F>(get: &F) -> Result<Option<Credentials>, ConfigError>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    let Some(secret_id) = secret(get, "TENCENTCLOUD_SECRETID")? else {
+        return Ok(None);
+    };
+    let secret_key = secret(get, "TENCENTCLOUD_SECRETKEY")?.ok_or_else(|| {
+        err(
+            "TENCENTCLOUD_SECRETKEY",
+            "is required with TENCENTCLOUD_SECRETID",
+        )
+    })?;
+    let session_token = secret(get, "TENCENTCLOUD_SESSIONTOKEN")?;
+    Ok(Some(Credentials::new(secret_id, secret_key, session_token)))
+}
+
+/// `ARCHIVE_FORWARD` and what its targets need: the notify key for URLs, the Cloud API
+/// endpoint, region and credentials for `scf:` targets.
+fn forward_config<F>(get: &F) -> Result<ForwardConfig, ConfigError>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    let targets = match get_set(get, "ARCHIVE_FORWARD") {
+        None => Vec::new(),
+        Some(v) => parse_targets(&v).map_err(|e| ConfigError {
+            var: "ARCHIVE_FORWARD",
+            reason: e.to_string(),
+        })?,
+    };
+    let notify_key = get_set(get, "FORWARD_NOTIFY_KEY").and_then(NotifyKey::new);
+    let scf = if targets.iter().any(|t| matches!(t, Target::Scf(_))) {
+        let endpoint = match get_set(get, "FORWARD_SCF_ENDPOINT") {
+            None => Uri::from_static(CloudApiClient::DEFAULT_ENDPOINT),
+            Some(e) => api_endpoint(&e)?,
+        };
+        let (_, region) = region(get, "FORWARD_SCF_REGION")?.ok_or_else(|| {
+            err(
+                "FORWARD_SCF_REGION",
+                "is required for scf: targets (and TENCENTCLOUD_REGION is not set either)",
+            )
+        })?;
+        let credentials = credentials(get)?
+            .ok_or_else(|| err("TENCENTCLOUD_SECRETID", "is required for scf: targets"))?;
+        Some(CloudApiConfig {
+            endpoint,
+            region,
+            credentials,
+        })
+    } else {
+        None
+    };
+    Ok(ForwarderConfig {
+        targets,
+        scf,
+        notify_key,
+        policy: Default::default(),
+    })
+}
+
+/// `FORWARD_SCF_ENDPOINT`: an `http(s)://host[:port]` base URL, nothing more.
+fn api_endpoint(raw: &str) -> Result<Uri, ConfigError> {
+    let bad = |why: &str| ConfigError {
+        var: "FORWARD_SCF_ENDPOINT",
+        reason: format!("{why}; expected a base URL like `https://scf.tencentcloudapi.com`"),
+    };
+    let uri: Uri = raw.trim().parse().map_err(|_| bad("is not a URL"))?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
+        return Err(bad("is not an absolute http or https URL"));
+    }
+    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Err(bad("must not carry a user name or password"));
+    }
+    if uri.query().is_some() || raw.contains('#') || !matches!(uri.path(), "" | "/") {
+        return Err(bad("must not have a path, query or fragment"));
+    }
+    Ok(uri)
 }
 
 /// A credential: must be sendable in an HTTP header. Errors never echo the value.
@@ -370,95 +433,6 @@ where
             "contains spaces, control or non-ASCII characters (value not shown)",
         )),
     }
-}
-
-fn check_bucket(bucket: &str) -> Result<(), ConfigError> {
-    let bad = |why: &str| ConfigError {
-        var: "COS_BUCKET",
-        reason: format!("{bucket:?} {why}; expected `<name>-<appid>`, e.g. `archive-1250000000`"),
-    };
-    if bucket.len() > MAX_BUCKET_LEN {
-        return Err(bad(&format!("is longer than {MAX_BUCKET_LEN} characters")));
-    }
-    let Some((name, appid)) = bucket.rsplit_once('-') else {
-        return Err(bad("has no `-<appid>` suffix"));
-    };
-    if appid.is_empty() || !appid.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad("does not end in `-<appid>` (digits)"));
-    }
-    if name.is_empty()
-        || name.starts_with('-')
-        || name.ends_with('-')
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
-        return Err(bad(
-            "has a name that is not lowercase letters, digits and inner hyphens",
-        ));
-    }
-    Ok(())
-}
-
-fn check_region(var: &'static str, region: String) -> Result<String, ConfigError> {
-    let mut parts = region.split('-');
-    let first_ok = parts
-        .next()
-        .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()));
-    let rest: Vec<&str> = parts.collect();
-    let rest_ok = !rest.is_empty()
-        && rest.iter().all(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        });
-    if first_ok && rest_ok && region.len() <= MAX_REGION_LEN {
-        Ok(region)
-    } else {
-        Err(ConfigError {
-            var,
-            reason: format!(
-                "{region:?} is not a COS region like `ap-guangzhou` or `na-siliconvalley`"
-            ),
-        })
-    }
-}
-
-fn check_endpoint(raw: &str) -> Result<String, ConfigError> {
-    let bad = |why: &str| ConfigError {
-        var: "COS_ENDPOINT",
-        reason: format!(
-            "{why}; expected a base URL like `https://bucket-125.cos.ap-guangzhou.myqcloud.com`"
-        ),
-    };
-    let uri: Uri = raw
-        .parse()
-        .map_err(|e| bad(&format!("is not a URL ({e})")))?;
-    let scheme = uri.scheme_str().unwrap_or("");
-    if scheme != "https" && scheme != "http" {
-        return Err(bad(&format!("scheme `{scheme}` is not http or https")));
-    }
-    let authority = uri.authority().map_or("", |a| a.as_str());
-    // Userinfo would be a credential in a log line waiting to happen; never echo the URL then.
-    if authority.contains('@') {
-        return Err(bad("must not carry a user name or password"));
-    }
-    if uri.host().is_none_or(str::is_empty) {
-        return Err(bad(&format!("{raw:?} has no host")));
-    }
-    if uri.query().is_some() || raw.contains('#') {
-        // The query could hold a token: name the problem, not the URL.
-        return Err(bad("must not have a query or fragment"));
-    }
-    // Object keys are signed as the path from the root: a path prefix would break every signature.
-    if uri.path() != "/" && !uri.path().is_empty() {
-        return Err(bad(&format!("{raw:?} must not have a path")));
-    }
-    // The origin, lowercased, without the scheme's default port.
-    let host = crate::transport::host_header(&uri)
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    Ok(format!("{scheme}://{host}"))
 }
 
 fn check_prefix(prefix: String) -> Result<String, ConfigError> {
@@ -587,16 +561,16 @@ mod tests {
     fn runtime_defaults() {
         let c = ok(&[]);
         let cos = c.cos;
-        assert_eq!(cos.bucket, "archive-1250000000");
-        assert_eq!(cos.region, "ap-guangzhou");
+        assert_eq!(cos.bucket.name(), "archive-1250000000");
+        assert_eq!(cos.bucket.region(), "ap-guangzhou");
         assert_eq!(
-            cos.endpoint,
+            cos.bucket.endpoint().to_string(),
             "https://archive-1250000000.cos.ap-guangzhou.myqcloud.com"
         );
-        assert_eq!(cos.storage_class, None);
-        assert_eq!(cos.credentials.secret_id, ID);
-        assert_eq!(cos.credentials.secret_key, KEY);
-        assert_eq!(cos.credentials.session_token.as_deref(), Some(TOKEN));
+        assert_eq!(cos.bucket.storage_class().map(|c| c.as_str()), None);
+        assert_eq!(cos.credentials.secret_id(), ID);
+        assert_eq!(cos.credentials.secret_key(), KEY);
+        assert_eq!(cos.credentials.session_token(), Some(TOKEN));
         assert_eq!(c.archive.key_prefix, "mps-events/");
         assert_eq!(
             c.archive.key_template,
@@ -627,8 +601,8 @@ mod tests {
             ("RUST_LOG", ""),
         ]);
         let cos = c.cos;
-        assert_eq!(cos.region, "ap-guangzhou");
-        assert_eq!(cos.credentials.session_token, None);
+        assert_eq!(cos.bucket.region(), "ap-guangzhou");
+        assert_eq!(cos.credentials.session_token(), None);
         assert_eq!(c.archive.key_prefix, DEFAULT_KEY_PREFIX);
         assert_eq!(
             c.archive.key_template,
@@ -660,7 +634,7 @@ mod tests {
             assert!(line.contains(bad), "a bad bucket is echoed to help: {line}");
         }
         for good in ["a-1", "my-archive-2-1250000000", "x9-1250000000"] {
-            let bucket = ok(&[("COS_BUCKET", good)]).cos.bucket;
+            let bucket = ok(&[("COS_BUCKET", good)]).cos.bucket.name().to_string();
             assert_eq!(bucket, good);
         }
     }
@@ -681,21 +655,24 @@ mod tests {
             ("TENCENTCLOUD_SECRETKEY", KEY),
         ]);
         let c = Config::from_env(&get).expect("valid");
-        assert_eq!(c.cos.map(|c| c.region).as_deref(), Some("ap-shanghai"));
+        assert_eq!(
+            c.cos.map(|c| c.bucket.region().to_string()).as_deref(),
+            Some("ap-shanghai")
+        );
     }
 
     #[test]
     fn region_defaults_to_tencentcloud_region_and_is_validated() {
         let c = ok(&[("COS_REGION", "na-siliconvalley")]);
-        assert_eq!(c.cos.region, "na-siliconvalley");
+        assert_eq!(c.cos.bucket.region(), "na-siliconvalley");
         let c = ok(&[
             ("COS_REGION", "ap-shanghai-fsi"),
             ("TENCENTCLOUD_REGION", ""),
         ]);
         let cos = c.cos;
-        assert_eq!(cos.region, "ap-shanghai-fsi");
+        assert_eq!(cos.bucket.region(), "ap-shanghai-fsi");
         assert_eq!(
-            cos.endpoint,
+            cos.bucket.endpoint().to_string(),
             "https://archive-1250000000.cos.ap-shanghai-fsi.myqcloud.com"
         );
         fails_on("COS_REGION", &[("TENCENTCLOUD_REGION", "")]);
@@ -720,7 +697,7 @@ mod tests {
 
     #[test]
     fn endpoint_is_validated_and_normalized() {
-        let e = |v: &'static str| ok(&[("COS_ENDPOINT", v)]).cos.endpoint;
+        let e = |v: &'static str| ok(&[("COS_ENDPOINT", v)]).cos.bucket.endpoint().to_string();
         assert_eq!(e("http://127.0.0.1:9000"), "http://127.0.0.1:9000");
         assert_eq!(e("http://127.0.0.1:9000/"), "http://127.0.0.1:9000");
         assert_eq!(
@@ -805,10 +782,14 @@ mod tests {
 
     #[test]
     fn storage_class_is_case_insensitive_and_normalized() {
-        for class in STORAGE_CLASSES {
+        for class in crate::cos::STORAGE_CLASSES {
             let lower: &'static str = Box::leak(class.to_ascii_lowercase().into_boxed_str());
-            let got = ok(&[("COS_STORAGE_CLASS", lower)]).cos.storage_class;
-            assert_eq!(got.as_deref(), Some(*class));
+            let got = ok(&[("COS_STORAGE_CLASS", lower)])
+                .cos
+                .bucket
+                .storage_class()
+                .map(|c| c.as_str());
+            assert_eq!(got, Some(*class));
         }
         let line = fails_on("COS_STORAGE_CLASS", &[("COS_STORAGE_CLASS", "GLACIER")]);
         assert!(
@@ -880,7 +861,7 @@ mod tests {
         fails_on("TENCENTCLOUD_SECRETID", &[("TENCENTCLOUD_SECRETID", "")]);
         fails_on("TENCENTCLOUD_SECRETKEY", &[("TENCENTCLOUD_SECRETKEY", "")]);
         let c = ok(&[("TENCENTCLOUD_SESSIONTOKEN", "")]);
-        assert_eq!(c.cos.credentials.session_token, None);
+        assert_eq!(c.cos.credentials.session_token(), None);
         for (var, value) in [
             ("TENCENTCLOUD_SECRETID", "AKID with space"),
             ("TENCENTCLOUD_SECRETKEY", "key\nwith-newline"),

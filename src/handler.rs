@@ -1,7 +1,9 @@
-//! One event, start to finish: parse, normalize, key, store, answer.
+//! One event, start to finish: parse, normalize, key, then store and forward at once.
 //!
-//! Success is reported only after the store confirmed the write; every other outcome is an
-//! error, so the platform delivers the event again instead of losing it.
+//! Success is reported only after the store confirmed the write and every forward target
+//! accepted the callback; every other outcome is an error, so the platform delivers the event
+//! again instead of losing it (delivery to targets is therefore at least once). A broken
+//! archive never holds back the consumers: the forwards run concurrently with the write.
 
 use std::time::Instant;
 
@@ -12,13 +14,14 @@ use tracing::{error, info, warn};
 
 use crate::config::ArchiveConfig;
 use crate::event::{self, Event, EventError};
+use crate::forward::{Delivery, ForwardError, Forwarder};
 use crate::layout::{self, KeyParts, LayoutError};
 use crate::record;
 use crate::store::{Object, Store, StoreError};
 
 /// What was done with one event; the body of the response post.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Archived {
+pub struct Handled {
     /// Bucket (or local directory) written to.
     pub bucket: String,
     /// Object key; `None` when the event type is filtered out.
@@ -32,9 +35,12 @@ pub struct Archived {
     /// Why nothing was stored (filtered event type); absent when stored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// Where the callback was forwarded; absent when no target is configured.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub forwarded: Vec<Delivery>,
 }
 
-/// Why an event was not archived; displays as the one-line error post.
+/// Why an event was not handled; displays as the one-line error post.
 #[derive(Debug, thiserror::Error)]
 pub enum HandleError {
     /// The body is not a JSON object.
@@ -49,6 +55,37 @@ pub enum HandleError {
     /// The store did not confirm the write.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// At least one forward failed (and maybe the archive too): all of it on one line, the
+    /// archive's failure first.
+    #[error("{}", forward_line(.archive.as_deref(), .failed))]
+    Forward {
+        /// The archive's own failure, when it failed too.
+        archive: Option<Box<HandleError>>,
+        /// The failed forwards, in configuration order.
+        failed: Vec<ForwardError>,
+    },
+}
+
+fn forward_line(archive: Option<&HandleError>, failed: &[ForwardError]) -> String {
+    let mut parts: Vec<String> = archive.map(ToString::to_string).into_iter().collect();
+    parts.extend(failed.iter().map(ToString::to_string));
+    parts.join("; ")
+}
+
+impl HandleError {
+    /// Whether a server refused this instance's credentials (COS 401/403 or a Cloud API
+    /// `AuthFailure*`): temporary role keys may have run out, and only a fresh instance gets
+    /// fresh ones.
+    pub fn credentials_rejected(&self) -> bool {
+        match self {
+            HandleError::Store(e) => e.credentials_rejected(),
+            HandleError::Forward { archive, failed } => {
+                archive.as_ref().is_some_and(|a| a.credentials_rejected())
+                    || failed.iter().any(ForwardError::is_credentials_rejected)
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Facts about one delivery that are not in the event.
@@ -58,30 +95,113 @@ pub struct Invocation<'a> {
     pub request_id: Option<&'a str>,
     /// When the event was received.
     pub received_at: DateTime<Utc>,
-    /// When the store must have answered.
+    /// When the store and the targets must have answered.
     pub deadline: Instant,
 }
 
-/// Archives events into a [`Store`].
+/// Archives events into a [`Store`] and forwards them to the configured targets.
 #[derive(Debug)]
-pub struct Archiver<S> {
+pub struct Handler<S> {
     store: S,
     cfg: ArchiveConfig,
+    forwarder: Option<Forwarder>,
 }
 
-impl<S: Store> Archiver<S> {
-    /// An archiver writing to `store` with the key layout and filters of `cfg`.
+/// What to do with a parsed callback's record.
+enum Plan {
+    /// Write it.
+    Write(Prepared),
+    /// Its type is not archived: why.
+    Skip(String),
+}
+
+/// A record ready to be written: everything but the I/O.
+struct Prepared {
+    key: String,
+    body: Bytes,
+    event_type: String,
+    task_id: Option<String>,
+    status: Option<String>,
+}
+
+impl<S: Store> Handler<S> {
+    /// A handler writing to `store` with the key layout and filters of `cfg`, forwarding
+    /// nowhere.
     pub fn new(store: S, cfg: ArchiveConfig) -> Self {
-        Archiver { store, cfg }
+        Handler {
+            store,
+            cfg,
+            forwarder: None,
+        }
     }
 
-    /// Archives one raw event body; `Ok` only once the store confirmed the object.
-    pub async fn archive(
-        &self,
-        body: &[u8],
-        inv: &Invocation<'_>,
-    ) -> Result<Archived, HandleError> {
+    /// The same handler, also forwarding every callback through `forwarder`.
+    pub fn forwarding(mut self, forwarder: Forwarder) -> Self {
+        self.forwarder = Some(forwarder).filter(|f| !f.is_empty());
+        self
+    }
+
+    /// Handles one raw event body; `Ok` only once the store confirmed the object and every
+    /// target accepted the callback.
+    pub async fn handle(&self, body: Bytes, inv: &Invocation<'_>) -> Result<Handled, HandleError> {
         let started = Instant::now();
+        // Only a JSON object is a callback: anything else is neither stored nor forwarded.
+        let prepared = self.prepare(&body, inv)?;
+        let archive = async {
+            match prepared {
+                Plan::Write(p) => self.put(p, inv.deadline, started).await.map(Ok),
+                Plan::Skip(why) => Ok(Err(why)),
+            }
+        };
+        let forward = async {
+            match &self.forwarder {
+                Some(f) => f.forward(&body, inv.deadline).await,
+                None => Vec::new(),
+            }
+        };
+        let (archived, forwards) = tokio::join!(archive, forward);
+        let mut forwarded = Vec::with_capacity(forwards.len());
+        let mut failed = Vec::new();
+        for f in forwards {
+            match f {
+                Ok(d) => forwarded.push(d),
+                Err(e) => failed.push(e),
+            }
+        }
+        if !failed.is_empty() {
+            let line = forward_line(archived.as_ref().err(), &failed);
+            error!(error = %line, duration_ms = elapsed_ms(started), "event not forwarded everywhere");
+            return Err(HandleError::Forward {
+                archive: archived.err().map(Box::new),
+                failed,
+            });
+        }
+        let bucket = self.store.location().to_string();
+        Ok(match archived? {
+            Ok((key, etag, bytes, attempts)) => Handled {
+                bucket,
+                key: Some(key),
+                etag: Some(etag),
+                bytes,
+                attempts,
+                skipped: None,
+                forwarded,
+            },
+            Err(why) => Handled {
+                bucket,
+                key: None,
+                etag: None,
+                bytes: 0,
+                attempts: 0,
+                skipped: Some(why),
+                forwarded,
+            },
+        })
+    }
+
+    /// Parses and normalizes the event and builds its key and record, unless its type is not
+    /// archived.
+    fn prepare(&self, body: &[u8], inv: &Invocation<'_>) -> Result<Plan, HandleError> {
         let parsed = match event::parse(body) {
             Ok(p) => p,
             Err(e) => {
@@ -108,16 +228,9 @@ impl<S: Store> Archiver<S> {
                     status = parsed.status(),
                     "event type not in ARCHIVE_EVENT_TYPES; acknowledged, not stored"
                 );
-                return Ok(Archived {
-                    bucket: self.store.location().to_string(),
-                    key: None,
-                    etag: None,
-                    bytes: 0,
-                    attempts: 0,
-                    skipped: Some(format!(
-                        "event type {event_type} is not in ARCHIVE_EVENT_TYPES"
-                    )),
-                });
+                return Ok(Plan::Skip(format!(
+                    "event type {event_type} is not in ARCHIVE_EVENT_TYPES"
+                )));
             }
         }
 
@@ -131,20 +244,35 @@ impl<S: Store> Archiver<S> {
         // The record takes the event by move: copying a large event costs more than the rest.
         let record = record::build_owned(parsed, inv.received_at, inv.request_id, self.cfg.redact);
         let digest = layout::digest(masked_for_digest.as_ref().unwrap_or(&record.event));
-        let event_type = record.event_type.as_str();
-        let task_id = record.task_id.as_deref();
-        let status = record.status.as_deref();
         let key = self.cfg.key_template.render(&KeyParts {
             prefix: &self.cfg.key_prefix,
-            event_type,
-            task_id,
-            status,
+            event_type: &record.event_type,
+            task_id: record.task_id.as_deref(),
+            status: record.status.as_deref(),
             time: record.event_time.unwrap_or(inv.received_at),
             offset: self.cfg.utc_offset,
             digest: &digest,
         })?;
         let body = Bytes::from(serde_json::to_vec(&record)?);
-        let bytes = body.len();
+        Ok(Plan::Write(Prepared {
+            key,
+            body,
+            event_type: record.event_type,
+            task_id: record.task_id,
+            status: record.status,
+        }))
+    }
+
+    /// Writes a prepared record; `(key, etag, bytes, attempts)` once the store confirmed it.
+    async fn put(
+        &self,
+        p: Prepared,
+        deadline: Instant,
+        started: Instant,
+    ) -> Result<(String, String, usize, u32), HandleError> {
+        let (event_type, task_id, status) =
+            (&p.event_type, p.task_id.as_deref(), p.status.as_deref());
+        let bytes = p.body.len();
         let meta_type = layout::sanitize(event_type, layout::MAX_EVENT_TYPE_BYTES, "unrecognized");
         let meta_status =
             layout::sanitize(status.unwrap_or(""), layout::MAX_STATUS_BYTES, "unknown");
@@ -153,30 +281,22 @@ impl<S: Store> Archiver<S> {
             ("task-status", meta_status.as_str()),
         ];
         let obj = Object {
-            key: &key,
-            body,
+            key: &p.key,
+            body: p.body.clone(),
             content_type: "application/json",
             metadata: &metadata,
         };
-
-        match self.store.put(obj, inv.deadline).await {
+        match self.store.put(obj, deadline).await {
             Ok(stored) => {
                 info!(
-                    event_type, task_id, status, key = %key, bytes, attempts = stored.attempts,
+                    event_type, task_id, status, key = %p.key, bytes, attempts = stored.attempts,
                     duration_ms = elapsed_ms(started), "event archived"
                 );
-                Ok(Archived {
-                    bucket: self.store.location().to_string(),
-                    key: Some(key),
-                    etag: Some(stored.etag),
-                    bytes,
-                    attempts: stored.attempts,
-                    skipped: None,
-                })
+                Ok((p.key, stored.etag, bytes, stored.attempts))
             }
             Err(e) => {
                 error!(
-                    event_type, task_id, status, key = %key, bytes,
+                    event_type, task_id, status, key = %p.key, bytes,
                     duration_ms = elapsed_ms(started), error = %e, "event not archived"
                 );
                 Err(e.into())

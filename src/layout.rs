@@ -4,8 +4,10 @@
 //! never climb out of the prefix, hide in an empty segment or break a tool that mirrors the
 //! bucket onto a disk.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, FixedOffset, Utc};
-use serde_json::Value;
+use serde_json::{Number, Value};
 use sha1::{Digest, Sha1};
 
 /// Default `COS_KEY_TEMPLATE`.
@@ -13,14 +15,14 @@ pub const DEFAULT_TEMPLATE: &str =
     "{prefix}{event_type}/{yyyy}/{mm}/{dd}/{task_id}.{status}.{digest}.json";
 
 /// Longest object key COS accepts, in bytes.
-pub const MAX_KEY_BYTES: usize = 850;
+pub(crate) const MAX_KEY_BYTES: usize = 850;
 
 /// Longest sanitized task id, in bytes.
-pub const MAX_TASK_ID_BYTES: usize = 96;
+pub(crate) const MAX_TASK_ID_BYTES: usize = 96;
 /// Longest sanitized event type, in bytes (key segment and metadata value).
-pub const MAX_EVENT_TYPE_BYTES: usize = 64;
+pub(crate) const MAX_EVENT_TYPE_BYTES: usize = 64;
 /// Longest sanitized status, in bytes (key part and metadata value).
-pub const MAX_STATUS_BYTES: usize = 32;
+pub(crate) const MAX_STATUS_BYTES: usize = 32;
 const DIGEST_HEX: usize = 16;
 
 /// A parsed `COS_KEY_TEMPLATE`.
@@ -133,7 +135,7 @@ impl KeyTemplate {
     }
 
     /// Checks that the longest key this template can make with `prefix` obeys the key rules.
-    pub fn check_with_prefix(&self, prefix: &str) -> Result<(), LayoutError> {
+    pub(crate) fn check_with_prefix(&self, prefix: &str) -> Result<(), LayoutError> {
         let worst = KeyParts {
             prefix,
             event_type: &"E".repeat(MAX_EVENT_TYPE_BYTES),
@@ -197,7 +199,7 @@ fn utc() -> FixedOffset {
 /// Characters outside `A-Z a-z 0-9 . _ -` become `_`, a `.` right after a `.` becomes `_`
 /// (so no `..` survives), a `.` at either end becomes `_`, the result is capped at `max`
 /// bytes, and an empty value is replaced by `fallback`.
-pub fn sanitize(value: &str, max: usize, fallback: &str) -> String {
+pub(crate) fn sanitize(value: &str, max: usize, fallback: &str) -> String {
     let mut out = String::with_capacity(value.len().min(max));
     push_safe(&mut out, value, max, fallback);
     out
@@ -231,7 +233,8 @@ fn push_safe(out: &mut String, value: &str, max: usize, fallback: &str) {
     }
 }
 
-/// Checks the rules every key must meet (SPEC "Object key").
+/// Checks the rules every key must meet (README "Object keys"): at most 850 bytes, no
+/// leading `/`, no control character or `\`, no empty, `.` or `..` segment.
 pub fn check_key(key: &str) -> Result<(), LayoutError> {
     if key.is_empty() {
         return Err(LayoutError::Key("empty key".into()));
@@ -287,31 +290,145 @@ const DELIVERY_FIELDS: [&str; 2] = ["Timestamp", "Sign"];
 ///
 /// Callers pass the event with credentials already masked, so the digest never depends on
 /// a secret (and does not change when `ARCHIVE_REDACT` is toggled).
+///
+/// Numbers are written as `digest_number` says, so a callback archived by an earlier
+/// version, which kept numbers as 64-bit values, keeps its key when it is delivered again.
 pub fn digest(event: &Value) -> String {
-    struct Content<'a>(&'a Value);
-    impl serde::Serialize for Content<'_> {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            match self.0 {
-                Value::Object(m) => s.collect_map(
-                    m.iter()
-                        .filter(|(k, _)| !DELIVERY_FIELDS.contains(&k.as_str())),
-                ),
-                other => other.serialize(s),
-            }
-        }
-    }
     let mut hasher = Sha1::new();
-    // serde_json's Map is ordered (no preserve_order feature), so this is canonical.
     let mut w = HashWriter(&mut hasher);
-    // Writing a Value into a hasher cannot fail.
-    let _ = serde_json::to_writer(&mut w, &Content(event));
-    let out = hasher.finalize();
-    let mut hex = String::with_capacity(DIGEST_HEX);
-    for b in &out[..DIGEST_HEX / 2] {
-        hex.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-        hex.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+    match event {
+        Value::Object(m) => write_object(
+            m.iter()
+                .filter(|(k, _)| !DELIVERY_FIELDS.contains(&k.as_str())),
+            &mut w,
+        ),
+        other => write_canonical(other, &mut w),
     }
-    hex
+    let out = hasher.finalize();
+    crate::text::hex(&out[..DIGEST_HEX / 2])
+}
+
+/// Compact JSON of `v`; serde_json's `Map` is ordered by key (no `preserve_order`), so the
+/// text is canonical. Recursion is bounded by the parser's nesting limit.
+fn write_canonical(v: &Value, w: &mut HashWriter<'_>) {
+    use std::io::Write as _;
+    // Writing into a hasher cannot fail; the results are ignored.
+    match v {
+        Value::Null => {
+            let _ = w.write_all(b"null");
+        }
+        Value::Bool(b) => {
+            let _ = w.write_all(if *b { b"true" } else { b"false" });
+        }
+        Value::Number(n) => {
+            let _ = w.write_all(digest_number(n).as_bytes());
+        }
+        // serde_json's own string escaping, as before numbers were kept exactly.
+        Value::String(s) => {
+            let _ = serde_json::to_writer(&mut *w, s);
+        }
+        Value::Array(a) => {
+            let _ = w.write_all(b"[");
+            for (i, item) in a.iter().enumerate() {
+                if i > 0 {
+                    let _ = w.write_all(b",");
+                }
+                write_canonical(item, w);
+            }
+            let _ = w.write_all(b"]");
+        }
+        Value::Object(m) => write_object(m.iter(), w),
+    }
+}
+
+fn write_object<'a>(
+    entries: impl Iterator<Item = (&'a String, &'a Value)>,
+    w: &mut HashWriter<'_>,
+) {
+    use std::io::Write as _;
+    let _ = w.write_all(b"{");
+    for (i, (k, v)) in entries.enumerate() {
+        if i > 0 {
+            let _ = w.write_all(b",");
+        }
+        let _ = serde_json::to_writer(&mut *w, k);
+        let _ = w.write_all(b":");
+        write_canonical(v, w);
+    }
+    let _ = w.write_all(b"}");
+}
+
+/// The text a number contributes to the digest.
+///
+/// Earlier versions read every number into a `u64`, an `i64` or else the nearest `f64`, and
+/// hashed that value as serde_json writes it (`1.50` as `1.5`, `1E5` as `100000.0`, `-0` as
+/// `-0.0`). That text is kept whenever it has the number's exact value, so keys do not move;
+/// when the old reading lost digits (integers past 64 bits, more digits than an `f64`
+/// holds) the number's own text is hashed instead, so two callbacks that differ only there
+/// no longer share a digest.
+pub(crate) fn digest_number(n: &Number) -> Cow<'_, str> {
+    let text = n.as_str();
+    if written_as_is(text) || n.is_u64() || (n.is_i64() && text != "-0") {
+        return Cow::Borrowed(text);
+    }
+    let old = text
+        .parse::<f64>()
+        .ok()
+        .and_then(Number::from_f64)
+        .map(|f| f.as_str().to_owned());
+    match old {
+        Some(old) if old == text || same_decimal(&old, text) => Cow::Owned(old),
+        _ => Cow::Borrowed(text),
+    }
+}
+
+/// Fast path of [`digest_number`] for the common float: true when earlier versions wrote
+/// `text` unchanged. That holds for a decimal without exponent whose fraction has no trailing
+/// zero (but `.0`), of at most 15 significant digits (an `f64` gives those back) and between
+/// 1e-4 and 1e15, where serde_json writes floats without an exponent.
+fn written_as_is(text: &str) -> bool {
+    let t = text.strip_prefix('-').unwrap_or(text);
+    let Some((int, frac)) = t.split_once('.') else {
+        return false;
+    };
+    let digits_only = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits_only(int) || !digits_only(frac) || (frac.ends_with('0') && frac != "0") {
+        return false;
+    }
+    if int == "0" {
+        let significant = frac.trim_start_matches('0');
+        frac.len() - significant.len() <= 3 && significant.len() <= 15
+    } else {
+        int.len() + frac.len() <= 15
+    }
+}
+
+/// True when two JSON number texts denote the same decimal value (with the same sign).
+fn same_decimal(a: &str, b: &str) -> bool {
+    matches!((decimal(a), decimal(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// A JSON number text as (negative, significant digits, power of ten of the last digit).
+fn decimal(text: &str) -> Option<(bool, String, i64)> {
+    let (neg, t) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (mantissa, exp) = match t.find(['e', 'E']) {
+        Some(i) => (&t[..i], t[i + 1..].parse::<i64>().ok()?),
+        None => (t, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits: String = int.chars().chain(frac.chars()).collect();
+    let no_trailing = digits.trim_end_matches('0');
+    let significant = no_trailing.trim_start_matches('0');
+    if significant.is_empty() {
+        return Some((neg, String::new(), 0));
+    }
+    let trailing = i64::try_from(digits.len() - no_trailing.len()).ok()?;
+    let frac_len = i64::try_from(frac.len()).ok()?;
+    let exp = exp.checked_sub(frac_len)?.checked_add(trailing)?;
+    Some((neg, significant.to_owned(), exp))
 }
 
 struct HashWriter<'a>(&'a mut Sha1);
@@ -702,6 +819,101 @@ mod tests {
             digest(&a),
             digest(&json!({"A": 2, "B": {"x": [1, 2], "y": "z"}}))
         );
+    }
+
+    #[test]
+    fn digest_keeps_the_values_earlier_versions_hashed() {
+        // Digests computed by the version that read numbers as u64 / i64 / f64: a callback
+        // archived then gets the same key now.
+        for (event, want) in [
+            (r#"{"a":1.50}"#, "40511316b2450809"),
+            (r#"{"a":1E5}"#, "804f77a640efd4cc"),
+            (r#"{"a":1e21}"#, "539f17f774675eee"),
+            (r#"{"a":-0}"#, "0a51bbfc43ff2fdb"),
+            (r#"{"a":0.1}"#, "c8f33a5d987a778e"),
+            (r#"{"a":-0.0,"b":1e-7,"c":1.0E+2}"#, "f049da6549d0ae07"),
+        ] {
+            let v: Value = serde_json::from_str(event).unwrap();
+            assert_eq!(digest(&v), want, "{event}");
+        }
+    }
+
+    #[test]
+    fn digest_tells_apart_numbers_an_f64_cannot() {
+        // Earlier versions hashed both as 1.2345678901234568e+29 (c0ade5412ab7f276).
+        let a: Value = serde_json::from_str(r#"{"a":123456789012345678901234567890}"#).unwrap();
+        let b: Value = serde_json::from_str(r#"{"a":123456789012345678901234567891}"#).unwrap();
+        assert_ne!(digest(&a), digest(&b));
+        assert_ne!(digest(&a), "c0ade5412ab7f276");
+        let n = |t: &str| serde_json::from_str::<Number>(t).unwrap();
+        assert_eq!(
+            digest_number(&n("18446744073709551616")),
+            "18446744073709551616"
+        );
+        assert_eq!(
+            digest_number(&n("0.30000000000000000001")),
+            "0.30000000000000000001"
+        );
+        assert_eq!(digest_number(&n("1e400")), "1e+400");
+        assert_eq!(digest_number(&n("12.50")), "12.5");
+        assert_eq!(digest_number(&n("-7")), "-7");
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_old_reading() {
+        // Every text the fast path accepts must be exactly what parse-then-format gives.
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut accepted = 0;
+        for _ in 0..200_000 {
+            let r = next();
+            let int_len = (r % 17) as usize;
+            let frac_len = 1 + ((r >> 8) % 17) as usize;
+            let lead = ((r >> 16) % 6) as usize;
+            let mut text = String::new();
+            if r >> 63 == 1 {
+                text.push('-');
+            }
+            if int_len == 0 {
+                text.push('0');
+            } else {
+                text.push(char::from(b'1' + (next() % 9) as u8));
+                (1..int_len).for_each(|_| text.push(char::from(b'0' + (next() % 10) as u8)));
+            }
+            text.push('.');
+            (0..lead.min(frac_len)).for_each(|_| text.push('0'));
+            (lead.min(frac_len)..frac_len)
+                .for_each(|_| text.push(char::from(b'0' + (next() % 10) as u8)));
+            if !written_as_is(&text) {
+                continue;
+            }
+            accepted += 1;
+            let old = text
+                .parse::<f64>()
+                .ok()
+                .and_then(Number::from_f64)
+                .map(|f| f.as_str().to_owned());
+            assert_eq!(old.as_deref(), Some(text.as_str()));
+        }
+        assert!(accepted > 10_000, "{accepted}");
+        for edge in ["0.0", "-0.0", "60.0", "0.0001", "99999999999999.0", "0.5"] {
+            assert!(written_as_is(edge), "{edge}");
+        }
+        for other in [
+            "1.50",
+            "0.00001",
+            "1000000000000000.0",
+            "1e5",
+            "7",
+            "0.1234567890123456",
+        ] {
+            assert!(!written_as_is(other), "{other}");
+        }
     }
 
     fn fields(

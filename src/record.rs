@@ -1,6 +1,6 @@
-//! The archive record (SPEC "Object body") and credential redaction.
+//! The archive record (README "The archive record") and credential redaction.
 //!
-//! Normalization rules (also in the final report):
+//! Normalization rules:
 //! - `error` of a WorkflowTask: the task-level `ErrCode`/`Message` when `ErrCode` is
 //!   non-zero (deprecated there, but honoured); else the error of the first failed
 //!   subtask, media-processing subtasks first, then AI results in the order review,
@@ -270,7 +270,7 @@ fn normalize_workflow(t: &WorkflowTask) -> Normalized {
     if let Some(Value::Object(m)) = &t.ai_dubbing_task_result {
         outputs.push(raw_output("AiDubbing".to_owned(), Some(m)));
     }
-    let error = error_of(t.err_code, t.message.as_deref(), None)
+    let error = error_of(t.err_code, t.message.as_deref(), None, None)
         .or_else(|| outputs.iter().find_map(|o| o.error.clone()));
     (error, inputs, outputs)
 }
@@ -287,7 +287,7 @@ fn normalize_edit(t: &EditMediaTask) -> Normalized {
             None => Input::Other { source_type: None },
         })
         .collect();
-    let error = error_of(t.err_code, t.message.as_deref(), None);
+    let error = error_of(t.err_code, t.message.as_deref(), None, None);
     let mut outputs = Vec::new();
     if t.output.is_some() || error.is_some() {
         let out = t.output.clone().unwrap_or_default();
@@ -302,16 +302,15 @@ fn normalize_edit(t: &EditMediaTask) -> Normalized {
     (error, inputs, outputs)
 }
 
-/// `{code, message}` when the (sub)task failed; see the module docs.
+/// `{code, message}` when the (sub)task failed; see the module docs. Task-level errors
+/// have no `ErrCodeExt` or `Status` to consult (`None`).
 fn error_of(
     err_code: Option<i64>,
     message: Option<&str>,
-    ext: Option<(&Option<String>, &Option<String>)>,
+    err_code_ext: Option<&str>,
+    status: Option<&str>,
 ) -> Option<ErrorInfo> {
-    let (code_ext, status) = match ext {
-        Some((c, s)) => (c.as_deref().filter(|c| !c.is_empty()), s.as_deref()),
-        None => (None, None),
-    };
+    let code_ext = err_code_ext.filter(|c| !c.is_empty());
     let num = err_code.filter(|c| *c != 0);
     let failed = code_ext.is_some() || num.is_some() || status == Some("FAIL");
     failed.then(|| ErrorInfo {
@@ -419,90 +418,25 @@ fn storage_of(s: &TaskOutputStorage) -> Storage {
     }
 }
 
-/// Output of a media-processing subtask.
+/// Output of a media-processing subtask: the first filled subtask result of the entry.
 fn media_output(r: &MediaProcessTaskResult) -> Output {
     let kind = r.r#type.clone().unwrap_or_else(|| "unknown".to_owned());
-    // Common subtask fields, then the type-specific storage and paths.
-    macro_rules! common {
-        ($t:expr) => {
-            (
-                $t.status.clone(),
-                error_of(
-                    $t.err_code,
-                    $t.message.as_deref(),
-                    Some((&$t.err_code_ext, &$t.status)),
-                ),
-                $t.input.as_ref().and_then(|i| i.output_storage.as_ref()),
-            )
+    // CoverBySnapshot has no result field in the SDK model; unknown types likewise.
+    let Some(t) = r.subtasks().next() else {
+        return Output {
+            kind,
+            status: None,
+            storage: None,
+            paths: Vec::new(),
+            error: None,
         };
-    }
-    let (status, error, in_storage, out_storage, paths): (
-        _,
-        _,
-        _,
-        Option<&TaskOutputStorage>,
-        Vec<String>,
-    ) = if let Some(t) = &r.transcode_task {
-        let (s, e, i) = common!(t);
-        let o = t.output.as_ref();
-        (
-            s,
-            e,
-            i,
-            o.and_then(|o| o.output_storage.as_ref()),
-            o.and_then(|o| o.path.clone()).into_iter().collect(),
-        )
-    } else if let Some(t) = &r.animated_graphic_task {
-        let (s, e, i) = common!(t);
-        let o = t.output.as_ref();
-        (
-            s,
-            e,
-            i,
-            o.and_then(|o| o.storage.as_ref()),
-            o.and_then(|o| o.path.clone()).into_iter().collect(),
-        )
-    } else if let Some(t) = &r.snapshot_by_time_offset_task {
-        let (s, e, i) = common!(t);
-        let o = t.output.as_ref();
-        let paths = o
-            .and_then(|o| o.pic_info_set.as_ref())
-            .into_iter()
-            .flatten()
-            .filter_map(|p| p.path.clone())
-            .collect();
-        (s, e, i, o.and_then(|o| o.storage.as_ref()), paths)
-    } else if let Some(t) = &r.sample_snapshot_task {
-        let (s, e, i) = common!(t);
-        let o = t.output.as_ref();
-        let paths = o.and_then(|o| o.image_path_set.clone()).unwrap_or_default();
-        (s, e, i, o.and_then(|o| o.storage.as_ref()), paths)
-    } else if let Some(t) = &r.image_sprite_task {
-        let (s, e, i) = common!(t);
-        let o = t.output.as_ref();
-        let mut paths = o.and_then(|o| o.image_path_set.clone()).unwrap_or_default();
-        paths.extend(o.and_then(|o| o.web_vtt_path.clone()));
-        (s, e, i, o.and_then(|o| o.storage.as_ref()), paths)
-    } else if let Some(t) = &r.adaptive_dynamic_streaming_task {
-        let (s, e, i) = common!(t);
-        let o = t.output.as_ref();
-        (
-            s,
-            e,
-            i,
-            o.and_then(|o| o.storage.as_ref()),
-            o.and_then(|o| o.path.clone()).into_iter().collect(),
-        )
-    } else {
-        // CoverBySnapshot has no result field in the SDK model; unknown types likewise.
-        (None, None, None, None, Vec::new())
     };
     Output {
         kind,
-        status,
-        storage: out_storage.or(in_storage).map(storage_of),
-        paths,
-        error,
+        status: t.status().map(str::to_owned),
+        storage: t.output_storage().or(t.input_storage()).map(storage_of),
+        paths: t.paths().into_iter().map(str::to_owned).collect(),
+        error: error_of(t.err_code(), t.message(), t.err_code_ext(), t.status()),
     }
 }
 
@@ -517,14 +451,11 @@ fn raw_output(kind: String, task: Option<&Map<String, Value>>) -> Output {
             error: None,
         };
     };
-    let s = |k: &str| task.get(k).and_then(Value::as_str).map(str::to_owned);
+    let s = |k: &str| task.get(k).and_then(Value::as_str);
     let status = s("Status");
     let err_code = task.get("ErrCode").and_then(Value::as_i64);
-    let error = error_of(
-        err_code,
-        task.get("Message").and_then(Value::as_str),
-        Some((&s("ErrCodeExt"), &status)),
-    );
+    let error = error_of(err_code, s("Message"), s("ErrCodeExt"), status);
+    let status = status.map(str::to_owned);
     let out = task.get("Output").and_then(Value::as_object);
     let storage_val = out
         .and_then(|o| o.get("OutputStorage").or_else(|| o.get("Storage")))
@@ -568,26 +499,32 @@ fn ai_paths(out: &Map<String, Value>) -> Vec<String> {
     paths
 }
 
-/// Replaces, in place and at any depth, string values of credential-named keys; returns how many.
+/// Replaces, in place and at any depth, the value of every credential-named key (see
+/// [`is_credential_key`]) with [`REDACTED`]; returns how many values it replaced.
 ///
-/// Non-empty strings and numbers under such keys become [`REDACTED`]; objects and arrays
-/// under them are searched further; `null`, booleans and empty strings carry no secret.
+/// The value's type does not matter: a string, number, boolean, array or object under such
+/// a key becomes `"***"` as a whole, because a secret can hide in any of them
+/// (`"Token": ["..."]`, `"SecretKey": {"v": "..."}`). `null` stays `null`: it carries
+/// nothing, and keeping it tells a reader the field was empty. A value that already is
+/// `"***"` is neither replaced nor counted, so redacting twice changes nothing.
 pub fn redact(value: &mut Value) -> usize {
-    // Explicit stack: events may nest up to serde_json's limit, this never recurses.
+    // Explicit stack: events may nest up to the parser's limit, this never recurses.
     let mut count = 0;
     let mut stack: Vec<&mut Value> = vec![value];
     while let Some(v) = stack.pop() {
         match v {
             Value::Object(m) => {
                 for (k, child) in m.iter_mut() {
-                    let secret = match child {
-                        Value::String(s) => !s.is_empty() && s != REDACTED,
-                        Value::Number(_) => true,
-                        _ => false,
-                    };
-                    if secret && is_credential_key(k) {
-                        *child = Value::String(REDACTED.to_owned());
-                        count += 1;
+                    if is_credential_key(k) {
+                        let masked = match child {
+                            Value::Null => true,
+                            Value::String(s) => s == REDACTED,
+                            _ => false,
+                        };
+                        if !masked {
+                            *child = Value::String(REDACTED.to_owned());
+                            count += 1;
+                        }
                     } else if child.is_object() || child.is_array() {
                         stack.push(child);
                     }
@@ -600,7 +537,9 @@ pub fn redact(value: &mut Value) -> usize {
     count
 }
 
-/// True when a key names a credential (`...SecretId`, `...SecretKey`, `...Token`, `...Password`, `...NotifyKey`, `...StreamKey`).
+/// True when a key names a credential: it ends, compared case-insensitively, in `SecretId`,
+/// `SecretKey`, `Token`, `Password`, `NotifyKey` or `StreamKey` (`S3SecretId`, `s3secretkey`,
+/// `SessionToken`; not `TokenType`).
 pub fn is_credential_key(name: &str) -> bool {
     const SUFFIXES: [&str; 6] = [
         "secretid",
@@ -654,15 +593,17 @@ mod tests {
         let mut v = json!({
             "S3SecretId": "AKID1", "S3SecretKey": "", "Token": 123, "Password": null,
             "NotifyKey": true, "deep": [{"a": {"StreamKey": "sk"}}, {"x": [{"secretid": 4.5}]}],
-            "SessionToken": {"Inner": "kept", "InnerToken": "gone"}, "Plain": "AKID1"
+            "SessionToken": {"Inner": "kept", "InnerToken": "gone"}, "Plain": "AKID1",
+            "AccessToken": ["a", {"b": 1}], "StreamKeys": "not a credential key"
         });
-        assert_eq!(redact(&mut v), 5);
+        assert_eq!(redact(&mut v), 8);
         assert_eq!(
             v,
             json!({
-                "S3SecretId": "***", "S3SecretKey": "", "Token": "***", "Password": null,
-                "NotifyKey": true, "deep": [{"a": {"StreamKey": "***"}}, {"x": [{"secretid": "***"}]}],
-                "SessionToken": {"Inner": "kept", "InnerToken": "***"}, "Plain": "AKID1"
+                "S3SecretId": "***", "S3SecretKey": "***", "Token": "***", "Password": null,
+                "NotifyKey": "***", "deep": [{"a": {"StreamKey": "***"}}, {"x": [{"secretid": "***"}]}],
+                "SessionToken": "***", "Plain": "AKID1",
+                "AccessToken": "***", "StreamKeys": "not a credential key"
             })
         );
         assert_eq!(redact(&mut v), 0, "idempotent");

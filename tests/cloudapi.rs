@@ -12,8 +12,8 @@ use mps_cos_backup::cloudapi::client::{CloudApiClient, CloudApiConfig, InvokeErr
 use mps_cos_backup::cloudapi::invoke::{
     build_request, BuildError, Function, InvokeInput, MAX_EVENT_CLIENT_CONTEXT,
 };
-use mps_cos_backup::cloudapi::retry::RetryPolicy;
 use mps_cos_backup::credentials::Credentials;
+use mps_cos_backup::retry::RetryPolicy;
 use mps_cos_backup::transport::{Bounds, HttpClient, Method, Request, Uri};
 
 const TOKEN: &str = "SessionToken-must-never-leak-4242";

@@ -27,6 +27,10 @@ const KNOWN: &[&str] = &[
     "ARCHIVE_REDACT",
     "LOG_FORMAT",
     "LOG_LEVEL",
+    "ARCHIVE_FORWARD",
+    "FORWARD_NOTIFY_KEY",
+    "FORWARD_SCF_ENDPOINT",
+    "FORWARD_SCF_REGION",
 ];
 
 /// COS_REGION has a fallback in the code, but a template must not depend on the function's region.

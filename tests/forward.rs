@@ -11,11 +11,11 @@ use common::fake_webhook::{
     mps_signature, FakeWebhook, FakeWebhookOptions, HookFault, HookFaultRates,
 };
 use mps_cos_backup::cloudapi::client::CloudApiConfig;
-use mps_cos_backup::cloudapi::retry::RetryPolicy;
 use mps_cos_backup::credentials::Credentials;
 use mps_cos_backup::forward::target::parse_targets;
 use mps_cos_backup::forward::webhook::NotifyKey;
 use mps_cos_backup::forward::{Forwarder, ForwarderConfig};
+use mps_cos_backup::retry::RetryPolicy;
 use mps_cos_backup::transport::HttpClient;
 
 const TOKEN: &str = "SessionToken-forward-never-leak-99";

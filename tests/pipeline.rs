@@ -331,18 +331,43 @@ async fn cos_outage_gives_error_posts_and_nothing_stored_then_recovery_stores() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn access_denied_is_an_error_after_one_attempt() {
+async fn access_denied_is_posted_after_one_attempt_then_the_instance_stops() {
     let (rt, cos) = start().await;
     let mut bin = Binary::start(&[], &env_for(&rt, &cos));
     cos.push_faults([Fault::AccessDenied]);
     rt.push_event(body(&fixtures::json("workflow-url-input.json")));
+    // Left for the fresh instance the platform starts: never taken by this one.
+    rt.push_event(body(&fixtures::json("minimal.json")));
     let outs = rt.wait_results(1, WAIT).await;
     assert_eq!(outs[0].kind, Kind::Error);
     let t = outs[0].text();
     assert!(t.contains("AccessDenied") && t.contains("COS"), "{t}");
     assert_eq!(cos.request_count(), 1, "not retried: {t}");
     assert!(cos.objects().is_empty());
-    bin.stop(Duration::from_secs(3)).await;
+    let status = bin.wait_exit_async(Duration::from_secs(5)).await;
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(1),
+        "{}",
+        bin.output_tail(5)
+    );
+    assert_eq!(rt.results().len(), 1, "the second event is not taken");
+    let stops: Vec<String> = bin
+        .json_lines()
+        .iter()
+        .filter(|l| {
+            l["level"] == "ERROR"
+                && l["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("stopping this instance"))
+        })
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        stops.len(),
+        1,
+        "one line says why the instance stops: {stops:?}"
+    );
     assert_clean(&rt, &cos);
 }
 

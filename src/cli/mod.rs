@@ -16,16 +16,20 @@ use serde_json::json;
 use tokio::io::AsyncReadExt;
 use tracing::error;
 
-use crate::config::{log_config_lenient, Config, ConfigError, CosConfig, RuntimeConfig};
-use crate::cos::{Bucket, CosClient, Endpoint, StorageClass};
-use crate::credentials::Credentials;
-use crate::handler::{Archiver, HandleError, Invocation};
+use crate::config::{
+    log_config_lenient, ArchiveConfig, Config, ConfigError, ForwardConfig, RuntimeConfig,
+};
+use crate::cos::CosClient;
+use crate::forward::Forwarder;
+use crate::handler::{HandleError, Handler, Invocation};
 use crate::logging::LogConfig;
-use crate::runtime::{Context, Diagnostic, Function};
+use crate::runtime::{Context, Diagnostic, Function, RuntimeError};
 use crate::store::local::LocalStore;
 use crate::store::Store;
+use crate::text::error_chain;
 use crate::transport::HttpClient;
 use crate::{logging, runtime};
+use bytes::Bytes;
 
 const AFTER_HELP: &str = "\
 Without arguments it runs in runtime mode (SCF starts it so, through ./bootstrap).
@@ -181,20 +185,24 @@ fn tokio_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         })
 }
 
-/// The COS client for a validated configuration.
-fn cos_client(http: HttpClient, cfg: CosConfig) -> Result<CosClient, ExitCode> {
-    let bucket = Bucket::new(&cfg.bucket, &cfg.region).and_then(|b| {
-        let class = cfg.storage_class.as_deref().map(StorageClass::parse);
-        Ok(b.with_endpoint(Endpoint::parse(&cfg.endpoint)?)
-            .with_storage_class(class.transpose()?))
-    });
-    let bucket = bucket.map_err(|e| {
-        error!(error = %e, "invalid COS configuration");
-        ExitCode::from(EXIT_USAGE)
-    })?;
-    let c = cfg.credentials;
-    let creds = Credentials::new(c.secret_id, c.secret_key, c.session_token);
-    Ok(CosClient::new(http, bucket, creds))
+/// The handler for a store and the configured forward targets.
+fn handler<S: Store>(
+    http: &HttpClient,
+    store: S,
+    archive: ArchiveConfig,
+    forward: ForwardConfig,
+) -> Result<Handler<S>, ExitCode> {
+    let handler = Handler::new(store, archive);
+    if forward.targets.is_empty() {
+        return Ok(handler);
+    }
+    match Forwarder::new(http.clone(), forward) {
+        Ok(f) => Ok(handler.forwarding(f)),
+        Err(e) => {
+            error!(error = %e, "cannot start");
+            Err(ExitCode::from(EXIT_USAGE))
+        }
+    }
 }
 
 fn runtime_mode() -> ExitCode {
@@ -208,13 +216,16 @@ fn runtime_mode() -> ExitCode {
     };
     rt.block_on(async move {
         let http = HttpClient::new();
-        let cos = match cos_client(http.clone(), cfg.cos) {
-            Ok(c) => c,
+        let cos = CosClient::new(http.clone(), cfg.cos.bucket, cfg.cos.credentials);
+        let handler = match handler(&http, cos, cfg.archive, cfg.forward) {
+            Ok(h) => h,
             Err(code) => return code,
         };
-        let function = Arc::new(ArchiveFunction(Archiver::new(cos, cfg.archive)));
+        let function = Arc::new(HandlerFunction(handler));
         match runtime::run(&cfg.runtime_api, http, function, runtime::shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
+            // The loop logged why in one line already.
+            Err(RuntimeError::Stopped(_)) => ExitCode::from(EXIT_FAILED),
             Err(e) => {
                 error!(error = %e, "runtime loop stopped");
                 ExitCode::from(EXIT_FAILED)
@@ -238,15 +249,19 @@ fn invoke_mode(local: PathBuf, files: Vec<String>) -> ExitCode {
         files
     };
     rt.block_on(async move {
+        let http = HttpClient::new();
         let all_ok = match cfg.cos {
             Some(cos) => {
-                let cos = match cos_client(HttpClient::new(), cos) {
-                    Ok(c) => c,
+                let cos = CosClient::new(http.clone(), cos.bucket, cos.credentials);
+                match handler(&http, cos, cfg.archive, cfg.forward) {
+                    Ok(h) => invoke_all(&h, &files).await,
                     Err(code) => return code,
-                };
-                invoke_all(&Archiver::new(cos, cfg.archive), &files).await
+                }
             }
-            None => invoke_all(&Archiver::new(LocalStore::new(local), cfg.archive), &files).await,
+            None => match handler(&http, LocalStore::new(local), cfg.archive, cfg.forward) {
+                Ok(h) => invoke_all(&h, &files).await,
+                Err(code) => return code,
+            },
         };
         if all_ok {
             ExitCode::SUCCESS
@@ -266,10 +281,13 @@ async fn read_input(file: &str) -> std::io::Result<Vec<u8>> {
     }
 }
 
-/// Archives each file in turn, printing one JSON line per event; true when all succeeded.
-async fn invoke_all<S: Store>(archiver: &Archiver<S>, files: &[String]) -> bool {
+/// Handles each file in turn as runtime mode would, printing one JSON line per event; true
+/// when all succeeded. Rejected credentials stop the run: every later event would fail the
+/// same way.
+async fn invoke_all<S: Store>(handler: &Handler<S>, files: &[String]) -> bool {
     let mut all_ok = true;
     for file in files {
+        let mut stop = false;
         let line = match read_input(file).await {
             Err(e) => Err(format!("cannot read {file}: {e}")),
             Ok(body) => {
@@ -278,10 +296,10 @@ async fn invoke_all<S: Store>(archiver: &Archiver<S>, files: &[String]) -> bool 
                     received_at: chrono::Utc::now(),
                     deadline: Instant::now() + INVOKE_TIME_LIMIT,
                 };
-                archiver
-                    .archive(&body, &inv)
-                    .await
-                    .map_err(|e| e.to_string())
+                handler.handle(Bytes::from(body), &inv).await.map_err(|e| {
+                    stop = e.credentials_rejected();
+                    error_chain(&e)
+                })
             }
         };
         let out = match line {
@@ -294,14 +312,18 @@ async fn invoke_all<S: Store>(archiver: &Archiver<S>, files: &[String]) -> bool 
         // A closed stdout (`| head`) must not abort the remaining events mid-run.
         let mut stdout = std::io::stdout().lock();
         let _ = writeln!(stdout, "{out}").and_then(|()| stdout.flush());
+        if stop {
+            error!("credentials were rejected; stopping before the remaining events");
+            break;
+        }
     }
     all_ok
 }
 
-/// The archiver as the runtime sees it: one event in, the archive result or a typed error out.
-struct ArchiveFunction<S>(Archiver<S>);
+/// The handler as the runtime sees it: one event in, the result or a typed error out.
+struct HandlerFunction<S>(Handler<S>);
 
-impl<S: Store> Function for ArchiveFunction<S> {
+impl<S: Store> Function for HandlerFunction<S> {
     type Error = HandleError;
 
     async fn call(
@@ -314,9 +336,17 @@ impl<S: Store> Function for ArchiveFunction<S> {
             received_at: ctx.received_at,
             deadline: ctx.deadline,
         };
-        let archived = self.0.archive(&event, &inv).await?;
-        Ok(serde_json::to_value(archived)?)
+        let handled = self.0.handle(event, &inv).await?;
+        Ok(serde_json::to_value(handled)?)
     }
 }
 
-impl Diagnostic for HandleError {}
+impl Diagnostic for HandleError {
+    fn stops_instance(&self) -> Option<String> {
+        self.credentials_rejected().then(|| {
+            "a server rejected this instance's credentials (temporary keys may have expired); \
+             a fresh instance gets fresh ones"
+                .to_string()
+        })
+    }
+}

@@ -13,13 +13,14 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use clap::Args;
 use serde_json::json;
 
-use super::{cos_client, tokio_runtime, EXIT_FAILED, EXIT_USAGE};
+use super::{tokio_runtime, EXIT_FAILED, EXIT_USAGE};
 use crate::archive::record::{self, RecordError};
 use crate::archive::{
     self, parse_date, CosSource, Findings, Found, KeyLayout, Listing, LocalSource, Source,
     SourceError, StatRow,
 };
-use crate::config::{log_config_lenient, Config};
+use crate::config::{log_config_lenient, Config, ForwardConfig};
+use crate::cos::CosClient;
 use crate::logging;
 use crate::transport::HttpClient;
 
@@ -139,6 +140,7 @@ pub(super) struct Setup {
     pub(super) layout: KeyLayout,
     pub(super) source: AnySource,
     pub(super) rt: tokio::runtime::Runtime,
+    pub(super) http: HttpClient,
 }
 
 /// The environment as readers see it: the COS client's warnings (a missing key, a retry
@@ -152,23 +154,44 @@ fn reader_env(name: &str) -> Option<String> {
     value
 }
 
-pub(super) fn setup(source: SourceArgs) -> Result<Setup, ExitCode> {
+/// Reads the configuration (with `ARCHIVE_FORWARD` replaced by `forward_to` when given,
+/// so a replay target is configured exactly as the function's forwarding is) and opens
+/// the source it names.
+pub(super) fn setup(
+    source: SourceArgs,
+    forward_to: Option<&str>,
+) -> Result<(Setup, ForwardConfig), ExitCode> {
     logging::init(&log_config_lenient(reader_env), true);
-    let cfg = Config::from_env(reader_env).map_err(|e| fail(EXIT_USAGE, &e.to_string()))?;
+    let get = |name: &str| match (name, forward_to) {
+        ("ARCHIVE_FORWARD", Some(to)) => Some(to.to_string()),
+        ("ARCHIVE_FORWARD", None) => None,
+        _ => reader_env(name),
+    };
+    let cfg = Config::from_env(get).map_err(|e| fail(EXIT_USAGE, &e.to_string()))?;
     let layout = KeyLayout::from(&cfg.archive);
     let rt = tokio_runtime()?;
+    let http = {
+        // The HTTP client's pool and timers belong to the runtime.
+        let _in_runtime = rt.enter();
+        HttpClient::new()
+    };
     let source = match cfg.cos {
         None => AnySource::Local(LocalSource::new(source.local)),
-        Some(cos) => {
-            // The HTTP client's pool and timers belong to the runtime.
-            let _in_runtime = rt.enter();
-            AnySource::Cos(Box::new(CosSource::new(cos_client(
-                HttpClient::new(),
-                cos,
-            )?)))
-        }
+        Some(cos) => AnySource::Cos(Box::new(CosSource::new(CosClient::new(
+            http.clone(),
+            cos.bucket,
+            cos.credentials,
+        )))),
     };
-    Ok(Setup { layout, source, rt })
+    Ok((
+        Setup {
+            layout,
+            source,
+            rt,
+            http,
+        },
+        cfg.forward,
+    ))
 }
 
 pub(super) fn filters(args: &FilterArgs, layout: &KeyLayout) -> Result<archive::Filters, ExitCode> {
@@ -286,7 +309,7 @@ fn found_json(f: &Found) -> String {
 /// `ls`: one line per archived callback.
 pub(crate) fn ls(args: LsArgs) -> ExitCode {
     let run = || -> Result<(), ExitCode> {
-        let setup = setup(args.source)?;
+        let (setup, _) = setup(args.source, None)?;
         let filters = filters(&args.filters, &setup.layout)?;
         let found = find(&setup, &filters)?;
         if args.json {
@@ -323,7 +346,7 @@ pub(crate) fn ls(args: LsArgs) -> ExitCode {
 /// `stats`: counts per date, event type and status.
 pub(crate) fn stats(args: StatsArgs) -> ExitCode {
     let run = || -> Result<(), ExitCode> {
-        let setup = setup(args.source)?;
+        let (setup, _) = setup(args.source, None)?;
         let filters = filters(&args.filters, &setup.layout)?;
         let found = find(&setup, &filters)?;
         let rows = archive::stats(&found.found);
@@ -371,7 +394,7 @@ fn record_error(key: &str, e: &RecordError) -> String {
 /// `get`: one record, or its event, on stdout.
 pub(crate) fn get(args: GetArgs) -> ExitCode {
     let run = || -> Result<(), ExitCode> {
-        let setup = setup(args.source)?;
+        let (setup, _) = setup(args.source, None)?;
         let body = setup
             .rt
             .block_on(setup.source.get(&args.key))

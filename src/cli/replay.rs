@@ -17,19 +17,12 @@ use super::read::{
 };
 use super::{EXIT_FAILED, EXIT_USAGE};
 use crate::archive::replay::{bounded, load, Queued};
-use crate::cloudapi::client::CloudApiConfig;
-use crate::credentials::Credentials;
 use crate::forward::target::{parse_targets, Target};
-use crate::forward::webhook::NotifyKey;
-use crate::forward::{Forwarder, ForwarderConfig};
-use crate::transport::{HttpClient, Uri};
+use crate::forward::Forwarder;
 
 /// Time one record may take to be delivered, retries included (the forwarding rules retry
 /// within a deadline; a replay has no invocation to take one from).
 const RECORD_TIME: Duration = Duration::from_secs(60);
-
-/// Default Cloud API endpoint of `scf:` targets (SPEC: `FORWARD_SCF_ENDPOINT`).
-const DEFAULT_SCF_ENDPOINT: &str = "https://scf.tencentcloudapi.com";
 
 /// `replay`.
 #[derive(Debug, Args)]
@@ -50,63 +43,13 @@ pub(crate) struct ReplayArgs {
     concurrency: u16,
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
 /// The one target of `--to`, in `ARCHIVE_FORWARD`'s syntax.
-fn target(to: &str) -> Result<Target, String> {
-    let mut targets = parse_targets(to).map_err(|e| format!("--to: {e}"))?;
-    match (targets.pop(), targets.is_empty()) {
-        (Some(t), true) => Ok(t),
-        (None, _) => Err("--to needs a target".into()),
-        (Some(_), false) => Err("--to takes one target".into()),
+fn check_target(to: &str) -> Result<(), String> {
+    match parse_targets(to).map_err(|e| format!("--to: {e}"))?.len() {
+        1 => Ok(()),
+        0 => Err("--to needs a target".into()),
+        _ => Err("--to takes one target".into()),
     }
-}
-
-/// The forwarder for `target`, configured from the environment as the function's
-/// forwarding is (`FORWARD_SCF_ENDPOINT`, `FORWARD_SCF_REGION`, the role's credentials,
-/// `FORWARD_NOTIFY_KEY`).
-fn forwarder(http: HttpClient, target: &Target) -> Result<Forwarder, String> {
-    let scf = match target {
-        Target::Url(_) => None,
-        Target::Scf(_) => {
-            let endpoint =
-                env("FORWARD_SCF_ENDPOINT").unwrap_or_else(|| DEFAULT_SCF_ENDPOINT.into());
-            let endpoint: Uri = endpoint
-                .trim_end_matches('/')
-                .parse()
-                .ok()
-                .filter(|u: &Uri| {
-                    matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some()
-                })
-                .ok_or("invalid configuration: FORWARD_SCF_ENDPOINT: not an http(s) URL")?;
-            let region = env("FORWARD_SCF_REGION")
-                .or_else(|| env("TENCENTCLOUD_REGION"))
-                .ok_or("invalid configuration: FORWARD_SCF_REGION: scf: targets need a region (or TENCENTCLOUD_REGION)")?;
-            let id = env("TENCENTCLOUD_SECRETID").ok_or(
-                "invalid configuration: TENCENTCLOUD_SECRETID: scf: targets need credentials",
-            )?;
-            let key = env("TENCENTCLOUD_SECRETKEY").ok_or(
-                "invalid configuration: TENCENTCLOUD_SECRETKEY: scf: targets need credentials",
-            )?;
-            Some(CloudApiConfig {
-                endpoint,
-                region,
-                credentials: Credentials::new(id, key, env("TENCENTCLOUD_SESSIONTOKEN")),
-            })
-        }
-    };
-    Forwarder::new(
-        http,
-        ForwarderConfig {
-            targets: vec![target.clone()],
-            scf,
-            notify_key: env("FORWARD_NOTIFY_KEY").and_then(NotifyKey::new),
-            ..ForwarderConfig::default()
-        },
-    )
-    .map_err(|e| e.to_string())
 }
 
 /// How one record ended.
@@ -128,14 +71,21 @@ fn progress(total: usize) -> indicatif::ProgressBar {
 /// `replay`: the archived events, oldest first, to one target.
 pub(crate) fn replay(args: ReplayArgs) -> ExitCode {
     let run = || -> Result<bool, ExitCode> {
-        let setup = setup(args.source)?;
+        check_target(&args.to).map_err(|e| fail(EXIT_USAGE, &e))?;
+        // The target is configured as ARCHIVE_FORWARD would be: the same validation, Cloud
+        // API settings, credentials and FORWARD_NOTIFY_KEY as the function's forwarding.
+        let (setup, forward) = setup(args.source, Some(&args.to))?;
         let filters = filters(&args.filters, &setup.layout)?;
-        let target = target(&args.to).map_err(|e| fail(EXIT_USAGE, &e))?;
+        let Some(target) = forward.targets.first().cloned() else {
+            return Err(fail(EXIT_USAGE, "--to needs a target"));
+        };
         let forwarder = if args.dry_run {
             None
         } else {
-            let _in_runtime = setup.rt.enter();
-            Some(forwarder(HttpClient::new(), &target).map_err(|e| fail(EXIT_USAGE, &e))?)
+            Some(
+                Forwarder::new(setup.http.clone(), forward)
+                    .map_err(|e| fail(EXIT_USAGE, &e.to_string()))?,
+            )
         };
         let found = find(&setup, &filters)?;
         let limit = usize::from(args.concurrency);

@@ -8,8 +8,8 @@ use http::Uri;
 use super::invoke::{
     build_request, parse_response, BuildError, Class, Failure, Function, InvokeInput,
 };
-use super::retry::{retry, Ended, Jitter, RetryPolicy};
 use crate::credentials::Credentials;
+use crate::retry::{retry, Ended, Jitter, RetryPolicy};
 use crate::transport::{Bounds, HttpClient, TransportError};
 
 /// Largest Cloud API answer read; an `Invoke` answer is well under 1 KiB.

@@ -328,17 +328,7 @@ pub enum Failure {
     },
 }
 
-/// What to do after a failed attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Class {
-    /// Try again if the deadline allows.
-    Retry,
-    /// The credentials were refused (`AuthFailure*`): the process should restart with fresh
-    /// role credentials after reporting.
-    CredentialsRejected,
-    /// Do not try again.
-    Final,
-}
+pub use crate::retry::Class;
 
 impl Failure {
     /// Retry class per SPEC: connection errors, timeouts, 5xx, 429 and the codes

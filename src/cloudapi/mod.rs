@@ -4,5 +4,4 @@
 
 pub mod client;
 pub mod invoke;
-pub mod retry;
 pub mod sign;

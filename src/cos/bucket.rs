@@ -240,7 +240,8 @@ fn check_name(bucket: &str) -> Result<(), BucketError> {
     Ok(())
 }
 
-fn check_region(region: &str) -> Result<(), BucketError> {
+/// Checks a Tencent Cloud region name such as `ap-guangzhou` (COS and the Cloud API share them).
+pub(crate) fn check_region(region: &str) -> Result<(), BucketError> {
     let mut parts = region.split('-');
     let first_ok = parts
         .next()

@@ -12,9 +12,9 @@ use super::bucket::Bucket;
 use super::classify::{classify, clock_offset, Class};
 use super::error::{CosError, Failure};
 use super::put_object::{PreparedPut, PutObject};
-use super::retry::{Jitter, RetryPolicy};
 use super::sign::KeyTime;
 use crate::credentials::Credentials;
+use crate::retry::{Jitter, RetryPolicy};
 use crate::transport::{Answer, Bounds, HttpClient, Request, TransportError};
 
 /// One kind of COS request as the attempt loop sees it: signed anew for every attempt (the
@@ -57,7 +57,7 @@ pub struct CosClient {
     policy: RetryPolicy,
     /// Server time minus local time, seconds, learned from a RequestTimeTooSkewed answer.
     clock_offset: Arc<AtomicI64>,
-    jitter: Arc<Jitter>,
+    jitter: Jitter,
 }
 
 /// A signature is valid from this long before "now", for clocks slightly ahead of ours.
@@ -81,7 +81,7 @@ impl CosClient {
             credentials,
             policy: RetryPolicy::default(),
             clock_offset: Arc::new(AtomicI64::new(0)),
-            jitter: Arc::new(Jitter::from_clock()),
+            jitter: Jitter::new(),
         }
     }
 

@@ -21,9 +21,11 @@ mod list_objects;
 mod put_object;
 #[cfg(test)]
 mod recorded;
-mod retry;
 pub mod sign;
 
+pub(crate) use bucket::check_region;
+#[cfg(test)]
+pub(crate) use bucket::STORAGE_CLASSES;
 pub use bucket::{Bucket, BucketError, Endpoint, StorageClass};
 pub use client::{CosClient, PutOutcome};
 pub use error::{CosError, ErrorBody, Failure};

@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use crate::cloudapi::client::{CloudApiClient, CloudApiConfig, InvokeError};
 use crate::cloudapi::invoke::Class;
-use crate::cloudapi::retry::{retry, Ended, Jitter, RetryPolicy};
+use crate::retry::{retry, Ended, Jitter, RetryPolicy};
 use crate::text::one_line;
 use crate::transport::{Bounds, HttpClient, TransportError, Uri};
 use target::Target;

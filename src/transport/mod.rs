@@ -8,7 +8,7 @@
 //! - **Every body read is bounded** ([`Bounds::max_body`]) and every exchange can carry a
 //!   deadline (connect, send, headers and body together): an endless or huge answer is an
 //!   error with memory flat, never an out-of-memory kill or an overrun.
-//! - **How the server segments its answer does not matter**: see [`connect`] for why each
+//! - **How the server segments its answer does not matter**: see the `connect` module for why each
 //!   read acknowledges at once.
 //!
 //! Requests are plain values ([`Request`]) so the modules that build and sign them stay free

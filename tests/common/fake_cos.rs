@@ -213,6 +213,8 @@ struct State {
     script: VecDeque<Fault>,
     stats: FakeCosStats,
     rng: u64,
+    /// Writes stored with the current session token (see `token_expires_after_writes`).
+    token_writes: u64,
 }
 
 /// A running fake COS bucket endpoint; stops when dropped.
@@ -239,6 +241,7 @@ impl FakeCos {
             script: VecDeque::new(),
             stats: FakeCosStats::default(),
             rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+            token_writes: 0,
         }));
         let handler_state = state.clone();
         let server = serve_with("127.0.0.1:0", writes, move |req| {
@@ -346,6 +349,14 @@ impl FakeCos {
             .filter(|r| r.target.starts_with("/?") || r.target == "/")
             .count();
         (of.len(), lists)
+    }
+
+    /// Hands out fresh temporary credentials, as SCF does to each new instance: from now on
+    /// only `token` is accepted, and its write allowance starts again.
+    pub fn issue_token(&self, token: &str) {
+        let mut st = lock(&self.state);
+        st.opts.session_token = Some(token.to_string());
+        st.token_writes = 0;
     }
 
     /// Shifts the fake's clock relative to the real one.
@@ -719,7 +730,7 @@ fn verify(st: &State, req: &Request) -> Result<String, Rejection> {
     }
 
     if let Some(n) = st.opts.token_expires_after_writes {
-        if st.opts.session_token.is_some() && st.stats.stored >= n {
+        if st.opts.session_token.is_some() && st.token_writes >= n {
             return Err(Rejection(
                 403,
                 "InvalidAccessKeyId",
@@ -803,6 +814,7 @@ fn store(st: &mut State, key: &str, req: &Request, body: Vec<u8>) -> u64 {
         },
     );
     st.stats.stored += 1;
+    st.token_writes += 1;
     crc
 }
 

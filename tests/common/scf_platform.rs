@@ -92,11 +92,10 @@ pub fn assert_free_of(text: &str, secrets: &[&str], what: &str) {
     }
 }
 
-/// Redaction as the function does it, implemented here independently: under a key ending in
-/// one of [`SECRET_SUFFIXES`] (ASCII case ignored), at any depth, a non-empty string or a
-/// number becomes `"***"`; `null`, booleans and empty strings hide nothing and stay; objects
-/// and arrays are searched further. README "Configuration" (`ARCHIVE_REDACT`) names the
-/// suffixes.
+/// Redaction as README "Configuration" (`ARCHIVE_REDACT`) states it, implemented here
+/// independently of the crate: the value of every key that ends in a credential suffix
+/// (compared case-insensitively), at any depth and whatever its type, becomes `"***"`; a
+/// `null` stays `null` (it carries nothing).
 pub fn redact(v: &mut Value) {
     *v = redacted(v).0;
 }
@@ -111,35 +110,36 @@ pub const SECRET_SUFFIXES: [&str; 6] = [
     "StreamKey",
 ];
 
-/// Whether `key` names a credential: it ends in one of [`SECRET_SUFFIXES`], in any case.
-pub fn is_secret_key(key: &str) -> bool {
+/// True when `key` ends in one of [`SECRET_SUFFIXES`], ignoring ASCII case.
+pub fn is_credential_key(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
     SECRET_SUFFIXES
         .iter()
         .any(|s| key.ends_with(&s.to_ascii_lowercase()))
 }
 
-/// The event after [`redact`], and the secrets it held (numbers in their JSON spelling).
+/// The event redacted as [`redact`] does, and every non-empty string and number (in its JSON
+/// spelling) the redaction removed, for leak checks on whatever text the function produced.
 pub fn redacted(event: &Value) -> (Value, Vec<String>) {
+    fn strings(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) if !s.is_empty() && s != "***" => out.push(s.clone()),
+            Value::Number(n) => out.push(n.to_string()),
+            Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+            Value::Object(m) => m.values().for_each(|x| strings(x, out)),
+            _ => {}
+        }
+    }
     fn walk(v: &mut Value, secrets: &mut Vec<String>) {
         match v {
             Value::Object(m) => {
                 for (k, val) in m.iter_mut() {
-                    if is_secret_key(k) {
-                        let secret = match val {
-                            Value::String(s) if !s.is_empty() => Some(s.clone()),
-                            Value::Number(n) => Some(n.to_string()),
-                            _ => None,
-                        };
-                        if let Some(secret) = secret {
-                            if secret != "***" {
-                                secrets.push(secret);
-                            }
-                            *val = Value::String("***".into());
-                            continue;
-                        }
+                    if is_credential_key(k) && !val.is_null() {
+                        strings(val, secrets);
+                        *val = Value::String("***".into());
+                    } else {
+                        walk(val, secrets);
                     }
-                    walk(val, secrets);
                 }
             }
             Value::Array(a) => a.iter_mut().for_each(|x| walk(x, secrets)),

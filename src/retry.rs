@@ -1,12 +1,27 @@
-//! Retries inside a deadline: exponential backoff with full jitter, shared by the Cloud API
-//! client and webhook forwarding.
+//! Retries inside a deadline, for every client of the process (COS, the Cloud API, webhooks):
+//! how many attempts, how long each may take, and how long to wait between them.
+//!
+//! Backoff uses full jitter (uniform below an exponentially growing ceiling), so clients that
+//! failed together spread out instead of retrying in lockstep. An attempt gets at most half
+//! of the time left when that leaves room for one more, so one hanging exchange cannot eat
+//! the whole budget.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::invoke::Class;
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// Try again if the deadline allows.
+    Retry,
+    /// The credentials were refused: after reporting, the process should stop so a fresh
+    /// instance starts with fresh role credentials.
+    CredentialsRejected,
+    /// Do not try again.
+    Final,
+}
 
 /// Retry and time-budget knobs; the defaults suit SCF's few-second budgets.
 #[derive(Debug, Clone)]
@@ -56,12 +71,46 @@ pub(crate) enum Ended<E> {
     OutOfTime { attempts: u32, last: Option<E> },
 }
 
-/// Full-jitter randomness: xorshift64* seeded from the clock. Racing updates only cost a
-/// little randomness.
+impl RetryPolicy {
+    /// The time budget of the next attempt with `remaining` left, or None when too little is
+    /// left to start one: half of what is left when that leaves room for another attempt.
+    pub(crate) fn attempt_time(&self, remaining: Duration) -> Option<Duration> {
+        if remaining < self.min_attempt_time {
+            None
+        } else if remaining >= self.min_attempt_time * 2 {
+            Some(
+                (remaining / 2)
+                    .max(self.min_attempt_time)
+                    .min(self.max_attempt_time),
+            )
+        } else {
+            Some(remaining)
+        }
+    }
+
+    /// Backoff after failed attempt `attempt` (1-based): uniform in
+    /// `[0, min(max, base * 2^(attempt-1))]`, drawn from `random`.
+    pub(crate) fn backoff(&self, attempt: u32, random: u64) -> Duration {
+        let shift = attempt.saturating_sub(1).min(20);
+        let ceiling = self
+            .base_backoff
+            .saturating_mul(1u32 << shift)
+            .min(self.max_backoff);
+        let ceiling_us = u64::try_from(ceiling.as_micros()).unwrap_or(u64::MAX);
+        if ceiling_us == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_micros(random % ceiling_us.saturating_add(1))
+    }
+}
+
+/// Full-jitter randomness: xorshift64* seeded from the clock, shared by concurrent
+/// attempts. Racing updates only cost a little randomness.
 #[derive(Debug, Clone)]
 pub(crate) struct Jitter(Arc<AtomicU64>);
 
 impl Jitter {
+    /// A source seeded from the wall clock.
     pub(crate) fn new() -> Jitter {
         let seed = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -71,7 +120,8 @@ impl Jitter {
         Jitter(Arc::new(AtomicU64::new(seed)))
     }
 
-    fn next(&self) -> u64 {
+    /// The next draw.
+    pub(crate) fn next(&self) -> u64 {
         let mut x = self.0.load(Ordering::Relaxed);
         x ^= x >> 12;
         x ^= x << 25;
@@ -80,18 +130,9 @@ impl Jitter {
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    /// Uniform in `[0, min(max, base * 2^(attempt-1))]`.
+    /// A backoff for `attempt` under `policy`, drawn from this source.
     pub(crate) fn backoff(&self, policy: &RetryPolicy, attempt: u32) -> Duration {
-        let shift = attempt.saturating_sub(1).min(20);
-        let ceiling = policy
-            .base_backoff
-            .saturating_mul(1u32 << shift)
-            .min(policy.max_backoff);
-        let ceiling_us = ceiling.as_micros() as u64;
-        if ceiling_us == 0 {
-            return Duration::ZERO;
-        }
-        Duration::from_micros(self.next() % (ceiling_us + 1))
+        policy.backoff(attempt, self.next())
     }
 }
 
@@ -104,7 +145,7 @@ pub(crate) async fn retry<T, E, F, Fut>(
     policy: &RetryPolicy,
     jitter: &Jitter,
     deadline: Instant,
-    target: &dyn std::fmt::Display,
+    target: &(dyn std::fmt::Display + Sync),
     mut attempt: F,
 ) -> Result<(T, u32), Ended<E>>
 where
@@ -119,15 +160,8 @@ where
     let mut last: Option<E> = None;
     loop {
         let remaining = budget_end.saturating_duration_since(Instant::now());
-        if remaining < policy.min_attempt_time {
+        let Some(attempt_time) = policy.attempt_time(remaining) else {
             return Err(Ended::OutOfTime { attempts, last });
-        }
-        let attempt_time = if remaining >= policy.min_attempt_time * 2 {
-            (remaining / 2)
-                .max(policy.min_attempt_time)
-                .min(policy.max_attempt_time)
-        } else {
-            remaining
         };
         attempts += 1;
         let failure = match attempt(attempts, Instant::now() + attempt_time).await {
@@ -187,6 +221,45 @@ mod tests {
             .enable_time()
             .build()
             .unwrap()
+    }
+
+    #[test]
+    fn attempt_time_leaves_room_for_another_attempt() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.attempt_time(Duration::from_millis(199)), None);
+        assert_eq!(
+            p.attempt_time(Duration::from_millis(300)),
+            Some(Duration::from_millis(300))
+        );
+        assert_eq!(
+            p.attempt_time(Duration::from_secs(3)),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            p.attempt_time(Duration::from_secs(60)),
+            Some(Duration::from_secs(10))
+        );
+    }
+
+    #[test]
+    fn backoff_is_exact_for_a_given_draw() {
+        let p = RetryPolicy::default();
+        assert_eq!(
+            p.backoff(1, u64::MAX),
+            Duration::from_micros(u64::MAX % 50_001)
+        );
+        let zero = RetryPolicy {
+            base_backoff: Duration::ZERO,
+            ..RetryPolicy::default()
+        };
+        assert_eq!(zero.backoff(3, 12345), Duration::ZERO);
+    }
+
+    #[test]
+    fn jitter_draws_differ() {
+        let j = Jitter::new();
+        let draws: std::collections::HashSet<u64> = (0..100).map(|_| j.next()).collect();
+        assert_eq!(draws.len(), 100);
     }
 
     #[test]

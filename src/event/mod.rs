@@ -1,0 +1,528 @@
+//! The MPS notification (`ParseNotification` shape): its typed view and the parser.
+//!
+//! [`parse`] keeps the original JSON object in [`ParsedEvent::raw`], every number exactly as
+//! sent, and reads a typed view of the two event types this crate understands
+//! (`WorkflowTask`, `EditMediaTask`) from it. The view is lenient: a field of an unexpected
+//! type reads as `None`, any JSON object is an event, and nothing about its shape makes
+//! parsing fail.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+mod lenient;
+mod model;
+
+pub use model::*;
+
+/// Why a body could not be taken as an event (only when it is not a JSON object).
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    /// Not UTF-8 / not JSON / truncated.
+    #[error("event is not a JSON object: {0}")]
+    NotJson(String),
+    /// Valid JSON but an array, number, string, bool or null.
+    #[error("event is not a JSON object: got {0}")]
+    NotObject(&'static str),
+    /// Nested deeper than the parser follows; refused rather than risking the stack.
+    #[error("event nests deeper than {MAX_DEPTH} levels; refusing to parse it")]
+    TooDeep,
+}
+
+/// Nesting depth the parser follows (serde_json's recursion limit); MPS events use under 10.
+pub(crate) const MAX_DEPTH: usize = 128;
+
+/// The typed view of an event, as far as it could be understood.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// `EventType` = `WorkflowTask` with a usable `WorkflowTaskEvent`.
+    WorkflowTask(Box<WorkflowTask>),
+    /// `EditMediaTask` with a usable `EditMediaTaskEvent`.
+    EditMediaTask(Box<EditMediaTask>),
+    /// Anything else: unknown type, or a known type whose body did not fit the model.
+    Other,
+}
+
+/// A parsed event: the typed view plus the original JSON object, so nothing is lost.
+#[derive(Clone)]
+pub struct ParsedEvent {
+    /// The original JSON object, exactly as received (after JSON parsing).
+    pub raw: Value,
+    /// Typed view.
+    pub event: Event,
+    /// Why the typed parse fell back to [`Event::Other`] for a known type (logged at warn).
+    pub warning: Option<String>,
+}
+
+impl fmt::Debug for ParsedEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `raw` may hold third-party credentials: never print it.
+        f.debug_struct("ParsedEvent")
+            .field("event_type", &self.event_type())
+            .field("task_id", &self.task_id())
+            .field("status", &self.status())
+            .field("event", &self.event)
+            .field("warning", &self.warning)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Best-effort task object of an event whose type has no typed model.
+///
+/// Rule: the top-level object under `<EventType>Event`, else `<EventType>Task`, else the
+/// first top-level key (in key order) ending in `TaskEvent` or `Task` whose value is an
+/// object carrying a string `TaskId`; else the top-level object itself.
+fn other_task_object<'a>(
+    raw: &'a Map<String, Value>,
+    event_type: Option<&str>,
+) -> &'a Map<String, Value> {
+    if let Some(t) = event_type.filter(|t| !t.is_empty()) {
+        for suffix in ["Event", "Task"] {
+            let key = format!("{t}{suffix}");
+            if let Some(Value::Object(m)) = raw.get(&key) {
+                return m;
+            }
+        }
+    }
+    raw.iter()
+        .find_map(|(k, v)| match v {
+            Value::Object(m)
+                if (k.ends_with("TaskEvent") || k.ends_with("Task"))
+                    && m.get("TaskId").is_some_and(Value::is_string) =>
+            {
+                Some(m)
+            }
+            _ => None,
+        })
+        .unwrap_or(raw)
+}
+
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+impl ParsedEvent {
+    /// `EventType` string, or `unrecognized` when absent / not a string / empty.
+    pub fn event_type(&self) -> &str {
+        match self.raw.get("EventType") {
+            Some(Value::String(s)) if !s.is_empty() => s,
+            _ => "unrecognized",
+        }
+    }
+
+    fn raw_task_str(&self, key: &str) -> Option<&str> {
+        let obj = self.raw.as_object()?;
+        let t = self.raw.get("EventType").and_then(Value::as_str);
+        other_task_object(obj, t).get(key).and_then(Value::as_str)
+    }
+
+    /// TaskId of the task the event is about, as sent (typed task, else best effort on raw).
+    pub fn task_id(&self) -> Option<&str> {
+        match &self.event {
+            Event::WorkflowTask(t) => t.task_id.as_deref(),
+            Event::EditMediaTask(t) => t.task_id.as_deref(),
+            Event::Other => self.raw_task_str("TaskId"),
+        }
+    }
+
+    /// Status of the task, as sent (typed task, else best effort on raw).
+    pub fn status(&self) -> Option<&str> {
+        match &self.event {
+            Event::WorkflowTask(t) => t.status.as_deref(),
+            Event::EditMediaTask(t) => t.status.as_deref(),
+            Event::Other => self.raw_task_str("Status"),
+        }
+    }
+
+    /// `SessionId` when it is a string.
+    pub fn session_id(&self) -> Option<&str> {
+        self.raw.get("SessionId").and_then(Value::as_str)
+    }
+
+    /// `SessionContext` when it is a string.
+    pub fn session_context(&self) -> Option<&str> {
+        self.raw.get("SessionContext").and_then(Value::as_str)
+    }
+
+    /// The event's own time: the latest parsable subtask `FinishTime` (WorkflowTask only:
+    /// media-processing subtasks, AI result tasks, smart erase, dubbing). `None` otherwise.
+    pub fn event_time(&self) -> Option<DateTime<Utc>> {
+        let Event::WorkflowTask(t) = &self.event else {
+            return None;
+        };
+        let mut latest: Option<DateTime<Utc>> = None;
+        let mut see = |s: Option<&str>| {
+            if let Some(ts) = s.and_then(parse_time) {
+                latest = Some(latest.map_or(ts, |l| l.max(ts)));
+            }
+        };
+        let subtasks = t.media_process_result_set.iter().flatten();
+        for sub in subtasks.flat_map(MediaProcessTaskResult::subtasks) {
+            see(sub.finish_time());
+        }
+        for set in [
+            &t.ai_content_review_result_set,
+            &t.ai_analysis_result_set,
+            &t.ai_recognition_result_set,
+            &t.smart_subtitles_task_result,
+        ] {
+            for ai in set.iter().flatten() {
+                see(ai
+                    .task()
+                    .and_then(|(_, m)| m.get("FinishTime"))
+                    .and_then(Value::as_str));
+            }
+        }
+        for v in [
+            &t.ai_quality_control_task_result,
+            &t.smart_erase_task_result,
+            &t.ai_dubbing_task_result,
+        ] {
+            see(v
+                .as_ref()
+                .and_then(|v| v.get("FinishTime"))
+                .and_then(Value::as_str));
+        }
+        latest
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Reads the typed task under `key`; `Err(warning)` when it is missing or not an object.
+fn typed_task<T: for<'de> Deserialize<'de>>(
+    raw: &Map<String, Value>,
+    key: &str,
+) -> Result<T, String> {
+    match raw.get(key) {
+        Some(v @ Value::Object(_)) => {
+            T::deserialize(v).map_err(|e| format!("{key} does not fit the model: {e}"))
+        }
+        Some(v) => Err(format!("{key} is {}, not an object", kind_of(v))),
+        None => Err(format!("{key} is absent")),
+    }
+}
+
+/// `WorkflowTask` fields whose entries the model keeps as raw JSON ([`AiResult`]).
+const AI_RESULT_SETS: [&str; 4] = [
+    "AiContentReviewResultSet",
+    "AiAnalysisResultSet",
+    "AiRecognitionResultSet",
+    "SmartSubtitlesTaskResult",
+];
+
+/// [`typed_task`] for `WorkflowTaskEvent`, with its AI result lists cloned from the raw JSON
+/// instead of rebuilt through serde. Read from a `Value`, every number passes serde_json's
+/// number dispatch (each integer type tried, then float parsing and formatting), which made
+/// the AI lists, full of scores, cost more than the rest of the event; a clone only copies.
+/// The lists are taken out of `raw` for the typed read and put back unchanged.
+fn typed_workflow(raw: &mut Map<String, Value>) -> Result<WorkflowTask, String> {
+    const KEY: &str = "WorkflowTaskEvent";
+    let mut sets: [Option<Value>; 4] = Default::default();
+    if let Some(Value::Object(task)) = raw.get_mut(KEY) {
+        for (slot, key) in sets.iter_mut().zip(AI_RESULT_SETS) {
+            *slot = task.remove(key);
+        }
+    }
+    let typed = typed_task::<WorkflowTask>(raw, KEY);
+    let lists = sets
+        .each_ref()
+        .map(|v| v.as_ref().and_then(AiResult::list_from));
+    if let Some(Value::Object(task)) = raw.get_mut(KEY) {
+        for (v, key) in sets.into_iter().zip(AI_RESULT_SETS) {
+            if let Some(v) = v {
+                task.insert(key.to_owned(), v);
+            }
+        }
+    }
+    let mut t = typed?;
+    let [review, analysis, recognition, subtitles] = lists;
+    t.ai_content_review_result_set = review;
+    t.ai_analysis_result_set = analysis;
+    t.ai_recognition_result_set = recognition;
+    t.smart_subtitles_task_result = subtitles;
+    Ok(t)
+}
+
+/// Parses a raw invocation body. Fails only when the body is not a JSON object.
+pub fn parse(body: &[u8]) -> Result<ParsedEvent, EventError> {
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    // Validating UTF-8 once up front is cheaper than serde_json's per-string checks.
+    let text = std::str::from_utf8(body)
+        .map_err(|e| EventError::NotJson(format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
+    let mut raw: Value = serde_json::from_str(text).map_err(|e| {
+        // serde_json's Display is one line; keep it that way whatever it becomes.
+        let text = e.to_string().replace(['\n', '\r'], " ");
+        if text.starts_with("recursion limit exceeded") {
+            EventError::TooDeep
+        } else {
+            EventError::NotJson(text)
+        }
+    })?;
+    let obj = match &mut raw {
+        Value::Object(m) => m,
+        other => return Err(EventError::NotObject(kind_of(other))),
+    };
+    let event_type = obj.get("EventType").and_then(Value::as_str);
+    let (event, warning) = if event_type == Some("WorkflowTask") {
+        match typed_workflow(obj) {
+            Ok(t) => (Event::WorkflowTask(Box::new(t)), None),
+            Err(w) => (Event::Other, Some(w)),
+        }
+    } else if event_type == Some("EditMediaTask") {
+        match typed_task::<EditMediaTask>(obj, "EditMediaTaskEvent") {
+            Ok(t) => (Event::EditMediaTask(Box::new(t)), None),
+            Err(w) => (Event::Other, Some(w)),
+        }
+    } else {
+        (Event::Other, None)
+    };
+    Ok(ParsedEvent {
+        raw,
+        event,
+        warning,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_objects_are_one_line_errors() {
+        let cases: [(&[u8], &str); 9] = [
+            (
+                b"",
+                "event is not a JSON object: EOF while parsing a value at line 1 column 0",
+            ),
+            (b"[1]", "event is not a JSON object: got an array"),
+            (b"12", "event is not a JSON object: got a number"),
+            (b"\"x\"", "event is not a JSON object: got a string"),
+            (b"true", "event is not a JSON object: got a boolean"),
+            (b"null", "event is not a JSON object: got null"),
+            (
+                b"hello",
+                "event is not a JSON object: expected value at line 1 column 1",
+            ),
+            (
+                b"{\"a\":",
+                "event is not a JSON object: EOF while parsing a value at line 1 column 5",
+            ),
+            (
+                b"{\"a\":\"\xff\"}",
+                "event is not a JSON object: invalid UTF-8 at byte 6",
+            ),
+        ];
+        for (body, want) in cases {
+            let e = parse(body).err().map(|e| e.to_string());
+            assert_eq!(e.as_deref(), Some(want), "body {body:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_survive_exactly() -> Result<(), Box<dyn std::error::Error>> {
+        let body = br#"{"EventType":"X","F":1.0715660391465826e-75,"G":0.1,"H":1.50,"I":-9007199254740993,"J":123456789012345678901234567890,"U":18446744073709551615}"#;
+        let p = parse(body)?;
+        assert_eq!(serde_json::to_string(&p.raw)?, std::str::from_utf8(body)?);
+        Ok(())
+    }
+
+    #[test]
+    fn numbers_past_f64_are_events_too() -> Result<(), Box<dyn std::error::Error>> {
+        // Read into an f64, `1e400` used to refuse the whole event ("number out of range");
+        // kept as text it is archived like any number (serde_json writes the exponent `e+`).
+        let p = parse(br#"{"EventType":"X","A":1e400,"B":-1E400,"C":1e-400}"#)?;
+        assert_eq!(
+            serde_json::to_string(&p.raw)?,
+            r#"{"A":1e+400,"B":-1e+400,"C":1e-400,"EventType":"X"}"#
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn serde_json_number_token_as_a_key_is_not_kept() -> Result<(), Box<dyn std::error::Error>> {
+        // Known limit of serde_json's `arbitrary_precision`: an object whose only key is its
+        // private number token is read as that number, or refused when the value is not a
+        // number's text. No MPS event has such a key; this pins what happens if one does.
+        let p = parse(br#"{"a":{"$serde_json::private::Number":"5"}}"#)?;
+        assert_eq!(serde_json::to_string(&p.raw)?, r#"{"a":5}"#);
+        let e = parse(br#"{"$serde_json::private::Number":"x"}"#).err();
+        assert_eq!(
+            e.map(|e| e.to_string()).as_deref(),
+            Some("event is not a JSON object: invalid number at line 1 column 1")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn ai_lists_read_as_the_derived_model_reads_them() -> Result<(), Box<dyn std::error::Error>> {
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+        let mut bodies = Vec::new();
+        for entry in std::fs::read_dir(fixtures)? {
+            bodies.push(std::fs::read(entry?.path())?);
+        }
+        bodies.push(br#"{"EventType":"WorkflowTask","WorkflowTaskEvent":{"TaskId":"t",
+            "AiAnalysisResultSet":[null,7,"x",{"Type":"Tag","TagTask":{"Status":"SUCCESS","Score":0.975}},{"NoType":1.50},[]],
+            "AiContentReviewResultSet":"not a list","AiRecognitionResultSet":{"Type":"Face"},
+            "SmartSubtitlesTaskResult":null}}"#.to_vec());
+        for body in bodies {
+            let p = parse(&body)?;
+            let Event::WorkflowTask(fast) = &p.event else {
+                continue;
+            };
+            let derived = WorkflowTask::deserialize(&p.raw["WorkflowTaskEvent"])?;
+            assert_eq!(**fast, derived);
+            // The lists went back into the archived JSON unchanged.
+            let again: Value =
+                serde_json::from_slice(body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&body))?;
+            assert_eq!(p.raw, again);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn bom_is_stripped() {
+        let p = parse(b"\xEF\xBB\xBF{\"EventType\":\"X\"}").map_err(|e| e.to_string());
+        assert_eq!(p.map(|p| p.event_type().to_owned()), Ok("X".to_owned()));
+    }
+
+    #[test]
+    fn deep_nesting_is_rejected_without_overflow() {
+        let mut s = String::from("{\"a\":");
+        s.push_str(&"[".repeat(10_000));
+        s.push_str(&"]".repeat(10_000));
+        s.push('}');
+        let e = parse(s.as_bytes()).err().map(|e| e.to_string());
+        let e = e.unwrap_or_default();
+        assert_eq!(
+            e,
+            "event nests deeper than 128 levels; refusing to parse it"
+        );
+        let deep_obj = "{\"a\":".repeat(10_000) + &"}".repeat(10_000);
+        assert!(parse(deep_obj.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn lenient_scalars_keep_the_typed_view() -> Result<(), EventError> {
+        let body = br#"{"EventType":"WorkflowTask","WorkflowTaskEvent":{
+            "TaskId":"t1","Status":7,"ErrCode":"70000","Message":["x"],
+            "MetaData":{"Duration":60,"Width":"wide","Height":720.0,"Size":1.5},
+            "InputInfo":"cos",
+            "MediaProcessResultSet":[17,{"Type":"Transcode","TranscodeTask":{"Status":"SUCCESS","Output":{"Path":"/a.mp4","Duration":"12.5"}}}]}}"#;
+        let p = parse(body)?;
+        assert_eq!(p.warning, None);
+        let Event::WorkflowTask(t) = &p.event else {
+            panic!("not typed: {:?}", p.event)
+        };
+        assert_eq!(t.task_id.as_deref(), Some("t1"));
+        assert_eq!(t.status, None);
+        assert_eq!(t.err_code, Some(70000));
+        assert_eq!(t.message, None);
+        assert_eq!(t.input_info, None);
+        let md = t.meta_data.clone().unwrap_or_default();
+        assert_eq!(
+            (md.duration, md.width, md.height, md.size),
+            (Some(60.0), None, Some(720), None)
+        );
+        let set = t.media_process_result_set.clone().unwrap_or_default();
+        assert_eq!(set.len(), 1);
+        let out = set[0]
+            .transcode_task
+            .as_ref()
+            .and_then(|x| x.output.clone())
+            .unwrap_or_default();
+        assert_eq!(
+            (out.path.as_deref(), out.duration),
+            (Some("/a.mp4"), Some(12.5))
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn known_type_with_unusable_body_falls_back_with_warning() -> Result<(), EventError> {
+        for (body, w) in [
+            (
+                &br#"{"EventType":"WorkflowTask","WorkflowTaskEvent":null}"#[..],
+                "WorkflowTaskEvent is null, not an object",
+            ),
+            (
+                br#"{"EventType":"WorkflowTask"}"#,
+                "WorkflowTaskEvent is absent",
+            ),
+            (
+                br#"{"EventType":"EditMediaTask","EditMediaTaskEvent":[1]}"#,
+                "EditMediaTaskEvent is an array, not an object",
+            ),
+        ] {
+            let p = parse(body)?;
+            assert!(matches!(p.event, Event::Other));
+            assert_eq!(p.warning.as_deref(), Some(w));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn event_type_fallbacks() {
+        for (body, t) in [
+            (&br#"{}"#[..], "unrecognized"),
+            (br#"{"EventType":""}"#, "unrecognized"),
+            (br#"{"EventType":5}"#, "unrecognized"),
+            (br#"{"EventType":"BatchTask"}"#, "BatchTask"),
+        ] {
+            let p = parse(body).map_err(|e| e.to_string());
+            assert_eq!(p.map(|p| p.event_type().to_owned()), Ok(t.to_owned()));
+        }
+    }
+
+    #[test]
+    fn other_types_task_id_rule() -> Result<(), EventError> {
+        let p = parse(br#"{"EventType":"ExtractBlindWatermark","ExtractBlindWatermarkTask":{"TaskId":"x-1","Status":"FINISH"},"AaaTaskEvent":{"TaskId":"no"}}"#)?;
+        assert_eq!((p.task_id(), p.status()), (Some("x-1"), Some("FINISH")));
+        let p = parse(br#"{"EventType":"Zed","LiveScheduleTaskEvent":{"TaskId":"l-1","Status":"PROCESSING"}}"#)?;
+        assert_eq!((p.task_id(), p.status()), (Some("l-1"), Some("PROCESSING")));
+        let p = parse(br#"{"TaskId":"top","Status":"S"}"#)?;
+        assert_eq!((p.task_id(), p.status()), (Some("top"), Some("S")));
+        Ok(())
+    }
+
+    #[test]
+    fn event_time_is_latest_parsable_finish_time() {
+        let body = br#"{"EventType":"WorkflowTask","WorkflowTaskEvent":{"MediaProcessResultSet":[
+            {"Type":"Transcode","TranscodeTask":{"FinishTime":"2026-01-01T00:00:09+08:00"}},
+            {"Type":"SampleSnapshot","SampleSnapshotTask":{"FinishTime":"2026-01-01T00:00:05Z"}},
+            {"Type":"ImageSprites","ImageSpriteTask":{"FinishTime":"0000-00-00T00:00:00Z"}},
+            {"Type":"AnimatedGraphics","AnimatedGraphicTask":{"FinishTime":17}}],
+            "AiAnalysisResultSet":[{"Type":"Cover","CoverTask":{"FinishTime":"2026-01-01T00:00:04Z"}}],
+            "SmartEraseTaskResult":{"FinishTime":"2026-01-01T00:00:06.5Z"}}}"#;
+        let p = parse(body).map_err(|e| e.to_string());
+        let t = p.ok().and_then(|p| p.event_time()).map(|t| t.to_rfc3339());
+        assert_eq!(t.as_deref(), Some("2026-01-01T00:00:06.500+00:00"));
+        let none = parse(br#"{"EventType":"EditMediaTask","EditMediaTaskEvent":{"FinishTime":"2026-01-01T00:00:06Z"}}"#);
+        assert_eq!(none.ok().and_then(|p| p.event_time()), None);
+    }
+
+    #[test]
+    fn debug_hides_s3_secrets() {
+        let p = parse(br#"{"EventType":"WorkflowTask","WorkflowTaskEvent":{"InputInfo":{"Type":"AWS-S3","S3InputInfo":{"S3Bucket":"b","S3SecretId":"AKIDSECRET1","S3SecretKey":"SECRETKEY2"}}}}"#)
+            .map_err(|e| e.to_string());
+        let dbg = format!("{p:?}");
+        assert!(dbg.contains("s3_bucket"), "{dbg}");
+        assert!(
+            !dbg.contains("AKIDSECRET1") && !dbg.contains("SECRETKEY2"),
+            "{dbg}"
+        );
+    }
+}

@@ -1,0 +1,206 @@
+//! Forwarding through the real binary: 150 callbacks, each archived in COS and forwarded to
+//! an SCF function (through the verifying fake Cloud API) and to a webhook that checks MPS
+//! signatures, while the targets fail 20 % of requests (5xx / `InternalError`) and reset 5 %
+//! of connections, and COS fails 10 %. The test plays the platform (2 retries after an error).
+//!
+//! What must hold: every event ends archived; every event answered with success had already
+//! reached every target, the function byte for byte as received and the webhook as received
+//! but for its fresh `Timestamp`/`Sign`; no TC3 signature was rejected; no credential or
+//! notify key reached the binary's output.
+mod common;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use common::binary::Binary;
+use common::fake_cloudapi::{ApiFaultRates, FakeCloudApi, FakeCloudApiOptions};
+use common::fake_cos::{FakeCos, FaultRates};
+use common::fake_runtime::{FakeRuntime, HeaderStyle, Kind};
+use common::fake_webhook::{without_signature, FakeWebhook, FakeWebhookOptions, HookFaultRates};
+use common::fixtures;
+use common::scf_platform::{
+    assert_clean, cos_options, env_for, set_env, verify_success, CREDENTIALS, SECRET_ID,
+    SECRET_KEY, TOKEN,
+};
+use serde_json::Value;
+
+const EVENTS: usize = 150;
+const TIME_LIMIT_MS: u64 = 3000;
+const MAX_DELIVERIES: u32 = 3;
+const NOTIFY_KEY: &str = "suiteNotifyKeyValue0000";
+const SUITE_LIMIT: Duration = Duration::from_secs(90);
+
+fn events() -> Vec<Vec<u8>> {
+    let all = fixtures::all();
+    (0..EVENTS)
+        .map(|i| {
+            let (_, mut v) = all[i % all.len()].clone();
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert(
+                    "SessionId".into(),
+                    Value::String(format!("fwd-session-{i:03}")),
+                );
+            }
+            serde_json::to_vec(&v).expect("serialize event")
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_callback_is_archived_and_forwarded_before_success() {
+    let started = Instant::now();
+    let rt = FakeRuntime::start().await;
+    let mut cos_opts = cos_options();
+    cos_opts.seed = 0xf0d0;
+    cos_opts.rates = FaultRates {
+        internal_error: 0.05,
+        slow_down: 0.03,
+        reset: 0.02,
+        ..FaultRates::default()
+    };
+    let cos = FakeCos::start(cos_opts).await;
+    let api = FakeCloudApi::start(FakeCloudApiOptions {
+        secret_id: SECRET_ID.into(),
+        secret_key: SECRET_KEY.into(),
+        session_token: Some(TOKEN.into()),
+        region: "ap-guangzhou".into(),
+        functions: Some(vec![(
+            "default".into(),
+            "biz-handler".into(),
+            "$LATEST".into(),
+        )]),
+        rates: ApiFaultRates {
+            internal_error: 0.10,
+            http_5xx: 0.10,
+            reset: 0.05,
+            ..ApiFaultRates::default()
+        },
+        seed: 0xa91,
+        ..FakeCloudApiOptions::default()
+    })
+    .await;
+    let hook = FakeWebhook::start(FakeWebhookOptions {
+        notify_key: Some(NOTIFY_KEY.into()),
+        rates: HookFaultRates {
+            http_5xx: 0.20,
+            reset: 0.05,
+            ..HookFaultRates::default()
+        },
+        seed: 0x40c,
+    })
+    .await;
+
+    let mut env = env_for(&rt, &cos);
+    let webhook_url = format!("{}/mps/callback", hook.url());
+    set_env(
+        &mut env,
+        "ARCHIVE_FORWARD",
+        &format!("scf:biz-handler,{webhook_url}"),
+    );
+    set_env(&mut env, "FORWARD_SCF_ENDPOINT", &api.url());
+    set_env(&mut env, "FORWARD_SCF_REGION", "ap-guangzhou");
+    set_env(&mut env, "FORWARD_NOTIFY_KEY", NOTIFY_KEY);
+    let mut bin = Binary::start(&[], &env);
+
+    let bodies = events();
+    let originals: Vec<Value> = bodies
+        .iter()
+        .map(|b| serde_json::from_slice(b).expect("event JSON"))
+        .collect();
+    let mut by_id: HashMap<String, usize> = HashMap::new();
+    let mut deliveries = [0u32; EVENTS];
+    let mut done = [false; EVENTS];
+    let deliver = |i: usize, deliveries: &mut [u32; EVENTS]| {
+        let id = rt.push_event_with(bodies[i].clone(), Some(TIME_LIMIT_MS), HeaderStyle::Lower);
+        deliveries[i] += 1;
+        id
+    };
+    for i in 0..EVENTS {
+        let id = deliver(i, &mut deliveries);
+        by_id.insert(id, i);
+    }
+
+    let (mut seen, mut error_posts, mut problems) = (0usize, 0u32, Vec::new());
+    while done.iter().any(|d| !d) {
+        assert!(
+            started.elapsed() < SUITE_LIMIT,
+            "suite exceeded {SUITE_LIMIT:?}; log tail:\n{}",
+            bin.output_tail(10)
+        );
+        if let Some(status) = bin.exited() {
+            panic!("the binary died ({status}):\n{}", bin.output_tail(10));
+        }
+        let outcomes = rt.results();
+        for o in &outcomes[seen..] {
+            let i = by_id[&o.request_id];
+            match o.kind {
+                Kind::Response => {
+                    let answer = o.json();
+                    if let Err(e) = verify_success(&cos, &answer, &originals[i]) {
+                        problems.push(format!("event {i}: {e}"));
+                    }
+                    // At the moment success is seen, both targets must hold the callback.
+                    let sent = String::from_utf8_lossy(&bodies[i]).into_owned();
+                    if !api.deliveries().iter().any(|d| d.client_context == sent) {
+                        problems.push(format!("event {i}: success before the function got it"));
+                    }
+                    let unsigned = without_signature(&bodies[i]);
+                    let hooked = hook
+                        .delivered()
+                        .iter()
+                        .any(|b| unsigned.is_some() && without_signature(b) == unsigned);
+                    if !hooked {
+                        problems.push(format!("event {i}: success before the webhook got it"));
+                    }
+                    let forwarded = answer["forwarded"].as_array().map_or(0, Vec::len);
+                    if forwarded != 2 {
+                        problems.push(format!("event {i}: answer lists {forwarded} forwards"));
+                    }
+                    done[i] = true;
+                }
+                Kind::Error => {
+                    error_posts += 1;
+                    if deliveries[i] < MAX_DELIVERIES {
+                        let id = deliver(i, &mut deliveries);
+                        by_id.insert(id, i);
+                    } else {
+                        problems.push(format!("event {i} lost: {}", o.text()));
+                        done[i] = true;
+                    }
+                }
+            }
+        }
+        seen = outcomes.len();
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    bin.stop(Duration::from_secs(5)).await;
+
+    let api_stats = api.stats();
+    let hook_stats = hook.stats();
+    println!(
+        "forwarding suite: {EVENTS} events in {:.1} s; error posts {error_posts}; COS {:?}; \
+         Cloud API {api_stats:?}; webhook {hook_stats:?}",
+        started.elapsed().as_secs_f64(),
+        cos.stats(),
+    );
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert_eq!(api_stats.signature_failures, 0, "TC3 signatures rejected");
+    assert!(
+        api.verification_failures().is_empty(),
+        "{:?}",
+        api.verification_failures()
+    );
+    assert!(
+        hook.verification_failures().is_empty(),
+        "{:?}",
+        hook.verification_failures()
+    );
+    assert!(
+        api_stats.faults > 0 && hook_stats.faults > 0,
+        "faults were injected"
+    );
+    let mut secrets: Vec<&str> = CREDENTIALS.to_vec();
+    secrets.push(NOTIFY_KEY);
+    bin.assert_never_wrote(&secrets);
+    assert_clean(&rt, &cos);
+}
