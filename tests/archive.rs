@@ -498,6 +498,40 @@ async fn the_cli_reports_cos_read_errors_in_one_line() {
     assert!(cos.verification_failures().is_empty());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_lists_through_a_quarter_of_faulty_reads() {
+    let cos = FakeCos::start(cos_options()).await;
+    let dir = workdir("faulty-cli");
+    let env = env_with(&cos_env(&cos), &[("ARCHIVE_UTC_OFFSET", "+08:00")]);
+    archive_events(&dir, &env).await;
+    let args = [
+        "ls",
+        "--json",
+        "--since",
+        "2026-11-19",
+        "--until",
+        "2026-12-31",
+    ];
+    let clean = run(&dir, &args, &env).await;
+    assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
+    cos.set_rates(FaultRates {
+        internal_error: 0.08,
+        slow_down: 0.08,
+        reset: 0.05,
+        stall: 0.02,
+        stall_for: Duration::from_millis(50),
+        wrong_crc: 0.02,
+        ..FaultRates::default()
+    });
+    for _ in 0..3 {
+        let faulty = run(&dir, &args, &env).await;
+        assert_eq!(faulty.status.code(), Some(0), "{}", stderr(&faulty));
+        assert_eq!(stable(&json_lines(&faulty)), stable(&json_lines(&clean)));
+    }
+    assert!(cos.stats().faults > 0);
+    assert!(cos.verification_failures().is_empty());
+}
+
 // ---------- replay ----------
 
 use common::fake_cloudapi::{ApiFaultRates, FakeCloudApi, FakeCloudApiOptions};

@@ -81,8 +81,12 @@ pub struct Findings {
     pub held_types: Vec<String>,
 }
 
+/// Listings asked for at once: the plan's prefixes are independent, and a range of days
+/// is many small requests whose latency adds up when asked one by one.
+const LISTINGS_AT_ONCE: usize = 8;
+
 /// Finds the archived callbacks `filters` wants, asking `source` only for the prefixes
-/// they need.
+/// they need (up to [`LISTINGS_AT_ONCE`] listings at a time).
 pub async fn find<S: Source>(
     source: &S,
     layout: &KeyLayout,
@@ -92,39 +96,53 @@ pub async fn find<S: Source>(
     let mut out = Findings::default();
     let mut by_key: BTreeMap<String, Found> = BTreeMap::new();
     let mut steps = plan.start();
-    steps.reverse();
-    while let Some(step) = steps.pop() {
-        match step {
-            Step::Discover(walk) => {
-                let listing = source.list(walk.prefix(), Some('/')).await?;
-                out.listings += 1;
-                out.requests += listing.requests;
-                let mut next = plan.resume(&walk, &listing.folders);
-                next.reverse();
-                steps.extend(next);
-            }
-            Step::List(prefix) => {
-                let listing = source.list(&prefix, None).await?;
-                out.listings += 1;
-                out.requests += listing.requests;
-                for e in listing.entries {
-                    match layout.template.read(&layout.prefix, &e.key) {
-                        None => out.unreadable += 1,
-                        Some(fields) if filters.matches(&fields) => {
-                            by_key.insert(
-                                e.key.clone(),
-                                Found {
-                                    key: e.key,
-                                    fields,
-                                    size: e.size,
-                                    last_modified: e.last_modified,
-                                },
-                            );
+    // Each round runs every step known so far; discoveries add the next round's steps.
+    while !steps.is_empty() {
+        let round = std::mem::take(&mut steps);
+        let mut first_error = None;
+        let asks = round.into_iter().map(|step| async move {
+            let listing = match &step {
+                Step::Discover(walk) => source.list(walk.prefix(), Some('/')).await,
+                Step::List(prefix) => source.list(prefix, None).await,
+            };
+            (step, listing)
+        });
+        replay::bounded(asks, LISTINGS_AT_ONCE, |(step, listing)| {
+            let listing = match listing {
+                Ok(l) => l,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    return;
+                }
+            };
+            out.listings += 1;
+            out.requests += listing.requests;
+            match step {
+                Step::Discover(walk) => steps.extend(plan.resume(&walk, &listing.folders)),
+                Step::List(_) => {
+                    for e in listing.entries {
+                        match layout.template.read(&layout.prefix, &e.key) {
+                            None => out.unreadable += 1,
+                            Some(fields) if filters.matches(&fields) => {
+                                by_key.insert(
+                                    e.key.clone(),
+                                    Found {
+                                        key: e.key,
+                                        fields,
+                                        size: e.size,
+                                        last_modified: e.last_modified,
+                                    },
+                                );
+                            }
+                            Some(_) => {}
                         }
-                        Some(_) => {}
                     }
                 }
             }
+        })
+        .await;
+        if let Some(e) = first_error {
+            return Err(e);
         }
     }
     let (found, duplicates) = dedupe(by_key.into_values().collect());

@@ -33,24 +33,17 @@ pub struct Queued {
 pub async fn load<S: Source>(source: &S, found: &[Found], concurrency: usize) -> Vec<Queued> {
     let mut out = Vec::with_capacity(found.len());
     let reads = found.iter().map(|f| async move {
-        let event = match source.get(&f.key).await {
-            Err(e) => Err((None, crate::text::error_chain(&e))),
+        let (time, event) = match source.get(&f.key).await {
+            Err(e) => (None, Err(crate::text::error_chain(&e))),
             Ok(body) => match record::parse(&body) {
-                Err(e) => Err((None, format!("record {:?}: {e}", f.key))),
-                Ok(rec) => Ok((rec.time(), body.slice_ref(rec.event.get().as_bytes()))),
+                Err(e) => (None, Err(format!("record {:?}: {e}", f.key))),
+                Ok(rec) => (rec.time(), Ok(body.slice_ref(rec.event.get().as_bytes()))),
             },
         };
-        match event {
-            Ok((time, event)) => Queued {
-                key: f.key.clone(),
-                time,
-                event: Ok(event),
-            },
-            Err((time, e)) => Queued {
-                key: f.key.clone(),
-                time,
-                event: Err(e),
-            },
+        Queued {
+            key: f.key.clone(),
+            time,
+            event,
         }
     });
     bounded(reads, concurrency, |q| out.push(q)).await;
