@@ -21,7 +21,7 @@ fi
 CC_x86_64_unknown_linux_musl=musl-gcc cargo build --release --locked --target "$target"
 
 rm -rf dist/pkg && mkdir -p dist/pkg
-cp "target/$target/release/mps-cos-backup" dist/pkg/mps-cos-backup
+cp "${CARGO_TARGET_DIR:-target}/$target/release/mps-cos-backup" dist/pkg/mps-cos-backup
 cp bootstrap dist/pkg/bootstrap
 chmod 755 dist/pkg/mps-cos-backup dist/pkg/bootstrap
 rm -f dist/mps-cos-backup.zip

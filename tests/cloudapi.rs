@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use common::fake_cloudapi::{
     tc3_authorization, ApiFault, ApiFaultRates, FakeCloudApi, FakeCloudApiOptions,
 };
-use mps_cos_backup::cloudapi::client::{CloudApiClient, CloudApiConfig, InvokeError};
+use mps_cos_backup::cloudapi::client::{CloudApiClient, CloudApiConfig, Invocation, InvokeError};
 use mps_cos_backup::cloudapi::invoke::{
     build_request, BuildError, Function, InvokeInput, MAX_EVENT_CLIENT_CONTEXT,
 };
@@ -56,6 +56,17 @@ fn function() -> Function {
     Function::new("default", "biz-handler", "$LATEST").unwrap()
 }
 
+/// Invokes [`function`] with `callback` through a new client holding the fake's credentials.
+async fn invoke(
+    api: &FakeCloudApi,
+    callback: &[u8],
+    deadline: Instant,
+) -> Result<Invocation, InvokeError> {
+    client(api, creds(&api.options()))
+        .invoke(&function(), callback, deadline)
+        .await
+}
+
 fn in_secs(s: u64) -> Instant {
     Instant::now() + Duration::from_secs(s)
 }
@@ -70,11 +81,7 @@ fn assert_clean(api: &FakeCloudApi) {
 #[tokio::test]
 async fn delivers_the_callback_byte_for_byte_with_the_session_token() {
     let api = FakeCloudApi::start(opts()).await;
-    let c = client(&api, creds(&api.options()));
-    let done = c
-        .invoke(&function(), CALLBACK.as_bytes(), in_secs(5))
-        .await
-        .unwrap();
+    let done = invoke(&api, CALLBACK.as_bytes(), in_secs(5)).await.unwrap();
     assert_eq!(done.attempts, 1);
     assert_clean(&api);
     let d = api.deliveries();
@@ -125,8 +132,7 @@ async fn retryable_answers_are_retried() {
         ApiFault::Http(429),
         ApiFault::Reset,
     ]);
-    let done = client(&api, creds(&api.options()))
-        .invoke(&function(), CALLBACK.as_bytes(), in_secs(10))
+    let done = invoke(&api, CALLBACK.as_bytes(), in_secs(10))
         .await
         .unwrap();
     assert_eq!(done.attempts, 8);
@@ -139,10 +145,7 @@ async fn a_stall_costs_one_attempt_not_the_deadline() {
     let api = FakeCloudApi::start(opts()).await;
     api.push_faults([ApiFault::Stall(Duration::from_secs(30))]);
     let started = Instant::now();
-    let done = client(&api, creds(&api.options()))
-        .invoke(&function(), CALLBACK.as_bytes(), in_secs(3))
-        .await
-        .unwrap();
+    let done = invoke(&api, CALLBACK.as_bytes(), in_secs(3)).await.unwrap();
     assert_eq!(done.attempts, 2);
     assert!(started.elapsed() < Duration::from_secs(3));
 }
@@ -151,10 +154,7 @@ async fn a_stall_costs_one_attempt_not_the_deadline() {
 async fn a_lost_answer_is_redelivered_at_least_once() {
     let api = FakeCloudApi::start(opts()).await;
     api.push_faults([ApiFault::ResetAfterDelivery]);
-    let done = client(&api, creds(&api.options()))
-        .invoke(&function(), CALLBACK.as_bytes(), in_secs(5))
-        .await
-        .unwrap();
+    let done = invoke(&api, CALLBACK.as_bytes(), in_secs(5)).await.unwrap();
     assert_eq!(done.attempts, 2);
     let d = api.deliveries();
     assert_eq!(d.len(), 2);
@@ -189,8 +189,7 @@ async fn wrong_secret_key_is_credentials_rejected_at_once() {
 async fn expired_token_is_credentials_rejected() {
     let api = FakeCloudApi::start(opts()).await;
     api.push_faults([ApiFault::TokenExpired]);
-    let err = client(&api, creds(&api.options()))
-        .invoke(&function(), CALLBACK.as_bytes(), in_secs(5))
+    let err = invoke(&api, CALLBACK.as_bytes(), in_secs(5))
         .await
         .unwrap_err();
     assert!(
@@ -210,8 +209,7 @@ async fn unknown_function_is_final_and_named() {
         ..opts()
     })
     .await;
-    let err = client(&api, creds(&api.options()))
-        .invoke(&function(), CALLBACK.as_bytes(), in_secs(5))
+    let err = invoke(&api, CALLBACK.as_bytes(), in_secs(5))
         .await
         .unwrap_err();
     assert!(
@@ -229,8 +227,7 @@ async fn unknown_function_is_final_and_named() {
 async fn redirects_are_final_and_not_followed() {
     let api = FakeCloudApi::start(opts()).await;
     api.push_faults([ApiFault::Redirect]);
-    let err = client(&api, creds(&api.options()))
-        .invoke(&function(), CALLBACK.as_bytes(), in_secs(5))
+    let err = invoke(&api, CALLBACK.as_bytes(), in_secs(5))
         .await
         .unwrap_err();
     assert!(
@@ -247,10 +244,7 @@ async fn too_large_is_refused_before_sending() {
     let mut big = String::from("{\"p\":\"");
     big.push_str(&"x".repeat(MAX_EVENT_CLIENT_CONTEXT));
     big.push_str("\"}");
-    let err = client(&api, creds(&api.options()))
-        .invoke(&function(), big.as_bytes(), in_secs(5))
-        .await
-        .unwrap_err();
+    let err = invoke(&api, big.as_bytes(), in_secs(5)).await.unwrap_err();
     assert!(
         matches!(err, InvokeError::NotSent(BuildError::TooLarge { .. })),
         "{err}"
@@ -271,8 +265,7 @@ async fn persistent_failure_ends_inside_the_deadline() {
     .await;
     let started = Instant::now();
     let deadline = Instant::now() + Duration::from_millis(400);
-    let err = client(&api, creds(&api.options()))
-        .invoke(&function(), CALLBACK.as_bytes(), deadline)
+    let err = invoke(&api, CALLBACK.as_bytes(), deadline)
         .await
         .unwrap_err();
     assert!(
@@ -494,8 +487,7 @@ async fn secrets_echoed_by_the_api_are_masked_even_at_the_cut() {
         "InvalidParameter".into(),
         message,
     )]);
-    let err = client(&api, creds(&o))
-        .invoke(&function(), CALLBACK.as_bytes(), in_secs(5))
+    let err = invoke(&api, CALLBACK.as_bytes(), in_secs(5))
         .await
         .unwrap_err();
     let text = format!("{err} {err:?}");

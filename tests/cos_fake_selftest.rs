@@ -11,6 +11,7 @@ use common::fake_cos::{
     cos_encode, expected_signature, Endless, EndlessCos, FakeCos, FakeCosOptions, Fault,
 };
 use common::http::Writes;
+use common::seeded::{pick, Seeded};
 use md5::{Digest, Md5};
 
 /// A hand-made PUT: headers sent, which of them are signed, and the key time.
@@ -91,8 +92,13 @@ impl RawPut {
         )
     }
 
-    async fn send(&self, cos: &FakeCos, decoded_path: &str) -> (u16, String) {
-        let client = reqwest::Client::new();
+    /// The PUT, ready to send with `client`.
+    fn request(
+        &self,
+        client: &reqwest::Client,
+        cos: &FakeCos,
+        decoded_path: &str,
+    ) -> reqwest::RequestBuilder {
         let mut req = client
             .put(format!("{}{}", cos.url(), self.path))
             .body(self.body.clone())
@@ -107,7 +113,15 @@ impl RawPut {
                 req = req.header(k.as_str(), v);
             }
         }
-        let resp = req.send().await.expect("send");
+        req
+    }
+
+    async fn send(&self, cos: &FakeCos, decoded_path: &str) -> (u16, String) {
+        let resp = self
+            .request(&reqwest::Client::new(), cos, decoded_path)
+            .send()
+            .await
+            .expect("send");
         let status = resp.status().as_u16();
         (status, resp.text().await.expect("body"))
     }
@@ -137,17 +151,11 @@ async fn returns_the_reference_crc_and_md5_etag() {
     let o = opts();
     let cos = FakeCos::start(o.clone()).await;
     let put = RawPut::valid(&cos, &o, "k", b"ObjectContent");
-    let client = reqwest::Client::new();
-    let mut req = client
-        .put(format!("{}/k", cos.url()))
-        .body(put.body.clone())
-        .header("Authorization", put.authorization("/k"));
-    for (k, v) in &put.headers {
-        if !k.eq_ignore_ascii_case("host") {
-            req = req.header(k.as_str(), v.as_str());
-        }
-    }
-    let resp = req.send().await.expect("send");
+    let resp = put
+        .request(&reqwest::Client::new(), &cos, "/k")
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.status(), 200);
     assert_eq!(
         resp.headers()["x-cos-hash-crc64ecma"],
@@ -294,16 +302,7 @@ async fn a_redirect_fault_answers_3xx_with_location_and_stores_nothing() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    let mut req = client
-        .put(format!("{}/k", cos.url()))
-        .body(put.body.clone())
-        .header("Authorization", put.authorization("/k"));
-    for (k, v) in &put.headers {
-        if !k.eq_ignore_ascii_case("host") {
-            req = req.header(k.as_str(), v.as_str());
-        }
-    }
-    let resp = req.send().await.expect("send");
+    let resp = put.request(&client, &cos, "/k").send().await.expect("send");
     assert_eq!(resp.status(), 308);
     assert_eq!(resp.headers()["location"], "http://127.0.0.1:9/elsewhere");
     assert!(cos.objects().is_empty());
@@ -367,4 +366,75 @@ async fn endless_answers_have_integrity_headers_and_never_end() {
         assert!(head.contains("Transfer-Encoding: chunked\r\n"), "{head}");
         assert_eq!(server.connections(), 1);
     }
+}
+
+/// The first draws for a few seeds, as the fakes' own splitmix64 copies drew them before
+/// `Seeded` replaced them (computed from that code at 2dde4ec): seeded suites keep their
+/// fault sequences.
+#[test]
+fn seeded_draws_the_sequence_the_fakes_drew_before() {
+    let before: [(u64, [f64; 4]); 5] = [
+        (
+            0,
+            [
+                0.5665615751722809,
+                0.7457817572627011,
+                0.9710027535867962,
+                0.4443592170557721,
+            ],
+        ),
+        (
+            1,
+            [
+                0.43152799704850997,
+                0.026433771592597743,
+                0.9708819781538285,
+                0.10634669156721244,
+            ],
+        ),
+        (
+            7,
+            [
+                0.771546556331567,
+                0.24568894884013137,
+                0.9520306913678265,
+                0.39646797562881353,
+            ],
+        ),
+        (
+            42,
+            [
+                0.23636053487376962,
+                0.656235529232191,
+                0.8689089421239031,
+                0.8393313170115863,
+            ],
+        ),
+        (
+            u64::MAX,
+            [
+                0.0,
+                0.8833108082136426,
+                0.43152799704850997,
+                0.026433771592597743,
+            ],
+        ),
+    ];
+    for (seed, draws) in before {
+        let mut rng = Seeded::new(seed);
+        let now: Vec<u64> = (0..4).map(|_| rng.draw().to_bits()).collect();
+        let then: Vec<u64> = draws.iter().map(|d| d.to_bits()).collect();
+        assert_eq!(now, then, "seed {seed}");
+    }
+}
+
+#[test]
+fn pick_takes_the_first_entry_whose_running_sum_exceeds_the_draw() {
+    let table = || [(0.25, 'a'), (0.0, 'b'), (0.25, 'c')];
+    assert_eq!(pick(0.0, table()), Some('a'));
+    assert_eq!(pick(0.24, table()), Some('a'));
+    assert_eq!(pick(0.25, table()), Some('c'));
+    assert_eq!(pick(0.49, table()), Some('c'));
+    assert_eq!(pick(0.5, table()), None);
+    assert_eq!(pick(0.99, table()), None);
 }

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::scf_platform::assert_free_of;
+use super::seeded::lock;
 
 /// A deploy-package-like folder under the temp dir: `bootstrap` and the binary side by side.
 /// Clones share the folder; the last one dropped removes it.
@@ -266,7 +267,7 @@ impl Binary {
 
     /// Every line captured so far, from every start, in the order each pipe delivered them.
     pub fn lines(&self) -> Vec<Line> {
-        self.lines.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        lock(&self.lines).clone()
     }
 
     fn texts(&self, stream: Stream) -> Vec<String> {
@@ -398,7 +399,7 @@ fn collect(
                 Ok(_) => {
                     let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
                     let text = String::from_utf8_lossy(line).into_owned();
-                    into.lock().unwrap_or_else(|p| p.into_inner()).push(Line {
+                    lock(&into).push(Line {
                         start,
                         stream,
                         text,

@@ -17,14 +17,14 @@
 //! fault, the invocation is recorded ([`FakeCloudApi::deliveries`]) and answered with a
 //! `FunctionRequestId` and a `RequestId`.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use super::http::{serve, Reply, Request, Response, Server};
+use super::http::{Reply, Request, Response, Server, Writes};
+use super::seeded::{lock, pick, serve_state, Faults, Seeded};
 
 /// How the fake is set up.
 #[derive(Debug, Clone)]
@@ -142,9 +142,8 @@ struct State {
     host: String,
     deliveries: Vec<Delivery>,
     failures: Vec<String>,
-    script: VecDeque<ApiFault>,
+    faults: Faults<ApiFault>,
     stats: FakeCloudApiStats,
-    rng: u64,
 }
 
 /// A running fake Cloud API endpoint; stops when dropped.
@@ -153,29 +152,18 @@ pub struct FakeCloudApi {
     state: Arc<Mutex<State>>,
 }
 
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl FakeCloudApi {
     /// Starts the fake on a fresh loopback port.
     pub async fn start(opts: FakeCloudApiOptions) -> FakeCloudApi {
-        let seed = opts.seed;
         let state = Arc::new(Mutex::new(State {
+            faults: Faults::new(opts.seed),
             opts,
             host: String::new(),
             deliveries: Vec::new(),
             failures: Vec::new(),
-            script: VecDeque::new(),
             stats: FakeCloudApiStats::default(),
-            rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
         }));
-        let handler_state = state.clone();
-        let server = serve(move |req| {
-            let state = handler_state.clone();
-            async move { handle(&state, req) }
-        })
-        .await;
+        let server = serve_state(Writes::from_env(), &state, handle).await;
         lock(&state).host = server.addr.to_string();
         FakeCloudApi { server, state }
     }
@@ -212,7 +200,7 @@ impl FakeCloudApi {
 
     /// Queues faults for the next verified requests.
     pub fn push_faults(&self, faults: impl IntoIterator<Item = ApiFault>) {
-        lock(&self.state).script.extend(faults);
+        lock(&self.state).faults.push(faults);
     }
 
     /// Replaces the random fault rates.
@@ -521,35 +509,19 @@ fn verify(st: &State, req: &Request) -> Result<Invocation, Rejection> {
     })
 }
 
-fn draw(st: &mut State) -> f64 {
-    // splitmix64
-    st.rng = st.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = st.rng;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
-}
-
-fn random_fault(st: &mut State) -> Option<ApiFault> {
-    let r = st.opts.rates.clone();
-    let x = draw(st);
-    let status = if draw(st) < 0.5 { 502 } else { 503 };
-    let table = [
-        (r.internal_error, ApiFault::InternalError),
-        (r.http_5xx, ApiFault::Http(status)),
-        (r.reset, ApiFault::Reset),
-        (r.reset_after_delivery, ApiFault::ResetAfterDelivery),
-        (r.stall, ApiFault::Stall(r.stall_for)),
-    ];
-    let mut acc = 0.0;
-    for (p, f) in table {
-        acc += p;
-        if x < acc {
-            return Some(f);
-        }
-    }
-    None
+fn random_fault(rng: &mut Seeded, r: &ApiFaultRates) -> Option<ApiFault> {
+    let x = rng.draw();
+    let status = if rng.draw() < 0.5 { 502 } else { 503 };
+    pick(
+        x,
+        [
+            (r.internal_error, ApiFault::InternalError),
+            (r.http_5xx, ApiFault::Http(status)),
+            (r.reset, ApiFault::Reset),
+            (r.reset_after_delivery, ApiFault::ResetAfterDelivery),
+            (r.stall, ApiFault::Stall(r.stall_for)),
+        ],
+    )
 }
 
 fn deliver(st: &mut State, inv: Invocation) -> String {
@@ -565,10 +537,9 @@ fn deliver(st: &mut State, inv: Invocation) -> String {
     request_id
 }
 
-fn handle(state: &Mutex<State>, req: Request) -> Reply {
-    let mut st = lock(state);
+fn handle(st: &mut State, req: Request) -> Reply {
     st.stats.requests += 1;
-    let inv = match verify(&st, &req) {
+    let inv = match verify(st, &req) {
         Ok(inv) => inv,
         Err(r) => {
             st.stats.verification_failures += 1;
@@ -577,19 +548,16 @@ fn handle(state: &Mutex<State>, req: Request) -> Reply {
             }
             let line = format!("{}: {}", r.code, r.message);
             st.failures.push(line);
-            return api_error(&mut st, r.code, &r.message);
+            return api_error(st, r.code, &r.message);
         }
     };
-    let fault = match st.script.pop_front() {
-        Some(f) => Some(f),
-        None => random_fault(&mut st),
-    };
+    let fault = st.faults.next(|rng| random_fault(rng, &st.opts.rates));
     if fault.is_some() {
         st.stats.faults += 1;
     }
     match fault {
         None => {
-            let request_id = deliver(&mut st, inv);
+            let request_id = deliver(st, inv);
             let body = serde_json::json!({
                 "Response": {
                     "Result": {
@@ -604,20 +572,20 @@ fn handle(state: &Mutex<State>, req: Request) -> Reply {
                 Response::new(200, body.to_string()).header("Content-Type", "application/json"),
             )
         }
-        Some(ApiFault::InternalError) => api_error(&mut st, "InternalError", "internal error"),
+        Some(ApiFault::InternalError) => api_error(st, "InternalError", "internal error"),
         Some(ApiFault::RequestLimitExceeded) => {
-            api_error(&mut st, "RequestLimitExceeded", "too many requests")
+            api_error(st, "RequestLimitExceeded", "too many requests")
         }
         Some(ApiFault::ResourceUnavailable) => api_error(
-            &mut st,
+            st,
             "ResourceUnavailable.Function",
             "function is being updated",
         ),
         Some(ApiFault::TokenExpired) => {
-            api_error(&mut st, "AuthFailure.TokenFailure", "the token has expired")
+            api_error(st, "AuthFailure.TokenFailure", "the token has expired")
         }
-        Some(ApiFault::ApiError(code)) => api_error(&mut st, &code, "scripted error"),
-        Some(ApiFault::ApiErrorWithMessage(code, message)) => api_error(&mut st, &code, &message),
+        Some(ApiFault::ApiError(code)) => api_error(st, &code, "scripted error"),
+        Some(ApiFault::ApiErrorWithMessage(code, message)) => api_error(st, &code, &message),
         Some(ApiFault::Http(status)) => Reply::Send(
             Response::new(status, "<html><body>gateway error</body></html>")
                 .header("Content-Type", "text/html"),
@@ -627,7 +595,7 @@ fn handle(state: &Mutex<State>, req: Request) -> Reply {
         }
         Some(ApiFault::Reset) => Reply::Reset,
         Some(ApiFault::ResetAfterDelivery) => {
-            deliver(&mut st, inv);
+            deliver(st, inv);
             Reply::Reset
         }
         Some(ApiFault::Stall(d)) => Reply::Stall(d),

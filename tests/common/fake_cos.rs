@@ -25,8 +25,8 @@
 //! assert_eq!(cos.object("k").unwrap().body, b"...");
 //! ```
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -34,7 +34,8 @@ use hmac::{Hmac, Mac};
 use md5::Md5;
 use sha1::{Digest, Sha1};
 
-use super::http::{serve_with, Reply, Request, Response, Server, Writes};
+use super::http::{Reply, Request, Response, Server, Writes};
+use super::seeded::{lock, pick, serve_state, Faults, Seeded};
 use mps_cos_backup::cos::{Bucket, Endpoint, PutObject};
 use mps_cos_backup::credentials::Credentials;
 
@@ -210,9 +211,8 @@ struct State {
     objects: HashMap<String, StoredObject>,
     requests: Vec<RecordedRequest>,
     failures: Vec<String>,
-    script: VecDeque<Fault>,
+    faults: Faults<Fault>,
     stats: FakeCosStats,
-    rng: u64,
     /// Writes stored with the current session token (see `token_expires_after_writes`).
     token_writes: u64,
 }
@@ -223,32 +223,21 @@ pub struct FakeCos {
     state: Arc<Mutex<State>>,
 }
 
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl FakeCos {
     /// Starts the fake on a fresh loopback port.
     pub async fn start(opts: FakeCosOptions) -> FakeCos {
-        let seed = opts.seed;
         let writes = opts.writes;
         let state = Arc::new(Mutex::new(State {
+            faults: Faults::new(opts.seed),
             opts,
             host: String::new(),
             objects: HashMap::new(),
             requests: Vec::new(),
             failures: Vec::new(),
-            script: VecDeque::new(),
             stats: FakeCosStats::default(),
-            rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
             token_writes: 0,
         }));
-        let handler_state = state.clone();
-        let server = serve_with("127.0.0.1:0", writes, move |req| {
-            let state = handler_state.clone();
-            async move { handle(&state, req) }
-        })
-        .await;
+        let server = serve_state(writes, &state, handle).await;
         lock(&state).host = server.addr.to_string();
         FakeCos { server, state }
     }
@@ -316,7 +305,7 @@ impl FakeCos {
 
     /// Queues faults for the next verified requests, in order.
     pub fn push_faults(&self, faults: impl IntoIterator<Item = Fault>) {
-        lock(&self.state).script.extend(faults);
+        lock(&self.state).faults.push(faults);
     }
 
     /// Replaces the random fault rates.
@@ -758,37 +747,20 @@ fn verify(st: &State, req: &Request) -> Result<String, Rejection> {
     Ok(key)
 }
 
-fn draw(st: &mut State) -> f64 {
-    // splitmix64
-    st.rng = st.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = st.rng;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
-}
-
-fn random_fault(st: &mut State) -> Option<Fault> {
-    let r = st.opts.rates.clone();
-    let x = draw(st);
-    let table = [
-        (r.internal_error, Fault::InternalError),
-        (r.slow_down, Fault::SlowDown),
-        (r.service_unavailable, Fault::ServiceUnavailable),
-        (r.reset, Fault::Reset),
-        (r.stall, Fault::Stall(r.stall_for)),
-        (r.wrong_crc, Fault::WrongCrc),
-        (r.time_skewed, Fault::RequestTimeTooSkewed),
-        (r.access_denied, Fault::AccessDenied),
-    ];
-    let mut acc = 0.0;
-    for (p, f) in table {
-        acc += p;
-        if x < acc {
-            return Some(f);
-        }
-    }
-    None
+fn random_fault(rng: &mut Seeded, r: &FaultRates) -> Option<Fault> {
+    pick(
+        rng.draw(),
+        [
+            (r.internal_error, Fault::InternalError),
+            (r.slow_down, Fault::SlowDown),
+            (r.service_unavailable, Fault::ServiceUnavailable),
+            (r.reset, Fault::Reset),
+            (r.stall, Fault::Stall(r.stall_for)),
+            (r.wrong_crc, Fault::WrongCrc),
+            (r.time_skewed, Fault::RequestTimeTooSkewed),
+            (r.access_denied, Fault::AccessDenied),
+        ],
+    )
 }
 
 fn store(st: &mut State, key: &str, req: &Request, body: Vec<u8>) -> u64 {
@@ -831,11 +803,10 @@ fn ok_reply(st: &mut State, body: &[u8], crc: Option<u64>) -> Reply {
     Reply::Send(resp)
 }
 
-fn handle(state: &Mutex<State>, req: Request) -> Reply {
+fn handle(st: &mut State, req: Request) -> Reply {
     if req.method == "GET" {
-        return handle_read(state, req);
+        return handle_read(st, req);
     }
-    let mut st = lock(state);
     st.stats.requests += 1;
     let key = percent_decode(req.path()).map(|p| p.trim_start_matches('/').to_string());
     let mut record = RecordedRequest {
@@ -847,7 +818,7 @@ fn handle(state: &Mutex<State>, req: Request) -> Reply {
         outcome: String::new(),
     };
     let resource = req.path().to_string();
-    let reply = match verify(&st, &req) {
+    let reply = match verify(st, &req) {
         Err(Rejection(status, code, detail)) => {
             let token_expired = detail.starts_with("The security token");
             if code == "RequestTimeTooSkewed" || detail.starts_with("Request has expired") {
@@ -865,10 +836,10 @@ fn handle(state: &Mutex<State>, req: Request) -> Reply {
             } else {
                 format!("verification failed: {code}")
             };
-            error_reply(&mut st, status, code, &message, &resource)
+            error_reply(st, status, code, &message, &resource)
         }
         Ok(key) => {
-            let fault = st.script.pop_front().or_else(|| random_fault(&mut st));
+            let fault = st.faults.next(|rng| random_fault(rng, &st.opts.rates));
             if fault.is_some() {
                 st.stats.faults += 1;
             }
@@ -876,7 +847,7 @@ fn handle(state: &Mutex<State>, req: Request) -> Reply {
                 .as_ref()
                 .map(|f| format!("{f:?}"))
                 .unwrap_or_else(|| "stored".into());
-            apply(&mut st, fault, &key, &req, &resource)
+            apply(st, fault, &key, &req, &resource)
         }
     };
     st.requests.push(record);
@@ -1299,8 +1270,7 @@ fn verify_read(st: &State, req: &Request) -> Result<(String, Vec<(String, String
     Ok((path, params))
 }
 
-fn handle_read(state: &Mutex<State>, req: Request) -> Reply {
-    let mut st = lock(state);
+fn handle_read(st: &mut State, req: Request) -> Reply {
     st.stats.requests += 1;
     let key = percent_decode(req.path()).map(|p| p.trim_start_matches('/').to_string());
     let mut record = RecordedRequest {
@@ -1312,7 +1282,7 @@ fn handle_read(state: &Mutex<State>, req: Request) -> Reply {
         outcome: String::new(),
     };
     let resource = req.path().to_string();
-    let reply = match verify_read(&st, &req) {
+    let reply = match verify_read(st, &req) {
         Err(Rejection(status, code, detail)) => {
             if code == "RequestTimeTooSkewed" || detail.starts_with("Request has expired") {
                 st.stats.skew_rejections += 1;
@@ -1323,7 +1293,7 @@ fn handle_read(state: &Mutex<State>, req: Request) -> Reply {
             }
             record.outcome = code.to_string();
             error_reply(
-                &mut st,
+                st,
                 status,
                 code,
                 &format!("verification failed: {code}"),
@@ -1331,7 +1301,7 @@ fn handle_read(state: &Mutex<State>, req: Request) -> Reply {
             )
         }
         Ok((path, params)) => {
-            let fault = st.script.pop_front().or_else(|| random_fault(&mut st));
+            let fault = st.faults.next(|rng| random_fault(rng, &st.opts.rates));
             if fault.is_some() {
                 st.stats.faults += 1;
             }
@@ -1340,9 +1310,9 @@ fn handle_read(state: &Mutex<State>, req: Request) -> Reply {
                 .map(|f| format!("{f:?}"))
                 .unwrap_or_else(|| "read".into());
             if path == "/" {
-                list_reply(&mut st, fault, &params, &resource)
+                list_reply(st, fault, &params, &resource)
             } else {
-                get_reply(&mut st, fault, path.trim_start_matches('/'), &resource)
+                get_reply(st, fault, path.trim_start_matches('/'), &resource)
             }
         }
     };

@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 use super::http::{serve_on, Reply, Request, Response, Server};
+use super::seeded::lock;
 
 /// How the invocation header names are spelled on the wire (the runtime must match any case).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,8 +176,7 @@ struct Shared {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A test that panicked while holding the lock must not hide its own failure behind ours.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.state)
     }
 
     async fn handle(self: Arc<Self>, req: Request) -> Reply {

@@ -10,13 +10,13 @@
 //! A verified request then meets fault injection (scripted queue, else seeded random
 //! [`HookFaultRates`]); without one it is recorded as delivered and answered 200.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use md5::{Digest, Md5};
 
-use super::http::{serve, Reply, Request, Response, Server};
+use super::http::{Reply, Request, Response, Server, Writes};
+use super::seeded::{lock, pick, serve_state, Faults, Seeded};
 
 /// How the fake is set up.
 #[derive(Debug, Clone, Default)]
@@ -77,9 +77,8 @@ struct State {
     delivered: Vec<Vec<u8>>,
     received: Vec<Request>,
     failures: Vec<String>,
-    script: VecDeque<HookFault>,
+    faults: Faults<HookFault>,
     stats: FakeWebhookStats,
-    rng: u64,
 }
 
 /// A running fake receiver; stops when dropped.
@@ -88,29 +87,18 @@ pub struct FakeWebhook {
     state: Arc<Mutex<State>>,
 }
 
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl FakeWebhook {
     /// Starts the fake on a fresh loopback port.
     pub async fn start(opts: FakeWebhookOptions) -> FakeWebhook {
-        let seed = opts.seed;
         let state = Arc::new(Mutex::new(State {
+            faults: Faults::new(opts.seed),
             opts,
             delivered: Vec::new(),
             received: Vec::new(),
             failures: Vec::new(),
-            script: VecDeque::new(),
             stats: FakeWebhookStats::default(),
-            rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
         }));
-        let handler_state = state.clone();
-        let server = serve(move |req| {
-            let state = handler_state.clone();
-            async move { handle(&state, req) }
-        })
-        .await;
+        let server = serve_state(Writes::from_env(), &state, handle).await;
         FakeWebhook { server, state }
     }
 
@@ -142,7 +130,7 @@ impl FakeWebhook {
 
     /// Queues faults for the next verified requests.
     pub fn push_faults(&self, faults: impl IntoIterator<Item = HookFault>) {
-        lock(&self.state).script.extend(faults);
+        lock(&self.state).faults.push(faults);
     }
 }
 
@@ -207,49 +195,29 @@ fn verify(st: &State, req: &Request) -> Result<(), (u16, String)> {
     Ok(())
 }
 
-fn draw(st: &mut State) -> f64 {
-    // splitmix64
-    st.rng = st.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = st.rng;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
+fn random_fault(rng: &mut Seeded, r: &HookFaultRates) -> Option<HookFault> {
+    let x = rng.draw();
+    let status = [500, 502, 503][(rng.draw() * 3.0) as usize % 3];
+    pick(
+        x,
+        [
+            (r.http_5xx, HookFault::Status(status)),
+            (r.reset, HookFault::Reset),
+            (r.reset_after_delivery, HookFault::ResetAfterDelivery),
+            (r.stall, HookFault::Stall(r.stall_for)),
+        ],
+    )
 }
 
-fn random_fault(st: &mut State) -> Option<HookFault> {
-    let r = st.opts.rates.clone();
-    let x = draw(st);
-    let status = [500, 502, 503][(draw(st) * 3.0) as usize % 3];
-    let table = [
-        (r.http_5xx, HookFault::Status(status)),
-        (r.reset, HookFault::Reset),
-        (r.reset_after_delivery, HookFault::ResetAfterDelivery),
-        (r.stall, HookFault::Stall(r.stall_for)),
-    ];
-    let mut acc = 0.0;
-    for (p, f) in table {
-        acc += p;
-        if x < acc {
-            return Some(f);
-        }
-    }
-    None
-}
-
-fn handle(state: &Mutex<State>, req: Request) -> Reply {
-    let mut st = lock(state);
+fn handle(st: &mut State, req: Request) -> Reply {
     st.stats.requests += 1;
     st.received.push(req.clone());
-    if let Err((status, why)) = verify(&st, &req) {
+    if let Err((status, why)) = verify(st, &req) {
         st.stats.verification_failures += 1;
         st.failures.push(format!("{status}: {why}"));
         return Reply::Send(Response::new(status, why));
     }
-    let fault = match st.script.pop_front() {
-        Some(f) => Some(f),
-        None => random_fault(&mut st),
-    };
+    let fault = st.faults.next(|rng| random_fault(rng, &st.opts.rates));
     if fault.is_some() {
         st.stats.faults += 1;
     }

@@ -1,7 +1,8 @@
 //! Test support shared by the integration tests: a tiny HTTP/1.1 server (`http`), the fakes
-//! built on it (`fake_runtime`, `fake_cos`, `fake_cloudapi`, `fake_webhook`), the real binary
-//! as SCF starts it (`binary`) and the platform around it with independent checks of what it
-//! stored (`scf_platform`), and the sample callbacks (`fixtures`).
+//! built on it (`fake_runtime`, `fake_cos`, `fake_cloudapi`, `fake_webhook`; the last three
+//! take fault injection and locking from `seeded`), the real binary as SCF starts it
+//! (`binary`) and the platform around it with independent checks of what it stored
+//! (`scf_platform`), and the sample callbacks (`fixtures`).
 #![allow(dead_code)]
 
 pub mod binary;
@@ -12,3 +13,4 @@ pub mod fake_webhook;
 pub mod fixtures;
 pub mod http;
 pub mod scf_platform;
+pub mod seeded;
