@@ -3,13 +3,12 @@
 //! mirror must give the same answers for the same events.
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use common::binary::{Binary, Package};
 use common::fake_cos::{bucket_at, FakeCos, Fault, FaultRates};
 use common::scf_platform::{cos_env, cos_options, BUCKET, CREDENTIALS};
 use mps_cos_backup::archive::{self, CosSource, Filters, KeyLayout, Source, SourceError};
@@ -22,33 +21,30 @@ const FIXTURE: &str = include_str!("../fixtures/workflow-finish-success.json");
 /// A prefix with a space, `&`, `%` and CJK: every name crosses URLs and XML encoded.
 const PREFIX: &str = "归档 a&b%20c/";
 
-fn workdir(tag: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let d = std::env::temp_dir().join(format!(
-        "mcb-archive-{tag}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// Runs the binary in `dir` with exactly `env` (plus PATH), off the test's runtime so the
-/// fake keeps answering.
-async fn run(dir: &Path, args: &[&str], env: &[(String, String)]) -> Output {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .current_dir(dir)
-        .stdin(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
+/// Runs the binary through `bootstrap` in `pkg` (its working directory, where the local
+/// mirror lives) with exactly `env` (plus PATH), off the test's runtime so the fakes keep
+/// answering; its output as a process `Output`.
+async fn run(pkg: &Package, args: &[&str], env: &[(String, String)]) -> Output {
+    let mut bin = Binary::start_in(pkg, args, env);
+    tokio::task::spawn_blocking(move || {
+        let status = bin
+            .wait_exit(Duration::from_secs(120))
+            .expect("the binary exits");
+        let join = |lines: Vec<String>| {
+            lines
+                .iter()
+                .map(|l| format!("{l}\n"))
+                .collect::<String>()
+                .into_bytes()
+        };
+        Output {
+            status,
+            stdout: join(bin.stdout_lines()),
+            stderr: join(bin.stderr_lines()),
+        }
+    })
+    .await
+    .unwrap()
 }
 
 fn json_lines(o: &Output) -> Vec<Value> {
@@ -102,10 +98,10 @@ fn env_with(base: &[(String, String)], extra: &[(&str, &str)]) -> Vec<(String, S
 }
 
 /// Archives `events()` with `invoke` into `env`'s store.
-async fn archive_events(dir: &Path, env: &[(String, String)]) {
+async fn archive_events(dir: &Package, env: &[(String, String)]) {
     let mut args = vec!["invoke".to_string()];
     for (i, e) in events().iter().enumerate() {
-        let f = dir.join(format!("e{i}.json"));
+        let f = dir.dir().join(format!("e{i}.json"));
         std::fs::write(&f, e).unwrap();
         args.push(f.display().to_string());
     }
@@ -131,12 +127,13 @@ fn stable(lines: &[Value]) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bucket_and_the_local_mirror_give_the_same_answers() {
     let cos = FakeCos::start(cos_options()).await;
-    let dir = workdir("same");
+    let pkg = Package::new("read-same");
+    let dir = &pkg;
     let base = [("ARCHIVE_UTC_OFFSET", "+08:00"), ("COS_KEY_PREFIX", PREFIX)];
     let cos_env = env_with(&cos_env(&cos), &base);
     let local_env = env_with(&[], &base);
-    archive_events(&dir, &cos_env).await;
-    archive_events(&dir, &local_env).await;
+    archive_events(dir, &cos_env).await;
+    archive_events(dir, &local_env).await;
     // Another application's objects in the same bucket, and a stray file under the prefix.
     for i in 0..600 {
         cos.insert_object(
@@ -151,6 +148,7 @@ async fn the_bucket_and_the_local_mirror_give_the_same_answers() {
         "text/plain",
     );
     let stray = dir
+        .dir()
         .join("local-cos")
         .join(PREFIX)
         .join("WorkflowTask/notes.txt");
@@ -182,8 +180,8 @@ async fn the_bucket_and_the_local_mirror_give_the_same_answers() {
     for f in filters {
         let mut args = vec!["ls", "--json"];
         args.extend_from_slice(f);
-        let from_cos = run(&dir, &args, &cos_env).await;
-        let from_local = run(&dir, &args, &local_env).await;
+        let from_cos = run(dir, &args, &cos_env).await;
+        let from_local = run(dir, &args, &local_env).await;
         assert_eq!(
             from_cos.status.code(),
             Some(0),
@@ -202,8 +200,8 @@ async fn the_bucket_and_the_local_mirror_give_the_same_answers() {
         let mut args = vec!["stats", "--json"];
         args.extend_from_slice(f);
         let (sa, sb) = (
-            run(&dir, &args, &cos_env).await,
-            run(&dir, &args, &local_env).await,
+            run(dir, &args, &cos_env).await,
+            run(dir, &args, &local_env).await,
         );
         assert_eq!(json_lines(&sa), json_lines(&sb), "{f:?}");
         let total: u64 = json_lines(&sa)
@@ -212,14 +210,14 @@ async fn the_bucket_and_the_local_mirror_give_the_same_answers() {
             .sum();
         assert_eq!(total, a.len() as u64, "stats add up to ls: {f:?}");
     }
-    let all = json_lines(&run(&dir, &["ls", "--json"], &cos_env).await);
+    let all = json_lines(&run(dir, &["ls", "--json"], &cos_env).await);
     assert_eq!(all.len(), events().len());
     let key = all[3]["key"].as_str().unwrap();
     for extra in [&[][..], &["--event"]] {
         let mut args = vec!["get", key];
         args.extend_from_slice(extra);
-        let a = run(&dir, &args, &cos_env).await;
-        let b = run(&dir, &args, &local_env).await;
+        let a = run(dir, &args, &cos_env).await;
+        let b = run(dir, &args, &local_env).await;
         assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
         let (va, vb): (Value, Value) = (
             serde_json::from_slice(&a.stdout).unwrap(),
@@ -237,7 +235,7 @@ async fn the_bucket_and_the_local_mirror_give_the_same_answers() {
     let logs: String = cos.requests().iter().map(|r| format!("{r:?}\n")).collect();
     assert!(!logs.is_empty());
     for secret in &CREDENTIALS[1..] {
-        let out = run(&dir, &["ls"], &cos_env).await;
+        let out = run(dir, &["ls"], &cos_env).await;
         assert!(!String::from_utf8_lossy(&out.stdout).contains(secret));
         assert!(!stderr(&out).contains(secret));
     }
@@ -246,9 +244,10 @@ async fn the_bucket_and_the_local_mirror_give_the_same_answers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_day_of_one_type_is_one_list_request_and_the_other_app_is_never_listed() {
     let cos = FakeCos::start(cos_options()).await;
-    let dir = workdir("one");
+    let pkg = Package::new("read-one");
+    let dir = &pkg;
     let env = env_with(&cos_env(&cos), &[("ARCHIVE_UTC_OFFSET", "+08:00")]);
-    archive_events(&dir, &env).await;
+    archive_events(dir, &env).await;
     for i in 0..600 {
         cos.insert_object(
             &format!("other-app/{i:04}.bin"),
@@ -258,7 +257,7 @@ async fn one_day_of_one_type_is_one_list_request_and_the_other_app_is_never_list
     }
     let before = cos.count_method("GET");
     let out = run(
-        &dir,
+        dir,
         &[
             "ls",
             "--json",
@@ -286,7 +285,7 @@ async fn one_day_of_one_type_is_one_list_request_and_the_other_app_is_never_list
     }
     // By status: the type folders first (one request), then one listing per type.
     let before = cos.count_method("GET");
-    let out = run(&dir, &["ls", "--json", "--status", "fail"], &env).await;
+    let out = run(dir, &["ls", "--json", "--status", "fail"], &env).await;
     assert_eq!(json_lines(&out).len(), 9);
     let after = cos.count_method("GET");
     assert_eq!(
@@ -464,10 +463,11 @@ async fn a_damaged_download_is_retried_and_a_missing_key_is_named() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_reports_cos_read_errors_in_one_line() {
     let cos = FakeCos::start(cos_options()).await;
-    let dir = workdir("errors");
+    let pkg = Package::new("read-errors");
+    let dir = &pkg;
     let env = cos_env(&cos);
     let out = run(
-        &dir,
+        dir,
         &["get", "mps-events/WorkflowTask/2026/11/24/x.json"],
         &env,
     )
@@ -483,7 +483,7 @@ async fn the_cli_reports_cos_read_errors_in_one_line() {
         "application/json",
     );
     let out = run(
-        &dir,
+        dir,
         &["get", "mps-events/WorkflowTask/2026/11/24/bad.json"],
         &env,
     )
@@ -492,7 +492,7 @@ async fn the_cli_reports_cos_read_errors_in_one_line() {
     assert!(stderr(&out).contains("not valid JSON"), "{}", stderr(&out));
     assert_eq!(stderr(&out).lines().count(), 1);
     cos.push_faults([Fault::NoSuchBucket]);
-    let out = run(&dir, &["ls"], &env).await;
+    let out = run(dir, &["ls"], &env).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("NoSuchBucket"), "{}", stderr(&out));
     assert!(cos.verification_failures().is_empty());
@@ -501,9 +501,10 @@ async fn the_cli_reports_cos_read_errors_in_one_line() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_lists_through_a_quarter_of_faulty_reads() {
     let cos = FakeCos::start(cos_options()).await;
-    let dir = workdir("faulty-cli");
+    let pkg = Package::new("read-faulty-cli");
+    let dir = &pkg;
     let env = env_with(&cos_env(&cos), &[("ARCHIVE_UTC_OFFSET", "+08:00")]);
-    archive_events(&dir, &env).await;
+    archive_events(dir, &env).await;
     let args = [
         "ls",
         "--json",
@@ -512,7 +513,7 @@ async fn the_cli_lists_through_a_quarter_of_faulty_reads() {
         "--until",
         "2026-12-31",
     ];
-    let clean = run(&dir, &args, &env).await;
+    let clean = run(dir, &args, &env).await;
     assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
     cos.set_rates(FaultRates {
         internal_error: 0.08,
@@ -524,7 +525,7 @@ async fn the_cli_lists_through_a_quarter_of_faulty_reads() {
         ..FaultRates::default()
     });
     for _ in 0..3 {
-        let faulty = run(&dir, &args, &env).await;
+        let faulty = run(dir, &args, &env).await;
         assert_eq!(faulty.status.code(), Some(0), "{}", stderr(&faulty));
         assert_eq!(stable(&json_lines(&faulty)), stable(&json_lines(&clean)));
     }
@@ -538,7 +539,7 @@ use common::fake_cloudapi::{ApiFaultRates, FakeCloudApi, FakeCloudApiOptions};
 use common::fake_webhook::{FakeWebhook, FakeWebhookOptions, HookFaultRates};
 
 /// The archived events of `env`'s archive, as `get --event` prints them, by key.
-async fn archived_events(dir: &Path, env: &[(String, String)]) -> Vec<(String, Value)> {
+async fn archived_events(dir: &Package, env: &[(String, String)]) -> Vec<(String, Value)> {
     let mut out = Vec::new();
     for l in json_lines(&run(dir, &["ls", "--json"], env).await) {
         let key = l["key"].as_str().unwrap().to_string();
@@ -565,19 +566,20 @@ async fn replay_to_a_flaky_webhook_delivers_every_record_and_nothing_else() {
         ..FakeWebhookOptions::default()
     })
     .await;
-    let dir = workdir("replay-hook");
+    let pkg = Package::new("read-replay-hook");
+    let dir = &pkg;
     let env = env_with(&[], &[("ARCHIVE_UTC_OFFSET", "+08:00")]);
-    archive_events(&dir, &env).await;
-    let want = archived_events(&dir, &env).await;
+    archive_events(dir, &env).await;
+    let want = archived_events(dir, &env).await;
 
     // A dry run sends nothing.
     let url = format!("{}/mps", hook.url());
-    let out = run(&dir, &["replay", "--to", &url, "--dry-run"], &env).await;
+    let out = run(dir, &["replay", "--to", &url, "--dry-run"], &env).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(json_lines(&out).len(), want.len());
     assert_eq!(hook.stats().requests, 0, "dry run sent something");
 
-    let out = run(&dir, &["replay", "--to", &url, "--concurrency", "4"], &env).await;
+    let out = run(dir, &["replay", "--to", &url, "--concurrency", "4"], &env).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let lines = json_lines(&out);
     assert_eq!(lines.len(), want.len());
@@ -608,7 +610,7 @@ async fn replay_to_a_flaky_webhook_delivers_every_record_and_nothing_else() {
     // Filters choose what is replayed; order is oldest first.
     let before = hook.delivered().len();
     let out = run(
-        &dir,
+        dir,
         &[
             "replay",
             "--to",
@@ -653,7 +655,8 @@ async fn replay_to_a_function_and_failures_count() {
     })
     .await;
     let o = api.options();
-    let dir = workdir("replay-scf");
+    let pkg = Package::new("read-replay-scf");
+    let dir = &pkg;
     let env = env_with(
         &[],
         &[
@@ -664,9 +667,9 @@ async fn replay_to_a_function_and_failures_count() {
             ("TENCENTCLOUD_SECRETKEY", &o.secret_key),
         ],
     );
-    archive_events(&dir, &env).await;
-    let want = archived_events(&dir, &env).await;
-    let out = run(&dir, &["replay", "--to", "scf:ops/consumer:live"], &env).await;
+    archive_events(dir, &env).await;
+    let want = archived_events(dir, &env).await;
+    let out = run(dir, &["replay", "--to", "scf:ops/consumer:live"], &env).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let got: Vec<Value> = api
         .deliveries()
@@ -687,9 +690,9 @@ async fn replay_to_a_function_and_failures_count() {
 
     // A record that cannot be read fails alone; the others are sent; exit 1.
     let key = &want[2].0;
-    std::fs::write(dir.join("local-cos").join(key), b"{\"event\":{").unwrap();
+    std::fs::write(dir.dir().join("local-cos").join(key), b"{\"event\":{").unwrap();
     let before = api.deliveries().len();
-    let out = run(&dir, &["replay", "--to", "scf:consumer"], &env).await;
+    let out = run(dir, &["replay", "--to", "scf:consumer"], &env).await;
     assert_eq!(out.status.code(), Some(1));
     let lines = json_lines(&out);
     let bad: Vec<&Value> = lines.iter().filter(|l| l["ok"] == false).collect();
@@ -707,7 +710,7 @@ async fn replay_to_a_function_and_failures_count() {
             "--concurrency",
         ),
     ] {
-        let out = run(&dir, args, &env).await;
+        let out = run(dir, args, &env).await;
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
         assert!(stderr(&out).contains(needle), "{}", stderr(&out));
@@ -721,12 +724,12 @@ fn bench_bin() -> String {
     std::env::var("MCB_BIN").unwrap_or_else(|_| BIN.to_string())
 }
 
-async fn timed(dir: &Path, args: &[&str], env: &[(String, String)]) -> (Output, Duration) {
+async fn timed(dir: &Package, args: &[&str], env: &[(String, String)]) -> (Output, Duration) {
     let mut cmd = Command::new(bench_bin());
     cmd.args(args)
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
-        .current_dir(dir)
+        .current_dir(dir.dir())
         .stdin(Stdio::null());
     for (k, v) in env {
         cmd.env(k, v);
@@ -744,7 +747,8 @@ async fn timed(dir: &Path, args: &[&str], env: &[(String, String)]) -> (Output, 
 #[ignore = "benchmark: run with --ignored --nocapture"]
 async fn bench_ls_50k_keys_and_replay_10k_records() {
     let cos = FakeCos::start(cos_options()).await;
-    let dir = workdir("bench");
+    let pkg = Package::new("read-bench");
+    let dir = &pkg;
     let env = cos_env(&cos);
     let body = br#"{"event_time":"2026-11-24T00:00:00Z","event":{"EventType":"WorkflowTask"}}"#;
     for i in 0..50_000u64 {
@@ -768,7 +772,7 @@ async fn bench_ls_50k_keys_and_replay_10k_records() {
         );
     }
     let before = cos.count_method("GET").0;
-    let (out, took) = timed(&dir, &["ls", "--json"], &env).await;
+    let (out, took) = timed(dir, &["ls", "--json"], &env).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let n = String::from_utf8_lossy(&out.stdout).lines().count();
     let requests = cos.count_method("GET").0 - before;
@@ -777,7 +781,7 @@ async fn bench_ls_50k_keys_and_replay_10k_records() {
         took.as_secs_f64()
     );
     let (out, took) = timed(
-        &dir,
+        dir,
         &[
             "ls",
             "--json",
@@ -799,7 +803,9 @@ async fn bench_ls_50k_keys_and_replay_10k_records() {
 
     // 10,000 records in a local mirror, replayed to a local webhook.
     let hook = FakeWebhook::start(FakeWebhookOptions::default()).await;
-    let root = dir.join("local-cos/mps-events/WorkflowTask/2026/11/24");
+    let root = dir
+        .dir()
+        .join("local-cos/mps-events/WorkflowTask/2026/11/24");
     std::fs::create_dir_all(&root).unwrap();
     for i in 0..10_000u64 {
         let rec = format!(
@@ -814,7 +820,7 @@ async fn bench_ls_50k_keys_and_replay_10k_records() {
     let url = format!("{}/hook", hook.url());
     for c in ["8", "32"] {
         let before = hook.delivered().len();
-        let (out, took) = timed(&dir, &["replay", "--to", &url, "--concurrency", c], &local).await;
+        let (out, took) = timed(dir, &["replay", "--to", &url, "--concurrency", c], &local).await;
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         let sent = hook.delivered().len() - before;
         println!(

@@ -1,39 +1,41 @@
 //! The archive readers (`ls`, `get`, `stats`, `replay --dry-run`) over a local mirror that
 //! the binary itself wrote with `invoke --local`, exactly as an operator would use them.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+
+use std::process::Output;
+use std::time::Duration;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_mps-cos-backup");
+use common::binary::{Binary, Package};
 const FIXTURE: &str = include_str!("../fixtures/workflow-finish-success.json");
 
-fn workdir(tag: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let d = std::env::temp_dir().join(format!(
-        "mcb-read-{tag}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh package folder (bootstrap beside the binary); the binary's working directory,
+/// so `./local-cos` is inside it.
+fn workdir(tag: &str) -> Package {
+    Package::new(&format!("read-{tag}"))
 }
 
-/// Runs the binary in `dir` with exactly `env` (plus PATH).
-fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .current_dir(dir)
-        .stdin(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
+/// Runs `bootstrap args...` in `pkg` with exactly `env` (plus PATH) to its end; its output
+/// as a process `Output`.
+fn run(pkg: &Package, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut bin = Binary::start_in(pkg, args, env);
+    let status = bin
+        .wait_exit(Duration::from_secs(120))
+        .expect("the binary exits");
+    let join = |lines: Vec<String>| {
+        lines
+            .iter()
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+            .into_bytes()
+    };
+    Output {
+        status,
+        stdout: join(bin.stdout_lines()),
+        stderr: join(bin.stderr_lines()),
     }
-    cmd.output().unwrap()
 }
 
 fn stdout(o: &Output) -> String {
@@ -66,10 +68,10 @@ fn event(task: &str, date: &str, status: &str) -> String {
 }
 
 /// Archives `events` into `dir/local-cos` through `invoke`, with `env`.
-fn archive(dir: &Path, events: &[String], env: &[(&str, &str)]) {
+fn archive(dir: &Package, events: &[String], env: &[(&str, &str)]) {
     let mut args = vec!["invoke".to_string()];
     for (i, e) in events.iter().enumerate() {
-        let f = dir.join(format!("event-{i}.json"));
+        let f = dir.dir().join(format!("event-{i}.json"));
         std::fs::write(&f, e).unwrap();
         args.push(f.display().to_string());
     }
@@ -80,7 +82,7 @@ fn archive(dir: &Path, events: &[String], env: &[(&str, &str)]) {
 
 const OFFSET: (&str, &str) = ("ARCHIVE_UTC_OFFSET", "+08:00");
 
-fn sample(dir: &Path) {
+fn sample(dir: &Package) {
     archive(
         dir,
         &[
@@ -120,7 +122,7 @@ fn ls_lists_every_callback_by_date_then_key_with_all_fields() {
     assert_eq!(sorted, lines, "ordered by date then key");
     for l in &lines {
         let key = l["key"].as_str().unwrap();
-        let file = dir.join("local-cos").join(key);
+        let file = dir.dir().join("local-cos").join(key);
         assert_eq!(
             l["size"].as_u64(),
             Some(std::fs::metadata(&file).unwrap().len())
@@ -268,7 +270,7 @@ fn get_prints_the_record_or_its_event_exactly() {
     sample(&dir);
     let lines = json_lines(&run(&dir, &["ls", "--json", "--task", "task-b"], &[OFFSET]));
     let key = lines[0]["key"].as_str().unwrap();
-    let stored = std::fs::read(dir.join("local-cos").join(key)).unwrap();
+    let stored = std::fs::read(dir.dir().join("local-cos").join(key)).unwrap();
     let out = run(&dir, &["get", key], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(out.stdout.trim_ascii_end(), stored.trim_ascii_end());
@@ -309,7 +311,7 @@ fn a_callback_redelivered_across_midnight_is_listed_once() {
     let lines = json_lines(&run(&dir, &["ls", "--json", "--task", "task-b"], &[OFFSET]));
     let key = lines[0]["key"].as_str().unwrap().to_string();
     let copy = key.replace("/2026/11/24/", "/2026/11/25/");
-    let root = dir.join("local-cos");
+    let root = dir.dir().join("local-cos");
     std::fs::create_dir_all(root.join(&copy).parent().unwrap()).unwrap();
     std::fs::copy(root.join(&key), root.join(&copy)).unwrap();
 
@@ -387,7 +389,7 @@ fn bad_input_gets_one_clear_line() {
     // A record that is not valid JSON (a truncated copy) fails `get` and nothing else.
     let lines = json_lines(&run(&dir, &["ls", "--json", "--task", "task-c"], &[OFFSET]));
     let key = lines[0]["key"].as_str().unwrap();
-    let file = dir.join("local-cos").join(key);
+    let file = dir.dir().join("local-cos").join(key);
     let body = std::fs::read(&file).unwrap();
     std::fs::write(&file, &body[..body.len() / 2]).unwrap();
     let out = run(&dir, &["get", key], &[]);
@@ -428,7 +430,7 @@ fn bad_input_gets_one_clear_line() {
 fn objects_the_template_cannot_read_are_skipped_and_counted() {
     let dir = workdir("foreign");
     sample(&dir);
-    let root = dir.join("local-cos");
+    let root = dir.dir().join("local-cos");
     for k in [
         "mps-events/WorkflowTask/2026/11/24/readme.txt",
         "mps-events/WorkflowTask/notes.json",
@@ -473,7 +475,7 @@ fn replay_dry_run_lists_oldest_first_and_sends_nothing() {
 
     // An unreadable record fails on its own; the rest are still listed; exit 1.
     let key = lines[3]["key"].as_str().unwrap();
-    std::fs::write(dir.join("local-cos").join(key), "{\"event\":").unwrap();
+    std::fs::write(dir.dir().join("local-cos").join(key), "{\"event\":").unwrap();
     let out = run(
         &dir,
         &["replay", "--to", "http://127.0.0.1:9/never", "--dry-run"],
