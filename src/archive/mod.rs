@@ -6,6 +6,9 @@
 //! against a source, reads each key back through the template
 //! ([`crate::layout::KeyTemplate::read`]), drops what the filters do not want, lists each
 //! digest once and orders the rest by date then key; [`stats`] counts what was found.
+//! [`record`] reads a stored record without re-serializing its event; [`replay`] orders
+//! records for sending and bounds how many are in flight. The sources: [`LocalSource`]
+//! (the mirror `invoke` writes) and [`CosSource`] (GET Bucket, GET Object).
 
 pub mod cos;
 pub mod filters;
@@ -86,7 +89,7 @@ pub struct Findings {
 const LISTINGS_AT_ONCE: usize = 8;
 
 /// Finds the archived callbacks `filters` wants, asking `source` only for the prefixes
-/// they need (up to [`LISTINGS_AT_ONCE`] listings at a time).
+/// they need (up to eight listings at a time).
 pub async fn find<S: Source>(
     source: &S,
     layout: &KeyLayout,
