@@ -418,6 +418,202 @@ impl std::io::Write for HashWriter<'_> {
     }
 }
 
+// ---------- reading keys back: the template in reverse ----------
+
+/// One piece of a key template, in order, as readers of the archive walk it
+/// ([`KeyTemplate::pieces`]): literal text or a placeholder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece<'a> {
+    /// Text copied into every key.
+    Literal(&'a str),
+    /// `{prefix}`: `COS_KEY_PREFIX`.
+    Prefix,
+    /// `{event_type}`.
+    EventType,
+    /// `{yyyy}`.
+    Year,
+    /// `{mm}`.
+    Month,
+    /// `{dd}`.
+    Day,
+    /// `{hh}`.
+    Hour,
+    /// `{task_id}` (sanitized).
+    TaskId,
+    /// `{status}` (lowercase, sanitized).
+    Status,
+    /// `{digest}`.
+    Digest,
+}
+
+/// What a key says about its callback, read back through the template
+/// ([`KeyTemplate::read`]). A field the template does not contain is `None`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFields {
+    /// `{yyyy}/{mm}/{dd}`: the key's date (in `ARCHIVE_UTC_OFFSET`); `None` unless the
+    /// template has all three.
+    pub date: Option<chrono::NaiveDate>,
+    /// `{hh}`, 0-23.
+    pub hour: Option<u32>,
+    /// `{event_type}` as in the key.
+    pub event_type: Option<String>,
+    /// `{task_id}` as in the key (sanitized: not always the event's TaskId).
+    pub task_id: Option<String>,
+    /// `{status}` as in the key (lowercase).
+    pub status: Option<String>,
+    /// `{digest}`: the same callback always has the same digest.
+    pub digest: String,
+}
+
+impl Field {
+    /// Shortest and longest text the field renders to, and the bytes it can contain.
+    fn shape(self) -> (usize, usize, fn(u8) -> bool) {
+        fn safe(b: u8) -> bool {
+            b.is_ascii_alphanumeric() || b"._-".contains(&b)
+        }
+        fn safe_no_dot(b: u8) -> bool {
+            b.is_ascii_alphanumeric() || b"_-".contains(&b)
+        }
+        fn digit(b: u8) -> bool {
+            b.is_ascii_digit()
+        }
+        fn lower_hex(b: u8) -> bool {
+            b.is_ascii_digit() || (b'a'..=b'f').contains(&b)
+        }
+        match self {
+            Field::EventType => (1, MAX_EVENT_TYPE_BYTES, safe),
+            Field::TaskId => (1, MAX_TASK_ID_BYTES, safe),
+            Field::Status => (1, MAX_STATUS_BYTES, safe_no_dot),
+            Field::Yyyy => (4, 4, digit),
+            Field::Mm | Field::Dd | Field::Hh => (2, 2, digit),
+            Field::Digest => (DIGEST_HEX, DIGEST_HEX, lower_hex),
+            // Matched as a literal (the configured prefix), never through its shape.
+            Field::Prefix => (0, 0, safe),
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Text captured for each field while a key is matched; index = `Field as usize`.
+type Captures<'k> = [Option<&'k str>; 9];
+
+impl KeyTemplate {
+    /// The template's pieces in order, so readers can tell which key prefixes a set of
+    /// filters needs.
+    pub fn pieces(&self) -> impl Iterator<Item = Piece<'_>> + '_ {
+        self.parts.iter().map(|p| match p {
+            Part::Literal(l) => Piece::Literal(l),
+            Part::Field(f) => match f {
+                Field::Prefix => Piece::Prefix,
+                Field::EventType => Piece::EventType,
+                Field::Yyyy => Piece::Year,
+                Field::Mm => Piece::Month,
+                Field::Dd => Piece::Day,
+                Field::Hh => Piece::Hour,
+                Field::TaskId => Piece::TaskId,
+                Field::Status => Piece::Status,
+                Field::Digest => Piece::Digest,
+            },
+        })
+    }
+
+    /// Whether keys carry a whole date (`{yyyy}`, `{mm}` and `{dd}`), so they can be
+    /// filtered by date.
+    pub fn is_dated(&self) -> bool {
+        [Field::Yyyy, Field::Mm, Field::Dd]
+            .iter()
+            .all(|f| self.parts.contains(&Part::Field(*f)))
+    }
+
+    /// Reads a key back into its fields, with `prefix` as `{prefix}`; `None` when this
+    /// template (with this prefix) cannot have made the key: another application's object,
+    /// a key of an older template, an impossible date.
+    ///
+    /// The fields a template renders can touch (`{task_id}.{status}` with dots in the task
+    /// id), so matching backtracks; every field is bounded in length, so a key costs at most
+    /// a few hundred steps.
+    pub fn read(&self, prefix: &str, key: &str) -> Option<KeyFields> {
+        let mut caps: Captures<'_> = [None; 9];
+        if !self.match_from(prefix, key, 0, 0, &mut caps) {
+            return None;
+        }
+        let get = |f: Field| caps[f.index()];
+        let num = |f: Field| get(f).and_then(|s| s.parse::<u32>().ok());
+        let date = match (num(Field::Yyyy), num(Field::Mm), num(Field::Dd)) {
+            (Some(y), Some(m), Some(d)) => Some(chrono::NaiveDate::from_ymd_opt(
+                i32::try_from(y).ok()?,
+                m,
+                d,
+            )?),
+            _ => None,
+        };
+        // A key with a month but no day (template without {dd}) still needs a real month.
+        if num(Field::Mm).is_some_and(|m| !(1..=12).contains(&m)) {
+            return None;
+        }
+        let hour = num(Field::Hh);
+        if hour.is_some_and(|h| h > 23) {
+            return None;
+        }
+        Some(KeyFields {
+            date,
+            hour,
+            event_type: get(Field::EventType).map(str::to_string),
+            task_id: get(Field::TaskId).map(str::to_string),
+            status: get(Field::Status).map(str::to_string),
+            digest: get(Field::Digest)?.to_string(),
+        })
+    }
+
+    fn match_from<'k>(
+        &self,
+        prefix: &str,
+        key: &'k str,
+        part: usize,
+        pos: usize,
+        caps: &mut Captures<'k>,
+    ) -> bool {
+        let Some(p) = self.parts.get(part) else {
+            return pos == key.len();
+        };
+        let rest = &key.as_bytes()[pos..];
+        let literal = match p {
+            Part::Literal(l) => Some(l.as_str()),
+            Part::Field(Field::Prefix) => Some(prefix),
+            Part::Field(_) => None,
+        };
+        if let Some(l) = literal {
+            return rest.starts_with(l.as_bytes())
+                && self.match_from(prefix, key, part + 1, pos + l.len(), caps);
+        }
+        let Part::Field(f) = p else { return false };
+        let slot = f.index();
+        // A field used twice must read the same both times.
+        if let Some(seen) = caps[slot] {
+            return rest.starts_with(seen.as_bytes())
+                && self.match_from(prefix, key, part + 1, pos + seen.len(), caps);
+        }
+        let (min, max, allowed) = f.shape();
+        let run = rest.iter().take(max).take_while(|b| allowed(**b)).count();
+        if run < min {
+            return false;
+        }
+        // Longest first: a task id swallows its own dots before the status is tried.
+        for len in (min..=run).rev() {
+            // The run is ASCII, so `pos + len` is a character boundary.
+            caps[slot] = Some(&key[pos..pos + len]);
+            if self.match_from(prefix, key, part + 1, pos + len, caps) {
+                return true;
+            }
+        }
+        caps[slot] = None;
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -693,5 +889,126 @@ mod tests {
         ] {
             assert!(!written_as_is(other), "{other}");
         }
+    }
+
+    fn fields(
+        date: (i32, u32, u32),
+        event_type: &str,
+        task_id: &str,
+        status: &str,
+        digest: &str,
+    ) -> KeyFields {
+        KeyFields {
+            date: chrono::NaiveDate::from_ymd_opt(date.0, date.1, date.2),
+            hour: None,
+            event_type: Some(event_type.into()),
+            task_id: Some(task_id.into()),
+            status: Some(status.into()),
+            digest: digest.into(),
+        }
+    }
+
+    #[test]
+    fn read_reverses_render_for_the_default_template() {
+        let tpl = default_tpl();
+        for (task, status) in [
+            (Some("1253112233-WorkflowTask-abc123t2"), Some("FINISH")),
+            (Some("a.b.c"), Some("PROCESSING")),
+            (Some("x.finish"), Some("finish")),
+            (Some("任务 & 100%"), Some("fin.ISH")),
+            (None, None),
+            (Some(&*"y".repeat(500)), Some("S")),
+        ] {
+            let key = tpl.render(&parts(task, status)).unwrap();
+            let got = tpl
+                .read("mps-events/", &key)
+                .unwrap_or_else(|| panic!("{key}"));
+            let want_task = sanitize(task.unwrap_or(""), MAX_TASK_ID_BYTES, "no-task-id");
+            let want_status = sanitize(
+                &status.unwrap_or("").to_ascii_lowercase().replace('.', "_"),
+                MAX_STATUS_BYTES,
+                "unknown",
+            );
+            assert_eq!(
+                got,
+                fields(
+                    (2026, 11, 23),
+                    "WorkflowTask",
+                    &want_task,
+                    &want_status,
+                    "0123456789abcdef"
+                ),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn read_rejects_keys_the_template_cannot_make() {
+        let tpl = default_tpl();
+        let d = "0123456789abcdef";
+        for key in [
+            format!("other-app/WorkflowTask/2026/11/23/t.finish.{d}.json"),
+            format!("mps-events/WorkflowTask/2026/13/23/t.finish.{d}.json"),
+            format!("mps-events/WorkflowTask/2026/02/30/t.finish.{d}.json"),
+            format!("mps-events/WorkflowTask/2026/11/23/t.finish.{d}.json.bak"),
+            "mps-events/WorkflowTask/2026/11/23/t.finish.0123456789ABCDEF.json".to_string(),
+            "mps-events/WorkflowTask/2026/11/23/t.finish.0123.json".to_string(),
+            format!("mps-events/Work/flow/2026/11/23/t.finish.{d}.json"),
+            format!("mps-events/WorkflowTask/2026/11/23/t a.finish.{d}.json"),
+            format!("mps-events/WorkflowTask/26/11/23/t.finish.{d}.json"),
+            format!("mps-events/WorkflowTask/2026/11/23/.finish.{d}.json"),
+            "mps-events/".to_string(),
+            String::new(),
+        ] {
+            assert_eq!(tpl.read("mps-events/", &key), None, "{key}");
+        }
+        // Under another prefix the same key is foreign.
+        let key = format!("mps-events/WorkflowTask/2026/11/23/t.finish.{d}.json");
+        assert!(tpl.read("mps-events/", &key).is_some());
+        assert_eq!(tpl.read("archive/", &key), None);
+    }
+
+    #[test]
+    fn read_handles_custom_templates() {
+        let tpl = KeyTemplate::parse("{prefix}{yyyy}{mm}{dd}/{hh}/{event_type}-{digest}").unwrap();
+        let got = tpl
+            .read("p/", "p/20261124/07/EditMediaTask-00000000000000ff")
+            .unwrap();
+        assert_eq!(got.date, chrono::NaiveDate::from_ymd_opt(2026, 11, 24));
+        assert_eq!(got.hour, Some(7));
+        assert_eq!(got.event_type.as_deref(), Some("EditMediaTask"));
+        assert_eq!((got.task_id, got.status), (None, None));
+        assert_eq!(got.digest, "00000000000000ff");
+        assert_eq!(tpl.read("p/", "p/20261124/24/E-00000000000000ff"), None);
+        assert!(tpl.is_dated());
+
+        // Without a whole date, keys are read without one.
+        let tpl = KeyTemplate::parse("{yyyy}/{mm}/{digest}").unwrap();
+        assert!(!tpl.is_dated());
+        let got = tpl.read("", "2026/11/00000000000000ff").unwrap();
+        assert_eq!(got.date, None);
+        assert_eq!(tpl.read("", "2026/00/00000000000000ff"), None);
+
+        // A field used twice must agree with itself.
+        let tpl = KeyTemplate::parse("{event_type}/{digest}/{event_type}").unwrap();
+        assert!(tpl.read("", "A/00000000000000ff/A").is_some());
+        assert_eq!(tpl.read("", "A/00000000000000ff/B"), None);
+    }
+
+    #[test]
+    fn pieces_show_the_template_in_order() {
+        let tpl = KeyTemplate::parse("{prefix}{event_type}/{yyyy}/x-{digest}").unwrap();
+        assert_eq!(
+            tpl.pieces().collect::<Vec<_>>(),
+            vec![
+                Piece::Prefix,
+                Piece::EventType,
+                Piece::Literal("/"),
+                Piece::Year,
+                Piece::Literal("/x-"),
+                Piece::Digest
+            ]
+        );
     }
 }

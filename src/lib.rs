@@ -19,6 +19,7 @@
 
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 
+pub mod archive;
 pub mod cli;
 pub mod cloudapi;
 pub mod config;

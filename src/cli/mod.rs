@@ -1,4 +1,8 @@
-//! Command line: runtime mode (no arguments), `invoke`, `--help`, `--version`.
+//! Command line: runtime mode (no arguments), `invoke`, the archive readers (`ls`, `get`,
+//! `stats`, `replay`), `--help`, `--version`.
+
+mod read;
+mod replay;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -7,6 +11,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use tokio::io::AsyncReadExt;
 use tracing::error;
@@ -24,22 +29,21 @@ use crate::transport::HttpClient;
 use crate::{logging, runtime};
 use bytes::Bytes;
 
-const USAGE: &str = "\
-mps-cos-backup: archive Tencent Cloud MPS task callbacks into COS (SCF custom runtime)
+const AFTER_HELP: &str = "\
+Without arguments it runs in runtime mode (SCF starts it so, through ./bootstrap).
 
-Usage:
-  mps-cos-backup                      runtime mode (started by SCF through ./bootstrap)
-  mps-cos-backup invoke [OPTIONS] [FILE|-]...
-                                      archive each event file as runtime mode would and
-                                      print one JSON result line per event (no FILE: stdin)
-  mps-cos-backup --help | --version
-
-Invoke options:
-  --local DIR   directory that mirrors the bucket when COS_BUCKET is unset [default: ./local-cos]
+Examples:
+  mps-cos-backup invoke fixtures/*.json
+  mps-cos-backup ls --since 2026-11-24 --until 2026-11-24 --type WorkflowTask
+  mps-cos-backup ls --status fail --since 2026-11-24 --json
+  mps-cos-backup get mps-events/WorkflowTask/2026/11/24/TASK.finish.DIGEST.json --event
+  mps-cos-backup stats --since 2026-11-01 --until 2026-11-30
+  mps-cos-backup replay --to https://hooks.example.com/mps --since 2026-11-24 --dry-run
 
 Configuration is read from the environment (COS_BUCKET, COS_REGION, ...); see README.md.
-Exit codes: 0 normal end, 1 runtime API lost or an invoke failed, 2 bad configuration or usage.
-";
+Readers use COS when COS_BUCKET is set, else the local mirror (--local).
+Exit codes: 0 normal end, 1 runtime API lost / an invoke, get or replay failed /
+credentials rejected, 2 bad configuration or usage.";
 
 /// Time one `invoke` event may take, as a generous stand-in for the function's time limit.
 const INVOKE_TIME_LIMIT: Duration = Duration::from_secs(30);
@@ -47,66 +51,82 @@ const INVOKE_TIME_LIMIT: Duration = Duration::from_secs(30);
 const EXIT_FAILED: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 
-enum Command {
-    Runtime,
-    Invoke { local: PathBuf, files: Vec<String> },
-    Help,
-    Version,
+/// Archive Tencent Cloud MPS task callbacks into COS (SCF custom runtime), and read them back.
+#[derive(Debug, Parser)]
+#[command(
+    name = "mps-cos-backup",
+    version,
+    after_help = AFTER_HELP,
+    disable_help_subcommand = true,
+    subcommand_required = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
 }
 
-fn parse_args(args: Vec<OsString>) -> Result<Command, lexopt::Error> {
-    use lexopt::prelude::*;
-    let mut parser = lexopt::Parser::from_args(args);
-    let mut invoke = false;
-    let mut local = PathBuf::from("./local-cos");
-    let mut files = Vec::new();
-    while let Some(arg) = parser.next()? {
-        match arg {
-            Short('h') | Long("help") => return Ok(Command::Help),
-            Short('V') | Long("version") => return Ok(Command::Version),
-            Long("local") if invoke => local = parser.value()?.into(),
-            Value(v) if !invoke => {
-                if v == "invoke" {
-                    invoke = true;
-                } else {
-                    return Err(lexopt::Error::from(format!(
-                        "unknown command {:?} (expected no command or `invoke`)",
-                        v.to_string_lossy()
-                    )));
-                }
-            }
-            Value(v) => files.push(v.string()?),
-            _ => return Err(arg.unexpected()),
-        }
-    }
-    Ok(if invoke {
-        Command::Invoke { local, files }
-    } else {
-        Command::Runtime
-    })
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Archive each event file as runtime mode would; one JSON result line per event
+    Invoke(InvokeArgs),
+    /// List archived callbacks, ordered by date then key
+    Ls(read::LsArgs),
+    /// Print one archived record (or only its event)
+    Get(read::GetArgs),
+    /// Count archived callbacks per date, event type and status
+    Stats(read::StatsArgs),
+    /// Send archived callbacks to a target again, oldest first
+    Replay(replay::ReplayArgs),
+}
+
+#[derive(Debug, Args)]
+struct InvokeArgs {
+    /// Directory that mirrors the bucket, used when COS_BUCKET is unset
+    #[arg(long, value_name = "DIR", default_value = "./local-cos")]
+    local: PathBuf,
+    /// Event files; `-` or none reads standard input
+    #[arg(value_name = "FILE|-")]
+    files: Vec<String>,
 }
 
 /// Runs the command line and returns the process exit code.
 pub fn main(args: Vec<OsString>) -> ExitCode {
-    let cmd = match parse_args(args) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("mps-cos-backup: {e}; try --help");
-            return ExitCode::from(EXIT_USAGE);
-        }
-    };
-    match cmd {
-        Command::Help => {
-            print!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        Command::Version => {
-            println!("mps-cos-backup {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
-        }
-        Command::Runtime => runtime_mode(),
-        Command::Invoke { local, files } => invoke_mode(local, files),
+    // Runtime mode is how SCF starts the function: it must not pay for argument parsing.
+    if args.is_empty() {
+        return runtime_mode();
     }
+    let argv = std::iter::once(OsString::from("mps-cos-backup")).chain(args);
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(c) => c,
+        Err(e) => return usage_error(&e),
+    };
+    match cli.command {
+        Cmd::Invoke(a) => invoke_mode(a.local, a.files),
+        Cmd::Ls(a) => read::ls(a),
+        Cmd::Get(a) => read::get(a),
+        Cmd::Stats(a) => read::stats(a),
+        Cmd::Replay(a) => replay::replay(a),
+    }
+}
+
+/// Prints `--help`/`--version` (exit 0), or a usage error as one line on stderr (exit 2).
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    // clap's message runs until the blank line before its usage block; some (missing
+    // arguments) continue on indented lines, which one_line joins.
+    let text = e.render().to_string();
+    let message: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).collect();
+    let message = message.join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    eprintln!(
+        "mps-cos-backup: {}; try --help",
+        crate::text::one_line(message)
+    );
+    ExitCode::from(EXIT_USAGE)
 }
 
 fn env(name: &str) -> Option<String> {

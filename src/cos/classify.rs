@@ -22,6 +22,8 @@ pub(crate) fn classify(failure: &Failure) -> Class {
         // COS confirmed a write, but not of these bytes (or did not say): write again.
         Failure::Integrity { .. } => Class::Retry,
         Failure::Timeout { .. } => Class::Retry,
+        // A damaged download or a garbled listing: the next answer may be whole.
+        Failure::Corrupt { .. } | Failure::Malformed { .. } => Class::Retry,
         Failure::Transport { retryable, .. } => {
             if *retryable {
                 Class::Retry

@@ -116,7 +116,7 @@ impl CosClient {
 
     /// Attempts `op` until it succeeds, fails for good, or the deadline comes too close;
     /// returns the output and the attempts made.
-    async fn run<O: Operation>(
+    pub(super) async fn run<O: Operation>(
         &self,
         op: &O,
         deadline: Instant,

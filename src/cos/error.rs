@@ -123,6 +123,22 @@ pub enum Failure {
         /// The attempt's budget.
         after: Duration,
     },
+    /// 200, but the body is not what the request answers (a listing that is not a
+    /// `ListBucketResult`, a key that does not decode).
+    Malformed {
+        /// What is wrong (no body text beyond a short excerpt of the parser's message).
+        detail: String,
+    },
+    /// A downloaded object whose bytes do not have the CRC-64 COS gave for it: the body
+    /// was damaged or cut on the way.
+    Corrupt {
+        /// `x-cos-hash-crc64ecma` of the answer.
+        expected: u64,
+        /// CRC-64 of the bytes received.
+        got: u64,
+        /// `x-cos-request-id`.
+        request_id: Option<String>,
+    },
     /// Connect, reset, or a request the HTTP layer refused to send.
     Transport {
         /// What the HTTP layer said (no URL, no header value).
@@ -160,6 +176,18 @@ impl Failure {
             Failure::Transport { detail, retryable } => Failure::Transport {
                 detail: scrub(&detail, creds),
                 retryable,
+            },
+            Failure::Malformed { detail } => Failure::Malformed {
+                detail: scrub(&detail, creds),
+            },
+            Failure::Corrupt {
+                expected,
+                got,
+                request_id,
+            } => Failure::Corrupt {
+                expected,
+                got,
+                request_id: s(request_id),
             },
             other @ (Failure::BodyTooLarge { .. } | Failure::Timeout { .. }) => other,
         }
@@ -236,6 +264,18 @@ impl fmt::Display for Failure {
             }
             Failure::Timeout { after } => {
                 write!(f, "no answer within {} ms", after.as_millis())
+            }
+            Failure::Malformed { detail } => write!(f, "unreadable answer: {detail}"),
+            Failure::Corrupt {
+                expected,
+                got,
+                request_id,
+            } => {
+                write!(
+                    f,
+                    "integrity check failed: x-cos-hash-crc64ecma is {expected}, the body received has {got}"
+                )?;
+                write_ids(f, request_id.as_deref(), None)
             }
             Failure::Transport { detail, .. } => write!(f, "connection error: {detail}"),
         }

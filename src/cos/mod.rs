@@ -8,14 +8,16 @@
 //!   about it; `retry`: how long to wait and how long to try.
 //! - `client`: the attempts themselves, within the caller's deadline.
 //!
-//! Reading the archive back (GET Object, GET Bucket) joins as one more request file each,
-//! sharing the bucket, signer, error parsing and client loop.
+//! - `list_objects` (GET Bucket) and `get_object` (GET Object): the read side, one request
+//!   file each, sharing the bucket, signer, error parsing, classes and client loop.
 
 mod bucket;
 mod classify;
 mod client;
 pub mod crc64;
 mod error;
+mod get_object;
+mod list_objects;
 mod put_object;
 #[cfg(test)]
 mod recorded;
@@ -27,4 +29,6 @@ pub(crate) use bucket::{check_key, check_region, KeyError, MAX_KEY_BYTES};
 pub use bucket::{Bucket, BucketError, Endpoint, StorageClass};
 pub use client::{CosClient, PutOutcome};
 pub use error::{CosError, ErrorBody, Failure};
+pub use get_object::{GotObject, MAX_OBJECT_BYTES};
+pub use list_objects::{parse_list, ListOutcome, ListPage, ListedObject, MAX_KEYS};
 pub use put_object::PutObject;

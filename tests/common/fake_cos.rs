@@ -313,6 +313,33 @@ impl FakeCos {
         lock(&self.state).opts.rates = rates;
     }
 
+    /// Puts an object straight into the bucket, without a request (another application's
+    /// objects, large archives for benchmarks).
+    pub fn insert_object(&self, key: &str, body: &[u8], content_type: &str) {
+        lock(&self.state).objects.insert(
+            key.to_string(),
+            StoredObject {
+                body: body.to_vec(),
+                content_type: content_type.to_string(),
+                metadata: Vec::new(),
+                storage_class: None,
+                put_count: 0,
+            },
+        );
+    }
+
+    /// Requests with this method received (`GET`, `PUT`), and how many of them were
+    /// listings (GET on the bucket root).
+    pub fn count_method(&self, method: &str) -> (usize, usize) {
+        let st = lock(&self.state);
+        let of: Vec<&RecordedRequest> = st.requests.iter().filter(|r| r.method == method).collect();
+        let lists = of
+            .iter()
+            .filter(|r| r.target.starts_with("/?") || r.target == "/")
+            .count();
+        (of.len(), lists)
+    }
+
     /// Hands out fresh temporary credentials, as SCF does to each new instance: from now on
     /// only `token` is accepted, and its write allowance starts again.
     pub fn issue_token(&self, token: &str) {
@@ -777,6 +804,9 @@ fn ok_reply(st: &mut State, body: &[u8], crc: Option<u64>) -> Reply {
 }
 
 fn handle(st: &mut State, req: Request) -> Reply {
+    if req.method == "GET" {
+        return handle_read(st, req);
+    }
     st.stats.requests += 1;
     let key = percent_decode(req.path()).map(|p| p.trim_start_matches('/').to_string());
     let mut record = RecordedRequest {
@@ -1059,4 +1089,444 @@ impl EndlessCos {
     pub fn connections(&self) -> u64 {
         self.requests.load(std::sync::atomic::Ordering::Relaxed)
     }
+}
+
+// ---------- reading: GET Bucket (list objects) and GET Object ----------
+
+/// Checks a GET the way COS does: Authorization fields, `host` and every `x-cos-*` header
+/// signed, every query parameter in `q-url-param-list`, the signature, the session token,
+/// then the key time.
+fn verify_read(st: &State, req: &Request) -> Result<(String, Vec<(String, String)>), Rejection> {
+    let reject = |s, c, d: String| Err(Rejection(s, c, d));
+    let raw_path = req.path();
+    let Some(path) = percent_decode(raw_path) else {
+        return reject(
+            400,
+            "InvalidURI",
+            format!("path {raw_path:?} does not decode"),
+        );
+    };
+    if let Some(c) = raw_path
+        .bytes()
+        .find(|b| !(b.is_ascii_alphanumeric() || b"-_.~/%".contains(b)))
+    {
+        return reject(
+            400,
+            "InvalidURI",
+            format!("path {raw_path:?} has unencoded byte {:?}", c as char),
+        );
+    }
+    if req.header("host").unwrap_or_default() != st.host {
+        return reject(400, "InvalidArgument", "Host header".into());
+    }
+    let mut params = Vec::new();
+    for kv in req.query().split('&').filter(|s| !s.is_empty()) {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        // Only unreserved characters and %XX may appear raw in a query value.
+        if v.bytes()
+            .any(|b| !(b.is_ascii_alphanumeric() || b"-_.~%".contains(&b)))
+        {
+            return reject(
+                400,
+                "InvalidURI",
+                format!("query value {v:?} is not encoded"),
+            );
+        }
+        match (percent_decode(k), percent_decode(v)) {
+            (Some(k), Some(v)) => params.push((k, v)),
+            _ => return reject(400, "InvalidURI", format!("query {kv:?}")),
+        }
+    }
+    let auth = req.header("authorization").unwrap_or_default();
+    let fields: Vec<(&str, &str)> = auth
+        .split('&')
+        .map(|kv| kv.split_once('=').unwrap_or((kv, "")))
+        .collect();
+    let field = |n: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| *k == n)
+            .map(|(_, v)| *v)
+            .unwrap_or("")
+    };
+    let names: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+    if names
+        != [
+            "q-sign-algorithm",
+            "q-ak",
+            "q-sign-time",
+            "q-key-time",
+            "q-header-list",
+            "q-url-param-list",
+            "q-signature",
+        ]
+    {
+        return reject(
+            403,
+            "AccessDenied",
+            format!("Authorization fields {names:?}"),
+        );
+    }
+    if field("q-ak") != st.opts.secret_id {
+        return reject(
+            403,
+            "InvalidAccessKeyId",
+            "q-ak is not the expected SecretId".into(),
+        );
+    }
+    let key_time = field("q-key-time");
+    let Some((start, end)) = key_time
+        .split_once(';')
+        .and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<i64>().ok()?)))
+    else {
+        return reject(403, "AccessDenied", format!("q-key-time {key_time:?}"));
+    };
+    let header_list: Vec<&str> = field("q-header-list")
+        .split(';')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let mut must_sign = vec!["host".to_string()];
+    must_sign.extend(
+        req.headers
+            .iter()
+            .map(|(k, _)| k.to_lowercase())
+            .filter(|k| k.starts_with("x-cos-")),
+    );
+    for name in &must_sign {
+        if !header_list.contains(&name.as_str()) {
+            return reject(
+                403,
+                "SignatureDoesNotMatch",
+                format!("{name} is sent but not signed"),
+            );
+        }
+    }
+    let mut signed_headers = Vec::new();
+    for name in &header_list {
+        match req.header(name) {
+            Some(v) => signed_headers.push((name.to_string(), v.to_string())),
+            None => {
+                return reject(
+                    403,
+                    "SignatureDoesNotMatch",
+                    format!("signed header {name} not sent"),
+                )
+            }
+        }
+    }
+    let mut param_list: Vec<String> = params
+        .iter()
+        .map(|(k, _)| cos_encode(k).to_lowercase())
+        .collect();
+    param_list.sort();
+    if field("q-url-param-list") != param_list.join(";") {
+        return reject(
+            403,
+            "SignatureDoesNotMatch",
+            "q-url-param-list does not match the query".into(),
+        );
+    }
+    let want = expected_signature(
+        &st.opts.secret_key,
+        key_time,
+        "GET",
+        &path,
+        &params,
+        &signed_headers,
+    );
+    if field("q-signature") != want {
+        return reject(
+            403,
+            "SignatureDoesNotMatch",
+            format!("signature mismatch for GET {path:?}"),
+        );
+    }
+    match (&st.opts.session_token, req.header("x-cos-security-token")) {
+        (Some(want), Some(got)) if want == got => {}
+        (None, None) => {}
+        _ => {
+            return reject(
+                403,
+                "InvalidAccessKeyId",
+                "x-cos-security-token missing or wrong".into(),
+            )
+        }
+    }
+    let now = now_secs(st.opts.clock_skew_secs);
+    if now < start {
+        return Err(Rejection(
+            403,
+            "RequestTimeTooSkewed",
+            format!("key time starts {start}, now {now}"),
+        ));
+    }
+    if now > end {
+        return Err(Rejection(
+            403,
+            "AccessDenied",
+            format!("Request has expired: ends {end}, now {now}"),
+        ));
+    }
+    Ok((path, params))
+}
+
+fn handle_read(st: &mut State, req: Request) -> Reply {
+    st.stats.requests += 1;
+    let key = percent_decode(req.path()).map(|p| p.trim_start_matches('/').to_string());
+    let mut record = RecordedRequest {
+        method: req.method.clone(),
+        target: req.target.clone(),
+        key,
+        headers: req.headers.clone(),
+        body_len: req.body.len(),
+        outcome: String::new(),
+    };
+    let resource = req.path().to_string();
+    let reply = match verify_read(st, &req) {
+        Err(Rejection(status, code, detail)) => {
+            if code == "RequestTimeTooSkewed" || detail.starts_with("Request has expired") {
+                st.stats.skew_rejections += 1;
+            } else {
+                st.stats.verification_failures += 1;
+                st.failures
+                    .push(format!("GET {}: {code}: {detail}", req.target));
+            }
+            record.outcome = code.to_string();
+            error_reply(
+                st,
+                status,
+                code,
+                &format!("verification failed: {code}"),
+                &resource,
+            )
+        }
+        Ok((path, params)) => {
+            let fault = st.faults.next(|rng| random_fault(rng, &st.opts.rates));
+            if fault.is_some() {
+                st.stats.faults += 1;
+            }
+            record.outcome = fault
+                .as_ref()
+                .map(|f| format!("{f:?}"))
+                .unwrap_or_else(|| "read".into());
+            if path == "/" {
+                list_reply(st, fault, &params, &resource)
+            } else {
+                get_reply(st, fault, path.trim_start_matches('/'), &resource)
+            }
+        }
+    };
+    st.requests.push(record);
+    reply
+}
+
+/// The answer to a faulted read, or None when the fault only changes a successful answer.
+fn read_fault(st: &mut State, fault: &Fault, resource: &str) -> Option<Reply> {
+    let xml = |st: &mut State, status: u16, code: &str, msg: &str| {
+        Some(error_reply(st, status, code, msg, resource))
+    };
+    match fault {
+        Fault::WrongCrc | Fault::MissingCrc => None,
+        Fault::Reset | Fault::ResetAfterStore => Some(Reply::Reset),
+        Fault::Stall(d) => Some(Reply::Stall(*d)),
+        Fault::BadGateway => Some(Reply::Send(Response::new(502, "<html>bad gateway</html>"))),
+        Fault::GatewayTimeout => Some(Reply::Send(Response::new(504, ""))),
+        Fault::InternalError => xml(
+            st,
+            500,
+            "InternalError",
+            "We encountered an internal error.",
+        ),
+        Fault::SlowDown => xml(st, 503, "SlowDown", "Please reduce your request rate."),
+        Fault::ServiceUnavailable => xml(
+            st,
+            503,
+            "ServiceUnavailable",
+            "Service is unable to handle request.",
+        ),
+        Fault::TooManyRequests => xml(st, 429, "TooManyRequests", "Too many requests."),
+        Fault::RequestTimeTooSkewed => xml(
+            st,
+            403,
+            "RequestTimeTooSkewed",
+            "The difference between the request time and the server's time is too large.",
+        ),
+        Fault::RequestExpired => xml(st, 403, "AccessDenied", "Request has expired"),
+        Fault::AccessDenied => xml(st, 403, "AccessDenied", "Access Denied."),
+        Fault::InvalidAccessKeyId => xml(
+            st,
+            403,
+            "InvalidAccessKeyId",
+            "The Access Key Id you provided does not exist in our records.",
+        ),
+        Fault::SignatureDoesNotMatch => xml(
+            st,
+            403,
+            "SignatureDoesNotMatch",
+            "The Signature you specified is invalid.",
+        ),
+        Fault::NoSuchBucket => xml(
+            st,
+            404,
+            "NoSuchBucket",
+            "The specified bucket does not exist.",
+        ),
+        Fault::Redirect(status, location) => Some(Reply::Send(
+            Response::new(*status, "<html>moved</html>").header("Location", location.clone()),
+        )),
+        Fault::Status(status, code, msg) => xml(st, *status, code, msg),
+        other => xml(st, 400, "InvalidRequest", &format!("{other:?}")),
+    }
+}
+
+fn get_reply(st: &mut State, fault: Option<Fault>, key: &str, resource: &str) -> Reply {
+    if let Some(reply) = fault.as_ref().and_then(|f| read_fault(st, f, resource)) {
+        return reply;
+    }
+    let Some(obj) = st.objects.get(key).cloned() else {
+        return error_reply(
+            st,
+            404,
+            "NoSuchKey",
+            "The specified key does not exist.",
+            resource,
+        );
+    };
+    st.stats.ok += 1;
+    let crc = crc64_xz(&obj.body);
+    let mut body = obj.body.clone();
+    if fault == Some(Fault::WrongCrc) {
+        // Damaged on the way: the header describes the stored bytes, the body differs.
+        match body.first_mut() {
+            Some(b) => *b ^= 0x01,
+            None => body.push(0),
+        }
+    }
+    let mut resp = Response::new(200, body)
+        .header("Content-Type", obj.content_type.clone())
+        .header("ETag", format!("\"{}\"", to_hex(&Md5::digest(&obj.body))))
+        .header(
+            "x-cos-request-id",
+            format!("NjQget{:08}", st.stats.requests),
+        )
+        .header("Date", http_date(now_secs(st.opts.clock_skew_secs)));
+    if fault != Some(Fault::MissingCrc) {
+        resp = resp.header("x-cos-hash-crc64ecma", crc.to_string());
+    }
+    for (k, v) in &obj.metadata {
+        resp = resp.header(&format!("x-cos-meta-{k}"), v.clone());
+    }
+    Reply::Send(resp)
+}
+
+/// GET Bucket: keys after `marker` under `prefix`, in byte order, rolled up at `delimiter`,
+/// at most `max-keys` entries (objects and common prefixes together) a page.
+fn list_reply(
+    st: &mut State,
+    fault: Option<Fault>,
+    params: &[(String, String)],
+    resource: &str,
+) -> Reply {
+    if let Some(reply) = fault.as_ref().and_then(|f| read_fault(st, f, resource)) {
+        return reply;
+    }
+    let param = |n: &str| params.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+    let prefix = param("prefix").unwrap_or("");
+    let marker = param("marker").unwrap_or("");
+    let delimiter = param("delimiter").filter(|d| !d.is_empty());
+    let url = param("encoding-type") == Some("url");
+    let max_keys = param("max-keys")
+        .and_then(|m| m.parse::<usize>().ok())
+        .unwrap_or(1000)
+        .clamp(1, 1000);
+    let mut keys: Vec<&String> = st
+        .objects
+        .keys()
+        .filter(|k| k.starts_with(prefix) && k.as_str() > marker)
+        .collect();
+    keys.sort();
+    let mut contents: Vec<(String, usize, String)> = Vec::new();
+    let mut prefixes: Vec<String> = Vec::new();
+    let mut last = String::new();
+    let mut truncated = false;
+    for k in keys {
+        // A marker that is a common prefix skips everything under it.
+        if delimiter.is_some()
+            && marker.ends_with(delimiter.unwrap_or(""))
+            && !marker.is_empty()
+            && k.starts_with(marker)
+        {
+            continue;
+        }
+        let rolled = delimiter.and_then(|d| {
+            k[prefix.len()..]
+                .find(d)
+                .map(|i| k[..prefix.len() + i + d.len()].to_string())
+        });
+        if let Some(cp) = &rolled {
+            if prefixes.last() == Some(cp) {
+                continue;
+            }
+        }
+        if contents.len() + prefixes.len() == max_keys {
+            truncated = true;
+            break;
+        }
+        match rolled {
+            Some(cp) => {
+                last = cp.clone();
+                prefixes.push(cp);
+            }
+            None => {
+                last = k.clone();
+                let obj = &st.objects[k];
+                contents.push((k.clone(), obj.body.len(), to_hex(&Md5::digest(&obj.body))));
+            }
+        }
+    }
+    let name = |s: &str| if url { cos_encode(s) } else { xml_escape(s) };
+    let mut xml = String::from("<?xml version='1.0' encoding='utf-8' ?>\n<ListBucketResult>");
+    xml.push_str(&format!("<Name>{}</Name>", st.opts.bucket));
+    if url {
+        xml.push_str("<EncodingType>url</EncodingType>");
+    }
+    xml.push_str(&format!(
+        "<Prefix>{}</Prefix><Marker>{}</Marker><MaxKeys>{max_keys}</MaxKeys>",
+        name(prefix),
+        name(marker)
+    ));
+    if let Some(d) = delimiter {
+        xml.push_str(&format!("<Delimiter>{}</Delimiter>", name(d)));
+    }
+    xml.push_str(&format!("<IsTruncated>{truncated}</IsTruncated>"));
+    if truncated {
+        xml.push_str(&format!("<NextMarker>{}</NextMarker>", name(&last)));
+    }
+    let modified = chrono::DateTime::from_timestamp(now_secs(st.opts.clock_skew_secs), 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S.000Z");
+    for (k, size, etag) in &contents {
+        xml.push_str(&format!(
+            "<Contents><Key>{}</Key><LastModified>{modified}</LastModified><ETag>&quot;{etag}&quot;</ETag><Size>{size}</Size>\
+             <Owner><ID>1250000000</ID><DisplayName>1250000000</DisplayName></Owner><StorageClass>STANDARD</StorageClass></Contents>",
+            name(k)
+        ));
+    }
+    for p in &prefixes {
+        xml.push_str(&format!(
+            "<CommonPrefixes><Prefix>{}</Prefix></CommonPrefixes>",
+            name(p)
+        ));
+    }
+    xml.push_str("</ListBucketResult>");
+    st.stats.ok += 1;
+    Reply::Send(
+        Response::new(200, xml)
+            .header("Content-Type", "application/xml")
+            .header(
+                "x-cos-request-id",
+                format!("NjQlist{:08}", st.stats.requests),
+            )
+            .header("Date", http_date(now_secs(st.opts.clock_skew_secs))),
+    )
 }

@@ -1,0 +1,304 @@
+//! The filters every reader shares: dates, event types, status and task id, as the key
+//! shows them.
+
+use chrono::NaiveDate;
+
+use crate::layout::{
+    sanitize, KeyFields, KeyTemplate, MAX_EVENT_TYPE_BYTES, MAX_STATUS_BYTES, MAX_TASK_ID_BYTES,
+};
+
+/// Why a set of filters cannot be used; one line, for the command line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    /// A date that is not a real `YYYY-MM-DD` date.
+    #[error("invalid date {0:?}: expected YYYY-MM-DD (a real calendar date, e.g. 2026-11-24)")]
+    Date(String),
+    /// `--since` after `--until`.
+    #[error("--since {since} is after --until {until}: the range is empty")]
+    Inverted {
+        /// First day asked for.
+        since: NaiveDate,
+        /// Last day asked for.
+        until: NaiveDate,
+    },
+    /// A filter on a field the key template does not contain.
+    #[error("{flag} cannot be used: COS_KEY_TEMPLATE has no {placeholder}")]
+    NotInTemplate {
+        /// The option given.
+        flag: &'static str,
+        /// The placeholder it needs.
+        placeholder: &'static str,
+    },
+}
+
+/// Parses a `YYYY-MM-DD` date strictly (four-digit year, two-digit month and day).
+pub fn parse_date(text: &str) -> Result<NaiveDate, FilterError> {
+    let bad = || FilterError::Date(text.to_string());
+    let b = text.as_bytes();
+    let shaped = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shaped {
+        return Err(bad());
+    }
+    let num = |r: std::ops::Range<usize>| text[r].parse::<u32>().map_err(|_| bad());
+    let year = i32::try_from(num(0..4)?).map_err(|_| bad())?;
+    NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?).ok_or_else(bad)
+}
+
+/// Which archived callbacks a reader wants. Values are compared with the key's fields, so
+/// they are normalized the way keys are written: event types and task ids made safe,
+/// statuses lowercased. A task id can be given as the event has it or as the key shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    since: Option<NaiveDate>,
+    until: Option<NaiveDate>,
+    types: Vec<String>,
+    status: Option<String>,
+    task: Option<String>,
+}
+
+impl Filters {
+    /// Filters from the command line's values; an inverted date range is an error.
+    pub fn new(
+        since: Option<NaiveDate>,
+        until: Option<NaiveDate>,
+        types: &[String],
+        status: Option<&str>,
+        task: Option<&str>,
+    ) -> Result<Filters, FilterError> {
+        if let (Some(since), Some(until)) = (since, until) {
+            if since > until {
+                return Err(FilterError::Inverted { since, until });
+            }
+        }
+        let mut norm_types: Vec<String> = Vec::with_capacity(types.len());
+        for t in types {
+            let t = sanitize(t, MAX_EVENT_TYPE_BYTES, "unrecognized");
+            if !norm_types.contains(&t) {
+                norm_types.push(t);
+            }
+        }
+        Ok(Filters {
+            since,
+            until,
+            types: norm_types,
+            status: status.map(normalize_status),
+            task: task.map(|t| sanitize(t, MAX_TASK_ID_BYTES, "no-task-id")),
+        })
+    }
+
+    /// Checks that every filter given can be read from keys of `template`.
+    pub fn check_template(&self, template: &KeyTemplate) -> Result<(), FilterError> {
+        use crate::layout::Piece;
+        let has = |p: Piece<'_>| template.pieces().any(|q| q == p);
+        let checks = [
+            (
+                self.since.is_some() || self.until.is_some(),
+                template.is_dated(),
+                "--since/--until",
+                "{yyyy}/{mm}/{dd}",
+            ),
+            (
+                !self.types.is_empty(),
+                has(Piece::EventType),
+                "--type",
+                "{event_type}",
+            ),
+            (
+                self.status.is_some(),
+                has(Piece::Status),
+                "--status",
+                "{status}",
+            ),
+            (
+                self.task.is_some(),
+                has(Piece::TaskId),
+                "--task",
+                "{task_id}",
+            ),
+        ];
+        for (given, present, flag, placeholder) in checks {
+            if given && !present {
+                return Err(FilterError::NotInTemplate { flag, placeholder });
+            }
+        }
+        Ok(())
+    }
+
+    /// First day wanted (inclusive).
+    pub fn since(&self) -> Option<NaiveDate> {
+        self.since
+    }
+
+    /// Last day wanted (inclusive).
+    pub fn until(&self) -> Option<NaiveDate> {
+        self.until
+    }
+
+    /// Whether a date bound is given.
+    pub fn has_dates(&self) -> bool {
+        self.since.is_some() || self.until.is_some()
+    }
+
+    /// Event types wanted, normalized as keys show them; empty = all.
+    pub fn types(&self) -> &[String] {
+        &self.types
+    }
+
+    /// Status wanted, as keys show it (lowercase).
+    pub fn status(&self) -> Option<&str> {
+        self.status.as_deref()
+    }
+
+    /// Task id wanted, as keys show it.
+    pub fn task(&self) -> Option<&str> {
+        self.task.as_deref()
+    }
+
+    /// Whether the key read as `f` is wanted.
+    pub fn matches(&self, f: &KeyFields) -> bool {
+        if self.has_dates() {
+            let Some(date) = f.date else { return false };
+            if self.since.is_some_and(|s| date < s) || self.until.is_some_and(|u| date > u) {
+                return false;
+            }
+        }
+        if !self.types.is_empty()
+            && !f
+                .event_type
+                .as_ref()
+                .is_some_and(|t| self.types.contains(t))
+        {
+            return false;
+        }
+        if self.status.is_some() && f.status != self.status {
+            return false;
+        }
+        if self.task.is_some() && f.task_id != self.task {
+            return false;
+        }
+        true
+    }
+}
+
+/// A status as the key template writes it: lowercase, no dots, made safe.
+fn normalize_status(status: &str) -> String {
+    sanitize(
+        &status.to_ascii_lowercase().replace('.', "_"),
+        MAX_STATUS_BYTES,
+        "unknown",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn key(date: NaiveDate, ty: &str, task: &str, status: &str) -> KeyFields {
+        KeyFields {
+            date: Some(date),
+            hour: None,
+            event_type: Some(ty.into()),
+            task_id: Some(task.into()),
+            status: Some(status.into()),
+            digest: "0123456789abcdef".into(),
+        }
+    }
+
+    #[test]
+    fn dates_are_strict() {
+        assert_eq!(parse_date("2026-11-24"), Ok(d(2026, 11, 24)));
+        assert_eq!(parse_date("2024-02-29"), Ok(d(2024, 2, 29)));
+        for bad in [
+            "2026-11-31",
+            "2026-13-01",
+            "2025-02-29",
+            "2026-1-24",
+            "26-11-24",
+            "2026/11/24",
+            "2026-11-24T00:00:00Z",
+            " 2026-11-24",
+            "",
+            "yesterday",
+            "２０２６-11-24",
+        ] {
+            let e = parse_date(bad).unwrap_err().to_string();
+            assert!(
+                e.contains("YYYY-MM-DD") && !e.contains('\n'),
+                "{bad:?}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_inverted_range_is_an_error() {
+        let e = Filters::new(
+            Some(d(2026, 11, 25)),
+            Some(d(2026, 11, 24)),
+            &[],
+            None,
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--since 2026-11-25 is after --until 2026-11-24: the range is empty"
+        );
+        Filters::new(
+            Some(d(2026, 11, 24)),
+            Some(d(2026, 11, 24)),
+            &[],
+            None,
+            None,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn matching_compares_normalized_values() {
+        let f = Filters::new(
+            Some(d(2026, 11, 1)),
+            Some(d(2026, 11, 30)),
+            &["WorkflowTask".into(), "WorkflowTask".into()],
+            Some("FINISH"),
+            Some("任务 1"),
+        )
+        .unwrap();
+        assert_eq!(f.types(), ["WorkflowTask".to_string()]);
+        assert_eq!(f.task(), Some("___1"));
+        let good = key(d(2026, 11, 1), "WorkflowTask", "___1", "finish");
+        assert!(f.matches(&good));
+        for bad in [
+            key(d(2026, 10, 31), "WorkflowTask", "___1", "finish"),
+            key(d(2026, 12, 1), "WorkflowTask", "___1", "finish"),
+            key(d(2026, 11, 2), "EditMediaTask", "___1", "finish"),
+            key(d(2026, 11, 2), "WorkflowTask", "___1", "processing"),
+            key(d(2026, 11, 2), "WorkflowTask", "___2", "finish"),
+        ] {
+            assert!(!f.matches(&bad), "{bad:?}");
+        }
+        assert!(Filters::default().matches(&good));
+    }
+
+    #[test]
+    fn filters_need_their_placeholder() {
+        let tpl = KeyTemplate::parse("{prefix}{event_type}/{digest}.json").unwrap();
+        let f = Filters::new(None, Some(d(2026, 1, 1)), &[], None, None).unwrap();
+        assert_eq!(
+            f.check_template(&tpl).unwrap_err().to_string(),
+            "--since/--until cannot be used: COS_KEY_TEMPLATE has no {yyyy}/{mm}/{dd}"
+        );
+        let f = Filters::new(None, None, &[], Some("finish"), None).unwrap();
+        assert!(f.check_template(&tpl).is_err());
+        let f = Filters::new(None, None, &["A".into()], None, None).unwrap();
+        f.check_template(&tpl).unwrap();
+    }
+}

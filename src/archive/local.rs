@@ -1,0 +1,306 @@
+//! The local mirror as a [`Source`]: `DIR/<key>`, the layout [`crate::store::local`] writes.
+
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+
+use super::source::{roll_up, Entry, Listing, Source, SourceError, MAX_OBJECT_BYTES};
+use crate::store::local::LocalStore;
+
+/// Names the local store gives its files while they are being written; never objects.
+const TEMP_PREFIX: &str = ".tmp-";
+
+/// Reads a directory that mirrors the bucket, as `invoke --local DIR` writes it.
+#[derive(Debug)]
+pub struct LocalSource {
+    root: PathBuf,
+    label: String,
+}
+
+impl LocalSource {
+    /// A source over the directory `root` (which may not exist: then it holds nothing).
+    pub fn new(root: impl Into<PathBuf>) -> LocalSource {
+        let root = root.into();
+        let label = format!("local mirror {}", root.display());
+        LocalSource { root, label }
+    }
+}
+
+impl Source for LocalSource {
+    fn location(&self) -> &str {
+        &self.label
+    }
+
+    async fn list(&self, prefix: &str, delimiter: Option<char>) -> Result<Listing, SourceError> {
+        let root = self.root.clone();
+        let prefix = prefix.to_string();
+        tokio::task::spawn_blocking(move || {
+            let entries = list_files(&root, &prefix, delimiter == Some('/'))?;
+            Ok(roll_up(&prefix, entries, delimiter))
+        })
+        .await
+        .map_err(|e| SourceError::Io {
+            path: self.root.display().to_string(),
+            source: std::io::Error::other(e.to_string()),
+        })?
+    }
+
+    async fn get(&self, key: &str) -> Result<Bytes, SourceError> {
+        // The same key -> file mapping (and refusals) as the store that wrote the mirror.
+        let path = LocalStore::new(&self.root)
+            .path_for(key)
+            .map_err(|e| SourceError::BadKey {
+                key: key.to_string(),
+                reason: e.to_string(),
+            })?;
+        let not_found = || SourceError::NotFound {
+            key: key.to_string(),
+            location: self.label.clone(),
+        };
+        let io = |source| SourceError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let meta = match tokio::fs::metadata(&path).await {
+            Ok(m) => m,
+            Err(e) if is_missing(&e) => return Err(not_found()),
+            Err(e) => return Err(io(e)),
+        };
+        if !meta.is_file() {
+            return Err(not_found());
+        }
+        if meta.len() > MAX_OBJECT_BYTES as u64 {
+            return Err(SourceError::TooLarge {
+                key: key.to_string(),
+                limit: MAX_OBJECT_BYTES,
+            });
+        }
+        let body = tokio::fs::read(&path).await.map_err(io)?;
+        if body.len() > MAX_OBJECT_BYTES {
+            return Err(SourceError::TooLarge {
+                key: key.to_string(),
+                limit: MAX_OBJECT_BYTES,
+            });
+        }
+        Ok(Bytes::from(body))
+    }
+}
+
+fn is_missing(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+    )
+}
+
+/// Every file whose key starts with `prefix`, in key order. With `shallow`, a directory
+/// directly under the prefix is reported once, as a placeholder entry `dir/` (enough for
+/// [`roll_up`] to make it a folder), instead of being walked; empty directories are left
+/// out, as COS has no empty folders.
+fn list_files(root: &Path, prefix: &str, shallow: bool) -> Result<Vec<Entry>, SourceError> {
+    let (dir_key, name_start) = match prefix.rfind('/') {
+        Some(i) => (&prefix[..=i], &prefix[i + 1..]),
+        None => ("", prefix),
+    };
+    // Keys never hold such segments, so nothing can be under such a prefix.
+    if dir_key
+        .split('/')
+        .rev()
+        .skip(1)
+        .any(|s| s.is_empty() || s == "." || s == ".." || s.contains('\\'))
+    {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    let dir = root.join(dir_key);
+    for (name, path, is_dir) in read_dir(&dir)? {
+        if !name.starts_with(name_start) {
+            continue;
+        }
+        let key = format!("{dir_key}{name}");
+        if is_dir {
+            if shallow {
+                if holds_a_file(&path)? {
+                    out.push(Entry {
+                        key: format!("{key}/"),
+                        size: 0,
+                        last_modified: None,
+                    });
+                }
+            } else {
+                walk(&path, &format!("{key}/"), &mut out)?;
+            }
+        } else {
+            out.push(entry(key, &path)?);
+        }
+    }
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(out)
+}
+
+/// The entries of `dir` that can be part of a key: (name, path, is a directory). Names
+/// that are not UTF-8, temporary files and symbolic links are skipped; a missing
+/// directory is empty.
+fn read_dir(dir: &Path) -> Result<Vec<(String, PathBuf, bool)>, SourceError> {
+    let io = |source| SourceError::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if is_missing(&e) => return Ok(Vec::new()),
+        Err(e) => return Err(io(e)),
+    };
+    let mut out = Vec::new();
+    for item in rd {
+        let item = item.map_err(io)?;
+        let Ok(name) = item.file_name().into_string() else {
+            continue;
+        };
+        if name.starts_with(TEMP_PREFIX) {
+            continue;
+        }
+        let ft = item.file_type().map_err(io)?;
+        if ft.is_dir() || ft.is_file() {
+            out.push((name, item.path(), ft.is_dir()));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, key_dir: &str, out: &mut Vec<Entry>) -> Result<(), SourceError> {
+    for (name, path, is_dir) in read_dir(dir)? {
+        let key = format!("{key_dir}{name}");
+        if is_dir {
+            walk(&path, &format!("{key}/"), out)?;
+        } else {
+            out.push(entry(key, &path)?);
+        }
+    }
+    Ok(())
+}
+
+fn holds_a_file(dir: &Path) -> Result<bool, SourceError> {
+    for (_, path, is_dir) in read_dir(dir)? {
+        if !is_dir || holds_a_file(&path)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn entry(key: String, path: &Path) -> Result<Entry, SourceError> {
+    let meta = std::fs::metadata(path).map_err(|source| SourceError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(Entry {
+        key,
+        size: meta.len(),
+        last_modified: meta.modified().ok().map(DateTime::<Utc>::from),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmpdir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("mcb-src-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    fn put(root: &Path, key: &str, body: &str) {
+        let p = root.join(key);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, body).unwrap();
+    }
+
+    fn keys(l: &Listing) -> Vec<&str> {
+        l.entries.iter().map(|e| e.key.as_str()).collect()
+    }
+
+    #[tokio::test]
+    async fn lists_like_a_bucket() {
+        let root = tmpdir("list");
+        for k in [
+            "p/A/2026/11/24/t.finish.1.json",
+            "p/A/2026/11/25/t.finish.2.json",
+            "p/B/2026/11/24/u.finish.3.json",
+            "p/top.json",
+            "p/A/2026/11/24/.tmp-1-0",
+            "other/x.json",
+        ] {
+            put(&root, k, "{}");
+        }
+        std::fs::create_dir_all(root.join("p/Empty/2026")).unwrap();
+        let src = LocalSource::new(&root);
+
+        let all = src.list("p/", None).await.unwrap();
+        assert_eq!(
+            keys(&all),
+            [
+                "p/A/2026/11/24/t.finish.1.json",
+                "p/A/2026/11/25/t.finish.2.json",
+                "p/B/2026/11/24/u.finish.3.json",
+                "p/top.json"
+            ]
+        );
+        assert_eq!(all.entries[0].size, 2);
+        assert!(all.entries[0].last_modified.is_some());
+
+        let folders = src.list("p/", Some('/')).await.unwrap();
+        assert_eq!(folders.folders, ["p/A/", "p/B/"]);
+        assert_eq!(keys(&folders), ["p/top.json"]);
+
+        // A prefix need not end at a folder boundary.
+        let part = src.list("p/A/2026/11/2", None).await.unwrap();
+        assert_eq!(part.entries.len(), 2);
+        let part = src.list("p/A/2026/11/24/t.", None).await.unwrap();
+        assert_eq!(keys(&part), ["p/A/2026/11/24/t.finish.1.json"]);
+
+        for nothing in ["missing/", "p/../p/", "p//", "p/top.json/"] {
+            assert_eq!(
+                src.list(nothing, None).await.unwrap().entries,
+                vec![],
+                "{nothing}"
+            );
+        }
+        assert_eq!(
+            LocalSource::new(root.join("nope"))
+                .list("", Some('/'))
+                .await
+                .unwrap(),
+            Listing {
+                requests: 1,
+                ..Listing::default()
+            }
+        );
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[tokio::test]
+    async fn gets_objects_and_names_missing_ones() {
+        let root = tmpdir("get");
+        put(&root, "p/a b&c%d/任务.json", "{\"x\":1}");
+        let src = LocalSource::new(&root);
+        assert_eq!(
+            src.get("p/a b&c%d/任务.json").await.unwrap(),
+            Bytes::from_static(b"{\"x\":1}")
+        );
+        let e = src.get("p/missing.json").await.unwrap_err().to_string();
+        assert!(
+            e.starts_with("no object \"p/missing.json\" in local mirror"),
+            "{e}"
+        );
+        let e = src.get("p").await.unwrap_err().to_string();
+        assert!(e.starts_with("no object"), "{e}");
+        for bad in ["../x", "/etc/passwd", "a//b", ""] {
+            let e = src.get(bad).await.unwrap_err();
+            assert!(matches!(e, SourceError::BadKey { .. }), "{bad}: {e}");
+        }
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}

@@ -1,0 +1,103 @@
+//! An archived record as readers need it: checked to be JSON, its times, and its `event`
+//! exactly as stored (never re-serialized, so every number stays as MPS sent it).
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// Why stored bytes are not a usable record.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// Not JSON at all (or truncated).
+    #[error("not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// JSON, but without an `event` object.
+    #[error("not an archive record: no \"event\" object")]
+    NoEvent,
+}
+
+/// The fields of a record that readers use; the rest is checked to be JSON and skipped.
+#[derive(Debug)]
+pub struct StoredRecord<'a> {
+    /// `event_time`, when the record has one.
+    pub event_time: Option<DateTime<Utc>>,
+    /// `received_at`, when the record has one.
+    pub received_at: Option<DateTime<Utc>>,
+    /// `event`: the callback's JSON text as stored.
+    pub event: &'a RawValue,
+}
+
+impl StoredRecord<'_> {
+    /// When the callback happened: its `event_time`, else when it was received. Replays
+    /// are sent in this order.
+    pub fn time(&self) -> Option<DateTime<Utc>> {
+        self.event_time.or(self.received_at)
+    }
+}
+
+#[derive(Deserialize)]
+struct Shape<'a> {
+    #[serde(default)]
+    event_time: Option<String>,
+    #[serde(default)]
+    received_at: Option<String>,
+    #[serde(borrow, default)]
+    event: Option<&'a RawValue>,
+}
+
+/// Reads a stored record's bytes; the whole document must be JSON, with an `event` object.
+pub fn parse(body: &[u8]) -> Result<StoredRecord<'_>, RecordError> {
+    let shape: Shape<'_> = serde_json::from_slice(body)?;
+    let event = shape
+        .event
+        .filter(|e| e.get().starts_with('{'))
+        .ok_or(RecordError::NoEvent)?;
+    // A time that does not parse orders like a missing one; it never hides the record.
+    let time = |t: Option<String>| {
+        t.and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    Ok(StoredRecord {
+        event_time: time(shape.event_time),
+        received_at: time(shape.received_at),
+        event,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_event_text_exactly() {
+        let body = br#"{"schema":"mps-cos-backup/record/v1","event_time":"2026-11-24T07:54:20Z",
+            "received_at":"2026-11-24T07:54:21.318Z","event":{"N":123456789012345678901234567890,"F":1.10}}"#;
+        let r = parse(body).unwrap();
+        assert_eq!(
+            r.event.get(),
+            r#"{"N":123456789012345678901234567890,"F":1.10}"#
+        );
+        assert_eq!(
+            r.time().map(|t| t.to_rfc3339()),
+            Some("2026-11-24T07:54:20+00:00".to_string())
+        );
+        let r = parse(br#"{"event_time":null,"received_at":"2026-11-24T07:54:21Z","event":{}}"#)
+            .unwrap();
+        assert_eq!(
+            r.time().map(|t| t.to_rfc3339()),
+            Some("2026-11-24T07:54:21+00:00".to_string())
+        );
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_record() {
+        for bad in [&b"{\"event\":{}"[..], b"", b"nope", b"{\"event\":{}} x"] {
+            let e = parse(bad).unwrap_err().to_string();
+            assert!(e.starts_with("not valid JSON"), "{e}");
+        }
+        for bad in [&b"{}"[..], b"{\"event\":[1]}", b"[]"] {
+            let e = parse(bad).map(|_| ()).unwrap_err();
+            assert!(matches!(e, RecordError::NoEvent) || bad == b"[]", "{e}");
+        }
+    }
+}
