@@ -27,7 +27,6 @@ pub use filters::{parse_date, FilterError, Filters};
 pub use local::LocalSource;
 pub use source::{Entry, Listing, Source, SourceError};
 
-use crate::config::ArchiveConfig;
 use crate::layout::{KeyFields, KeyTemplate};
 use plan::{Plan, Step};
 
@@ -38,15 +37,6 @@ pub struct KeyLayout {
     pub prefix: String,
     /// `COS_KEY_TEMPLATE`.
     pub template: KeyTemplate,
-}
-
-impl From<&ArchiveConfig> for KeyLayout {
-    fn from(c: &ArchiveConfig) -> KeyLayout {
-        KeyLayout {
-            prefix: c.key_prefix.clone(),
-            template: c.key_template.clone(),
-        }
-    }
 }
 
 /// One archived callback found by [`find`].

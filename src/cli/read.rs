@@ -168,7 +168,10 @@ pub(super) fn setup(
         _ => reader_env(name),
     };
     let cfg = Config::from_env(get).map_err(|e| fail(EXIT_USAGE, &e.to_string()))?;
-    let layout = KeyLayout::from(&cfg.archive);
+    let layout = KeyLayout {
+        prefix: cfg.archive.key_prefix.clone(),
+        template: cfg.archive.key_template.clone(),
+    };
     let rt = tokio_runtime()?;
     let http = {
         // The HTTP client's pool and timers belong to the runtime.
