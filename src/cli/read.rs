@@ -24,7 +24,7 @@ use crate::cos::CosClient;
 use crate::logging;
 use crate::transport::HttpClient;
 
-/// The filters every reader shares (SPEC "Command line").
+/// The filters every reader shares (README: Reading the archive back).
 #[derive(Debug, Args)]
 pub(crate) struct FilterArgs {
     /// First day, inclusive: the date in the key (YYYY-MM-DD)

@@ -331,7 +331,7 @@ pub enum Failure {
 pub use crate::retry::Class;
 
 impl Failure {
-    /// Retry class per SPEC: connection errors, timeouts, 5xx, 429 and the codes
+    /// Retry class (README: Forwarding): connection errors, timeouts, 5xx, 429 and the codes
     /// `InternalError*`, `RequestLimitExceeded*`, `ResourceUnavailable*` are retried;
     /// `AuthFailure*` is [`Class::CredentialsRejected`]; anything else is final.
     pub fn class(&self) -> Class {
