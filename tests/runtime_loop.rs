@@ -615,3 +615,106 @@ async fn an_event_larger_than_the_bound_is_refused_and_the_loop_goes_on() {
     assert_eq!(h.contexts().len(), 1);
     rt.assert_clean();
 }
+
+/// A runtime API that sends an event's head and the start of its body, then stalls: the
+/// invocation is answered with an error post once the body is late, and the loop goes on.
+#[tokio::test]
+async fn an_event_body_that_stalls_after_its_head_gets_an_error_post() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (posted_tx, mut posted_rx) = tokio::sync::mpsc::unbounded_channel::<(String, String)>();
+    let nexts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let posted = posted_tx.clone();
+            let nexts = nexts.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                loop {
+                    // One request: head, then its Content-Length body.
+                    let head_end = loop {
+                        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break p + 4;
+                        }
+                        let mut chunk = [0u8; 4096];
+                        match s.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    while buf.len() < head_end + len {
+                        let mut chunk = [0u8; 4096];
+                        match s.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let body = String::from_utf8_lossy(&buf[head_end..head_end + len]).to_string();
+                    buf.drain(..head_end + len);
+                    let path = head.split(' ').nth(1).unwrap_or("").to_string();
+                    if path.ends_with("/invocation/next") {
+                        if nexts.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                            let _ = s
+                                .write_all(b"HTTP/1.1 200 OK\r\nrequest_id: slow-1\r\ntime_limit_in_ms: 3000\r\nContent-Length: 100\r\n\r\n{\"Ev")
+                                .await;
+                        }
+                        // The rest never comes; later polls wait for ever.
+                        std::future::pending::<()>().await;
+                    }
+                    let _ = posted.send((path, body));
+                    let _ = s
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                        .await;
+                }
+            });
+        }
+    });
+    let opts = RunOptions {
+        event_body_time: Duration::from_millis(300),
+        ..RunOptions::default()
+    };
+    let base: Uri = format!("http://{addr}").parse().expect("uri");
+    let handler = Arc::new(Scripted::default());
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let seen = handler.clone();
+    let task = tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stop_rx.await;
+        };
+        run_with(&base, HttpClient::new(), seen, shutdown, opts).await
+    });
+    let mut posts = Vec::new();
+    while posts.len() < 2 {
+        let post = tokio::time::timeout(T, posted_rx.recv())
+            .await
+            .expect("the runtime posts within the time limit")
+            .expect("server alive");
+        posts.push(post);
+    }
+    assert_eq!(posts[0].0, "/runtime/init/ready");
+    assert_eq!(posts[1].0, "/runtime/invocation/error");
+    assert!(
+        posts[1].1.contains("did not arrive within 300 ms"),
+        "{}",
+        posts[1].1
+    );
+    assert!(
+        handler.contexts().is_empty(),
+        "the function never saw a partial event"
+    );
+    let _ = stop_tx.send(());
+    let done = tokio::time::timeout(T, task).await.expect("loop stops");
+    assert!(matches!(done, Ok(Ok(()))), "{done:?}");
+}

@@ -148,7 +148,7 @@ async fn endless_bodies_stop_at_the_bound() -> TestResult {
             .err()
             .ok_or("an endless body must be an error")?;
         assert!(
-            matches!(err, TransportError::BodyTooLarge { limit: 65536 }),
+            matches!(err, TransportError::BodyTooLarge { limit: 65536, .. }),
             "{head:?}: {err}"
         );
         assert!(started.elapsed() < Duration::from_secs(10));

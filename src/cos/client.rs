@@ -258,7 +258,7 @@ impl CosClient {
                     status,
                     location_host,
                 },
-                TransportError::BodyTooLarge { limit } => Failure::BodyTooLarge { limit },
+                TransportError::BodyTooLarge { limit, .. } => Failure::BodyTooLarge { limit },
                 other @ (TransportError::Connect(_)
                 | TransportError::Io(_)
                 | TransportError::InvalidRequest(_)) => Failure::Transport {

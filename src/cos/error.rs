@@ -27,9 +27,11 @@ pub struct ErrorBody {
 
 impl ErrorBody {
     /// Parses an XML error body; anything else (a proxy's HTML, nothing) gives empty fields.
+    /// Fields keep their whole text (the body is bounded) so [`ErrorBody::scrubbed`] can find
+    /// a whole secret before anything is cut to one line.
     pub fn parse(body: &[u8]) -> ErrorBody {
         let text = String::from_utf8_lossy(body);
-        let field = |name: &str| xml_field(&text, name).map(|v| one_line(&v));
+        let field = |name: &str| xml_field(&text, name);
         ErrorBody {
             code: field("Code"),
             message: field("Message"),
@@ -39,9 +41,10 @@ impl ErrorBody {
         }
     }
 
-    /// Replaces every credential a server might echo back with `***`.
+    /// Replaces every credential a server might echo back with `***`, then makes each field
+    /// one line (in that order: cutting first could leave the start of a secret behind).
     pub(crate) fn scrubbed(self, creds: &Credentials) -> ErrorBody {
-        let s = |v: Option<String>| v.map(|v| scrub(&v, creds));
+        let s = |v: Option<String>| v.map(|v| one_line(&scrub(&v, creds)));
         ErrorBody {
             code: s(self.code),
             message: s(self.message),

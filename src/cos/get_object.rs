@@ -80,8 +80,15 @@ pub(crate) fn read_object(answer: &Answer) -> Result<Got, Failure> {
             .map(str::to_string)
     };
     let request_id = header("x-cos-request-id");
+    // Every object the archive writes has one (simple PUT): a download without it cannot be
+    // checked, and a reader must not pass an unchecked record on as good.
     let expected = match header("x-cos-hash-crc64ecma") {
-        None => None,
+        None => {
+            return Err(Failure::Malformed {
+                detail: "no x-cos-hash-crc64ecma in the answer: the download cannot be checked"
+                    .into(),
+            })
+        }
         Some(v) => Some(v.parse::<u64>().map_err(|_| Failure::Malformed {
             detail: format!(
                 "x-cos-hash-crc64ecma {:?} is not a number",
@@ -171,7 +178,9 @@ mod tests {
             .to_string()
             .contains("x-cos-hash-crc64ecma is 2900061071848923409"));
         assert!(read_object(&answer(b"x", Some("nope"))).is_err());
-        // Without a CRC (objects from multipart uploads may lack one) the body is taken as is.
-        assert_eq!(read_object(&answer(b"x", None)).unwrap().crc64, None);
+        // The archive writes every object with a simple PUT, which always has a CRC: an answer
+        // without one (a proxy stripped it) cannot be checked and is not passed on as good.
+        let e = read_object(&answer(b"x", None)).err().unwrap();
+        assert!(e.to_string().contains("cannot be checked"), "{e}");
     }
 }

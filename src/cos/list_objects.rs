@@ -318,6 +318,10 @@ pub(crate) fn percent_decode(s: &str) -> Option<String> {
     while i < b.len() {
         if b[i] == b'%' {
             let hex = s.get(i + 1..i + 3)?;
+            // from_str_radix would also take a sign (`%+A`): two hex digits only.
+            if !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+                return None;
+            }
             out.push(u8::from_str_radix(hex, 16).ok()?);
             i += 3;
         } else {
@@ -362,8 +366,8 @@ impl CosClient {
                 return Ok(out);
             }
             match next {
-                Some(n) if marker.as_deref() != Some(n.as_str()) => marker = Some(n),
-                // A truncated page that does not move the marker would loop forever.
+                // Keys come in byte order: a marker that does not move forward would loop.
+                Some(n) if marker.as_deref().is_none_or(|m| n.as_str() > m) => marker = Some(n),
                 _ => {
                     return Err(CosError::Rejected {
                         op: "GET Bucket",
@@ -381,6 +385,15 @@ impl CosClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_decoding_takes_two_hex_digits_only() {
+        assert_eq!(percent_decode("a%20b%E4%B8%AD").as_deref(), Some("a b中"));
+        assert_eq!(percent_decode("a+b").as_deref(), Some("a+b"));
+        assert_eq!(percent_decode("%+A"), None);
+        assert_eq!(percent_decode("%-1"), None);
+        assert_eq!(percent_decode("%4"), None);
+    }
 
     #[test]
     fn parses_a_url_encoded_page() {

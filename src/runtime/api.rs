@@ -36,6 +36,9 @@ pub struct RunOptions {
     /// Per-attempt limit for posts (5 s), so a stalled connection is retried instead of hanging.
     /// `next` has none: it is a long poll.
     pub post_timeout: Duration,
+    /// How long an event's body may take once `next`'s head arrived (10 s; SCF's largest
+    /// event is 6 MB, which takes milliseconds on the platform's network).
+    pub event_body_time: Duration,
 }
 
 impl Default for RunOptions {
@@ -45,6 +48,7 @@ impl Default for RunOptions {
             backoff_initial: Duration::from_millis(50),
             backoff_max: Duration::from_secs(1),
             post_timeout: Duration::from_secs(5),
+            event_body_time: Duration::from_secs(10),
         }
     }
 }
@@ -133,28 +137,34 @@ impl RuntimeApi {
 
     /// Long-polls until an event arrives.
     ///
-    /// An answer that is not 2xx is polled again. An event that cannot be read whole (too
-    /// large, connection lost mid-body) is still this instance's invocation: it comes back
-    /// with the reason, to be answered with an error post.
+    /// The wait for the answer's head has no limit; its body must then arrive within
+    /// [`RunOptions::event_body_time`]. An answer that is not 2xx is polled again. An event
+    /// too large or too slow to arrive is still this instance's invocation: it comes back
+    /// with the reason, to be answered with an error post. A connection lost before the
+    /// whole answer arrived cannot be told from one lost before it started: it is polled again.
     pub(crate) async fn next(&self) -> Result<Delivery, RuntimeError> {
-        let bounds = Bounds {
-            max_body: MAX_EVENT_BYTES,
-            deadline: None,
-        };
+        let body_time = self.options.event_body_time;
         self.retrying(self.next.what, || async {
             let req = self.next.request(Method::GET, Bytes::new());
-            match self.http.send(req, bounds).await {
+            let refused = |why: String| {
+                Ok(Delivery {
+                    headers: Default::default(),
+                    body: Err(why),
+                })
+            };
+            match self.http.long_poll(req, MAX_EVENT_BYTES, body_time).await {
                 Ok(answer) if answer.status.is_success() => Ok(Delivery {
                     headers: answer.headers,
                     body: Ok(answer.body),
                 }),
                 Ok(answer) => Err(Transient(refusal(&answer))),
-                Err(TransportError::BodyTooLarge { limit }) => Ok(Delivery {
-                    headers: Default::default(),
-                    body: Err(format!(
-                        "the event is larger than {limit} bytes; refused unread"
-                    )),
-                }),
+                Err(TransportError::BodyTooLarge { limit, .. }) => refused(format!(
+                    "the event is larger than {limit} bytes; refused unread"
+                )),
+                Err(TransportError::TimedOut) => refused(format!(
+                    "the event's body did not arrive within {} ms of its head",
+                    body_time.as_millis()
+                )),
                 Err(e) => Err(Transient(error_chain(&e))),
             }
         })

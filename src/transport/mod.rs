@@ -28,7 +28,11 @@ pub use http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, U
 use crate::text::{error_chain, one_line};
 
 /// A request as a value: built (and signed) without I/O, sent by [`HttpClient::send`].
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` shows the method, the URI without its query, the header names and the body's
+/// length: header values (signatures, session tokens), queries and bodies (callbacks with
+/// credentials inside) never reach a log line through it.
+#[derive(Clone)]
 pub struct Request {
     /// Method.
     pub method: Method,
@@ -49,6 +53,28 @@ impl Request {
             headers: HeaderMap::new(),
             body: Bytes::new(),
         }
+    }
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = format!(
+            "{}://{}{}{}",
+            self.uri.scheme_str().unwrap_or(""),
+            self.uri.authority().map_or("", |a| a.as_str()),
+            self.uri.path(),
+            if self.uri.query().is_some() {
+                "?…"
+            } else {
+                ""
+            }
+        );
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("uri", &shown)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("body_bytes", &self.body.len())
+            .finish()
     }
 }
 
@@ -107,6 +133,8 @@ pub enum TransportError {
     BodyTooLarge {
         /// The bound that was passed.
         limit: usize,
+        /// The answer's status: a receiver may accept a request and still answer at length.
+        status: u16,
     },
 }
 
@@ -154,7 +182,7 @@ impl HttpClient {
 
     /// Sends `req` and reads its answer within `bounds`.
     pub async fn send(&self, req: Request, bounds: Bounds) -> Result<Answer, TransportError> {
-        let exchange = self.exchange(req, bounds.max_body);
+        let exchange = self.exchange(req, bounds.max_body, None);
         match bounds.deadline {
             Some(deadline) => {
                 let deadline = tokio::time::Instant::from_std(deadline);
@@ -166,12 +194,25 @@ impl HttpClient {
         }
     }
 
-    async fn exchange(&self, req: Request, max_body: usize) -> Result<Answer, TransportError> {
-        if !matches!(req.uri.scheme_str(), Some("http" | "https")) || req.uri.host().is_none() {
-            return Err(TransportError::InvalidRequest(
-                "the URI needs an http or https scheme and a host".into(),
-            ));
-        }
+    /// A long poll: waits for the answer's head as long as it takes, then reads its body
+    /// within `body_time` ([`TransportError::TimedOut`] past it: the head was in, so only the
+    /// body can be late).
+    pub async fn long_poll(
+        &self,
+        req: Request,
+        max_body: usize,
+        body_time: Duration,
+    ) -> Result<Answer, TransportError> {
+        self.exchange(req, max_body, Some(body_time)).await
+    }
+
+    async fn exchange(
+        &self,
+        req: Request,
+        max_body: usize,
+        body_time: Option<Duration>,
+    ) -> Result<Answer, TransportError> {
+        check_uri(&req.uri).map_err(TransportError::InvalidRequest)?;
         let mut out = http::Request::new(Full::new(req.body));
         *out.method_mut() = req.method;
         *out.uri_mut() = req.uri;
@@ -190,29 +231,42 @@ impl HttpClient {
                 location_host: location_host(&parts.headers),
             });
         }
+        let too_large = TransportError::BodyTooLarge {
+            limit: max_body,
+            status: parts.status.as_u16(),
+        };
         let declared = parts
             .headers
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
         if declared.is_some_and(|n| n > max_body as u64) {
-            return Err(TransportError::BodyTooLarge { limit: max_body });
+            return Err(too_large);
         }
         let capacity = declared.map_or(0, |n| n as usize).min(max_body);
-        let mut buf = BytesMut::with_capacity(capacity);
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| TransportError::Io(error_chain(&e)))?;
-            if let Ok(data) = frame.into_data() {
-                if buf.len() + data.len() > max_body {
-                    return Err(TransportError::BodyTooLarge { limit: max_body });
+        let read = async {
+            let mut buf = BytesMut::with_capacity(capacity);
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(|e| TransportError::Io(error_chain(&e)))?;
+                if let Ok(data) = frame.into_data() {
+                    if buf.len() + data.len() > max_body {
+                        return Err(too_large);
+                    }
+                    buf.extend_from_slice(&data);
                 }
-                buf.extend_from_slice(&data);
             }
-        }
+            Ok(buf.freeze())
+        };
+        let body = match body_time {
+            Some(t) => tokio::time::timeout(t, read)
+                .await
+                .map_err(|_| TransportError::TimedOut)??,
+            None => read.await?,
+        };
         Ok(Answer {
             status: parts.status,
             headers: parts.headers,
-            body: buf.freeze(),
+            body,
         })
     }
 }
@@ -222,6 +276,19 @@ fn location_host(headers: &HeaderMap) -> Option<String> {
     let location = headers.get(header::LOCATION)?.to_str().ok()?;
     let uri: Uri = location.trim().parse().ok()?;
     uri.host().map(|h| one_line(strip_brackets(h)))
+}
+
+/// Whether a request can go to `uri` exactly as written: an `http` or `https` scheme, a
+/// host, and a port that is a port. `http::Uri` accepts `host:99999` and then reports no
+/// port at all, which would silently send to the scheme's default port instead.
+pub fn check_uri(uri: &Uri) -> Result<(), String> {
+    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none_or(str::is_empty) {
+        return Err("the URI needs an http or https scheme and a host".into());
+    }
+    if uri.port().is_some() && uri.port_u16().is_none() {
+        return Err("the URI's port is not a number from 0 to 65535".into());
+    }
+    Ok(())
 }
 
 /// `host`, or `host:port` when the port is not the scheme's default: the `Host` header
@@ -267,6 +334,36 @@ mod tests {
     }
 
     #[test]
+    fn ports_out_of_range_and_missing_hosts_are_refused() {
+        let check = |u: &str| check_uri(&u.parse::<Uri>().expect("uri"));
+        assert!(check("https://h.example:99999/x").is_err());
+        assert!(check("http://h.example:65535/x").is_ok());
+        assert!(check("https://h.example/x").is_ok());
+        assert!(check("ftp://h.example/x").is_err());
+        assert!(check("/relative").is_err());
+    }
+
+    #[test]
+    fn debug_shows_no_header_value_query_or_body() {
+        let mut req = Request::new(
+            Method::PUT,
+            "https://b.example/k?token=querysecret"
+                .parse()
+                .expect("uri"),
+        );
+        req.headers.insert(
+            "x-cos-security-token",
+            HeaderValue::from_static("headersecret"),
+        );
+        req.body = Bytes::from_static(b"{\"SecretKey\":\"bodysecret\"}");
+        let shown = format!("{req:?}");
+        for secret in ["querysecret", "headersecret", "bodysecret"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("x-cos-security-token") && shown.contains("https://b.example/k?…"));
+    }
+
+    #[test]
     fn redirect_names_the_location_host_only() {
         let mut h = HeaderMap::new();
         h.insert(
@@ -292,7 +389,11 @@ mod tests {
         assert!(TransportError::Io("reset".into()).is_retryable());
         assert!(TransportError::Connect("refused".into()).is_retryable());
         assert!(TransportError::TimedOut.is_retryable());
-        assert!(!TransportError::BodyTooLarge { limit: 1 }.is_retryable());
+        assert!(!TransportError::BodyTooLarge {
+            limit: 1,
+            status: 200
+        }
+        .is_retryable());
         assert!(!TransportError::InvalidRequest("x".into()).is_retryable());
     }
 }
