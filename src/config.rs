@@ -403,6 +403,7 @@ fn api_endpoint(raw: &str) -> Result<Uri, ConfigError> {
     if uri.query().is_some() || raw.contains('#') || !matches!(uri.path(), "" | "/") {
         return Err(bad("must not have a path, query or fragment"));
     }
+    crate::transport::check_uri(&uri).map_err(|why| bad(&why))?;
     Ok(uri)
 }
 
@@ -908,6 +909,60 @@ mod tests {
             ("LOG_LEVEL", "warn"),
         ]));
         assert_eq!((l.format, l.filter.as_str()), (LogFormat::Text, "warn"));
+    }
+
+    #[test]
+    fn forwarding_settings_are_validated_naming_the_variable() {
+        let c = ok(&[]);
+        assert!(c.forward.targets.is_empty() && c.forward.scf.is_none());
+        let c = ok(&[(
+            "ARCHIVE_FORWARD",
+            "scf:media/on-done:prod, https://hooks.example.com/mps?token=t",
+        )]);
+        assert_eq!(c.forward.targets.len(), 2);
+        let scf = c
+            .forward
+            .scf
+            .expect("scf: targets get a Cloud API configuration");
+        assert_eq!(scf.region, "ap-guangzhou");
+        assert_eq!(scf.endpoint.to_string(), "https://scf.tencentcloudapi.com/");
+        for bad in [
+            "scf:",
+            "ftp://x.example/",
+            "https://a.example/,https://a.example/",
+            "https://a.example/,,scf:fn",
+            "https://h.example:99999/x",
+        ] {
+            let line = fails_on("ARCHIVE_FORWARD", &[("ARCHIVE_FORWARD", bad)]);
+            assert!(!line.contains("token=t"), "{line}");
+        }
+        let scf_target = ("ARCHIVE_FORWARD", "scf:consumer");
+        for bad in [
+            "ftp://scf.example",
+            "https://scf.example/path",
+            "https://scf.example:99999",
+        ] {
+            fails_on(
+                "FORWARD_SCF_ENDPOINT",
+                &[scf_target, ("FORWARD_SCF_ENDPOINT", bad)],
+            );
+        }
+        fails_on(
+            "FORWARD_SCF_REGION",
+            &[
+                scf_target,
+                ("TENCENTCLOUD_REGION", ""),
+                ("COS_REGION", "ap-guangzhou"),
+            ],
+        );
+        fails_on(
+            "FORWARD_SCF_REGION",
+            &[scf_target, ("FORWARD_SCF_REGION", "Guangzhou")],
+        );
+        // The notify key is taken as it is and never shown.
+        let c = ok(&[("FORWARD_NOTIFY_KEY", "notifyKeyValue42")]);
+        assert!(c.forward.notify_key.is_some());
+        assert!(!format!("{c:?}").contains("notifyKeyValue42"));
     }
 
     #[test]

@@ -509,3 +509,37 @@ fn every_command_has_help() {
         assert!(stdout(&out).contains(cmd), "{}", stdout(&out));
     }
 }
+
+/// An output that cannot be written (a full disk) is an error, never a silent success.
+#[test]
+fn output_that_cannot_be_written_fails_the_command() {
+    let dir = workdir("full");
+    sample(&dir);
+    let lines = json_lines(&run(&dir, &["ls", "--json"], &[OFFSET]));
+    let key = lines[0]["key"].as_str().expect("key").to_string();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    for args in [
+        vec!["ls", "--json"],
+        vec!["stats"],
+        vec!["get", key.as_str()],
+    ] {
+        let out = std::process::Command::new(dir.dir().join("bootstrap"))
+            .args(&args)
+            .current_dir(dir.dir())
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("ARCHIVE_UTC_OFFSET", OFFSET.1)
+            .stdout(full.try_clone().expect("clone /dev/full"))
+            .output()
+            .expect("run bootstrap");
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("cannot write the output"),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -256,15 +256,28 @@ pub(super) fn time_text(t: Option<DateTime<Utc>>) -> Option<String> {
 }
 
 /// Writes lines to stdout; a closed pipe (`| head`) ends the output quietly.
-pub(super) fn emit(lines: impl Iterator<Item = String>) {
+/// Writes `lines` to stdout. A closed pipe (`| head`) ends the output quietly; any other
+/// write error (a full disk) is a one-line error and exit 1, never a silent success.
+pub(super) fn emit(lines: impl Iterator<Item = String>) -> Result<(), ExitCode> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    for line in lines {
-        if writeln!(out, "{line}").is_err() {
-            return;
-        }
+    let written = lines
+        .map(|line| writeln!(out, "{line}"))
+        .find(Result::is_err)
+        .unwrap_or(Ok(()))
+        .and_then(|()| out.flush());
+    written_or_exit(written)
+}
+
+/// `Ok` for a write that worked or met a closed pipe; else the one-line error, exit 1.
+pub(super) fn written_or_exit(written: std::io::Result<()>) -> Result<(), ExitCode> {
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(fail(
+            EXIT_FAILED,
+            &format!("cannot write the output: {}", crate::text::error_chain(&e)),
+        )),
+        _ => Ok(()),
     }
-    let _ = out.flush();
 }
 
 /// Pads each column to its widest cell; the last column is not padded.
@@ -316,7 +329,7 @@ pub(crate) fn ls(args: LsArgs) -> ExitCode {
         let filters = filters(&args.filters, &setup.layout)?;
         let found = find(&setup, &filters)?;
         if args.json {
-            emit(found.found.iter().map(found_json));
+            emit(found.found.iter().map(found_json))?;
         } else {
             let rows: Vec<Vec<String>> = found
                 .found
@@ -338,7 +351,7 @@ pub(crate) fn ls(args: LsArgs) -> ExitCode {
                     &rows,
                 )
                 .into_iter(),
-            );
+            )?;
             note(&count(found.found.len() as u64, "callback", "callbacks"));
         }
         Ok(())
@@ -362,7 +375,7 @@ pub(crate) fn stats(args: StatsArgs) -> ExitCode {
                     "count": r.count,
                 })
                 .to_string()
-            }));
+            }))?;
         } else {
             let mut cells: Vec<Vec<String>> = rows
                 .iter()
@@ -382,7 +395,7 @@ pub(crate) fn stats(args: StatsArgs) -> ExitCode {
                 String::new(),
                 total.to_string(),
             ]);
-            emit(table(&["DATE", "TYPE", "STATUS", "COUNT"], &cells).into_iter());
+            emit(table(&["DATE", "TYPE", "STATUS", "COUNT"], &cells).into_iter())?;
         }
         Ok(())
     };
@@ -410,11 +423,11 @@ pub(crate) fn get(args: GetArgs) -> ExitCode {
             body.trim_ascii_end()
         };
         let mut out = std::io::stdout().lock();
-        let _ = out
+        let written = out
             .write_all(text)
             .and_then(|()| out.write_all(b"\n"))
             .and_then(|()| out.flush());
-        Ok(())
+        written_or_exit(written)
     };
     run().err().unwrap_or(ExitCode::SUCCESS)
 }

@@ -96,6 +96,7 @@ pub(crate) fn replay(args: ReplayArgs) -> ExitCode {
         let bar = progress(items.len());
         let started = Instant::now();
         let (mut sent, mut failed) = (0u64, 0u64);
+        let mut unwritten: Option<std::io::Error> = None;
         let stdout = std::io::stdout();
         let sends = items.iter().map(|item| {
             let (forwarder, target) = (&forwarder, &target);
@@ -140,9 +141,14 @@ pub(crate) fn replay(args: ReplayArgs) -> ExitCode {
                 "error": s.error,
             });
             bar.suspend(|| {
-                // A closed stdout (`| head`) must not stop the replay half way.
+                // An output that cannot be written must not stop the replay half way; a closed
+                // pipe (`| head`) is no failure, any other write error fails the run at the end.
                 let mut out = stdout.lock();
-                let _ = writeln!(out, "{line}");
+                if let Err(e) = writeln!(out, "{line}") {
+                    if e.kind() != std::io::ErrorKind::BrokenPipe && unwritten.is_none() {
+                        unwritten = Some(e);
+                    }
+                }
             });
             bar.inc(1);
         }));
@@ -153,7 +159,13 @@ pub(crate) fn replay(args: ReplayArgs) -> ExitCode {
             count(sent, "record", "records"),
             failed
         ));
-        Ok(failed == 0)
+        if let Some(e) = &unwritten {
+            note(&format!(
+                "cannot write the output: {}",
+                crate::text::error_chain(e)
+            ));
+        }
+        Ok(failed == 0 && unwritten.is_none())
     };
     match run() {
         Ok(true) => ExitCode::SUCCESS,
@@ -166,7 +178,7 @@ pub(crate) fn replay(args: ReplayArgs) -> ExitCode {
 /// could be read.
 fn dry_run(items: &[Queued], target: &Target) -> bool {
     let failed = items.iter().filter(|i| i.event.is_err()).count();
-    emit(items.iter().map(|i| {
+    let written = emit(items.iter().map(|i| {
         let (ok, error) = match &i.event {
             Ok(_) => (true, None),
             Err(e) => (false, Some(e.as_str())),
@@ -185,5 +197,5 @@ fn dry_run(items: &[Queued], target: &Target) -> bool {
         "dry run: {} would be sent to {target}, {failed} cannot be read; nothing sent",
         count((items.len() - failed) as u64, "record", "records"),
     ));
-    failed == 0
+    failed == 0 && written.is_ok()
 }

@@ -81,6 +81,7 @@ impl Endpoint {
         if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
             return Err(bad("must not carry a user name or password".into()));
         }
+        crate::transport::check_uri(&uri).map_err(bad)?;
         if uri.query().is_some() {
             // The query could hold a token: name the problem, not the URL.
             return Err(bad("must not have a query or fragment".into()));

@@ -142,6 +142,7 @@ fn parse_url(entry: &str) -> Result<Uri, String> {
     if uri.host().is_none_or(str::is_empty) {
         return Err("the URL has no host".into());
     }
+    crate::transport::check_uri(&uri)?;
     Ok(uri)
 }
 

@@ -285,7 +285,13 @@ pub fn check_uri(uri: &Uri) -> Result<(), String> {
     if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none_or(str::is_empty) {
         return Err("the URI needs an http or https scheme and a host".into());
     }
-    if uri.port().is_some() && uri.port_u16().is_none() {
+    let authority = uri.authority().map_or("", |a| a.as_str());
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    let port = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split_once("]:").map(|(_, p)| p),
+        None => host_port.rsplit_once(':').map(|(_, p)| p),
+    };
+    if port.is_some_and(|p| p.parse::<u16>().is_err()) {
         return Err("the URI's port is not a number from 0 to 65535".into());
     }
     Ok(())
@@ -339,6 +345,8 @@ mod tests {
         assert!(check("https://h.example:99999/x").is_err());
         assert!(check("http://h.example:65535/x").is_ok());
         assert!(check("https://h.example/x").is_ok());
+        assert!(check("https://[::1]:8443/x").is_ok());
+        assert!(check("https://[::1]:99999/x").is_err());
         assert!(check("ftp://h.example/x").is_err());
         assert!(check("/relative").is_err());
     }
