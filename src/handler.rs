@@ -160,12 +160,18 @@ impl<S: Store> Handler<S> {
     /// target accepted the callback.
     pub async fn handle(&self, body: Bytes, inv: &Invocation<'_>) -> Result<Handled, HandleError> {
         let started = Instant::now();
-        // Only a JSON object is a callback: anything else is neither stored nor forwarded.
-        let prepared = self.prepare(&body, inv)?;
+        // Only a JSON object is a callback: anything else is neither stored nor forwarded. A
+        // callback whose record cannot be built is still forwarded: the consumers do not wait
+        // on the archive.
+        let prepared = match self.prepare(&body, inv) {
+            Err(HandleError::Event(e)) => return Err(HandleError::Event(e)),
+            other => other,
+        };
         let archive = async {
             match prepared {
-                Plan::Write(p) => self.put(p, inv.deadline, started).await.map(Ok),
-                Plan::Skip(why) => Ok(Err(why)),
+                Ok(Plan::Write(p)) => self.put(p, inv.deadline, started).await.map(Ok),
+                Ok(Plan::Skip(why)) => Ok(Err(why)),
+                Err(e) => Err(e),
             }
         };
         let forward = async {

@@ -604,7 +604,18 @@ impl KeyTemplate {
         // Longest first: a task id swallows its own dots before the status is tried.
         for len in (min..=run).rev() {
             // The run is ASCII, so `pos + len` is a character boundary.
-            caps[slot] = Some(&key[pos..pos + len]);
+            let candidate = &key[pos..pos + len];
+            // What `sanitize` writes never has `..` or a dot at either end: a key with one was
+            // not written by this archive.
+            let sanitized = matches!(f, Field::TaskId | Field::EventType | Field::Status);
+            if sanitized
+                && (candidate.contains("..")
+                    || candidate.starts_with('.')
+                    || candidate.ends_with('.'))
+            {
+                continue;
+            }
+            caps[slot] = Some(candidate);
             if self.match_from(prefix, key, part + 1, pos + len, caps) {
                 return true;
             }
@@ -634,6 +645,25 @@ mod tests {
 
     fn default_tpl() -> KeyTemplate {
         KeyTemplate::parse(DEFAULT_TEMPLATE).unwrap()
+    }
+
+    #[test]
+    fn read_refuses_task_ids_sanitize_never_writes() {
+        let tpl = default_tpl();
+        let good = "mps-events/WorkflowTask/2026/11/24/a.b.finish.0123456789abcdef.json";
+        assert_eq!(
+            tpl.read("mps-events/", good)
+                .and_then(|f| f.task_id)
+                .as_deref(),
+            Some("a.b")
+        );
+        for bad in [
+            "mps-events/WorkflowTask/2026/11/24/a..b.finish.0123456789abcdef.json",
+            "mps-events/WorkflowTask/2026/11/24/.ab.finish.0123456789abcdef.json",
+            "mps-events/Work..flow/2026/11/24/ab.finish.0123456789abcdef.json",
+        ] {
+            assert_eq!(tpl.read("mps-events/", bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -269,14 +269,29 @@ fn invoke_mode(local: PathBuf, files: Vec<String>) -> ExitCode {
     })
 }
 
+/// One event file (or stdin for `-`), at most [`runtime::MAX_EVENT_BYTES`]: the bound runtime
+/// mode applies, so a huge file is refused instead of filling memory.
 async fn read_input(file: &str) -> std::io::Result<Vec<u8>> {
+    let limit = runtime::MAX_EVENT_BYTES as u64;
+    let mut buf = Vec::new();
     if file == "-" {
-        let mut buf = Vec::new();
-        tokio::io::stdin().read_to_end(&mut buf).await?;
-        Ok(buf)
+        tokio::io::stdin()
+            .take(limit + 1)
+            .read_to_end(&mut buf)
+            .await?;
     } else {
-        tokio::fs::read(file).await
+        tokio::fs::File::open(file)
+            .await?
+            .take(limit + 1)
+            .read_to_end(&mut buf)
+            .await?;
     }
+    if buf.len() as u64 > limit {
+        return Err(std::io::Error::other(format!(
+            "larger than {limit} bytes; an event is at most that"
+        )));
+    }
+    Ok(buf)
 }
 
 /// Handles each file in turn as runtime mode would, printing one JSON line per event; true

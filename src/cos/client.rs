@@ -2,7 +2,7 @@
 //!
 //! Everything else (request building, signing, answer parsing, classification, backoff)
 //! is pure and lives beside this file; here are only the loop and the exchange. Each kind
-//! of request is an [`Operation`]: PUT Object today, and the read side the same way.
+//! of request is an [`Operation`]: PUT Object, GET Bucket and GET Object.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! What COS said when it said no, and why a PUT failed: typed, one line each, no secret.
+//! What COS said when it said no, and why a request failed: typed, one line each, no secret.
 //!
 //! An operator opening a ticket with Tencent needs the request id and the trace id COS
 //! returned, so both stay in the one-line text of every error.
@@ -27,7 +27,7 @@ pub struct ErrorBody {
 
 impl ErrorBody {
     /// Parses an XML error body; anything else (a proxy's HTML, nothing) gives empty fields.
-    /// Fields keep their whole text (the body is bounded) so [`ErrorBody::scrubbed`] can find
+    /// Fields keep their whole text (the body is bounded) so the client's scrubbing can find
     /// a whole secret before anything is cut to one line.
     pub fn parse(body: &[u8]) -> ErrorBody {
         let text = String::from_utf8_lossy(body);

@@ -4,12 +4,11 @@
 //! - [`sign`]: the request signer (pure, time passed in); [`crc64`]: COS's CRC-64.
 //! - `put_object`: a PUT checked, prepared and signed as a request value; its answer read
 //!   by a pure function.
-//! - `error`: what COS said (XML error bodies) and why a PUT failed; `classify`: what to do
-//!   about it; `retry`: how long to wait and how long to try.
-//! - `client`: the attempts themselves, within the caller's deadline.
-//!
 //! - `list_objects` (GET Bucket) and `get_object` (GET Object): the read side, one request
 //!   file each, sharing the bucket, signer, error parsing, classes and client loop.
+//! - `error`: what COS said (XML error bodies) and why a request failed; `classify`: what
+//!   to do about it (the attempts and backoff are [`crate::retry`]'s).
+//! - `client`: the attempts themselves, within the caller's deadline.
 
 mod bucket;
 mod classify;

@@ -1167,6 +1167,9 @@ fn verify_read(st: &State, req: &Request) -> Result<(String, Vec<(String, String
             format!("Authorization fields {names:?}"),
         );
     }
+    if field("q-sign-algorithm") != "sha1" {
+        return reject(403, "AccessDenied", "q-sign-algorithm not sha1".into());
+    }
     if field("q-ak") != st.opts.secret_id {
         return reject(
             403,
@@ -1175,6 +1178,9 @@ fn verify_read(st: &State, req: &Request) -> Result<(String, Vec<(String, String
         );
     }
     let key_time = field("q-key-time");
+    if field("q-sign-time") != key_time {
+        return reject(403, "AccessDenied", "q-sign-time != q-key-time".into());
+    }
     let Some((start, end)) = key_time
         .split_once(';')
         .and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<i64>().ok()?)))
