@@ -25,26 +25,10 @@ const PREFIX: &str = "归档 a&b%20c/";
 /// mirror lives) with exactly `env` (plus PATH), off the test's runtime so the fakes keep
 /// answering; its output as a process `Output`.
 async fn run(pkg: &Package, args: &[&str], env: &[(String, String)]) -> Output {
-    let mut bin = Binary::start_in(pkg, args, env);
-    tokio::task::spawn_blocking(move || {
-        let status = bin
-            .wait_exit(Duration::from_secs(120))
-            .expect("the binary exits");
-        let join = |lines: Vec<String>| {
-            lines
-                .iter()
-                .map(|l| format!("{l}\n"))
-                .collect::<String>()
-                .into_bytes()
-        };
-        Output {
-            status,
-            stdout: join(bin.stdout_lines()),
-            stderr: join(bin.stderr_lines()),
-        }
-    })
-    .await
-    .unwrap()
+    let bin = Binary::start_in(pkg, args, env);
+    tokio::task::spawn_blocking(move || bin.into_output(Duration::from_secs(120)))
+        .await
+        .expect("the waiting thread ends")
 }
 
 fn json_lines(o: &Output) -> Vec<Value> {

@@ -20,22 +20,7 @@ fn workdir(tag: &str) -> Package {
 /// Runs `bootstrap args...` in `pkg` with exactly `env` (plus PATH) to its end; its output
 /// as a process `Output`.
 fn run(pkg: &Package, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut bin = Binary::start_in(pkg, args, env);
-    let status = bin
-        .wait_exit(Duration::from_secs(120))
-        .expect("the binary exits");
-    let join = |lines: Vec<String>| {
-        lines
-            .iter()
-            .map(|l| format!("{l}\n"))
-            .collect::<String>()
-            .into_bytes()
-    };
-    Output {
-        status,
-        stdout: join(bin.stdout_lines()),
-        stderr: join(bin.stderr_lines()),
-    }
+    Binary::start_in(pkg, args, env).into_output(Duration::from_secs(120))
 }
 
 fn stdout(o: &Output) -> String {

@@ -289,6 +289,24 @@ impl Binary {
     }
 
     /// Stdout lines parsed as JSON; panics naming the first line that is not a JSON object.
+    /// Waits for the process to end (at most `timeout`) and returns what it wrote, each line
+    /// ending in `\n`, as a process `Output`.
+    pub fn into_output(mut self, timeout: Duration) -> std::process::Output {
+        let status = self.wait_exit(timeout).expect("the binary exits");
+        let join = |lines: Vec<String>| {
+            lines
+                .iter()
+                .map(|l| format!("{l}\n"))
+                .collect::<String>()
+                .into_bytes()
+        };
+        std::process::Output {
+            status,
+            stdout: join(self.stdout_lines()),
+            stderr: join(self.stderr_lines()),
+        }
+    }
+
     pub fn json_lines(&self) -> Vec<serde_json::Value> {
         self.stdout_lines()
             .iter()

@@ -478,6 +478,107 @@ fn xml_escape(s: &str) -> String {
 /// Why verification failed: (status, code, detail for the log).
 struct Rejection(u16, &'static str, String);
 
+/// The parts of a q-sign `Authorization` header, checked the same way for every request:
+/// the seven fields in order, sha1, the expected SecretId, equal sign and key times, a
+/// 40-hex signature, and a lowercase sorted header list.
+struct Authorization<'r> {
+    fields: Vec<(&'r str, &'r str)>,
+    key_time: &'r str,
+    start: i64,
+    end: i64,
+    header_list: Vec<&'r str>,
+}
+
+impl<'r> Authorization<'r> {
+    fn field(&self, name: &str) -> &'r str {
+        self.fields
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| *v)
+            .unwrap_or("")
+    }
+}
+
+fn authorization<'r>(st: &State, req: &'r Request) -> Result<Authorization<'r>, Rejection> {
+    let reject = |s, c, d: String| Err(Rejection(s, c, d));
+    let auth = req.header("authorization").unwrap_or_default();
+    let fields: Vec<(&str, &str)> = auth
+        .split('&')
+        .map(|kv| kv.split_once('=').unwrap_or((kv, "")))
+        .collect();
+    let names: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+    let expected_names = [
+        "q-sign-algorithm",
+        "q-ak",
+        "q-sign-time",
+        "q-key-time",
+        "q-header-list",
+        "q-url-param-list",
+        "q-signature",
+    ];
+    if names != expected_names {
+        return reject(
+            403,
+            "AccessDenied",
+            format!("Authorization fields {names:?}"),
+        );
+    }
+    let mut parsed = Authorization {
+        fields,
+        key_time: "",
+        start: 0,
+        end: 0,
+        header_list: Vec::new(),
+    };
+    if parsed.field("q-sign-algorithm") != "sha1" {
+        return reject(403, "AccessDenied", "q-sign-algorithm not sha1".into());
+    }
+    if parsed.field("q-ak") != st.opts.secret_id {
+        return reject(
+            403,
+            "InvalidAccessKeyId",
+            "q-ak is not the expected SecretId".into(),
+        );
+    }
+    let key_time = parsed.field("q-key-time");
+    if parsed.field("q-sign-time") != key_time {
+        return reject(403, "AccessDenied", "q-sign-time != q-key-time".into());
+    }
+    let Some((start, end)) = key_time
+        .split_once(';')
+        .and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<i64>().ok()?)))
+    else {
+        return reject(403, "AccessDenied", format!("q-key-time {key_time:?}"));
+    };
+    if parsed.field("q-signature").len() != 40 {
+        return reject(
+            403,
+            "AccessDenied",
+            "q-signature is not 40 hex chars".into(),
+        );
+    }
+    // Header list: lowercase and sorted.
+    let header_list: Vec<&str> = parsed
+        .field("q-header-list")
+        .split(';')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let mut sorted = header_list.clone();
+    sorted.sort();
+    if sorted != header_list || header_list.iter().any(|h| *h != h.to_lowercase()) {
+        return reject(
+            403,
+            "SignatureDoesNotMatch",
+            format!("q-header-list {header_list:?} not lowercase/sorted"),
+        );
+    }
+    parsed.key_time = key_time;
+    parsed.start = start;
+    parsed.end = end;
+    parsed.header_list = header_list;
+    Ok(parsed)
+}
+
 fn verify(st: &State, req: &Request) -> Result<String, Rejection> {
     let reject = |s, c, d: String| Err(Rejection(s, c, d));
     if req.method != "PUT" {
@@ -557,77 +658,10 @@ fn verify(st: &State, req: &Request) -> Result<String, Rejection> {
     }
 
     // Authorization: exact field order as COS documents it.
-    let auth = req.header("authorization").unwrap_or_default();
-    let fields: Vec<(&str, &str)> = auth
-        .split('&')
-        .map(|kv| kv.split_once('=').unwrap_or((kv, "")))
-        .collect();
-    let names: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
-    let expected_names = [
-        "q-sign-algorithm",
-        "q-ak",
-        "q-sign-time",
-        "q-key-time",
-        "q-header-list",
-        "q-url-param-list",
-        "q-signature",
-    ];
-    if names != expected_names {
-        return reject(
-            403,
-            "AccessDenied",
-            format!("Authorization fields {names:?}"),
-        );
-    }
-    let field = |n: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| *k == n)
-            .map(|(_, v)| *v)
-            .unwrap_or("")
-    };
-    if field("q-sign-algorithm") != "sha1" {
-        return reject(403, "AccessDenied", "q-sign-algorithm not sha1".into());
-    }
-    if field("q-ak") != st.opts.secret_id {
-        return reject(
-            403,
-            "InvalidAccessKeyId",
-            "q-ak is not the expected SecretId".into(),
-        );
-    }
-    let key_time = field("q-key-time");
-    if field("q-sign-time") != key_time {
-        return reject(403, "AccessDenied", "q-sign-time != q-key-time".into());
-    }
-    let Some((start, end)) = key_time
-        .split_once(';')
-        .and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<i64>().ok()?)))
-    else {
-        return reject(403, "AccessDenied", format!("q-key-time {key_time:?}"));
-    };
-    if field("q-signature").len() != 40 {
-        return reject(
-            403,
-            "AccessDenied",
-            "q-signature is not 40 hex chars".into(),
-        );
-    }
-
-    // Header list: lowercase, sorted, and covering everything that must be signed.
-    let header_list: Vec<&str> = field("q-header-list")
-        .split(';')
-        .filter(|s| !s.is_empty())
-        .collect();
-    let mut sorted = header_list.clone();
-    sorted.sort();
-    if sorted != header_list || header_list.iter().any(|h| *h != h.to_lowercase()) {
-        return reject(
-            403,
-            "SignatureDoesNotMatch",
-            format!("q-header-list {header_list:?} not lowercase/sorted"),
-        );
-    }
+    let auth = authorization(st, req)?;
+    let field = |n: &str| auth.field(n);
+    let (key_time, start, end) = (auth.key_time, auth.start, auth.end);
+    let header_list = auth.header_list.clone();
     let mut must_sign: Vec<String> = ["host", "content-type", "content-length", "content-md5"]
         .iter()
         .map(|s| s.to_string())
@@ -1137,60 +1171,10 @@ fn verify_read(st: &State, req: &Request) -> Result<(String, Vec<(String, String
             _ => return reject(400, "InvalidURI", format!("query {kv:?}")),
         }
     }
-    let auth = req.header("authorization").unwrap_or_default();
-    let fields: Vec<(&str, &str)> = auth
-        .split('&')
-        .map(|kv| kv.split_once('=').unwrap_or((kv, "")))
-        .collect();
-    let field = |n: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| *k == n)
-            .map(|(_, v)| *v)
-            .unwrap_or("")
-    };
-    let names: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
-    if names
-        != [
-            "q-sign-algorithm",
-            "q-ak",
-            "q-sign-time",
-            "q-key-time",
-            "q-header-list",
-            "q-url-param-list",
-            "q-signature",
-        ]
-    {
-        return reject(
-            403,
-            "AccessDenied",
-            format!("Authorization fields {names:?}"),
-        );
-    }
-    if field("q-sign-algorithm") != "sha1" {
-        return reject(403, "AccessDenied", "q-sign-algorithm not sha1".into());
-    }
-    if field("q-ak") != st.opts.secret_id {
-        return reject(
-            403,
-            "InvalidAccessKeyId",
-            "q-ak is not the expected SecretId".into(),
-        );
-    }
-    let key_time = field("q-key-time");
-    if field("q-sign-time") != key_time {
-        return reject(403, "AccessDenied", "q-sign-time != q-key-time".into());
-    }
-    let Some((start, end)) = key_time
-        .split_once(';')
-        .and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<i64>().ok()?)))
-    else {
-        return reject(403, "AccessDenied", format!("q-key-time {key_time:?}"));
-    };
-    let header_list: Vec<&str> = field("q-header-list")
-        .split(';')
-        .filter(|s| !s.is_empty())
-        .collect();
+    let auth = authorization(st, req)?;
+    let field = |n: &str| auth.field(n);
+    let (key_time, start, end) = (auth.key_time, auth.start, auth.end);
+    let header_list = auth.header_list.clone();
     let mut must_sign = vec!["host".to_string()];
     must_sign.extend(
         req.headers
