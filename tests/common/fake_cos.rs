@@ -497,6 +497,45 @@ impl<'r> Authorization<'r> {
             .map(|(_, v)| *v)
             .unwrap_or("")
     }
+
+    /// The signed headers with the values sent; every header in `always` and every
+    /// `x-cos-*` header sent must be among them.
+    fn signed_headers(
+        &self,
+        req: &Request,
+        always: &[&str],
+    ) -> Result<Vec<(String, String)>, Rejection> {
+        let mut must_sign: Vec<String> = always.iter().map(|s| s.to_string()).collect();
+        must_sign.extend(
+            req.headers
+                .iter()
+                .map(|(k, _)| k.to_lowercase())
+                .filter(|k| k.starts_with("x-cos-")),
+        );
+        for name in &must_sign {
+            if !self.header_list.contains(&name.as_str()) {
+                return Err(Rejection(
+                    403,
+                    "SignatureDoesNotMatch",
+                    format!("{name} is sent but not signed"),
+                ));
+            }
+        }
+        let mut signed = Vec::new();
+        for name in &self.header_list {
+            match req.header(name) {
+                Some(v) => signed.push((name.to_string(), v.to_string())),
+                None => {
+                    return Err(Rejection(
+                        403,
+                        "SignatureDoesNotMatch",
+                        format!("signed header {name} not sent"),
+                    ))
+                }
+            }
+        }
+        Ok(signed)
+    }
 }
 
 fn authorization<'r>(st: &State, req: &'r Request) -> Result<Authorization<'r>, Rejection> {
@@ -661,39 +700,10 @@ fn verify(st: &State, req: &Request) -> Result<String, Rejection> {
     let auth = authorization(st, req)?;
     let field = |n: &str| auth.field(n);
     let (key_time, start, end) = (auth.key_time, auth.start, auth.end);
-    let header_list = auth.header_list.clone();
-    let mut must_sign: Vec<String> = ["host", "content-type", "content-length", "content-md5"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    must_sign.extend(
-        req.headers
-            .iter()
-            .map(|(k, _)| k.to_lowercase())
-            .filter(|k| k.starts_with("x-cos-")),
-    );
-    for name in &must_sign {
-        if !header_list.contains(&name.as_str()) {
-            return reject(
-                403,
-                "SignatureDoesNotMatch",
-                format!("{name} is sent but not signed"),
-            );
-        }
-    }
-    let mut signed_headers = Vec::new();
-    for name in &header_list {
-        match req.header(name) {
-            Some(v) => signed_headers.push((name.to_string(), v.to_string())),
-            None => {
-                return reject(
-                    403,
-                    "SignatureDoesNotMatch",
-                    format!("signed header {name} not sent"),
-                )
-            }
-        }
-    }
+    let signed_headers = auth.signed_headers(
+        req,
+        &["host", "content-type", "content-length", "content-md5"],
+    )?;
     let mut params = Vec::new();
     for kv in req.query().split('&').filter(|s| !s.is_empty()) {
         let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
@@ -1174,36 +1184,7 @@ fn verify_read(st: &State, req: &Request) -> Result<(String, Vec<(String, String
     let auth = authorization(st, req)?;
     let field = |n: &str| auth.field(n);
     let (key_time, start, end) = (auth.key_time, auth.start, auth.end);
-    let header_list = auth.header_list.clone();
-    let mut must_sign = vec!["host".to_string()];
-    must_sign.extend(
-        req.headers
-            .iter()
-            .map(|(k, _)| k.to_lowercase())
-            .filter(|k| k.starts_with("x-cos-")),
-    );
-    for name in &must_sign {
-        if !header_list.contains(&name.as_str()) {
-            return reject(
-                403,
-                "SignatureDoesNotMatch",
-                format!("{name} is sent but not signed"),
-            );
-        }
-    }
-    let mut signed_headers = Vec::new();
-    for name in &header_list {
-        match req.header(name) {
-            Some(v) => signed_headers.push((name.to_string(), v.to_string())),
-            None => {
-                return reject(
-                    403,
-                    "SignatureDoesNotMatch",
-                    format!("signed header {name} not sent"),
-                )
-            }
-        }
-    }
+    let signed_headers = auth.signed_headers(req, &["host"])?;
     let mut param_list: Vec<String> = params
         .iter()
         .map(|(k, _)| cos_encode(k).to_lowercase())
