@@ -618,6 +618,37 @@ fn authorization<'r>(st: &State, req: &'r Request) -> Result<Authorization<'r>, 
     Ok(parsed)
 }
 
+/// The session token: required and equal when the fake expects one, absent otherwise.
+fn check_token(st: &State, req: &Request) -> Result<(), Rejection> {
+    let why = match (&st.opts.session_token, req.header("x-cos-security-token")) {
+        (Some(want), Some(got)) if want == got => return Ok(()),
+        (None, None) => return Ok(()),
+        (Some(_), _) => "x-cos-security-token missing or wrong",
+        (None, Some(_)) => "unexpected security token",
+    };
+    Err(Rejection(403, "InvalidAccessKeyId", why.into()))
+}
+
+/// The signature's key time against the fake's (possibly skewed) clock, as COS answers.
+fn check_window(st: &State, start: i64, end: i64) -> Result<(), Rejection> {
+    let now = now_secs(st.opts.clock_skew_secs);
+    if now < start {
+        return Err(Rejection(
+            403,
+            "RequestTimeTooSkewed",
+            format!("key time starts {start}, now {now}"),
+        ));
+    }
+    if now > end {
+        return Err(Rejection(
+            403,
+            "AccessDenied",
+            format!("Request has expired: ends {end}, now {now}"),
+        ));
+    }
+    Ok(())
+}
+
 fn verify(st: &State, req: &Request) -> Result<String, Rejection> {
     let reject = |s, c, d: String| Err(Rejection(s, c, d));
     if req.method != "PUT" {
@@ -743,24 +774,7 @@ fn verify(st: &State, req: &Request) -> Result<String, Rejection> {
         );
     }
 
-    match (&st.opts.session_token, req.header("x-cos-security-token")) {
-        (Some(want), Some(got)) if want == got => {}
-        (None, None) => {}
-        (Some(_), _) => {
-            return reject(
-                403,
-                "InvalidAccessKeyId",
-                "x-cos-security-token missing or wrong".into(),
-            )
-        }
-        (None, Some(_)) => {
-            return reject(
-                403,
-                "InvalidAccessKeyId",
-                "unexpected security token".into(),
-            )
-        }
-    }
+    check_token(st, req)?;
 
     if let Some(n) = st.opts.token_expires_after_writes {
         if st.opts.session_token.is_some() && st.token_writes >= n {
@@ -773,21 +787,7 @@ fn verify(st: &State, req: &Request) -> Result<String, Rejection> {
     }
 
     // Time last: a correct client with a skewed clock is not a verification failure.
-    let now = now_secs(st.opts.clock_skew_secs);
-    if now < start {
-        return Err(Rejection(
-            403,
-            "RequestTimeTooSkewed",
-            format!("key time starts {start}, now {now}"),
-        ));
-    }
-    if now > end {
-        return Err(Rejection(
-            403,
-            "AccessDenied",
-            format!("Request has expired: ends {end}, now {now}"),
-        ));
-    }
+    check_window(st, start, end)?;
     Ok(key)
 }
 
@@ -1212,32 +1212,8 @@ fn verify_read(st: &State, req: &Request) -> Result<(String, Vec<(String, String
             format!("signature mismatch for GET {path:?}"),
         );
     }
-    match (&st.opts.session_token, req.header("x-cos-security-token")) {
-        (Some(want), Some(got)) if want == got => {}
-        (None, None) => {}
-        _ => {
-            return reject(
-                403,
-                "InvalidAccessKeyId",
-                "x-cos-security-token missing or wrong".into(),
-            )
-        }
-    }
-    let now = now_secs(st.opts.clock_skew_secs);
-    if now < start {
-        return Err(Rejection(
-            403,
-            "RequestTimeTooSkewed",
-            format!("key time starts {start}, now {now}"),
-        ));
-    }
-    if now > end {
-        return Err(Rejection(
-            403,
-            "AccessDenied",
-            format!("Request has expired: ends {end}, now {now}"),
-        ));
-    }
+    check_token(st, req)?;
+    check_window(st, start, end)?;
     Ok((path, params))
 }
 
