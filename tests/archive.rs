@@ -23,6 +23,18 @@ const PREFIX: &str = "归档 a&b%20c/";
 
 /// Runs the binary through `bootstrap` in `pkg` (its working directory, where the local
 /// mirror lives) with exactly `env` (plus PATH), off the test's runtime so the fakes keep
+/// `ls` of one day of one type: the query that must take a single list request.
+const ONE_DAY_ONE_TYPE: [&str; 8] = [
+    "ls",
+    "--json",
+    "--since",
+    "2026-11-24",
+    "--until",
+    "2026-11-24",
+    "--type",
+    "WorkflowTask",
+];
+
 /// answering; its output as a process `Output`.
 async fn run(pkg: &Package, args: &[&str], env: &[(String, String)]) -> Output {
     let bin = Binary::start_in(pkg, args, env);
@@ -240,21 +252,7 @@ async fn one_day_of_one_type_is_one_list_request_and_the_other_app_is_never_list
         );
     }
     let before = cos.count_method("GET");
-    let out = run(
-        dir,
-        &[
-            "ls",
-            "--json",
-            "--since",
-            "2026-11-24",
-            "--until",
-            "2026-11-24",
-            "--type",
-            "WorkflowTask",
-        ],
-        &env,
-    )
-    .await;
+    let out = run(dir, &ONE_DAY_ONE_TYPE, &env).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(json_lines(&out).len(), 3);
     let after = cos.count_method("GET");
@@ -764,21 +762,7 @@ async fn bench_ls_50k_keys_and_replay_10k_records() {
         "BENCH ls: {n} keys in {:.2} s, {requests} list requests",
         took.as_secs_f64()
     );
-    let (out, took) = timed(
-        dir,
-        &[
-            "ls",
-            "--json",
-            "--since",
-            "2026-11-24",
-            "--until",
-            "2026-11-24",
-            "--type",
-            "WorkflowTask",
-        ],
-        &env,
-    )
-    .await;
+    let (out, took) = timed(dir, &ONE_DAY_ONE_TYPE, &env).await;
     println!(
         "BENCH ls one day of one type: {} keys in {:.3} s",
         String::from_utf8_lossy(&out.stdout).lines().count(),
