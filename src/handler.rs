@@ -130,6 +130,14 @@ enum Plan {
     Skip(String),
 }
 
+/// What the store confirmed for one record.
+struct Written {
+    key: String,
+    etag: String,
+    bytes: usize,
+    attempts: u32,
+}
+
 /// A record ready to be written: everything but the I/O.
 struct Prepared {
     key: String,
@@ -199,12 +207,12 @@ impl<S: Store> Handler<S> {
         }
         let bucket = self.store.location().to_string();
         Ok(match archived? {
-            Ok((key, etag, bytes, attempts)) => Handled {
+            Ok(w) => Handled {
                 bucket,
-                key: Some(key),
-                etag: Some(etag),
-                bytes,
-                attempts,
+                key: Some(w.key),
+                etag: Some(w.etag),
+                bytes: w.bytes,
+                attempts: w.attempts,
                 skipped: None,
                 forwarded,
             },
@@ -284,13 +292,13 @@ impl<S: Store> Handler<S> {
         }))
     }
 
-    /// Writes a prepared record; `(key, etag, bytes, attempts)` once the store confirmed it.
+    /// Writes a prepared record; what the store confirmed, once it did.
     async fn put(
         &self,
         p: Prepared,
         deadline: Instant,
         started: Instant,
-    ) -> Result<(String, String, usize, u32), HandleError> {
+    ) -> Result<Written, HandleError> {
         let (event_type, task_id, status) =
             (&p.event_type, p.task_id.as_deref(), p.status.as_deref());
         let bytes = p.body.len();
@@ -313,7 +321,12 @@ impl<S: Store> Handler<S> {
                     event_type, task_id, status, key = %p.key, bytes, attempts = stored.attempts,
                     duration_ms = elapsed_ms(started), "event archived"
                 );
-                Ok((p.key, stored.etag, bytes, stored.attempts))
+                Ok(Written {
+                    key: p.key,
+                    etag: stored.etag,
+                    bytes,
+                    attempts: stored.attempts,
+                })
             }
             Err(e) => {
                 error!(
