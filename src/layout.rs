@@ -239,23 +239,6 @@ pub fn check_key(key: &str) -> Result<(), LayoutError> {
     crate::store::check_key(key).map_err(|e| LayoutError::Key(e.to_string()))
 }
 
-/// Checks a `COS_KEY_PREFIX`: it may be empty or end without `/`, but must not break key rules.
-pub fn check_prefix(prefix: &str) -> Result<(), LayoutError> {
-    if prefix.is_empty() {
-        return Ok(());
-    }
-    // A prefix followed by a segment must itself form a valid key start.
-    check_key(&format!("{prefix}x"))
-        .map_err(|e| LayoutError::Template(format!("prefix is unusable: {e}")))?;
-    if prefix.len() > 512 {
-        return Err(LayoutError::Template(format!(
-            "prefix is {} bytes; keep it under 512 so keys stay under {MAX_KEY_BYTES}",
-            prefix.len()
-        )));
-    }
-    Ok(())
-}
-
 /// Top-level envelope fields about the delivery, not the event: `Timestamp` is the signature's
 /// expiry and `Sign` its MD5, so a callback MPS re-signs must still get the same key.
 const DELIVERY_FIELDS: [&str; 2] = ["Timestamp", "Sign"];
@@ -801,16 +784,6 @@ mod tests {
         default_tpl()
             .check_with_prefix(&"p/".repeat(320))
             .unwrap_err();
-    }
-
-    #[test]
-    fn prefixes_are_validated() {
-        check_prefix("").unwrap();
-        check_prefix("mps-events/").unwrap();
-        check_prefix("archive/mps/").unwrap();
-        for bad in ["/abs/", "a//", "../x/", "a/./", "a\u{1}/"] {
-            assert!(check_prefix(bad).is_err(), "{bad:?}");
-        }
     }
 
     #[test]
