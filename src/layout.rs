@@ -14,9 +14,6 @@ use sha1::{Digest, Sha1};
 pub const DEFAULT_TEMPLATE: &str =
     "{prefix}{event_type}/{yyyy}/{mm}/{dd}/{task_id}.{status}.{digest}.json";
 
-/// Longest object key COS accepts, in bytes.
-pub(crate) use crate::cos::MAX_KEY_BYTES;
-
 /// Longest sanitized task id, in bytes.
 pub(crate) const MAX_TASK_ID_BYTES: usize = 96;
 /// Longest sanitized event type, in bytes (key segment and metadata value).
@@ -733,7 +730,7 @@ mod tests {
         let name = key.rsplit('/').next().unwrap();
         assert!(name.starts_with(&"x".repeat(MAX_TASK_ID_BYTES)));
         assert!(!name.starts_with(&"x".repeat(MAX_TASK_ID_BYTES + 1)));
-        assert!(key.len() <= MAX_KEY_BYTES);
+        assert!(key.len() <= crate::cos::MAX_KEY_BYTES);
     }
 
     #[test]

@@ -23,8 +23,10 @@ mod recorded;
 pub mod sign;
 
 #[cfg(test)]
+pub(crate) use bucket::MAX_KEY_BYTES;
+#[cfg(test)]
 pub(crate) use bucket::STORAGE_CLASSES;
-pub(crate) use bucket::{check_key, check_region, KeyError, MAX_KEY_BYTES};
+pub(crate) use bucket::{check_key, check_region, KeyError};
 pub use bucket::{Bucket, BucketError, Endpoint, StorageClass};
 pub use client::{CosClient, PutOutcome};
 pub use error::{CosError, ErrorBody, Failure};
