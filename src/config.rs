@@ -8,6 +8,7 @@
 use chrono::{FixedOffset, Offset, Utc};
 
 use crate::cloudapi::client::{CloudApiClient, CloudApiConfig};
+use crate::cloudapi::invoke::Function;
 use crate::cos::{self, Bucket, BucketError, Endpoint, StorageClass};
 use crate::credentials::Credentials;
 use crate::forward::target::{parse_targets, Target};
@@ -369,6 +370,7 @@ where
                 "is required for scf: targets (and TENCENTCLOUD_REGION is not set either)",
             )
         })?;
+        refuse_self_target(get, &targets, &region)?;
         let credentials = credentials(get)?
             .ok_or_else(|| err("TENCENTCLOUD_SECRETID", "is required for scf: targets"))?;
         Some(CloudApiConfig {
@@ -385,6 +387,53 @@ where
         notify_key,
         policy: Default::default(),
     })
+}
+
+/// Refuses an `scf:` target that is the running function itself: every callback it forwards
+/// would invoke it again, which forwards again, without end and on the account's bill.
+///
+/// The running function is `SCF_FUNCTIONNAME` in `SCF_NAMESPACE` (`default` when unset), in
+/// the region SCF runs it (`TENCENTCLOUD_REGION`). The qualifier does not matter: every
+/// version and alias of the function runs this same forwarding. Outside SCF (no
+/// `SCF_FUNCTIONNAME`, as for `invoke` on a workstation) there is no self to call. When the
+/// function's own region is unknown the target is taken to be in it: refusing a doubtful
+/// target costs a configuration change, accepting a real loop costs money on every event.
+fn refuse_self_target<F>(
+    get: &F,
+    targets: &[Target],
+    target_region: &str,
+) -> Result<(), ConfigError>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    let Some(own_name) = get_set(get, "SCF_FUNCTIONNAME") else {
+        return Ok(());
+    };
+    let own_namespace =
+        get_set(get, "SCF_NAMESPACE").unwrap_or_else(|| Function::DEFAULT_NAMESPACE.to_string());
+    let same_region = get_set(get, "TENCENTCLOUD_REGION")
+        .is_none_or(|own_region| own_region.trim() == target_region);
+    let itself = targets.iter().find_map(|t| match t {
+        Target::Scf(f)
+            if same_region
+                && f.name() == own_name.trim()
+                && f.namespace() == own_namespace.trim() =>
+        {
+            Some(f)
+        }
+        _ => None,
+    });
+    match itself {
+        None => Ok(()),
+        Some(f) => Err(err(
+            "ARCHIVE_FORWARD",
+            &format!(
+                "target {f} is this function itself (SCF_FUNCTIONNAME {own_name:?} in namespace \
+                 {own_namespace:?}, region {target_region}): every callback would invoke it \
+                 again without end; forward to another function"
+            ),
+        )),
+    }
 }
 
 /// `FORWARD_SCF_ENDPOINT`: an `http(s)://host[:port]` base URL, nothing more.
@@ -959,6 +1008,47 @@ mod tests {
             "FORWARD_SCF_REGION",
             &[scf_target, ("FORWARD_SCF_REGION", "Guangzhou")],
         );
+        // In SCF, a target that is the running function itself would invoke it for ever:
+        // whatever its qualifier, in the function's namespace (`default` when unset).
+        let own = [
+            ("SCF_FUNCTIONNAME", "mps-archive"),
+            ("TENCENTCLOUD_REGION", "ap-guangzhou"),
+        ];
+        for target in [
+            "scf:mps-archive",
+            "scf:default/mps-archive:$LATEST",
+            "scf:mps-archive:prod",
+            "https://a.example/,scf:mps-archive:7",
+        ] {
+            let line = fails_on(
+                "ARCHIVE_FORWARD",
+                &[own[0], own[1], ("ARCHIVE_FORWARD", target)],
+            );
+            assert!(line.contains("this function itself"), "{line}");
+        }
+        let in_ns = [own[0], own[1], ("SCF_NAMESPACE", "media")];
+        fails_on(
+            "ARCHIVE_FORWARD",
+            &[
+                in_ns[0],
+                in_ns[1],
+                in_ns[2],
+                ("ARCHIVE_FORWARD", "scf:media/mps-archive"),
+            ],
+        );
+        // Another namespace, another name or another region is another function.
+        for (extra, target) in [
+            (("SCF_NAMESPACE", "media"), "scf:mps-archive"),
+            (("SCF_NAMESPACE", "default"), "scf:media/mps-archive"),
+            (("SCF_NAMESPACE", "default"), "scf:mps-archive-consumer"),
+            (("FORWARD_SCF_REGION", "ap-shanghai"), "scf:mps-archive"),
+        ] {
+            let c = ok(&[own[0], own[1], extra, ("ARCHIVE_FORWARD", target)]);
+            assert_eq!(c.forward.targets.len(), 1);
+        }
+        // Outside SCF there is no function to call itself.
+        ok(&[("ARCHIVE_FORWARD", "scf:mps-archive")]);
+
         // The notify key is taken as it is and never shown.
         let c = ok(&[("FORWARD_NOTIFY_KEY", "notifyKeyValue42")]);
         assert!(c.forward.notify_key.is_some());

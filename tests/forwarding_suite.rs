@@ -291,3 +291,49 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A target that is the running function itself would turn one callback into invocations
+/// without end: runtime mode refuses it at start (exit 2, before `init/ready`, so the platform
+/// keeps the event), whatever qualifier the target names, and invokes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_is_the_function_itself_is_refused_at_start() {
+    let (rt, cos) = common::scf_platform::start().await;
+    let api = FakeCloudApi::start(FakeCloudApiOptions {
+        secret_id: SECRET_ID.into(),
+        secret_key: SECRET_KEY.into(),
+        session_token: Some(TOKEN.into()),
+        ..FakeCloudApiOptions::default()
+    })
+    .await;
+    for (namespace, target) in [
+        (None, "scf:mps-archive"),
+        (None, "scf:default/mps-archive:prod"),
+        (Some("media"), "scf:media/mps-archive:$LATEST"),
+    ] {
+        rt.push_event(fixtures::bytes("minimal.json"));
+        let mut env = env_for(&rt, &cos);
+        set_env(&mut env, "SCF_FUNCTIONNAME", "mps-archive");
+        set_env(&mut env, "TENCENTCLOUD_REGION", "ap-guangzhou");
+        if let Some(ns) = namespace {
+            set_env(&mut env, "SCF_NAMESPACE", ns);
+        }
+        set_env(&mut env, "ARCHIVE_FORWARD", target);
+        set_env(&mut env, "FORWARD_SCF_ENDPOINT", &api.url());
+        let mut bin = Binary::start(&[], &env);
+        let status = bin.wait_exit_async(Duration::from_secs(10)).await;
+        assert_eq!(
+            status.and_then(|s| s.code()),
+            Some(2),
+            "{target}: {}",
+            bin.output_tail(5)
+        );
+        let out = bin.output_tail(5);
+        assert!(
+            out.contains("ARCHIVE_FORWARD") && out.contains("this function itself"),
+            "{target}: the line names the variable and why: {out}"
+        );
+    }
+    assert_eq!(rt.ready_count(), 0, "refused before init/ready");
+    assert!(api.deliveries().is_empty(), "nothing was invoked");
+    assert!(cos.objects().is_empty(), "nothing was stored");
+}
