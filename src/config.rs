@@ -15,6 +15,7 @@ use crate::forward::target::{parse_targets, Target};
 use crate::forward::webhook::NotifyKey;
 use crate::forward::ForwarderConfig;
 use crate::handler::ArchiveConfig;
+use crate::http::auth::{CallbackAuth, CallbackToken};
 use crate::layout::{KeyTemplate, DEFAULT_TEMPLATE};
 use crate::logging::LogConfig;
 #[cfg(test)]
@@ -42,6 +43,8 @@ pub struct Config {
     pub archive: ArchiveConfig,
     /// Forward targets (empty when `ARCHIVE_FORWARD` is unset).
     pub forward: ForwardConfig,
+    /// How HTTP callbacks authenticate (`CALLBACK_*`).
+    pub callback: CallbackAuth,
     /// Logging.
     pub log: LogConfig,
 }
@@ -57,6 +60,8 @@ pub struct RuntimeConfig {
     pub archive: ArchiveConfig,
     /// Forward targets (empty when `ARCHIVE_FORWARD` is unset).
     pub forward: ForwardConfig,
+    /// How HTTP callbacks authenticate (`CALLBACK_*`).
+    pub callback: CallbackAuth,
     /// Logging.
     pub log: LogConfig,
 }
@@ -89,10 +94,12 @@ impl Config {
         };
         let archive = archive_config(&get)?;
         let forward = forward_config(&get)?;
+        let callback = callback_config(&get)?;
         Ok(Config {
             cos,
             archive,
             forward,
+            callback,
             log,
         })
     }
@@ -115,6 +122,7 @@ impl RuntimeConfig {
             cos,
             archive,
             forward,
+            callback,
             log,
         } = Config::from_env(get)?;
         let cos = cos.ok_or_else(|| err("COS_BUCKET", "is required"))?;
@@ -123,6 +131,7 @@ impl RuntimeConfig {
             cos,
             archive,
             forward,
+            callback,
             log,
         })
     }
@@ -208,6 +217,49 @@ where
         utc_offset,
         event_types,
         redact,
+    })
+}
+
+/// Shortest `CALLBACK_TOKEN` accepted: it is the one secret that covers the body.
+const MIN_TOKEN_LEN: usize = 16;
+
+/// `CALLBACK_TOKEN`, `CALLBACK_NOTIFY_KEY` and `CALLBACK_ALLOW_UNSIGNED`. The token travels
+/// in the `NotifyUrl`'s query, so it is limited to characters a URL carries unescaped, and it
+/// must be long enough to be a secret.
+fn callback_config<F>(get: &F) -> Result<CallbackAuth, ConfigError>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    let token = match get_set(get, "CALLBACK_TOKEN") {
+        None => None,
+        Some(t) => {
+            let unreserved = t
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+            if !unreserved || t.len() < MIN_TOKEN_LEN {
+                return Err(err(
+                    "CALLBACK_TOKEN",
+                    &format!(
+                        "must be at least {MIN_TOKEN_LEN} letters, digits, '-', '.', '_' or '~' \
+                         (value not shown); e.g. the output of `openssl rand -hex 24`"
+                    ),
+                ));
+            }
+            CallbackToken::new(t)
+        }
+    };
+    let notify_key = get_set(get, "CALLBACK_NOTIFY_KEY").and_then(NotifyKey::new);
+    let allow_unsigned = match get_set(get, "CALLBACK_ALLOW_UNSIGNED") {
+        None => false,
+        Some(v) => parse_bool(&v).ok_or_else(|| ConfigError {
+            var: "CALLBACK_ALLOW_UNSIGNED",
+            reason: format!("{v:?} is not one of on/off, true/false, 1/0, yes/no"),
+        })?,
+    };
+    Ok(CallbackAuth {
+        token,
+        notify_key,
+        allow_unsigned,
     })
 }
 
@@ -1048,6 +1100,26 @@ mod tests {
         }
         // Outside SCF there is no function to call itself.
         ok(&[("ARCHIVE_FORWARD", "scf:mps-archive")]);
+
+        // HTTP callbacks: a token must be a long, URL-safe secret; none of the three is shown.
+        let c = ok(&[
+            ("CALLBACK_TOKEN", "tok-0123456789abcdef"),
+            ("CALLBACK_NOTIFY_KEY", "callbackKeyValue9"),
+            ("CALLBACK_ALLOW_UNSIGNED", "on"),
+        ]);
+        assert!(c.callback.token.is_some() && c.callback.notify_key.is_some());
+        assert!(c.callback.allow_unsigned);
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("tok-0123456789abcdef") && !shown.contains("callbackKeyValue9"));
+        assert!(!ok(&[]).callback.allow_unsigned);
+        for bad in ["short", "has space 0123456789", "amp&0123456789abcdef"] {
+            let line = fails_on("CALLBACK_TOKEN", &[("CALLBACK_TOKEN", bad)]);
+            assert!(!line.contains(bad), "{line}");
+        }
+        fails_on(
+            "CALLBACK_ALLOW_UNSIGNED",
+            &[("CALLBACK_ALLOW_UNSIGNED", "sometimes")],
+        );
 
         // The notify key is taken as it is and never shown.
         let c = ok(&[("FORWARD_NOTIFY_KEY", "notifyKeyValue42")]);

@@ -28,6 +28,7 @@ pub mod credentials;
 pub mod event;
 pub mod forward;
 pub mod handler;
+pub mod http;
 pub mod layout;
 pub mod logging;
 pub mod record;

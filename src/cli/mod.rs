@@ -20,6 +20,7 @@ use crate::config::{log_config_lenient, Config, ConfigError, ForwardConfig, Runt
 use crate::cos::CosClient;
 use crate::forward::Forwarder;
 use crate::handler::{ArchiveConfig, HandleError, Handler, Invocation};
+use crate::http::auth::CallbackAuth;
 use crate::logging::LogConfig;
 use crate::runtime::{Context, Diagnostic, Function, RuntimeError};
 use crate::store::local::LocalStore;
@@ -219,7 +220,10 @@ fn runtime_mode() -> ExitCode {
             Ok(h) => h,
             Err(code) => return code,
         };
-        let function = Arc::new(HandlerFunction(handler));
+        let function = Arc::new(HandlerFunction {
+            handler,
+            auth: cfg.callback,
+        });
         match runtime::run(&cfg.runtime_api, http, function, runtime::shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
             // The loop logged why in one line already.
@@ -252,12 +256,12 @@ fn invoke_mode(local: PathBuf, files: Vec<String>) -> ExitCode {
             Some(cos) => {
                 let cos = CosClient::new(http.clone(), cos.bucket, cos.credentials);
                 match handler(&http, cos, cfg.archive, cfg.forward) {
-                    Ok(h) => invoke_all(&h, &files).await,
+                    Ok(h) => invoke_all(&h, &cfg.callback, &files).await,
                     Err(code) => return code,
                 }
             }
             None => match handler(&http, LocalStore::new(local), cfg.archive, cfg.forward) {
-                Ok(h) => invoke_all(&h, &files).await,
+                Ok(h) => invoke_all(&h, &cfg.callback, &files).await,
                 Err(code) => return code,
             },
         };
@@ -297,7 +301,7 @@ async fn read_input(file: &str) -> std::io::Result<Vec<u8>> {
 /// Handles each file in turn as runtime mode would, printing one JSON line per event; true
 /// when all succeeded. Rejected credentials stop the run: every later event would fail the
 /// same way.
-async fn invoke_all<S: Store>(handler: &Handler<S>, files: &[String]) -> bool {
+async fn invoke_all<S: Store>(handler: &Handler<S>, auth: &CallbackAuth, files: &[String]) -> bool {
     let mut all_ok = true;
     for file in files {
         let mut stop = false;
@@ -309,10 +313,12 @@ async fn invoke_all<S: Store>(handler: &Handler<S>, files: &[String]) -> bool {
                     received_at: chrono::Utc::now(),
                     deadline: Instant::now() + INVOKE_TIME_LIMIT,
                 };
-                handler.handle(Bytes::from(body), &inv).await.map_err(|e| {
-                    stop = e.credentials_rejected();
-                    error_chain(&e)
-                })
+                dispatch(handler, auth, Bytes::from(body), &inv)
+                    .await
+                    .map_err(|e| {
+                        stop = e.credentials_rejected();
+                        error_chain(&e)
+                    })
             }
         };
         let out = match line {
@@ -333,8 +339,31 @@ async fn invoke_all<S: Store>(handler: &Handler<S>, files: &[String]) -> bool {
     all_ok
 }
 
+/// One event, told apart by its shape: an HTTP request through the Function URL is answered
+/// with a response object (never an error: the caller must get a status); anything else is a
+/// callback from the MPS trigger.
+async fn dispatch<S: Store>(
+    handler: &Handler<S>,
+    auth: &CallbackAuth,
+    event: Bytes,
+    inv: &Invocation<'_>,
+) -> Result<serde_json::Value, HandleError> {
+    if crate::http::is_request(&event) {
+        if let Some(req) = crate::http::Request::parse(&event) {
+            let now = u64::try_from(inv.received_at.timestamp()).unwrap_or(0);
+            let answer = crate::http::serve(handler, auth, req, inv, now).await;
+            return Ok(answer.into_value());
+        }
+    }
+    let handled = handler.handle(event, inv).await?;
+    Ok(serde_json::to_value(handled)?)
+}
+
 /// The handler as the runtime sees it: one event in, the result or a typed error out.
-struct HandlerFunction<S>(Handler<S>);
+struct HandlerFunction<S> {
+    handler: Handler<S>,
+    auth: CallbackAuth,
+}
 
 impl<S: Store> Function for HandlerFunction<S> {
     type Error = HandleError;
@@ -349,8 +378,7 @@ impl<S: Store> Function for HandlerFunction<S> {
             received_at: ctx.received_at,
             deadline: ctx.deadline,
         };
-        let handled = self.0.handle(event, &inv).await?;
-        Ok(serde_json::to_value(handled)?)
+        dispatch(&self.handler, &self.auth, event, &inv).await
     }
 }
 
