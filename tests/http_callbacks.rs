@@ -331,3 +331,49 @@ async fn an_archive_failure_is_a_500_not_an_error_post() {
     assert!(bin.exited().is_none(), "the instance goes on");
     bin.stop(Duration::from_secs(3)).await;
 }
+
+/// `invoke` handles a Function URL event file as runtime mode would: the response object is
+/// its result, and a refused request (nothing archived) fails the run.
+#[test]
+fn invoke_answers_a_function_url_event_as_runtime_mode_would() {
+    let dir = std::env::temp_dir().join(format!("mcb-http-invoke-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let fixture = fixtures::dir().join("url/function-url-schedule-task.json");
+    let local = dir.join("mirror");
+    let args = [
+        "invoke",
+        "--local",
+        local.to_str().expect("utf-8"),
+        fixture.to_str().expect("utf-8"),
+    ];
+    let run = |extra: &[(&str, &str)]| {
+        let mut env: Vec<(String, String)> = vec![("LOG_LEVEL".into(), "error".into())];
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        Binary::start(&args, &env).into_output(WAIT)
+    };
+    let refused = run(&[]);
+    assert_eq!(refused.status.code(), Some(1));
+    let line: Value = serde_json::from_slice(&refused.stdout).expect("one JSON line");
+    assert_eq!(
+        (line["ok"].as_bool(), line["result"]["statusCode"].as_u64()),
+        (Some(false), Some(401))
+    );
+    assert!(!local.exists() || std::fs::read_dir(&local).map(|d| d.count()).unwrap_or(0) == 0);
+
+    let accepted = run(&[("CALLBACK_ALLOW_UNSIGNED", "on")]);
+    assert_eq!(
+        accepted.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
+    let line: Value = serde_json::from_slice(&accepted.stdout).expect("one JSON line");
+    assert_eq!(line["result"]["statusCode"], 200, "{line}");
+    let body: Value =
+        serde_json::from_str(line["result"]["body"].as_str().expect("body")).expect("json body");
+    let key = body["key"].as_str().expect("key");
+    assert!(key.starts_with("mps-events/ScheduleTask/"), "{key}");
+    assert!(local.join(key).is_file(), "{key} in the mirror");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -322,6 +322,16 @@ async fn invoke_all<S: Store>(handler: &Handler<S>, auth: &CallbackAuth, files: 
             }
         };
         let out = match line {
+            // An HTTP request is always answered, but one refused or failed (a status other
+            // than 2xx) archived nothing: the run reports it as failed.
+            Ok(a)
+                if a["statusCode"]
+                    .as_u64()
+                    .is_some_and(|s| !(200..300).contains(&s)) =>
+            {
+                all_ok = false;
+                json!({ "file": file, "ok": false, "result": a })
+            }
             Ok(a) => json!({ "file": file, "ok": true, "result": a }),
             Err(e) => {
                 all_ok = false;
