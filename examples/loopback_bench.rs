@@ -14,7 +14,10 @@
 //! `split` writes headers and body in two writes with Nagle on, as Python's `http.server` does;
 //! `--forward none|scf|webhook|both` (none): also forward every callback to a fake SCF function
 //! (through the verifying fake Cloud API), a fake webhook, or both (the Python peer does not
-//! forward: use `--peer none`).
+//! forward: use `--peer none`); `--channel trigger|url` (trigger): hand the binary trigger
+//! callbacks, or the same callbacks as Function URL requests (token in the query, body signed
+//! with a fresh MPS `Sign`, `CALLBACK_TOKEN` and `CALLBACK_NOTIFY_KEY` set), so that the cost of
+//! the HTTP path shows beside the trigger path (the Python peer has no HTTP path: `--peer none`).
 //!
 //! Measures per peer: cold start (spawn -> `init/ready` received by the fake, fresh process each
 //! time, killed after ready), events/s (N events queued upfront, first push -> last answer),
@@ -44,7 +47,7 @@ use tokio::process::{Child, Command};
 type BoxError = Box<dyn Error + Send + Sync>;
 
 const USAGE: &str =
-    "usage: loopback_bench [--events N] [--starts N] [--peer python|none] [--python PATH] [--binary PATH] [--server-writes single|split|chunked|close|mixed] [--forward none|scf|webhook|both]";
+    "usage: loopback_bench [--events N] [--starts N] [--peer python|none] [--python PATH] [--binary PATH] [--server-writes single|split|chunked|close|mixed] [--forward none|scf|webhook|both] [--channel trigger|url]";
 const FIXTURE: &str = "fixtures/workflow-adaptive-streaming.json";
 /// How long a process may take to post `init/ready`.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -57,6 +60,7 @@ struct Args {
     binary: Option<PathBuf>,
     server_writes: String,
     forward: String,
+    channel: String,
 }
 
 fn parse_args() -> Result<Args, lexopt::Error> {
@@ -69,6 +73,7 @@ fn parse_args() -> Result<Args, lexopt::Error> {
         binary: None,
         server_writes: "single".into(),
         forward: "none".into(),
+        channel: "trigger".into(),
     };
     let mut parser = lexopt::Parser::from_env();
     while let Some(arg) = parser.next()? {
@@ -104,12 +109,22 @@ fn parse_args() -> Result<Args, lexopt::Error> {
                 }
                 args.forward = v;
             }
+            Long("channel") => {
+                let v: String = parser.value()?.parse()?;
+                if !["trigger", "url"].contains(&v.as_str()) {
+                    return Err(format!("--channel must be trigger or url, not {v:?}").into());
+                }
+                args.channel = v;
+            }
             Long("help") | Short('h') => {
                 println!("{USAGE}");
                 std::process::exit(0);
             }
             _ => return Err(arg.unexpected()),
         }
+    }
+    if args.channel == "url" && args.python {
+        return Err("--channel url needs --peer none (the Python peer has no HTTP path)".into());
     }
     if args.events == 0 || args.starts == 0 {
         return Err("--events and --starts must be at least 1".into());
@@ -226,6 +241,45 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn sorted(mut v: Vec<f64>) -> Vec<f64> {
     v.sort_by(f64::total_cmp);
     v
+}
+
+/// The Function URL token and notify key of `--channel url` runs.
+const URL_TOKEN: &str = "benchToken-0123456789abcdef";
+const URL_NOTIFY_KEY: &str = "benchNotifyKey";
+
+/// `event` as MPS would POST it to the Function URL: signed (expiry an hour ahead), with the
+/// token in the query, inside the Function URL event.
+fn as_url_request(event: &[u8]) -> Result<Vec<u8>, BoxError> {
+    use md5::{Digest, Md5};
+    let mut body: Value = serde_json::from_slice(event)?;
+    let expiry = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)?
+        .as_secs()
+        + 3600;
+    let sign: String = Md5::digest(format!("{expiry}{URL_NOTIFY_KEY}").as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    body["Timestamp"] = json!(expiry);
+    body["Sign"] = json!(sign);
+    Ok(serde_json::to_vec(&json!({
+        "httpMethod": "POST",
+        "path": "/",
+        "headers": {"content-type": "application/json", "x-forwarded-for": "203.0.113.7"},
+        "queryString": {"token": URL_TOKEN},
+        "body": body.to_string(),
+    }))?)
+}
+
+/// The archive answer inside a response post: the post itself for a trigger callback, the
+/// JSON body of the response object for an HTTP request (`None` when its status is not 200).
+fn archive_answer(post: &[u8]) -> Option<Value> {
+    let v: Value = serde_json::from_slice(post).ok()?;
+    match v.get("statusCode") {
+        None => Some(v),
+        Some(s) if s == 200 => serde_json::from_str(v["body"].as_str()?).ok(),
+        Some(_) => None,
+    }
 }
 
 /// N distinct ~5 KB WorkflowTask events: the fixture with a distinct TaskId each.
@@ -356,8 +410,10 @@ async fn measure(
     events: &[Vec<u8>],
     starts: usize,
     forward: &str,
+    channel_env: &[(String, String)],
 ) -> Result<Metrics, BoxError> {
-    let targets = Targets::start(forward).await;
+    let mut targets = Targets::start(forward).await;
+    targets.env.extend(channel_env.iter().cloned());
     let clk = clk_tck();
     let mut m = Metrics::default();
 
@@ -434,12 +490,16 @@ async fn measure(
     m.cos_puts = cos.stats().requests;
     m.verification_failures = cos.verification_failures();
     m.violations.extend(rt.violations());
-    m.error_posts = outcomes.iter().filter(|o| o.kind == Kind::Error).count();
+    // An HTTP request refused or failed (a status other than 200) counts as an error too.
+    m.error_posts = outcomes
+        .iter()
+        .filter(|o| o.kind == Kind::Error || archive_answer(&o.body).is_none())
+        .count();
     m.unknown_keys = outcomes
         .iter()
         .filter(|o| o.kind == Kind::Response)
         .filter(|o| {
-            let v: Value = serde_json::from_slice(&o.body).unwrap_or(Value::Null);
+            let v = archive_answer(&o.body).unwrap_or(Value::Null);
             !v["key"].as_str().is_some_and(|k| objects.contains_key(k))
         })
         .count();
@@ -638,14 +698,27 @@ async fn run(args: Args) -> Result<bool, BoxError> {
         }
     }
 
-    let events = make_events(&root, args.events)?;
+    let mut events = make_events(&root, args.events)?;
+    let mut channel_env = Vec::new();
+    if args.channel == "url" {
+        events = events
+            .iter()
+            .map(|e| as_url_request(e))
+            .collect::<Result<_, _>>()?;
+        channel_env.push(("CALLBACK_TOKEN".to_string(), URL_TOKEN.to_string()));
+        channel_env.push((
+            "CALLBACK_NOTIFY_KEY".to_string(),
+            URL_NOTIFY_KEY.to_string(),
+        ));
+    }
     let n = events.len();
     let avg_bytes = events.iter().map(Vec::len).sum::<usize>() as f64 / n as f64;
     let pkg = package(&root, &binary)?;
     let log_dir = root.join("target");
     println!(
-        "loopback bench: {n} WorkflowTask events (~{avg_bytes:.0} B each), {} cold starts, \
-         servers write answers: {}, forward: {}; {}",
+        "loopback bench: {n} WorkflowTask events (~{avg_bytes:.0} B each) through the {} channel, \
+         {} cold starts, servers write answers: {}, forward: {}; {}",
+        args.channel,
         args.starts,
         args.server_writes,
         args.forward,
@@ -659,7 +732,14 @@ async fn run(args: Args) -> Result<bool, BoxError> {
         cwd: pkg.clone(),
         log: File::create(log_dir.join("loopback-bench-mps-cos-backup.log"))?,
     };
-    let rust = measure(&rust_peer, &events, args.starts, &args.forward).await;
+    let rust = measure(
+        &rust_peer,
+        &events,
+        args.starts,
+        &args.forward,
+        &channel_env,
+    )
+    .await;
     let _ = std::fs::remove_dir_all(&pkg);
     let rust = rust?;
     let py = match python {
@@ -671,7 +751,7 @@ async fn run(args: Args) -> Result<bool, BoxError> {
                 cwd: root.join("bench/python-peer"),
                 log: File::create(log_dir.join("loopback-bench-python-peer.log"))?,
             };
-            Some(measure(&peer, &events, args.starts, "none").await?)
+            Some(measure(&peer, &events, args.starts, "none", &[]).await?)
         }
         None => None,
     };
@@ -714,6 +794,7 @@ async fn run(args: Args) -> Result<bool, BoxError> {
         "starts": args.starts,
         "server_writes": args.server_writes,
         "forward": args.forward,
+        "channel": args.channel,
         "mps_cos_backup": rust.to_json(n),
         "python_peer": py.as_ref().map(|m| m.to_json(n)),
         "ratios": rows.iter().map(|r| json!({"metric": r.name, "unit": r.unit, "ratio": r.ratio()})).collect::<Vec<_>>(),
@@ -721,8 +802,10 @@ async fn run(args: Args) -> Result<bool, BoxError> {
         "table_markdown": table(&rows),
     });
     let out = root.join(format!(
-        "target/loopback-bench-{}-forward-{}.json",
-        args.server_writes, args.forward
+        "target/loopback-bench-{}-forward-{}{}.json",
+        args.server_writes,
+        args.forward,
+        if args.channel == "url" { "-url" } else { "" }
     ));
     std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
     println!("written {}", out.display());

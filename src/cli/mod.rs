@@ -358,12 +358,9 @@ async fn dispatch<S: Store>(
     event: Bytes,
     inv: &Invocation<'_>,
 ) -> Result<serde_json::Value, HandleError> {
-    if crate::http::is_request(&event) {
-        if let Some(req) = crate::http::Request::parse(&event) {
-            let now = u64::try_from(inv.received_at.timestamp()).unwrap_or(0);
-            let answer = crate::http::serve(handler, auth, req, inv, now).await;
-            return Ok(answer.into_value());
-        }
+    let now = u64::try_from(inv.received_at.timestamp()).unwrap_or(0);
+    if let Some(answer) = crate::http::serve(handler, auth, &event, inv, now).await {
+        return Ok(answer.into_value());
     }
     let handled = handler.handle(event, inv).await?;
     Ok(serde_json::to_value(handled)?)

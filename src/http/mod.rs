@@ -249,19 +249,35 @@ fn read_body(req: Request) -> Body {
     }
 }
 
-/// Answers one HTTP request: checks method, token, body and signature, then archives and
-/// forwards the notification through `handler`. Never fails: every outcome is a status.
-pub(crate) async fn serve<S: Store>(
-    handler: &Handler<S>,
-    auth: &CallbackAuth,
-    req: Request,
-    inv: &Invocation<'_>,
-    now_unix: u64,
-) -> Response {
+/// A request refused before anything was stored: its status, the reason the caller and the
+/// log get (never a secret), and the caller's address for the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// 400, 401, 405 or 413.
+    pub status: u16,
+    /// What was wrong, one line.
+    pub reason: String,
+    /// The caller's address as the platform reported it.
+    pub source: String,
+}
+
+/// Checks method, token, body and signature of one HTTP event at `now_unix`, without I/O:
+/// `None` when `event` is not an HTTP request, else the notification to archive (the request
+/// body, decoded) or why it is refused.
+pub fn admit(event: &[u8], auth: &CallbackAuth, now_unix: u64) -> Option<Result<Bytes, Refusal>> {
+    if !is_request(event) {
+        return None;
+    }
+    let req = Request::parse(event)?;
+    Some(admit_request(req, auth, now_unix))
+}
+
+fn admit_request(req: Request, auth: &CallbackAuth, now_unix: u64) -> Result<Bytes, Refusal> {
     let source = req.source.clone();
-    let refuse = |status: u16, reason: &str| {
-        warn!(status, reason, source = %source, "HTTP callback refused");
-        Response::refused(status, reason)
+    let refuse = |status: u16, reason: String| Refusal {
+        status,
+        reason,
+        source: source.clone(),
     };
     if req.method != "POST" {
         let method: String = req
@@ -270,29 +286,46 @@ pub(crate) async fn serve<S: Store>(
             .filter(|c| c.is_ascii_graphic())
             .take(16)
             .collect();
-        return refuse(
+        return Err(refuse(
             405,
-            &format!("method {method} not allowed: MPS notifications are POSTed"),
-        );
+            format!("method {method} not allowed: MPS notifications are POSTed"),
+        ));
     }
-    let auth_refused = |why: AuthRefusal| refuse(401, &why.to_string());
-    if let Err(why) = auth.check_token(req.token.as_deref()) {
-        return auth_refused(why);
-    }
+    auth.check_token(req.token.as_deref())
+        .map_err(|why| refuse(401, why.to_string()))?;
     let (bytes, timestamp, sign) = match read_body(req) {
         Body::Notification {
             bytes,
             timestamp,
             sign,
         } => (bytes, timestamp, sign),
-        Body::Refused(status, reason) => return refuse(status, &reason),
+        Body::Refused(status, reason) => return Err(refuse(status, reason)),
     };
-    if let Err(why) = auth.check_sign(timestamp, sign.as_deref(), now_unix) {
-        return auth_refused(why);
-    }
-    match handler.handle(bytes, inv).await {
+    auth.check_sign(timestamp, sign.as_deref(), now_unix)
+        .map_err(|why: AuthRefusal| refuse(401, why.to_string()))?;
+    Ok(bytes)
+}
+
+/// Answers one HTTP event: [`admit`], then archives and forwards the notification through
+/// `handler`. Never fails: every outcome is a status. `None` when `event` is not an HTTP
+/// request.
+pub(crate) async fn serve<S: Store>(
+    handler: &Handler<S>,
+    auth: &CallbackAuth,
+    event: &[u8],
+    inv: &Invocation<'_>,
+    now_unix: u64,
+) -> Option<Response> {
+    let notification = match admit(event, auth, now_unix)? {
+        Ok(n) => n,
+        Err(r) => {
+            warn!(status = r.status, reason = %r.reason, source = %r.source, "HTTP callback refused");
+            return Some(Response::refused(r.status, &r.reason));
+        }
+    };
+    Some(match handler.handle(notification, inv).await {
         Ok(handled) => {
-            info!(source = %source, key = handled.key.as_deref(), "HTTP callback archived");
+            info!(key = handled.key.as_deref(), "HTTP callback archived");
             Response {
                 status: 200,
                 body: accepted(handled),
@@ -300,7 +333,7 @@ pub(crate) async fn serve<S: Store>(
         }
         // The handler logged the failure; the caller gets the same one line.
         Err(e) => Response::refused(500, &error_chain(&e)),
-    }
+    })
 }
 
 fn accepted(handled: Handled) -> Value {
@@ -419,6 +452,47 @@ mod tests {
                 assert_eq!(sign.as_deref(), Some("ab"));
             }
             Body::Refused(s, r) => panic!("{s} {r}"),
+        }
+    }
+
+    #[test]
+    fn admit_checks_method_then_token_then_body_then_sign() {
+        use crate::forward::webhook::{mps_sign, NotifyKey};
+        let key = NotifyKey::new("hs-notify-key").unwrap();
+        let auth = CallbackAuth {
+            token: auth::CallbackToken::new("t0k3n-0123456789abcdef"),
+            notify_key: Some(key.clone()),
+            allow_unsigned: false,
+        };
+        let now = 1_764_000_000;
+        let body = json!({"EventType": "ScheduleTask", "Timestamp": now + 600,
+            "Sign": mps_sign(now + 600, &key)})
+        .to_string();
+        let event = |method: &str, token: &str, body: &str| {
+            serde_json::to_vec(&json!({"httpMethod": method, "body": body,
+                "queryString": {"token": token}}))
+            .unwrap()
+        };
+        let status = |ev: Vec<u8>| match admit(&ev, &auth, now) {
+            Some(Ok(_)) => 200,
+            Some(Err(r)) => r.status,
+            None => 0,
+        };
+        let good = "t0k3n-0123456789abcdef";
+        assert_eq!(status(event("POST", good, &body)), 200);
+        assert_eq!(status(event("PUT", "bad", "x")), 405, "method first");
+        assert_eq!(
+            status(event("POST", "bad", "x")),
+            401,
+            "token before the body"
+        );
+        assert_eq!(status(event("POST", good, "x")), 400);
+        let unsigned = json!({"EventType": "ScheduleTask"}).to_string();
+        assert_eq!(status(event("POST", good, &unsigned)), 401);
+        assert_eq!(status(br#"{"EventType":"WorkflowTask"}"#.to_vec()), 0);
+        match admit(&event("POST", good, &body), &auth, now) {
+            Some(Ok(admitted)) => assert_eq!(&admitted[..], body.as_bytes(), "the body, unchanged"),
+            other => panic!("{other:?}"),
         }
     }
 
