@@ -21,6 +21,7 @@ use crate::cos::CosClient;
 use crate::forward::Forwarder;
 use crate::handler::{ArchiveConfig, HandleError, Handler, Invocation};
 use crate::logging::LogConfig;
+use crate::record::Source;
 use crate::runtime::{Context, Diagnostic, Function, RuntimeError};
 use crate::store::local::LocalStore;
 use crate::store::Store;
@@ -35,7 +36,7 @@ Without arguments it runs in runtime mode (SCF starts it so, through ./bootstrap
 Examples:
   mps-cos-backup invoke fixtures/*.json
   mps-cos-backup ls --since 2026-11-24 --until 2026-11-24 --type WorkflowTask
-  mps-cos-backup ls --status fail --since 2026-11-24 --json
+  mps-cos-backup ls --failed --since 2026-03-15 --json
   mps-cos-backup get mps-events/WorkflowTask/2026/11/24/TASK.finish.DIGEST.json --event
   mps-cos-backup stats --since 2026-11-01 --until 2026-11-30
   mps-cos-backup replay --to https://hooks.example.com/mps --since 2026-11-24 --dry-run
@@ -73,7 +74,7 @@ enum Cmd {
     Ls(read::LsArgs),
     /// Print one archived record (or only its event)
     Get(read::GetArgs),
-    /// Count archived callbacks per date, event type and status
+    /// Count archived callbacks per date, event type, status and outcome
     Stats(read::StatsArgs),
     /// Send archived callbacks to a target again, oldest first
     Replay(replay::ReplayArgs),
@@ -307,6 +308,7 @@ async fn invoke_all<S: Store>(handler: &Handler<S>, files: &[String]) -> bool {
                 let inv = Invocation {
                     request_id: None,
                     received_at: chrono::Utc::now(),
+                    source: Source::Invoke,
                     deadline: Instant::now() + INVOKE_TIME_LIMIT,
                 };
                 handler.handle(Bytes::from(body), &inv).await.map_err(|e| {
@@ -347,6 +349,7 @@ impl<S: Store> Function for HandlerFunction<S> {
         let inv = Invocation {
             request_id: Some(ctx.request_id.as_str()).filter(|r| !r.is_empty()),
             received_at: ctx.received_at,
+            source: Source::Trigger,
             deadline: ctx.deadline,
         };
         let handled = self.0.handle(event, &inv).await?;
