@@ -330,7 +330,8 @@ impl<S: Store> Handler<S> {
         match self.store.put(obj, deadline).await {
             Ok(stored) => {
                 info!(
-                    event_type, task_id, status, key = %p.key, bytes, attempts = stored.attempts,
+                    event_type, task_id, status, outcome = p.outcome.as_str(), key = %p.key, bytes,
+                    attempts = stored.attempts,
                     duration_ms = elapsed_ms(started), "event archived"
                 );
                 Ok(Written {

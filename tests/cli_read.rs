@@ -416,6 +416,40 @@ fn what_failed_is_a_listing_of_the_keys() {
     );
 }
 
+/// Every reader example of README.md, run as printed on the mirror `invoke fixtures/*.json`
+/// writes, finds something: the examples and the bundled samples agree. (Examples that
+/// would send, and the `KEY` placeholder, are left out.)
+#[test]
+fn readme_examples_run_on_the_bundled_fixtures() {
+    let dir = workdir("readme");
+    invoke_fixtures(&dir, &[]);
+    let readme = include_str!("../README.md");
+    let mut ran = 0;
+    for line in readme.lines() {
+        let Some(cmd) = line.strip_prefix("mps-cos-backup ") else {
+            continue;
+        };
+        let cmd = cmd.split(" #").next().unwrap_or(cmd);
+        let args: Vec<&str> = cmd.split_whitespace().collect();
+        let sends = args[0] == "replay" && !args.contains(&"--dry-run");
+        if sends || args.contains(&"KEY") || args[0] == "invoke" {
+            continue;
+        }
+        let out = run(&dir, &args, &[]);
+        assert_eq!(out.status.code(), Some(0), "{cmd}: {}", stderr(&out));
+        let text = stdout(&out);
+        let rows = if args.contains(&"--json") || args[0] == "get" || args[0] == "replay" {
+            text.lines().count()
+        } else {
+            // A table: rows after the header.
+            text.lines().count().saturating_sub(1)
+        };
+        assert!(rows > 0, "{cmd} found nothing: {text} {}", stderr(&out));
+        ran += 1;
+    }
+    assert!(ran >= 7, "README reader examples found: {ran}");
+}
+
 #[test]
 fn an_archive_of_the_old_layout_is_filtered_by_reading_its_records() {
     const OLD: &str = "{prefix}{event_type}/{yyyy}/{mm}/{dd}/{task_id}.{status}.{digest}.json";

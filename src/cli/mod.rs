@@ -35,11 +35,11 @@ Without arguments it runs in runtime mode (SCF starts it so, through ./bootstrap
 
 Examples:
   mps-cos-backup invoke fixtures/*.json
-  mps-cos-backup ls --since 2026-11-24 --until 2026-11-24 --type WorkflowTask
+  mps-cos-backup ls --since 2026-03-15 --until 2026-03-15 --type WorkflowTask
   mps-cos-backup ls --failed --since 2026-03-15 --json
-  mps-cos-backup get mps-events/WorkflowTask/2026/11/24/TASK.finish.DIGEST.json --event
-  mps-cos-backup stats --since 2026-11-01 --until 2026-11-30
-  mps-cos-backup replay --to https://hooks.example.com/mps --since 2026-11-24 --dry-run
+  mps-cos-backup get mps-events/WorkflowTask/2026/03/15/TASK.finish.partial.DIGEST.json --event
+  mps-cos-backup stats --since 2026-03-01 --until 2026-03-31
+  mps-cos-backup replay --to https://hooks.example.com/mps --since 2026-03-21 --dry-run
 
 Configuration is read from the environment (COS_BUCKET, COS_REGION, ...); see README.md.
 Readers use COS when COS_BUCKET is set, else the local mirror (--local).
