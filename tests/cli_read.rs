@@ -81,7 +81,7 @@ fn sample(dir: &Package) {
         ],
         &[OFFSET],
     );
-    // An EditMediaTask, dated by its own FinishTime.
+    // An EditMediaTask: no time of its own, so dated by its receipt.
     let edit = include_str!("../fixtures/editmedia-finish-success.json");
     archive(dir, &[edit.to_string()], &[OFFSET]);
 }
