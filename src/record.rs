@@ -5,9 +5,10 @@
 //!   non-zero (deprecated there, but honoured); else the error of the first failed
 //!   subtask, media-processing subtasks first, then AI results in the order review,
 //!   analysis, recognition, quality control, subtitles, erase, dubbing. A subtask
-//!   failed when `Status` is `FAIL`, or `ErrCodeExt` is non-empty, or `ErrCode` is
-//!   non-zero. Its code is `ErrCodeExt` when non-empty, else `ErrCode` as a decimal
-//!   string (so `code` is always a string).
+//!   failed when `Status` is `FAIL` (in any case), or `ErrCodeExt` is non-empty, or
+//!   `ErrCode` is non-zero. Its code is `ErrCodeExt` when non-empty, else `ErrCode` as a
+//!   decimal string (so `code` is always a string). A task's own non-empty `ErrCodeExt`
+//!   counts like its non-zero `ErrCode`.
 //! - `error` of an EditMediaTask: `ErrCode` when non-zero. Other events: null.
 //! - `inputs`: WorkflowTask `InputInfo`; EditMediaTask one per `FileInfoSet` entry.
 //! - `outputs`: one per `MediaProcessResultSet` entry and per AI result entry
@@ -338,18 +339,16 @@ pub fn outcome(parsed: &ParsedEvent) -> Outcome {
 
 /// [`outcome`], given the event's normalized outputs.
 fn classify(parsed: &ParsedEvent, outputs: &[Output]) -> Outcome {
-    match &parsed.event {
-        Event::WorkflowTask(t) => {
-            let task = error_of(t.err_code, None, t.err_code_ext.as_deref(), None);
-            outcome_from(t.status.as_deref(), task.is_some(), outputs)
+    let (status, err_code, err_code_ext) = match &parsed.event {
+        Event::WorkflowTask(t) => (t.status.as_deref(), t.err_code, t.err_code_ext.as_deref()),
+        Event::EditMediaTask(t) => (t.status.as_deref(), t.err_code, t.err_code_ext.as_deref()),
+        Event::Other if parsed.event_type() == "ScheduleTask" => {
+            return schedule_outcome(&parsed.raw)
         }
-        Event::EditMediaTask(t) => {
-            let task = error_of(t.err_code, None, t.err_code_ext.as_deref(), None);
-            outcome_from(t.status.as_deref(), task.is_some(), outputs)
-        }
-        Event::Other if parsed.event_type() == "ScheduleTask" => schedule_outcome(&parsed.raw),
-        Event::Other => Outcome::Unknown,
-    }
+        Event::Other => return Outcome::Unknown,
+    };
+    let task_failed = error_of(err_code, None, err_code_ext, None).is_some();
+    outcome_from(status, task_failed, outputs)
 }
 
 /// The outcome rule: the task's `Status`, whether the task itself failed, and its subtask
