@@ -24,7 +24,8 @@ fn bench(c: &mut Criterion) {
         g.bench_function(format!("parse_build_serialize/{name}"), |b| {
             b.iter(|| {
                 let parsed = event::parse(black_box(&body)).ok();
-                let rec = parsed.map(|p| record::build(&p, now, Some("req"), true));
+                let rec = parsed
+                    .map(|p| record::build(&p, now, Some("req"), record::Source::Trigger, true));
                 black_box(rec.and_then(|r| serde_json::to_vec(&r).ok()))
             })
         });
@@ -40,14 +41,17 @@ fn bench(c: &mut Criterion) {
         g.bench_function(format!("compact/{name}/{}B", body.len()), |b| {
             b.iter(|| {
                 let parsed = event::parse(black_box(&body)).ok();
-                let rec = parsed.map(|p| record::build(&p, now, Some("req"), true));
+                let rec = parsed
+                    .map(|p| record::build(&p, now, Some("req"), record::Source::Trigger, true));
                 black_box(rec.and_then(|r| serde_json::to_vec(&r).ok()))
             })
         });
         g.bench_function(format!("compact_owned/{name}/{}B", body.len()), |b| {
             b.iter(|| {
                 let parsed = event::parse(black_box(&body)).ok();
-                let rec = parsed.map(|p| record::build_owned(p, now, Some("req"), true));
+                let rec = parsed.map(|p| {
+                    record::build_owned(p, now, Some("req"), record::Source::Trigger, true)
+                });
                 black_box(rec.and_then(|r| serde_json::to_vec(&r).ok()))
             })
         });
@@ -72,10 +76,18 @@ fn bench(c: &mut Criterion) {
     });
     if let Some(p) = &parsed {
         g.bench_function("stage/build", |b| {
-            b.iter(|| black_box(record::build(black_box(p), now, Some("req"), true)))
+            b.iter(|| {
+                black_box(record::build(
+                    black_box(p),
+                    now,
+                    Some("req"),
+                    record::Source::Trigger,
+                    true,
+                ))
+            })
         });
         g.bench_function("stage/clone_raw", |b| b.iter(|| black_box(p.raw.clone())));
-        let rec = record::build(p, now, Some("req"), true);
+        let rec = record::build(p, now, Some("req"), record::Source::Trigger, true);
         g.bench_function("stage/serialize", |b| {
             b.iter(|| black_box(serde_json::to_vec(black_box(&rec)).ok()))
         });

@@ -15,7 +15,7 @@ use tracing::{error, info, warn};
 use crate::event::{self, Event, EventError};
 use crate::forward::{Delivery, ForwardError, Forwarder};
 use crate::layout::{self, KeyParts, KeyTemplate, LayoutError};
-use crate::record;
+use crate::record::{self, Outcome, Source};
 use crate::store::{Object, Store, StoreError};
 
 /// How events become objects (shared by the COS and local stores): the key layout, the
@@ -110,6 +110,8 @@ pub struct Invocation<'a> {
     pub request_id: Option<&'a str>,
     /// When the event was received.
     pub received_at: DateTime<Utc>,
+    /// How the event reached this process (the record's `source`).
+    pub source: Source,
     /// When the store and the targets must have answered.
     pub deadline: Instant,
 }
@@ -145,6 +147,7 @@ struct Prepared {
     event_type: String,
     task_id: Option<String>,
     status: Option<String>,
+    outcome: Outcome,
 }
 
 impl<S: Store> Handler<S> {
@@ -271,13 +274,20 @@ impl<S: Store> Handler<S> {
             masked
         });
         // The record takes the event by move: copying a large event costs more than the rest.
-        let record = record::build_owned(parsed, inv.received_at, inv.request_id, self.cfg.redact);
+        let record = record::build_owned(
+            parsed,
+            inv.received_at,
+            inv.request_id,
+            inv.source,
+            self.cfg.redact,
+        );
         let digest = layout::digest(masked_for_digest.as_ref().unwrap_or(&record.event));
         let key = self.cfg.key_template.render(&KeyParts {
             prefix: &self.cfg.key_prefix,
             event_type: &record.event_type,
             task_id: record.task_id.as_deref(),
             status: record.status.as_deref(),
+            outcome: record.outcome,
             time: record.event_time.unwrap_or(inv.received_at),
             offset: self.cfg.utc_offset,
             digest: &digest,
@@ -289,6 +299,7 @@ impl<S: Store> Handler<S> {
             event_type: record.event_type,
             task_id: record.task_id,
             status: record.status,
+            outcome: record.outcome,
         }))
     }
 
@@ -308,6 +319,7 @@ impl<S: Store> Handler<S> {
         let metadata = [
             ("event-type", meta_type.as_str()),
             ("task-status", meta_status.as_str()),
+            ("task-outcome", p.outcome.as_str()),
         ];
         let obj = Object {
             key: &p.key,
@@ -318,7 +330,8 @@ impl<S: Store> Handler<S> {
         match self.store.put(obj, deadline).await {
             Ok(stored) => {
                 info!(
-                    event_type, task_id, status, key = %p.key, bytes, attempts = stored.attempts,
+                    event_type, task_id, status, outcome = p.outcome.as_str(), key = %p.key, bytes,
+                    attempts = stored.attempts,
                     duration_ms = elapsed_ms(started), "event archived"
                 );
                 Ok(Written {

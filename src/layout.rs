@@ -1,4 +1,5 @@
-//! Object keys: `COS_KEY_TEMPLATE` rendered from an event's type, task, status, date and digest.
+//! Object keys: `COS_KEY_TEMPLATE` rendered from an event's type, task, status, outcome, date
+//! and digest.
 //!
 //! Every part that comes from an event is made safe here, so that a hostile `TaskId` can
 //! never climb out of the prefix, hide in an empty segment or break a tool that mirrors the
@@ -10,8 +11,15 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::{Number, Value};
 use sha1::{Digest, Sha1};
 
-/// Default `COS_KEY_TEMPLATE`.
+use crate::record::Outcome;
+
+/// Default `COS_KEY_TEMPLATE`: the outcome in the key makes "what failed" a listing.
 pub const DEFAULT_TEMPLATE: &str =
+    "{prefix}{event_type}/{yyyy}/{mm}/{dd}/{task_id}.{status}.{outcome}.{digest}.json";
+
+/// The default `COS_KEY_TEMPLATE` of earlier versions, without `{outcome}`: archives written
+/// with it are read by setting `COS_KEY_TEMPLATE` to it.
+pub const OLD_DEFAULT_TEMPLATE: &str =
     "{prefix}{event_type}/{yyyy}/{mm}/{dd}/{task_id}.{status}.{digest}.json";
 
 /// Longest sanitized task id, in bytes.
@@ -39,6 +47,7 @@ enum Field {
     TaskId,
     Status,
     Digest,
+    Outcome,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +78,8 @@ pub struct KeyParts<'a> {
     pub task_id: Option<&'a str>,
     /// Status as sent, if any.
     pub status: Option<&'a str>,
+    /// How the task ended.
+    pub outcome: Outcome,
     /// Date of the key: the event's own time, else receipt.
     pub time: DateTime<Utc>,
     /// Offset in which the date is written.
@@ -101,9 +112,10 @@ impl KeyTemplate {
                 "task_id" => Field::TaskId,
                 "status" => Field::Status,
                 "digest" => Field::Digest,
+                "outcome" => Field::Outcome,
                 other => {
                     return Err(LayoutError::Template(format!(
-                        "unknown placeholder {{{other}}} (known: prefix, event_type, yyyy, mm, dd, hh, task_id, status, digest)"
+                        "unknown placeholder {{{other}}} (known: prefix, event_type, yyyy, mm, dd, hh, task_id, status, outcome, digest)"
                     )))
                 }
             };
@@ -138,6 +150,7 @@ impl KeyTemplate {
             event_type: &"E".repeat(MAX_EVENT_TYPE_BYTES),
             task_id: Some(&"T".repeat(MAX_TASK_ID_BYTES)),
             status: Some(&"s".repeat(MAX_STATUS_BYTES)),
+            outcome: Outcome::Partial,
             time: DateTime::<Utc>::UNIX_EPOCH,
             offset: utc(),
             digest: &"0".repeat(DIGEST_HEX),
@@ -179,6 +192,7 @@ impl KeyTemplate {
                         push_safe(&mut key, &lower, MAX_STATUS_BYTES, "unknown")
                     }
                     Field::Digest => key.push_str(p.digest),
+                    Field::Outcome => key.push_str(p.outcome.as_str()),
                 },
             }
         }
@@ -424,6 +438,8 @@ pub enum Piece<'a> {
     Status,
     /// `{digest}`.
     Digest,
+    /// `{outcome}`.
+    Outcome,
 }
 
 /// What a key says about its callback, read back through the template
@@ -441,6 +457,8 @@ pub struct KeyFields {
     pub task_id: Option<String>,
     /// `{status}` as in the key (lowercase).
     pub status: Option<String>,
+    /// `{outcome}`; `None` when the template has none.
+    pub outcome: Option<Outcome>,
     /// `{digest}`: the same callback always has the same digest.
     pub digest: String,
 }
@@ -460,6 +478,9 @@ impl Field {
         fn lower_hex(b: u8) -> bool {
             b.is_ascii_digit() || (b'a'..=b'f').contains(&b)
         }
+        fn lower(b: u8) -> bool {
+            b.is_ascii_lowercase()
+        }
         match self {
             Field::EventType => (1, MAX_EVENT_TYPE_BYTES, safe),
             Field::TaskId => (1, MAX_TASK_ID_BYTES, safe),
@@ -467,6 +488,8 @@ impl Field {
             Field::Yyyy => (4, 4, digit),
             Field::Mm | Field::Dd | Field::Hh => (2, 2, digit),
             Field::Digest => (DIGEST_HEX, DIGEST_HEX, lower_hex),
+            // `ok` to `partial`/`running`/`unknown`; `read` keeps only the names it knows.
+            Field::Outcome => (2, 7, lower),
             // Matched as a literal (the configured prefix), never through its shape.
             Field::Prefix => (0, 0, safe),
         }
@@ -478,7 +501,7 @@ impl Field {
 }
 
 /// Text captured for each field while a key is matched; index = `Field as usize`.
-type Captures<'k> = [Option<&'k str>; 9];
+type Captures<'k> = [Option<&'k str>; 10];
 
 impl KeyTemplate {
     /// The template's pieces in order, so readers can tell which key prefixes a set of
@@ -496,6 +519,7 @@ impl KeyTemplate {
                 Field::TaskId => Piece::TaskId,
                 Field::Status => Piece::Status,
                 Field::Digest => Piece::Digest,
+                Field::Outcome => Piece::Outcome,
             },
         })
     }
@@ -516,7 +540,7 @@ impl KeyTemplate {
     /// id), so matching backtracks; every field is bounded in length, so a key costs at most
     /// a few hundred steps.
     pub fn read(&self, prefix: &str, key: &str) -> Option<KeyFields> {
-        let mut caps: Captures<'_> = [None; 9];
+        let mut caps: Captures<'_> = [None; 10];
         if !self.match_from(prefix, key, 0, 0, &mut caps) {
             return None;
         }
@@ -538,12 +562,17 @@ impl KeyTemplate {
         if hour.is_some_and(|h| h > 23) {
             return None;
         }
+        let outcome = match get(Field::Outcome) {
+            Some(text) => Some(Outcome::parse(text).filter(|o| o.as_str() == text)?),
+            None => None,
+        };
         Some(KeyFields {
             date,
             hour,
             event_type: get(Field::EventType).map(str::to_string),
             task_id: get(Field::TaskId).map(str::to_string),
             status: get(Field::Status).map(str::to_string),
+            outcome,
             digest: get(Field::Digest)?.to_string(),
         })
     }
@@ -617,6 +646,7 @@ mod tests {
             event_type: "WorkflowTask",
             task_id: task,
             status,
+            outcome: Outcome::Ok,
             time: Utc.with_ymd_and_hms(2026, 11, 23, 17, 30, 0).unwrap(),
             offset: utc(),
             digest: "0123456789abcdef",
@@ -630,7 +660,7 @@ mod tests {
     #[test]
     fn read_refuses_task_ids_sanitize_never_writes() {
         let tpl = default_tpl();
-        let good = "mps-events/WorkflowTask/2026/11/24/a.b.finish.0123456789abcdef.json";
+        let good = "mps-events/WorkflowTask/2026/11/24/a.b.finish.ok.0123456789abcdef.json";
         assert_eq!(
             tpl.read("mps-events/", good)
                 .and_then(|f| f.task_id)
@@ -638,9 +668,9 @@ mod tests {
             Some("a.b")
         );
         for bad in [
-            "mps-events/WorkflowTask/2026/11/24/a..b.finish.0123456789abcdef.json",
-            "mps-events/WorkflowTask/2026/11/24/.ab.finish.0123456789abcdef.json",
-            "mps-events/Work..flow/2026/11/24/ab.finish.0123456789abcdef.json",
+            "mps-events/WorkflowTask/2026/11/24/a..b.finish.ok.0123456789abcdef.json",
+            "mps-events/WorkflowTask/2026/11/24/.ab.finish.ok.0123456789abcdef.json",
+            "mps-events/Work..flow/2026/11/24/ab.finish.ok.0123456789abcdef.json",
         ] {
             assert_eq!(tpl.read("mps-events/", bad), None, "{bad}");
         }
@@ -656,7 +686,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             key,
-            "mps-events/WorkflowTask/2026/11/23/1253112233-WorkflowTask-abc123t2.finish.0123456789abcdef.json"
+            "mps-events/WorkflowTask/2026/11/23/1253112233-WorkflowTask-abc123t2.finish.ok.0123456789abcdef.json"
         );
     }
 
@@ -673,12 +703,12 @@ mod tests {
     fn missing_task_and_status_use_fallbacks() {
         let key = default_tpl().render(&parts(None, None)).unwrap();
         assert!(
-            key.ends_with("/no-task-id.unknown.0123456789abcdef.json"),
+            key.ends_with("/no-task-id.unknown.ok.0123456789abcdef.json"),
             "{key}"
         );
         let key = default_tpl().render(&parts(Some(""), Some(""))).unwrap();
         assert!(
-            key.ends_with("/no-task-id.unknown.0123456789abcdef.json"),
+            key.ends_with("/no-task-id.unknown.ok.0123456789abcdef.json"),
             "{key}"
         );
     }
@@ -745,7 +775,10 @@ mod tests {
         let odd = default_tpl()
             .render(&parts(Some("t"), Some("fin.ISH")))
             .unwrap();
-        assert!(odd.ends_with("/t.fin_ish.0123456789abcdef.json"), "{odd}");
+        assert!(
+            odd.ends_with("/t.fin_ish.ok.0123456789abcdef.json"),
+            "{odd}"
+        );
         assert!(b.contains(".finish."));
         assert_ne!(a, b);
     }
@@ -904,6 +937,7 @@ mod tests {
             event_type: Some(event_type.into()),
             task_id: Some(task_id.into()),
             status: Some(status.into()),
+            outcome: Some(Outcome::Ok),
             digest: digest.into(),
         }
     }
@@ -948,23 +982,28 @@ mod tests {
         let tpl = default_tpl();
         let d = "0123456789abcdef";
         for key in [
-            format!("other-app/WorkflowTask/2026/11/23/t.finish.{d}.json"),
-            format!("mps-events/WorkflowTask/2026/13/23/t.finish.{d}.json"),
-            format!("mps-events/WorkflowTask/2026/02/30/t.finish.{d}.json"),
-            format!("mps-events/WorkflowTask/2026/11/23/t.finish.{d}.json.bak"),
-            "mps-events/WorkflowTask/2026/11/23/t.finish.0123456789ABCDEF.json".to_string(),
-            "mps-events/WorkflowTask/2026/11/23/t.finish.0123.json".to_string(),
-            format!("mps-events/Work/flow/2026/11/23/t.finish.{d}.json"),
-            format!("mps-events/WorkflowTask/2026/11/23/t a.finish.{d}.json"),
-            format!("mps-events/WorkflowTask/26/11/23/t.finish.{d}.json"),
-            format!("mps-events/WorkflowTask/2026/11/23/.finish.{d}.json"),
+            format!("other-app/WorkflowTask/2026/11/23/t.finish.ok.{d}.json"),
+            format!("mps-events/WorkflowTask/2026/13/23/t.finish.ok.{d}.json"),
+            format!("mps-events/WorkflowTask/2026/02/30/t.finish.ok.{d}.json"),
+            format!("mps-events/WorkflowTask/2026/11/23/t.finish.ok.{d}.json.bak"),
+            "mps-events/WorkflowTask/2026/11/23/t.finish.ok.0123456789ABCDEF.json".to_string(),
+            "mps-events/WorkflowTask/2026/11/23/t.finish.ok.0123.json".to_string(),
+            format!("mps-events/Work/flow/2026/11/23/t.finish.ok.{d}.json"),
+            format!("mps-events/WorkflowTask/2026/11/23/t a.finish.ok.{d}.json"),
+            format!("mps-events/WorkflowTask/26/11/23/t.finish.ok.{d}.json"),
+            format!("mps-events/WorkflowTask/2026/11/23/.finish.ok.{d}.json"),
+            // An outcome this archive never writes, or not in lowercase.
+            format!("mps-events/WorkflowTask/2026/11/23/t.finish.bad.{d}.json"),
+            format!("mps-events/WorkflowTask/2026/11/23/t.finish.OK.{d}.json"),
+            // A key of the old default: its template reads it, this one does not.
+            format!("mps-events/WorkflowTask/2026/11/23/t.finish.{d}.json"),
             "mps-events/".to_string(),
             String::new(),
         ] {
             assert_eq!(tpl.read("mps-events/", &key), None, "{key}");
         }
         // Under another prefix the same key is foreign.
-        let key = format!("mps-events/WorkflowTask/2026/11/23/t.finish.{d}.json");
+        let key = format!("mps-events/WorkflowTask/2026/11/23/t.finish.ok.{d}.json");
         assert!(tpl.read("mps-events/", &key).is_some());
         assert_eq!(tpl.read("archive/", &key), None);
     }
@@ -978,7 +1017,7 @@ mod tests {
         assert_eq!(got.date, chrono::NaiveDate::from_ymd_opt(2026, 11, 24));
         assert_eq!(got.hour, Some(7));
         assert_eq!(got.event_type.as_deref(), Some("EditMediaTask"));
-        assert_eq!((got.task_id, got.status), (None, None));
+        assert_eq!((got.task_id, got.status, got.outcome), (None, None, None));
         assert_eq!(got.digest, "00000000000000ff");
         assert_eq!(tpl.read("p/", "p/20261124/24/E-00000000000000ff"), None);
         assert!(tpl.is_dated());
@@ -994,6 +1033,34 @@ mod tests {
         let tpl = KeyTemplate::parse("{event_type}/{digest}/{event_type}").unwrap();
         assert!(tpl.read("", "A/00000000000000ff/A").is_some());
         assert_eq!(tpl.read("", "A/00000000000000ff/B"), None);
+    }
+
+    #[test]
+    fn outcome_is_written_and_read_back() {
+        let tpl = default_tpl();
+        for outcome in Outcome::ALL {
+            let mut p = parts(Some("a.finish.ok"), Some("FINISH"));
+            p.outcome = outcome;
+            let key = tpl.render(&p).unwrap();
+            assert!(key.ends_with(&format!(".finish.{outcome}.0123456789abcdef.json")));
+            let got = tpl.read("mps-events/", &key).unwrap();
+            assert_eq!(got.outcome, Some(outcome), "{key}");
+            assert_eq!(got.task_id.as_deref(), Some("a.finish.ok"), "{key}");
+        }
+    }
+
+    #[test]
+    fn the_old_default_template_still_reads_its_keys() {
+        let old = KeyTemplate::parse(OLD_DEFAULT_TEMPLATE).unwrap();
+        let key = "mps-events/WorkflowTask/2026/11/23/t.x.finish.0123456789abcdef.json";
+        let got = old.read("mps-events/", key).unwrap();
+        assert_eq!(got.task_id.as_deref(), Some("t.x"));
+        assert_eq!(got.status.as_deref(), Some("finish"));
+        assert_eq!(got.outcome, None);
+        assert_eq!(
+            old.render(&parts(Some("t.x"), Some("FINISH"))).unwrap(),
+            key
+        );
     }
 
     #[test]

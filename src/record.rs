@@ -5,14 +5,24 @@
 //!   non-zero (deprecated there, but honoured); else the error of the first failed
 //!   subtask, media-processing subtasks first, then AI results in the order review,
 //!   analysis, recognition, quality control, subtitles, erase, dubbing. A subtask
-//!   failed when `Status` is `FAIL`, or `ErrCodeExt` is non-empty, or `ErrCode` is
-//!   non-zero. Its code is `ErrCodeExt` when non-empty, else `ErrCode` as a decimal
-//!   string (so `code` is always a string).
+//!   failed when `Status` is `FAIL` (in any case), or `ErrCodeExt` is non-empty, or
+//!   `ErrCode` is non-zero. Its code is `ErrCodeExt` when non-empty, else `ErrCode` as a
+//!   decimal string (so `code` is always a string). A task's own non-empty `ErrCodeExt`
+//!   counts like its non-zero `ErrCode`.
 //! - `error` of an EditMediaTask: `ErrCode` when non-zero. Other events: null.
 //! - `inputs`: WorkflowTask `InputInfo`; EditMediaTask one per `FileInfoSet` entry.
 //! - `outputs`: one per `MediaProcessResultSet` entry and per AI result entry
 //!   (`kind` = `AiContentReview/<Type>`, ...); EditMediaTask one for its `Output` (or its
 //!   failure when the task finished without one).
+//! - `outcome` ([`Outcome`]): from the task's `Status` (case-insensitive): `WAITING` or
+//!   `PROCESSING` is `running`; `FAIL`, `FAILED` or `ERROR` is `failed`; `FINISH` or
+//!   `SUCCESS` is `failed` when the task itself failed (`ErrCode` non-zero or `ErrCodeExt`
+//!   non-empty) or every subtask result failed, `partial` when some failed and others did
+//!   not, else `ok`; anything else, no `Status`, or an event without a typed model, is
+//!   `unknown`. A subtask result counts when it has a status or an error, and failed by the
+//!   `error` rule above. `ScheduleTask` has no typed model but is classified the same way
+//!   from `ScheduleTaskEvent`, its activities (`ActivityResultSet[].ActivityResItem.*Task`)
+//!   as the subtasks.
 
 use std::fmt;
 
@@ -42,6 +52,10 @@ pub struct Record {
     pub task_id: Option<String>,
     /// Status as sent.
     pub status: Option<String>,
+    /// How the task ended (see module docs).
+    pub outcome: Outcome,
+    /// How the callback reached the archive.
+    pub source: Source,
     /// Latest subtask `FinishTime`, RFC 3339 UTC.
     #[serde(serialize_with = "ser_opt_time")]
     pub event_time: Option<DateTime<Utc>>,
@@ -71,6 +85,8 @@ impl fmt::Debug for Record {
             .field("event_type", &self.event_type)
             .field("task_id", &self.task_id)
             .field("status", &self.status)
+            .field("outcome", &self.outcome)
+            .field("source", &self.source)
             .field("event_time", &self.event_time)
             .field("error", &self.error)
             .field("inputs", &self.inputs)
@@ -88,6 +104,72 @@ fn ser_opt_time<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok,
         Some(t) => ser_time(t, s),
         None => s.serialize_none(),
     }
+}
+
+/// How a task ended, as the record's `outcome`, the key's `{outcome}` and the
+/// `x-cos-meta-task-outcome` metadata show it (lowercase).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Finished and nothing failed.
+    Ok,
+    /// The task failed, or every subtask result did.
+    Failed,
+    /// The task finished, some subtask results failed and others did not.
+    Partial,
+    /// Waiting or processing: not ended yet.
+    Running,
+    /// No typed model, no `Status`, or a `Status` this rule does not know.
+    Unknown,
+}
+
+impl Outcome {
+    /// Every outcome, in the order readers sort them.
+    pub const ALL: [Outcome; 5] = [
+        Outcome::Ok,
+        Outcome::Failed,
+        Outcome::Partial,
+        Outcome::Running,
+        Outcome::Unknown,
+    ];
+
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Failed => "failed",
+            Outcome::Partial => "partial",
+            Outcome::Running => "running",
+            Outcome::Unknown => "unknown",
+        }
+    }
+
+    /// The outcome named `name` (case-insensitive).
+    pub fn parse(name: &str) -> Option<Outcome> {
+        Outcome::ALL
+            .into_iter()
+            .find(|o| o.as_str().eq_ignore_ascii_case(name))
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a callback reached the archive (the record's `source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// Delivered by the MPS trigger (runtime mode).
+    Trigger,
+    /// POSTed to the function's URL by an MPS task's `NotifyUrl`.
+    Url,
+    /// Rebuilt from MPS's task details by a reconcile run.
+    Reconcile,
+    /// Read from a local file by the `invoke` command.
+    Invoke,
 }
 
 /// `{code, message}` of a failed task or subtask.
@@ -178,14 +260,16 @@ pub struct Output {
     pub error: Option<ErrorInfo>,
 }
 
-/// Builds the record. `redact` replaces credential values in `event`.
+/// Builds the record of a callback that reached the archive through `source`. `redact`
+/// replaces credential values in `event`.
 pub fn build(
     parsed: &ParsedEvent,
     received_at: DateTime<Utc>,
     request_id: Option<&str>,
+    source: Source,
     redact: bool,
 ) -> Record {
-    let mut rec = normalize(parsed, received_at, request_id);
+    let mut rec = normalize(parsed, received_at, request_id, source);
     rec.event = parsed.raw.clone();
     if redact {
         self::redact(&mut rec.event);
@@ -199,9 +283,10 @@ pub fn build_owned(
     parsed: ParsedEvent,
     received_at: DateTime<Utc>,
     request_id: Option<&str>,
+    source: Source,
     redact: bool,
 ) -> Record {
-    let mut rec = normalize(&parsed, received_at, request_id);
+    let mut rec = normalize(&parsed, received_at, request_id, source);
     rec.event = parsed.raw;
     if redact {
         self::redact(&mut rec.event);
@@ -210,17 +295,20 @@ pub fn build_owned(
 }
 
 /// Every field but `event` (left null).
-fn normalize(parsed: &ParsedEvent, received_at: DateTime<Utc>, request_id: Option<&str>) -> Record {
-    let (error, inputs, outputs) = match &parsed.event {
-        Event::WorkflowTask(t) => normalize_workflow(t),
-        Event::EditMediaTask(t) => normalize_edit(t),
-        Event::Other => (None, Vec::new(), Vec::new()),
-    };
+fn normalize(
+    parsed: &ParsedEvent,
+    received_at: DateTime<Utc>,
+    request_id: Option<&str>,
+    source: Source,
+) -> Record {
+    let (error, inputs, outputs) = normalized(parsed);
     Record {
         schema: SCHEMA,
         event_type: parsed.event_type().to_owned(),
         task_id: parsed.task_id().map(str::to_owned),
         status: parsed.status().map(str::to_owned),
+        outcome: classify(parsed, &outputs),
+        source,
         event_time: parsed.event_time(),
         received_at,
         request_id: request_id.map(str::to_owned),
@@ -234,6 +322,89 @@ fn normalize(parsed: &ParsedEvent, received_at: DateTime<Utc>, request_id: Optio
 }
 
 type Normalized = (Option<ErrorInfo>, Vec<Input>, Vec<Output>);
+
+fn normalized(parsed: &ParsedEvent) -> Normalized {
+    match &parsed.event {
+        Event::WorkflowTask(t) => normalize_workflow(t),
+        Event::EditMediaTask(t) => normalize_edit(t),
+        Event::Other => (None, Vec::new(), Vec::new()),
+    }
+}
+
+/// The record's `outcome` for an event (see module docs); what readers use for records
+/// archived before the record had one.
+pub fn outcome(parsed: &ParsedEvent) -> Outcome {
+    classify(parsed, &normalized(parsed).2)
+}
+
+/// [`outcome`], given the event's normalized outputs.
+fn classify(parsed: &ParsedEvent, outputs: &[Output]) -> Outcome {
+    let (status, err_code, err_code_ext) = match &parsed.event {
+        Event::WorkflowTask(t) => (t.status.as_deref(), t.err_code, t.err_code_ext.as_deref()),
+        Event::EditMediaTask(t) => (t.status.as_deref(), t.err_code, t.err_code_ext.as_deref()),
+        Event::Other if parsed.event_type() == "ScheduleTask" => {
+            return schedule_outcome(&parsed.raw)
+        }
+        Event::Other => return Outcome::Unknown,
+    };
+    let task_failed = error_of(err_code, None, err_code_ext, None).is_some();
+    outcome_from(status, task_failed, outputs)
+}
+
+/// The outcome rule: the task's `Status`, whether the task itself failed, and its subtask
+/// results (a result without status or error, like `CoverBySnapshot`'s, does not count).
+fn outcome_from(status: Option<&str>, task_failed: bool, results: &[Output]) -> Outcome {
+    let Some(status) = status else {
+        return Outcome::Unknown;
+    };
+    let is = |name: &str| status.eq_ignore_ascii_case(name);
+    if is("WAITING") || is("PROCESSING") {
+        return Outcome::Running;
+    }
+    if is("FAIL") || is("FAILED") || is("ERROR") {
+        return Outcome::Failed;
+    }
+    if !is("FINISH") && !is("SUCCESS") {
+        return Outcome::Unknown;
+    }
+    if task_failed {
+        return Outcome::Failed;
+    }
+    let counted = results
+        .iter()
+        .filter(|o| o.status.is_some() || o.error.is_some());
+    let (total, failed) = counted.fold((0usize, 0usize), |(n, f), o| {
+        (n + 1, f + usize::from(o.error.is_some()))
+    });
+    match failed {
+        0 => Outcome::Ok,
+        f if f == total => Outcome::Failed,
+        _ => Outcome::Partial,
+    }
+}
+
+/// [`outcome_from`] for a `ScheduleTask` event, read from its raw `ScheduleTaskEvent`: each
+/// filled `*Task` of an activity's `ActivityResItem` is a subtask result.
+fn schedule_outcome(raw: &Value) -> Outcome {
+    let Some(task) = raw.get("ScheduleTaskEvent").and_then(Value::as_object) else {
+        return Outcome::Unknown;
+    };
+    let s = |k: &str| task.get(k).and_then(Value::as_str);
+    let err_code = task.get("ErrCode").and_then(Value::as_i64);
+    let task_failed = error_of(err_code, None, s("ErrCodeExt"), None).is_some();
+    let activities = task.get("ActivityResultSet").and_then(Value::as_array);
+    let results: Vec<Output> = activities
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a.get("ActivityResItem").and_then(Value::as_object))
+        .flat_map(|item| item.iter())
+        .filter_map(|(k, v)| match v {
+            Value::Object(m) if k.ends_with("Task") => Some(raw_output(k.clone(), Some(m))),
+            _ => None,
+        })
+        .collect();
+    outcome_from(s("Status"), task_failed, &results)
+}
 
 fn normalize_workflow(t: &WorkflowTask) -> Normalized {
     let inputs = t.input_info.as_ref().map(input_of).into_iter().collect();
@@ -270,8 +441,13 @@ fn normalize_workflow(t: &WorkflowTask) -> Normalized {
     if let Some(Value::Object(m)) = &t.ai_dubbing_task_result {
         outputs.push(raw_output("AiDubbing".to_owned(), Some(m)));
     }
-    let error = error_of(t.err_code, t.message.as_deref(), None, None)
-        .or_else(|| outputs.iter().find_map(|o| o.error.clone()));
+    let error = error_of(
+        t.err_code,
+        t.message.as_deref(),
+        t.err_code_ext.as_deref(),
+        None,
+    )
+    .or_else(|| outputs.iter().find_map(|o| o.error.clone()));
     (error, inputs, outputs)
 }
 
@@ -287,7 +463,12 @@ fn normalize_edit(t: &EditMediaTask) -> Normalized {
             None => Input::Other { source_type: None },
         })
         .collect();
-    let error = error_of(t.err_code, t.message.as_deref(), None, None);
+    let error = error_of(
+        t.err_code,
+        t.message.as_deref(),
+        t.err_code_ext.as_deref(),
+        None,
+    );
     let mut outputs = Vec::new();
     if t.output.is_some() || error.is_some() {
         let out = t.output.clone().unwrap_or_default();
@@ -303,7 +484,7 @@ fn normalize_edit(t: &EditMediaTask) -> Normalized {
 }
 
 /// `{code, message}` when the (sub)task failed; see the module docs. Task-level errors
-/// have no `ErrCodeExt` or `Status` to consult (`None`).
+/// have no `Status` to consult (`None`): a task's `Status` says whether it ended, not how.
 fn error_of(
     err_code: Option<i64>,
     message: Option<&str>,
@@ -312,7 +493,9 @@ fn error_of(
 ) -> Option<ErrorInfo> {
     let code_ext = err_code_ext.filter(|c| !c.is_empty());
     let num = err_code.filter(|c| *c != 0);
-    let failed = code_ext.is_some() || num.is_some() || status == Some("FAIL");
+    let failed = code_ext.is_some()
+        || num.is_some()
+        || status.is_some_and(|s| s.eq_ignore_ascii_case("FAIL"));
     failed.then(|| ErrorInfo {
         code: code_ext
             .map(str::to_owned)
@@ -607,6 +790,212 @@ mod tests {
             })
         );
         assert_eq!(redact(&mut v), 0, "idempotent");
+    }
+
+    fn outcome_of(body: &str) -> Outcome {
+        match crate::event::parse(body.as_bytes()) {
+            Ok(p) => {
+                let built = build(&p, DateTime::<Utc>::UNIX_EPOCH, None, Source::Invoke, true);
+                assert_eq!(built.outcome, outcome(&p), "{body}");
+                built.outcome
+            }
+            Err(e) => panic!("{body}: {e}"),
+        }
+    }
+
+    /// A WorkflowTask event with task fields `task` and media subtasks `subs` (JSON text).
+    fn workflow(task: &str, subs: &[&str]) -> String {
+        let set: Vec<String> = subs
+            .iter()
+            .map(|s| format!(r#"{{"Type":"Transcode","TranscodeTask":{s}}}"#))
+            .collect();
+        format!(
+            r#"{{"EventType":"WorkflowTask","WorkflowTaskEvent":{{"TaskId":"t"{task},"MediaProcessResultSet":[{}]}}}}"#,
+            set.join(",")
+        )
+    }
+
+    const OK: &str = r#"{"Status":"SUCCESS","ErrCode":0,"ErrCodeExt":""}"#;
+    const FAIL: &str = r#"{"Status":"FAIL","ErrCode":0,"ErrCodeExt":"SourceFileError"}"#;
+
+    #[test]
+    fn workflow_outcomes() {
+        let fin = r#","Status":"FINISH""#;
+        for (task, subs, want) in [
+            (fin, &[OK, OK][..], Outcome::Ok),
+            (fin, &[][..], Outcome::Ok),
+            (r#","Status":"success""#, &[OK][..], Outcome::Ok),
+            // One subtask failed, another succeeded.
+            (fin, &[FAIL, OK][..], Outcome::Partial),
+            // Every subtask failed.
+            (fin, &[FAIL, FAIL][..], Outcome::Failed),
+            // The task's own error, whatever its subtasks say.
+            (
+                r#","Status":"FINISH","ErrCode":70000"#,
+                &[OK][..],
+                Outcome::Failed,
+            ),
+            (
+                r#","Status":"FINISH","ErrCodeExt":"InternalError""#,
+                &[OK][..],
+                Outcome::Failed,
+            ),
+            (
+                r#","Status":"FINISH","ErrCode":0,"ErrCodeExt":"""#,
+                &[OK][..],
+                Outcome::Ok,
+            ),
+            // A subtask fails by a non-zero ErrCode, a non-empty ErrCodeExt or Status FAIL,
+            // in any case.
+            (
+                fin,
+                &[r#"{"Status":"SUCCESS","ErrCode":30010}"#, OK][..],
+                Outcome::Partial,
+            ),
+            (
+                fin,
+                &[r#"{"Status":"SUCCESS","ErrCodeExt":"X"}"#, OK][..],
+                Outcome::Partial,
+            ),
+            (fin, &[r#"{"Status":"fail"}"#, OK][..], Outcome::Partial),
+            // Still running.
+            (r#","Status":"PROCESSING""#, &[FAIL][..], Outcome::Running),
+            (r#","Status":"processing""#, &[][..], Outcome::Running),
+            (r#","Status":"WAITING""#, &[][..], Outcome::Running),
+            (r#","Status":"Waiting""#, &[][..], Outcome::Running),
+            // A status that says failure.
+            (r#","Status":"FAIL""#, &[OK][..], Outcome::Failed),
+            (r#","Status":"failed""#, &[][..], Outcome::Failed),
+            (r#","Status":"Error""#, &[][..], Outcome::Failed),
+            // No status, one not listed, or one of the wrong type.
+            ("", &[OK][..], Outcome::Unknown),
+            (r#","Status":"PAUSED""#, &[][..], Outcome::Unknown),
+            (r#","Status":7"#, &[][..], Outcome::Unknown),
+        ] {
+            let body = workflow(task, subs);
+            assert_eq!(outcome_of(&body), want, "{body}");
+        }
+    }
+
+    #[test]
+    fn results_without_status_or_error_do_not_count() {
+        // CoverBySnapshot has no result object: beside a failed transcode, nothing succeeded.
+        let body = r#"{"EventType":"WorkflowTask","WorkflowTaskEvent":{"Status":"FINISH",
+            "MediaProcessResultSet":[{"Type":"Transcode","TranscodeTask":{"Status":"FAIL"}},
+            {"Type":"CoverBySnapshot"}]}}"#;
+        assert_eq!(outcome_of(body), Outcome::Failed);
+    }
+
+    #[test]
+    fn ai_results_are_subtask_results() {
+        let body = r#"{"EventType":"WorkflowTask","WorkflowTaskEvent":{"Status":"FINISH",
+            "MediaProcessResultSet":[{"Type":"Transcode","TranscodeTask":{"Status":"SUCCESS"}}],
+            "AiContentReviewResultSet":[{"Type":"Porn","PornTask":{"Status":"FAIL","ErrCodeExt":"InternalError"}}]}}"#;
+        assert_eq!(outcome_of(body), Outcome::Partial);
+        let body = r#"{"EventType":"WorkflowTask","WorkflowTaskEvent":{"Status":"FINISH",
+            "AiAnalysisResultSet":[{"Type":"Tag","TagTask":{"Status":"FAIL","ErrCode":10}}]}}"#;
+        assert_eq!(outcome_of(body), Outcome::Failed);
+    }
+
+    #[test]
+    fn edit_media_outcomes() {
+        let edit = |task: &str| {
+            format!(
+                r#"{{"EventType":"EditMediaTask","EditMediaTaskEvent":{{"TaskId":"e"{task}}}}}"#
+            )
+        };
+        for (task, want) in [
+            (
+                r#","Status":"FINISH","ErrCode":0,"Output":{"Path":"/a.mp4"}"#,
+                Outcome::Ok,
+            ),
+            (
+                r#","Status":"FINISH","ErrCode":40000,"Output":null"#,
+                Outcome::Failed,
+            ),
+            (
+                r#","Status":"FINISH","ErrCodeExt":"SourceError""#,
+                Outcome::Failed,
+            ),
+            (r#","Status":"PROCESSING""#, Outcome::Running),
+            (r#","Status":"finish""#, Outcome::Ok),
+            ("", Outcome::Unknown),
+        ] {
+            let body = edit(task);
+            assert_eq!(outcome_of(&body), want, "{body}");
+        }
+    }
+
+    #[test]
+    fn schedule_task_outcomes() {
+        let sched = |task: &str, acts: &[&str]| {
+            let acts: Vec<String> = acts
+                .iter()
+                .map(|t| format!(r#"{{"ActivityType":"Transcode","ActivityResItem":{{"TranscodeTask":{t},"ReviewTask":null}}}}"#))
+                .collect();
+            format!(
+                r#"{{"EventType":"ScheduleTask","ScheduleTaskEvent":{{"TaskId":"s"{task},"ActivityResultSet":[{}]}}}}"#,
+                acts.join(",")
+            )
+        };
+        let fin = r#","Status":"FINISH","ErrCode":0"#;
+        for (task, acts, want) in [
+            (fin, &[OK, OK][..], Outcome::Ok),
+            (fin, &[FAIL, OK][..], Outcome::Partial),
+            (fin, &[FAIL][..], Outcome::Failed),
+            (
+                r#","Status":"FINISH","ErrCode":10"#,
+                &[OK][..],
+                Outcome::Failed,
+            ),
+            (r#","Status":"PROCESSING""#, &[][..], Outcome::Running),
+            ("", &[OK][..], Outcome::Unknown),
+        ] {
+            let body = sched(task, acts);
+            assert_eq!(outcome_of(&body), want, "{body}");
+        }
+        assert_eq!(
+            outcome_of(r#"{"EventType":"ScheduleTask","ScheduleTaskEvent":null}"#),
+            Outcome::Unknown
+        );
+    }
+
+    #[test]
+    fn events_without_a_typed_model_are_unknown() {
+        for body in [
+            r#"{"EventType":"LiveScheduleTask","LiveScheduleTaskEvent":{"TaskId":"l","Status":"FINISH"}}"#,
+            r#"{"EventType":"WorkflowTask","WorkflowTaskEvent":null}"#,
+            r#"{"Status":"FINISH"}"#,
+        ] {
+            assert_eq!(outcome_of(body), Outcome::Unknown, "{body}");
+        }
+    }
+
+    #[test]
+    fn outcome_and_source_names() {
+        for o in Outcome::ALL {
+            assert_eq!(serde_json::to_value(o).ok(), Some(json!(o.as_str())));
+            assert_eq!(Outcome::parse(&o.as_str().to_ascii_uppercase()), Some(o));
+        }
+        assert_eq!(Outcome::parse("fail"), None);
+        let names: Vec<Value> = [
+            Source::Trigger,
+            Source::Url,
+            Source::Reconcile,
+            Source::Invoke,
+        ]
+        .iter()
+        .filter_map(|s| serde_json::to_value(s).ok())
+        .collect();
+        assert_eq!(
+            names,
+            [
+                json!("trigger"),
+                json!("url"),
+                json!("reconcile"),
+                json!("invoke")
+            ]
+        );
     }
 
     #[test]

@@ -297,7 +297,7 @@ fn seed_day(cos: &FakeCos, n: usize) -> Vec<String> {
     let keys: Vec<String> = (0..n)
         .map(|i| {
             format!(
-                "{PREFIX}WorkflowTask/2026/11/24/task-{i:05}.finish.{:016x}.json",
+                "{PREFIX}WorkflowTask/2026/11/24/task-{i:05}.finish.ok.{:016x}.json",
                 i
             )
         })

@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use common::binary::{Binary, Package};
+use common::fixtures;
 const FIXTURE: &str = include_str!("../fixtures/workflow-finish-success.json");
 
 /// A fresh package folder (bootstrap beside the binary); the binary's working directory,
@@ -80,7 +81,7 @@ fn sample(dir: &Package) {
         ],
         &[OFFSET],
     );
-    // An EditMediaTask, dated by its own FinishTime.
+    // An EditMediaTask: no time of its own, so dated by its receipt.
     let edit = include_str!("../fixtures/editmedia-finish-success.json");
     archive(dir, &[edit.to_string()], &[OFFSET]);
 }
@@ -115,13 +116,14 @@ fn ls_lists_every_callback_by_date_then_key_with_all_fields() {
         assert!(l["last_modified"].as_str().unwrap().ends_with('Z'));
         let date = l["date"].as_str().unwrap().replace('-', "/");
         assert!(key.contains(&date), "{key} {date}");
-        for f in ["event_type", "task_id", "status", "digest"] {
+        for f in ["event_type", "task_id", "status", "outcome", "digest"] {
             assert!(l[f].is_string(), "{f} in {l}");
         }
         assert!(key.contains(&format!(
-            "{}.{}.{}.json",
+            "{}.{}.{}.{}.json",
             l["task_id"].as_str().unwrap(),
             l["status"].as_str().unwrap(),
+            l["outcome"].as_str().unwrap(),
             l["digest"].as_str().unwrap()
         )));
     }
@@ -137,6 +139,11 @@ fn ls_lists_every_callback_by_date_then_key_with_all_fields() {
     let rows: Vec<&str> = text.lines().collect();
     assert_eq!(rows.len(), 8, "{text}");
     assert!(rows[0].starts_with("DATE"), "{text}");
+    let outcome_col = rows[0].find("OUTCOME").unwrap();
+    for (row, l) in rows[1..].iter().zip(&lines) {
+        let cell = row[outcome_col..].split(' ').next().unwrap();
+        assert_eq!(cell, l["outcome"].as_str().unwrap(), "{text}");
+    }
     let key_col = rows[0].find("KEY").unwrap();
     for (row, key) in rows[1..].iter().zip(keys(&lines)) {
         assert_eq!(&row[key_col..], key, "{text}");
@@ -237,6 +244,7 @@ fn stats_add_up_to_ls() {
                     l["date"] == r["date"]
                         && l["event_type"] == r["event_type"]
                         && l["status"] == r["status"]
+                        && l["outcome"] == r["outcome"]
                 })
                 .count();
             assert_eq!(r["count"].as_u64(), Some(n as u64), "{r}");
@@ -247,6 +255,273 @@ fn stats_add_up_to_ls() {
     assert!(text.starts_with("DATE"), "{text}");
     let last = text.lines().last().unwrap();
     assert!(last.starts_with("total") && last.ends_with(" 7"), "{text}");
+}
+
+/// Archives every bundled fixture into `dir/local-cos` with `invoke`, as README "Set up" does.
+fn invoke_fixtures(dir: &Package, env: &[(&str, &str)]) {
+    let mut args = vec!["invoke".to_string()];
+    args.extend(fixtures::paths().iter().map(|p| p.display().to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(dir, &args, env);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// Task ids of the fixtures whose tasks did not wholly succeed, by outcome.
+const FAILED_TASK: &str = "1253112233-EditMediaTask-10de24f231a4fff540dc1fd0080c2797t2"; // editmedia-finish-failed
+const PARTIAL_TASKS: [&str; 2] = [
+    "1253112233-WorkflowTask-50ba7adcf1eedb6ac748ff0de751c22dt2", // workflow-finish-subtask-failed
+    "1253112233-WorkflowTask-88b9bb84f363bfdc72563cfc8bf7ddd7t2", // workflow-ai-review
+];
+
+fn task_ids(lines: &[Value]) -> Vec<String> {
+    let mut ids: Vec<String> = lines
+        .iter()
+        .map(|l| l["task_id"].as_str().unwrap_or("?").to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn what_failed_is_a_listing_of_the_keys() {
+    let dir = workdir("failed");
+    invoke_fixtures(&dir, &[]);
+    let ls = |args: &[&str]| {
+        let mut a = vec!["ls", "--json"];
+        a.extend_from_slice(args);
+        let out = run(&dir, &a, &[]);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        // The key says it: no record is read.
+        assert!(!stderr(&out).contains("is read"), "{}", stderr(&out));
+        json_lines(&out)
+    };
+    let mut want: Vec<String> = PARTIAL_TASKS.iter().map(|t| t.to_string()).collect();
+    want.push(FAILED_TASK.to_string());
+    want.sort();
+    let failed = ls(&["--failed"]);
+    assert_eq!(task_ids(&failed), want);
+    for l in &failed {
+        let o = l["outcome"].as_str().unwrap();
+        assert!(o == "failed" || o == "partial", "{l}");
+        assert!(
+            l["key"].as_str().unwrap().contains(&format!(".{o}.")),
+            "{l}"
+        );
+    }
+    // The same set, however it is asked for.
+    for args in [
+        &["--outcome", "failed,partial"][..],
+        &["--outcome", "PARTIAL", "--outcome", "Failed"],
+        &["--outcome", "failed", "--failed"],
+    ] {
+        assert_eq!(task_ids(&ls(args)), want, "{args:?}");
+    }
+    assert_eq!(task_ids(&ls(&["--outcome", "failed"])), [FAILED_TASK]);
+    let running = ls(&["--outcome", "running"]);
+    assert_eq!(running.len(), 1);
+    assert_eq!(running[0]["status"], "processing");
+    // With the other filters: the failed fixture of one type and day.
+    let day = failed
+        .iter()
+        .find(|l| l["task_id"] == PARTIAL_TASKS[0])
+        .unwrap()["date"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let one = ls(&[
+        "--failed",
+        "--type",
+        "WorkflowTask",
+        "--since",
+        &day,
+        "--until",
+        &day,
+    ]);
+    assert_eq!(task_ids(&one), [PARTIAL_TASKS[0]]);
+
+    // The record says the same, and that `invoke` archived it.
+    let key = ls(&["--outcome", "failed"])[0]["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let record: Value = serde_json::from_slice(&run(&dir, &["get", &key], &[]).stdout).unwrap();
+    assert_eq!(
+        (&record["outcome"], &record["source"]),
+        (&Value::from("failed"), &Value::from("invoke"))
+    );
+
+    // Counts per outcome: stats agrees with ls on every row.
+    let rows = json_lines(&run(&dir, &["stats", "--json"], &[]));
+    let count = |o: &str| -> u64 {
+        rows.iter()
+            .filter(|r| r["outcome"] == o)
+            .map(|r| r["count"].as_u64().unwrap())
+            .sum()
+    };
+    let all = ls(&[]);
+    for o in ["ok", "failed", "partial", "running", "unknown"] {
+        let n = all.iter().filter(|l| l["outcome"] == o).count() as u64;
+        assert_eq!(count(o), n, "{o}");
+    }
+    assert_eq!(
+        (count("failed"), count("partial"), count("running")),
+        (1, 2, 1)
+    );
+    assert_eq!(
+        count("unknown"),
+        2,
+        "minimal (no Status) and the untyped LiveScheduleTask"
+    );
+    let rows = json_lines(&run(&dir, &["stats", "--json", "--failed"], &[]));
+    assert!(rows
+        .iter()
+        .all(|r| r["outcome"] == "failed" || r["outcome"] == "partial"));
+    let text = stdout(&run(&dir, &["stats", "--failed"], &[]));
+    assert!(text.lines().next().unwrap().contains("OUTCOME"), "{text}");
+    assert!(text.lines().last().unwrap().ends_with(" 3"), "{text}");
+
+    // replay shares the filter.
+    let out = run(
+        &dir,
+        &[
+            "replay",
+            "--to",
+            "http://127.0.0.1:9/never",
+            "--dry-run",
+            "--failed",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut sent: Vec<String> = json_lines(&out)
+        .iter()
+        .map(|l| l["key"].as_str().unwrap().to_string())
+        .collect();
+    sent.sort();
+    let mut failed_keys: Vec<String> = failed
+        .iter()
+        .map(|l| l["key"].as_str().unwrap().to_string())
+        .collect();
+    failed_keys.sort();
+    assert_eq!(sent, failed_keys);
+
+    // A value that is not an outcome: one line naming the five.
+    let out = run(&dir, &["ls", "--outcome", "fail"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("ok, failed, partial, running, unknown"),
+        "{err}"
+    );
+}
+
+/// Every reader example of README.md, run as printed on the mirror `invoke fixtures/*.json`
+/// writes, finds something: the examples and the bundled samples agree. (Examples that
+/// would send, and the `KEY` placeholder, are left out.)
+#[test]
+fn readme_examples_run_on_the_bundled_fixtures() {
+    let dir = workdir("readme");
+    invoke_fixtures(&dir, &[]);
+    let readme = include_str!("../README.md");
+    let mut ran = 0;
+    for line in readme.lines() {
+        let Some(cmd) = line.strip_prefix("mps-cos-backup ") else {
+            continue;
+        };
+        let cmd = cmd.split(" #").next().unwrap_or(cmd);
+        let args: Vec<&str> = cmd.split_whitespace().collect();
+        let sends = args[0] == "replay" && !args.contains(&"--dry-run");
+        if sends || args.contains(&"KEY") || args[0] == "invoke" {
+            continue;
+        }
+        let out = run(&dir, &args, &[]);
+        assert_eq!(out.status.code(), Some(0), "{cmd}: {}", stderr(&out));
+        let text = stdout(&out);
+        let rows = if args.contains(&"--json") || args[0] == "get" || args[0] == "replay" {
+            text.lines().count()
+        } else {
+            // A table: rows after the header.
+            text.lines().count().saturating_sub(1)
+        };
+        assert!(rows > 0, "{cmd} found nothing: {text} {}", stderr(&out));
+        ran += 1;
+    }
+    assert!(ran >= 7, "README reader examples found: {ran}");
+}
+
+#[test]
+fn an_archive_of_the_old_layout_is_filtered_by_reading_its_records() {
+    const OLD: &str = "{prefix}{event_type}/{yyyy}/{mm}/{dd}/{task_id}.{status}.{digest}.json";
+    let dir = workdir("old-layout");
+    let env = [("COS_KEY_TEMPLATE", OLD)];
+    invoke_fixtures(&dir, &env);
+    let ls = |args: &[&str]| {
+        let mut a = vec!["ls", "--json"];
+        a.extend_from_slice(args);
+        let out = run(&dir, &a, &env);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        out
+    };
+    // Without an outcome filter nothing is read and the outcome is not known.
+    let out = ls(&[]);
+    let all = json_lines(&out);
+    assert_eq!(all.len(), fixtures::paths().len());
+    assert!(
+        all.iter().all(|l| l["outcome"].is_null()),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!all[0]["key"].as_str().unwrap().contains(".ok."));
+    assert!(!stderr(&out).contains("is read"), "{}", stderr(&out));
+
+    // A record of a version without outcomes: the outcome comes from its event.
+    let failed_key = all.iter().find(|l| l["task_id"] == FAILED_TASK).unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let file = dir.dir().join("local-cos").join(&failed_key);
+    let mut record: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let fields = record.as_object_mut().unwrap();
+    assert!(fields.remove("outcome").is_some() && fields.remove("source").is_some());
+    std::fs::write(&file, serde_json::to_vec(&record).unwrap()).unwrap();
+
+    let out = ls(&["--outcome", "failed"]);
+    let lines = json_lines(&out);
+    assert_eq!(task_ids(&lines), [FAILED_TASK]);
+    assert_eq!(lines[0]["outcome"], "failed");
+    let err = stderr(&out);
+    assert_eq!(
+        err.matches("COS_KEY_TEMPLATE has no {outcome}").count(),
+        1,
+        "said once: {err}"
+    );
+    assert!(err.contains("record of each candidate is read"), "{err}");
+
+    let failed = json_lines(&ls(&["--failed"]));
+    let mut want: Vec<String> = PARTIAL_TASKS.iter().map(|t| t.to_string()).collect();
+    want.push(FAILED_TASK.to_string());
+    want.sort();
+    assert_eq!(task_ids(&failed), want);
+    assert!(failed.iter().all(|l| l["outcome"].is_string()));
+
+    // stats reads them the same way; a record that cannot be read is left out and counted.
+    let rows = json_lines(&run(&dir, &["stats", "--json", "--failed"], &env));
+    let total: u64 = rows.iter().map(|r| r["count"].as_u64().unwrap()).sum();
+    assert_eq!(total, 3);
+    std::fs::write(&file, b"{\"outcome\":").unwrap();
+    let out = run(&dir, &["stats", "--json", "--failed"], &env);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let total: u64 = json_lines(&out)
+        .iter()
+        .map(|r| r["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 2);
+    assert!(
+        stderr(&out).contains("left out 1 record whose outcome could not be read"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

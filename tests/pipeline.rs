@@ -138,6 +138,12 @@ fn check_stored(
     let obj: StoredObject = cos.object(&key).expect("verified above");
     assert_eq!(obj.content_type, "application/json");
     check_record(&obj, event, out);
+    let rec: Value = serde_json::from_slice(&obj.body).expect("record is JSON");
+    let name = check_key(&key).unwrap_or_else(|e| panic!("{key:?}: {e}"));
+    assert_eq!(
+        rec["outcome"], name.outcome,
+        "{key}: the key's outcome is the record's"
+    );
     key
 }
 
@@ -159,6 +165,10 @@ fn check_record(obj: &StoredObject, event: &Value, out: &Outcome) {
     assert_eq!(rec["request_id"], out.request_id.as_str());
     let meta_type = meta(obj, "event-type").expect("x-cos-meta-event-type");
     let meta_status = meta(obj, "task-status").expect("x-cos-meta-task-status");
+    // Runtime mode: the MPS trigger delivered it.
+    assert_eq!(rec["source"], "trigger");
+    let meta_outcome = meta(obj, "task-outcome").expect("x-cos-meta-task-outcome");
+    assert_eq!(rec["outcome"], meta_outcome);
     assert!(DateTime::parse_from_rfc3339(rec["received_at"].as_str().unwrap()).is_ok());
     if is_typed(event) {
         let (t, s) = task_and_status(event);
@@ -209,6 +219,20 @@ async fn every_fixture_is_archived_once_at_its_spec_key_redacted() {
     let mut keys = HashSet::new();
     for ((name, ev), out) in fx.iter().zip(&outs) {
         let key = check_stored(out, &cos, ev, utc(), &days);
+        // How the failing fixtures ended, in the key and in the metadata.
+        let want = match name.as_str() {
+            "editmedia-finish-failed.json" => Some("failed"),
+            "workflow-finish-subtask-failed.json" | "workflow-ai-review.json" => Some("partial"),
+            "workflow-processing.json" => Some("running"),
+            "workflow-finish-success.json" => Some("ok"),
+            _ => None,
+        };
+        if let Some(want) = want {
+            let name = check_key(&key).unwrap_or_else(|e| panic!("{key:?}: {e}"));
+            assert_eq!(name.outcome, want, "{key}");
+            let obj = cos.object(&key).expect("stored");
+            assert_eq!(meta(&obj, "task-outcome"), Some(want), "{key}");
+        }
         assert!(keys.insert(key), "{name}: distinct fixtures, distinct keys");
     }
     assert_eq!(outs.len(), fx.len(), "exactly one answer per event");

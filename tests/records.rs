@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use common::scf_platform::{is_credential_key as is_cred, redacted};
 use mps_cos_backup::event::{parse, Event, ParsedEvent};
 use mps_cos_backup::layout::digest;
-use mps_cos_backup::record::{build, build_owned, redact, Record, SCHEMA};
+use mps_cos_backup::record::{build, build_owned, redact, Record, Source, SCHEMA};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -47,12 +47,13 @@ fn record_of(name: &str, typed: &str) -> (Record, Value) {
     };
     assert_eq!(kind, typed, "{name}: typed view ({:?})", parsed.warning);
     assert_eq!(parsed.warning, None, "{name}");
-    let rec = build(&parsed, received(), Some("req-7f3a"), true);
+    let rec = build(&parsed, received(), Some("req-7f3a"), Source::Invoke, true);
     let ser = serde_json::to_vec(&rec).unwrap_or_default();
     let v: Value = serde_json::from_slice(&ser).unwrap_or_default();
     assert_eq!(v["schema"], SCHEMA);
     assert_eq!(v["received_at"], "2026-03-30T04:05:06Z");
     assert_eq!(v["request_id"], "req-7f3a");
+    assert_eq!(v["source"], "invoke");
     let keys: Vec<&str> = v
         .as_object()
         .map(|m| m.keys().map(String::as_str).collect())
@@ -62,6 +63,8 @@ fn record_of(name: &str, typed: &str) -> (Record, Value) {
         "event_type",
         "task_id",
         "status",
+        "outcome",
+        "source",
         "event_time",
         "received_at",
         "request_id",
@@ -87,6 +90,7 @@ fn record_of(name: &str, typed: &str) -> (Record, Value) {
 fn norm(v: &Value) -> Value {
     json!({
         "event_type": v["event_type"], "task_id": v["task_id"], "status": v["status"],
+        "outcome": v["outcome"],
         "event_time": v["event_time"], "error": v["error"], "session_id": v["session_id"],
         "session_context": v["session_context"], "inputs": v["inputs"], "outputs": v["outputs"],
     })
@@ -114,6 +118,7 @@ fn fixture_workflow_finish_success() {
         "event_type": "WorkflowTask",
         "task_id": "1253112233-WorkflowTask-ad5061d07ac0942454541884ba6a770ft2",
         "status": "FINISH",
+        "outcome": "ok",
         "event_time": "2026-03-14T08:19:40Z",
         "error": null,
         "session_id": "keynote-2026-0314",
@@ -151,6 +156,7 @@ fn fixture_workflow_finish_subtask_failed() {
         "event_type": "WorkflowTask",
         "task_id": "1253112233-WorkflowTask-50ba7adcf1eedb6ac748ff0de751c22dt2",
         "status": "FINISH",
+        "outcome": "partial",
         "event_time": "2026-03-15T02:10:09Z",
         "error": err,
         "session_id": "", "session_context": "",
@@ -170,6 +176,7 @@ fn fixture_workflow_processing() {
         "event_type": "WorkflowTask",
         "task_id": "1253112233-WorkflowTask-4374990dedc873c6a9417a355a2ac4cft2",
         "status": "PROCESSING",
+        "outcome": "running",
         "event_time": null,
         "error": null,
         "session_id": "", "session_context": "",
@@ -191,6 +198,7 @@ fn fixture_workflow_ai_review() {
         "event_type": "WorkflowTask",
         "task_id": "1253112233-WorkflowTask-88b9bb84f363bfdc72563cfc8bf7ddd7t2",
         "status": "FINISH",
+        "outcome": "partial",
         "event_time": null,
         "error": err,
         "session_id": "ugc-8841", "session_context": "",
@@ -212,6 +220,7 @@ fn fixture_workflow_ai_analysis() {
         "event_type": "WorkflowTask",
         "task_id": "1253112233-WorkflowTask-d4b65238e39827f6b74f199523126d65t2",
         "status": "FINISH",
+        "outcome": "ok",
         "event_time": null,
         "error": null,
         "session_id": "", "session_context": "",
@@ -233,6 +242,7 @@ fn fixture_workflow_ai_recognition() {
         "event_type": "WorkflowTask",
         "task_id": "1253112233-WorkflowTask-5b0e356c25c84cdbb16bf9c05f18b41ft2",
         "status": "FINISH",
+        "outcome": "ok",
         "event_time": null,
         "error": null,
         "session_id": "", "session_context": "",
@@ -253,6 +263,7 @@ fn fixture_workflow_url_input() {
         "event_type": "WorkflowTask",
         "task_id": "1253112233-WorkflowTask-97c93b573a930b0aa79e8bc4808c4ce4t2",
         "status": "FINISH",
+        "outcome": "ok",
         "event_time": null,
         "error": null,
         "session_id": "replay-42", "session_context": "",
@@ -270,6 +281,7 @@ fn fixture_workflow_s3_input_is_redacted() {
         "event_type": "WorkflowTask",
         "task_id": "1253112233-WorkflowTask-4f79a2e5c00ff74373321a11dfe8c2c0t2",
         "status": "FINISH",
+        "outcome": "ok",
         "event_time": "2026-03-21T06:00:31Z",
         "error": null,
         "session_id": "acme-trailer", "session_context": "",
@@ -309,7 +321,7 @@ fn fixture_workflow_s3_input_is_redacted() {
         "{dbg}"
     );
     // Unredacted build keeps the original event exactly.
-    let plain = build(&parsed, received(), None, false);
+    let plain = build(&parsed, received(), None, Source::Invoke, false);
     assert_eq!(plain.event, parsed.raw);
     assert_eq!(plain.request_id, None);
 }
@@ -321,6 +333,7 @@ fn fixture_workflow_adaptive_streaming() {
         "event_type": "WorkflowTask",
         "task_id": "1253112233-WorkflowTask-8cb043b2dace9afc0680e6bae5cd316ft2",
         "status": "FINISH",
+        "outcome": "ok",
         "event_time": "2026-03-22T01:11:30Z",
         "error": null,
         "session_id": "course-07", "session_context": "",
@@ -340,6 +353,7 @@ fn fixture_workflow_image_sprites() {
         "event_type": "WorkflowTask",
         "task_id": "1253112233-WorkflowTask-8677db5f1d63bb3c8d981acf327244a0t2",
         "status": "FINISH",
+        "outcome": "ok",
         "event_time": "2026-03-23T19:31:04.250Z",
         "error": null,
         "session_id": "", "session_context": "",
@@ -358,6 +372,7 @@ fn fixture_editmedia_finish_success() {
         "event_type": "EditMediaTask",
         "task_id": "1253112233-EditMediaTask-9a644eeee489be0a4ee65bd8d71a97f4t2",
         "status": "FINISH",
+        "outcome": "ok",
         "event_time": null,
         "error": null,
         "session_id": "edit-991", "session_context": "cut-for-web",
@@ -375,6 +390,7 @@ fn fixture_editmedia_finish_failed() {
         "event_type": "EditMediaTask",
         "task_id": "1253112233-EditMediaTask-10de24f231a4fff540dc1fd0080c2797t2",
         "status": "FINISH",
+        "outcome": "failed",
         "event_time": null,
         "error": err,
         "session_id": "", "session_context": "",
@@ -391,6 +407,7 @@ fn fixture_editmedia_multi_file() {
         "event_type": "EditMediaTask",
         "task_id": "1253112233-EditMediaTask-cee6196e44ba05a8c05be35daf892bfat2",
         "status": "FINISH",
+        "outcome": "ok",
         "event_time": null,
         "error": null,
         "session_id": "ep-5", "session_context": "",
@@ -407,6 +424,7 @@ fn fixture_unknown_event_type() {
         "event_type": "LiveScheduleTask",
         "task_id": "1253112233-LiveScheduleTask-d0dbe915091d400bd8ee7f27f0791303t0",
         "status": "FINISH",
+        "outcome": "unknown",
         "event_time": null,
         "error": null,
         "session_id": "live-7", "session_context": "",
@@ -424,6 +442,7 @@ fn fixture_minimal() {
         "event_type": "WorkflowTask",
         "task_id": "1253112233-WorkflowTask-dc43e863c176e9b9f2a0b6054b24bd1at2",
         "status": null,
+        "outcome": "unknown",
         "event_time": null,
         "error": null,
         "session_id": null, "session_context": null,
@@ -596,10 +615,10 @@ proptest! {
     fn any_object_parses_and_builds(v in json_object()) {
         let body = serde_json::to_vec(&v).unwrap_or_default();
         let parsed = parse(&body).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let rec = build(&parsed, received(), None, true);
+        let rec = build(&parsed, received(), None, Source::Invoke, true);
         prop_assert_eq!(&rec.event, &redacted(&parsed.raw).0);
         prop_assert!(serde_json::to_vec(&rec).is_ok());
-        let plain = build(&parsed, received(), None, false);
+        let plain = build(&parsed, received(), None, Source::Invoke, false);
         prop_assert_eq!(&plain.event, &parsed.raw);
         // Every number, like everything else, is archived as sent.
         let archived = serde_json::to_vec(&plain.event).unwrap_or_default();
@@ -613,7 +632,7 @@ proptest! {
         plant_secrets(&mut v, &mut n);
         let body = serde_json::to_vec(&v).unwrap_or_default();
         let parsed = parse(&body).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let rec = build(&parsed, received(), Some("r"), true);
+        let rec = build(&parsed, received(), Some("r"), Source::Invoke, true);
         let text = serde_json::to_string(&rec).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert!(!text.is_empty());
         prop_assert!(!text.contains("SECRET"), "{}", text);
@@ -660,7 +679,7 @@ proptest! {
         let body = serde_json::to_vec(&raw).unwrap_or_default();
         let p = parse(&body).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert!(!matches!(p.event, Event::Other), "typed view lost: {:?}", p.warning);
-        let _ = build(&p, received(), None, true);
+        let _ = build(&p, received(), None, Source::Invoke, true);
     }
 }
 
@@ -708,10 +727,16 @@ fn build_owned_equals_build() {
         "unknown-event-type",
     ] {
         let (_, parsed) = load(name);
-        let a =
-            serde_json::to_value(build(&parsed, received(), Some("x"), true)).unwrap_or_default();
-        let b = serde_json::to_value(build_owned(parsed, received(), Some("x"), true))
+        let a = serde_json::to_value(build(&parsed, received(), Some("x"), Source::Invoke, true))
             .unwrap_or_default();
+        let b = serde_json::to_value(build_owned(
+            parsed,
+            received(),
+            Some("x"),
+            Source::Invoke,
+            true,
+        ))
+        .unwrap_or_default();
         assert_eq!(a, b, "{name}");
         assert_ne!(a, Value::Null);
     }
@@ -762,6 +787,7 @@ fn numbers_are_archived_as_sent() -> Result<(), Box<dyn Error>> {
         &parsed,
         received(),
         None,
+        Source::Invoke,
         true,
     ))?)?;
     let archived = serde_json::to_string(&rec["event"])?;
@@ -792,7 +818,7 @@ fn credentials_of_every_type_are_redacted() -> Result<(), Box<dyn Error>> {
         "NotifyKey":true,"StreamKey":null,"Password":"","TokenType":"bearer",
         "Outputs":[[{"S3OutputStorage":{"S3SecretId":"AKID9","S3Bucket":"b"}}],[{"AccessToken":[{"t":"y"}]}]]}"#;
     let parsed = parse(body)?;
-    let rec = build(&parsed, received(), None, true);
+    let rec = build(&parsed, received(), None, Source::Invoke, true);
     let want = json!({
         "EventType": "Custom", "Token": "***", "SecretKey": "***", "s3secretid": "***",
         "NotifyKey": "***", "StreamKey": null, "Password": "***", "TokenType": "bearer",

@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let received: DateTime<Utc> = DateTime::UNIX_EPOCH;
-    let rec = record::build(&parsed, received, Some("req"), true);
+    let rec = record::build(&parsed, received, Some("req"), record::Source::Trigger, true);
     let body = serde_json::to_vec(&rec).expect("a record always serializes");
     let back: serde_json::Value = serde_json::from_slice(&body).expect("record is JSON");
     assert_no_secret(&back["event"]);
@@ -24,6 +24,7 @@ fuzz_target!(|data: &[u8]| {
             event_type: parsed.event_type(),
             task_id: parsed.task_id(),
             status: parsed.status(),
+            outcome: rec.outcome,
             time: parsed.event_time().unwrap_or(received),
             offset: chrono::FixedOffset::east_opt(8 * 3600).expect("offset"),
             digest: &digest,

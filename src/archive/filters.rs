@@ -1,11 +1,13 @@
-//! The filters every reader shares: dates, event types, status and task id, as the key
-//! shows them.
+//! The filters every reader shares: dates, event types, status, task id and outcome, as
+//! the key shows them (the outcome, when the template has no `{outcome}`, as the record
+//! says: see [`super::outcome`]).
 
 use chrono::NaiveDate;
 
 use crate::layout::{
     sanitize, KeyFields, KeyTemplate, MAX_EVENT_TYPE_BYTES, MAX_STATUS_BYTES, MAX_TASK_ID_BYTES,
 };
+use crate::record::Outcome;
 
 /// Why a set of filters cannot be used; one line, for the command line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,6 +61,7 @@ pub struct Filters {
     types: Vec<String>,
     status: Option<String>,
     task: Option<String>,
+    outcomes: Vec<Outcome>,
 }
 
 impl Filters {
@@ -88,7 +91,36 @@ impl Filters {
             types: norm_types,
             status: status.map(normalize_status),
             task: task.map(|t| sanitize(t, MAX_TASK_ID_BYTES, "no-task-id")),
+            outcomes: Vec::new(),
         })
+    }
+
+    /// The same filters, also wanting only callbacks with one of `outcomes` (none = all).
+    pub fn with_outcomes(mut self, outcomes: &[Outcome]) -> Filters {
+        let mut wanted = outcomes.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        self.outcomes = wanted;
+        self
+    }
+
+    /// Outcomes wanted, sorted; empty = all.
+    pub fn outcomes(&self) -> &[Outcome] {
+        &self.outcomes
+    }
+
+    /// Whether a callback that ended with `outcome` is wanted.
+    pub fn wants_outcome(&self, outcome: Outcome) -> bool {
+        self.outcomes.is_empty() || self.outcomes.contains(&outcome)
+    }
+
+    /// Whether the outcome filter must read records: outcomes are asked for and keys of
+    /// `template` do not carry them.
+    pub fn needs_records(&self, template: &KeyTemplate) -> bool {
+        !self.outcomes.is_empty()
+            && !template
+                .pieces()
+                .any(|p| p == crate::layout::Piece::Outcome)
     }
 
     /// Checks that every filter given can be read from keys of `template`.
@@ -159,7 +191,8 @@ impl Filters {
         self.task.as_deref()
     }
 
-    /// Whether the key read as `f` is wanted.
+    /// Whether the key read as `f` is wanted. A key without an outcome passes the outcome
+    /// filter here: its record decides.
     pub fn matches(&self, f: &KeyFields) -> bool {
         if self.has_dates() {
             let Some(date) = f.date else { return false };
@@ -179,6 +212,9 @@ impl Filters {
             return false;
         }
         if self.task.is_some() && f.task_id != self.task {
+            return false;
+        }
+        if f.outcome.is_some_and(|o| !self.wants_outcome(o)) {
             return false;
         }
         true
@@ -209,6 +245,7 @@ mod tests {
             event_type: Some(ty.into()),
             task_id: Some(task.into()),
             status: Some(status.into()),
+            outcome: Some(Outcome::Ok),
             digest: "0123456789abcdef".into(),
         }
     }
@@ -286,6 +323,26 @@ mod tests {
             assert!(!f.matches(&bad), "{bad:?}");
         }
         assert!(Filters::default().matches(&good));
+    }
+
+    #[test]
+    fn outcomes_match_the_key_or_wait_for_the_record() {
+        let f =
+            Filters::default().with_outcomes(&[Outcome::Partial, Outcome::Failed, Outcome::Failed]);
+        assert_eq!(f.outcomes(), [Outcome::Failed, Outcome::Partial]);
+        let mut k = key(d(2026, 11, 1), "WorkflowTask", "t", "finish");
+        assert!(!f.matches(&k), "ok is not wanted");
+        k.outcome = Some(Outcome::Partial);
+        assert!(f.matches(&k));
+        k.outcome = None;
+        assert!(f.matches(&k), "the record decides");
+        assert!(Filters::default().wants_outcome(Outcome::Unknown));
+        let old = KeyTemplate::parse(crate::layout::OLD_DEFAULT_TEMPLATE).unwrap();
+        let new = KeyTemplate::parse(crate::layout::DEFAULT_TEMPLATE).unwrap();
+        assert!(f.needs_records(&old) && !f.needs_records(&new));
+        assert!(!Filters::default().needs_records(&old));
+        // Any template can be filtered on outcome: no placeholder is required.
+        f.check_template(&old).unwrap();
     }
 
     #[test]

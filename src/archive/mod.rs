@@ -1,5 +1,5 @@
-//! The read side: find archived callbacks by date, type, status and task, read them back,
-//! count them.
+//! The read side: find archived callbacks by date, type, status, task and outcome, read
+//! them back, count them.
 //!
 //! Everything here is pure except the [`Source`] (a bucket or its local mirror):
 //! [`plan`] decides which prefixes a set of [`Filters`] needs, [`find`] runs the plan
@@ -7,12 +7,14 @@
 //! ([`crate::layout::KeyTemplate::read`]), drops what the filters do not want, lists each
 //! digest once and orders the rest by date then key; [`stats`] counts what was found.
 //! [`record`] reads a stored record without re-serializing its event; [`replay`] orders
-//! records for sending and bounds how many are in flight. The sources: [`LocalSource`]
+//! records for sending and bounds how many are in flight; [`outcome`] reads the outcome
+//! from the records when the keys do not carry it. The sources: [`LocalSource`]
 //! (the mirror `invoke` writes) and [`CosSource`] (GET Bucket, GET Object).
 
 pub mod cos;
 pub mod filters;
 pub mod local;
+pub mod outcome;
 pub mod plan;
 pub mod record;
 pub mod replay;
@@ -28,6 +30,7 @@ pub use local::LocalSource;
 pub use source::{Entry, Listing, Source, SourceError};
 
 use crate::layout::{KeyFields, KeyTemplate};
+use crate::record::Outcome;
 use plan::{Plan, Step};
 
 /// How keys are laid out: `COS_KEY_PREFIX` and `COS_KEY_TEMPLATE`.
@@ -72,6 +75,10 @@ pub struct Findings {
     pub unknown_types: Vec<String>,
     /// The event types the archive holds, when some `--type` matched no folder.
     pub held_types: Vec<String>,
+    /// Records read to learn their outcome (an outcome filter over keys without one).
+    pub records_read: u64,
+    /// Records left out because their outcome could not be read from them.
+    pub unreadable_records: u64,
 }
 
 /// Listings asked for at once: the plan's prefixes are independent, and a range of days
@@ -141,6 +148,12 @@ pub async fn find<S: Source>(
     let (found, duplicates) = dedupe(by_key.into_values().collect());
     out.found = found;
     out.duplicates = duplicates;
+    if filters.needs_records(&layout.template) {
+        let resolved = outcome::resolve(source, std::mem::take(&mut out.found), filters).await?;
+        out.found = resolved.found;
+        out.records_read = resolved.read;
+        out.unreadable_records = resolved.unreadable;
+    }
     if !filters.types().is_empty() {
         check_types(source, &plan, filters, &mut out).await?;
     }
@@ -198,7 +211,7 @@ pub fn dedupe(mut found: Vec<Found>) -> (Vec<Found>, u64) {
     (found, dropped)
 }
 
-/// One line of [`stats`]: how many callbacks of one type and status one day holds.
+/// One line of [`stats`]: how many callbacks of one type, status and outcome one day holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatRow {
     /// Key date (`None` when the template has no date).
@@ -207,28 +220,37 @@ pub struct StatRow {
     pub event_type: Option<String>,
     /// Status as in the key (`None` when the template has none).
     pub status: Option<String>,
+    /// Outcome as in the key, or as read from the record (`None` when neither says).
+    pub outcome: Option<Outcome>,
     /// Callbacks.
     pub count: u64,
 }
 
-/// Counts `found` per date, event type and status, in that order.
+/// Counts `found` per date, event type, status and outcome, in that order.
 pub fn stats(found: &[Found]) -> Vec<StatRow> {
-    type Group<'a> = (Option<NaiveDate>, Option<&'a str>, Option<&'a str>);
+    type Group<'a> = (
+        Option<NaiveDate>,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<Outcome>,
+    );
     let mut counts: BTreeMap<Group<'_>, u64> = BTreeMap::new();
     for f in found {
         let k = (
             f.fields.date,
             f.fields.event_type.as_deref(),
             f.fields.status.as_deref(),
+            f.fields.outcome,
         );
         *counts.entry(k).or_default() += 1;
     }
     counts
         .into_iter()
-        .map(|((date, t, s), count)| StatRow {
+        .map(|((date, t, s, outcome), count)| StatRow {
             date,
             event_type: t.map(str::to_string),
             status: s.map(str::to_string),
+            outcome,
             count,
         })
         .collect()
@@ -299,11 +321,11 @@ mod tests {
 
     fn bucket() -> Mem {
         Mem::new(&[
-            &format!("mps-events/WorkflowTask/2026/11/24/t1.finish.{D1}.json"),
+            &format!("mps-events/WorkflowTask/2026/11/24/t1.finish.ok.{D1}.json"),
             // The same callback redelivered after midnight.
-            &format!("mps-events/WorkflowTask/2026/11/25/t1.finish.{D1}.json"),
-            &format!("mps-events/WorkflowTask/2026/11/24/t2.processing.{D2}.json"),
-            &format!("mps-events/EditMediaTask/2026/11/25/e1.finish.{D3}.json"),
+            &format!("mps-events/WorkflowTask/2026/11/25/t1.finish.ok.{D1}.json"),
+            &format!("mps-events/WorkflowTask/2026/11/24/t2.processing.running.{D2}.json"),
+            &format!("mps-events/EditMediaTask/2026/11/25/e1.finish.failed.{D3}.json"),
             "mps-events/WorkflowTask/2026/11/24/notes.txt",
             "other-app/WorkflowTask/2026/11/24/x.json",
         ])
@@ -332,8 +354,8 @@ mod tests {
         assert_eq!(
             keys(&got),
             [
-                format!("mps-events/WorkflowTask/2026/11/24/t1.finish.{D1}.json"),
-                format!("mps-events/WorkflowTask/2026/11/24/t2.processing.{D2}.json"),
+                format!("mps-events/WorkflowTask/2026/11/24/t1.finish.ok.{D1}.json"),
+                format!("mps-events/WorkflowTask/2026/11/24/t2.processing.running.{D2}.json"),
             ]
         );
         assert_eq!(got.unreadable, 1);
@@ -351,9 +373,9 @@ mod tests {
         assert_eq!(
             keys(&got),
             [
-                format!("mps-events/WorkflowTask/2026/11/24/t1.finish.{D1}.json"),
-                format!("mps-events/WorkflowTask/2026/11/24/t2.processing.{D2}.json"),
-                format!("mps-events/EditMediaTask/2026/11/25/e1.finish.{D3}.json"),
+                format!("mps-events/WorkflowTask/2026/11/24/t1.finish.ok.{D1}.json"),
+                format!("mps-events/WorkflowTask/2026/11/24/t2.processing.running.{D2}.json"),
+                format!("mps-events/EditMediaTask/2026/11/25/e1.finish.failed.{D3}.json"),
             ],
             "by date, then key"
         );
@@ -379,12 +401,29 @@ mod tests {
         assert_eq!(
             keys(&got),
             [format!(
-                "mps-events/WorkflowTask/2026/11/24/t2.processing.{D2}.json"
+                "mps-events/WorkflowTask/2026/11/24/t2.processing.running.{D2}.json"
             )]
         );
         let f = Filters::new(None, None, &[], None, Some("e1")).unwrap();
         let got = find(&bucket(), &layout(), &f).await.unwrap();
         assert_eq!(got.found.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn outcomes_are_filtered_on_the_key() {
+        let f = Filters::default().with_outcomes(&[Outcome::Failed, Outcome::Running]);
+        let got = find(&bucket(), &layout(), &f).await.unwrap();
+        assert_eq!(
+            keys(&got),
+            [
+                format!("mps-events/WorkflowTask/2026/11/24/t2.processing.running.{D2}.json"),
+                format!("mps-events/EditMediaTask/2026/11/25/e1.finish.failed.{D3}.json"),
+            ]
+        );
+        assert_eq!(got.records_read, 0, "the keys say it");
+        let rows = stats(&got.found);
+        let outcomes: Vec<Option<Outcome>> = rows.iter().map(|r| r.outcome).collect();
+        assert_eq!(outcomes, [Some(Outcome::Running), Some(Outcome::Failed)]);
     }
 
     #[tokio::test]
@@ -422,6 +461,7 @@ mod tests {
                 date: day("2026-11-24"),
                 event_type: Some("WorkflowTask".into()),
                 status: Some("finish".into()),
+                outcome: Some(Outcome::Ok),
                 count: 1
             }
         );

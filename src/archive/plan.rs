@@ -14,6 +14,7 @@
 //!   (`--since` or `--until` alone) finds its years with a delimiter listing. So one day of
 //!   one type is exactly one prefix, e.g. `mps-events/WorkflowTask/2026/11/24/`.
 //! - `{task_id}` and `{status}`: copied when filtered on (sanitized as keys are).
+//! - `{outcome}`: one branch per `--outcome` when filtered on.
 //! - Anything else (`{hh}`, `{digest}`, an unfiltered field) ends the branch.
 //!
 //! Every key a listing returns is still read through the template and filtered, so the plan
@@ -244,6 +245,16 @@ impl<'a> Plan<'a> {
                     }
                     _ => return out.push(Step::List(w.acc)),
                 },
+                Piece::Outcome => {
+                    let outcomes = self.filters.outcomes();
+                    if outcomes.is_empty() {
+                        return out.push(Step::List(w.acc));
+                    }
+                    for o in outcomes {
+                        self.advance(w.with(o.as_str(), w.part + 1), out);
+                    }
+                    return;
+                }
                 Piece::Hour | Piece::Digest => return out.push(Step::List(w.acc)),
             }
             w.part += 1;
@@ -353,6 +364,34 @@ mod tests {
         assert_eq!(
             lists(&Plan::new(&t, "mps-events/", &f).start()),
             vec!["mps-events/WorkflowTask/2026/11/24/t_1.finish.".to_string()]
+        );
+    }
+
+    #[test]
+    fn outcomes_branch_once_the_key_reaches_them() {
+        use crate::record::Outcome;
+        let t = tpl();
+        let f = filters(
+            "2026-11-24",
+            "2026-11-24",
+            &["WorkflowTask"],
+            Some("finish"),
+            Some("t1"),
+        )
+        .with_outcomes(&[Outcome::Partial, Outcome::Failed]);
+        assert_eq!(
+            lists(&Plan::new(&t, "mps-events/", &f).start()),
+            vec![
+                "mps-events/WorkflowTask/2026/11/24/t1.finish.failed.".to_string(),
+                "mps-events/WorkflowTask/2026/11/24/t1.finish.partial.".to_string(),
+            ]
+        );
+        // Before {outcome}, an unfiltered task id ends the prefix: one listing, as without.
+        let f = filters("2026-11-24", "2026-11-24", &["WorkflowTask"], None, None)
+            .with_outcomes(&[Outcome::Failed]);
+        assert_eq!(
+            lists(&Plan::new(&t, "mps-events/", &f).start()),
+            vec!["mps-events/WorkflowTask/2026/11/24/".to_string()]
         );
     }
 

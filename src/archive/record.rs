@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::record::Outcome;
+
 /// Why stored bytes are not a usable record.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
@@ -23,6 +25,9 @@ pub struct StoredRecord<'a> {
     pub event_time: Option<DateTime<Utc>>,
     /// `received_at`, when the record has one.
     pub received_at: Option<DateTime<Utc>>,
+    /// `outcome`, when the record has one this version knows (records archived before
+    /// there was one have none).
+    pub outcome: Option<Outcome>,
     /// `event`: the callback's JSON text as stored.
     pub event: &'a RawValue,
 }
@@ -41,6 +46,8 @@ struct Shape<'a> {
     event_time: Option<String>,
     #[serde(default)]
     received_at: Option<String>,
+    #[serde(default)]
+    outcome: Option<String>,
     #[serde(borrow, default)]
     event: Option<&'a RawValue>,
 }
@@ -60,6 +67,7 @@ pub fn parse(body: &[u8]) -> Result<StoredRecord<'_>, RecordError> {
     Ok(StoredRecord {
         event_time: time(shape.event_time),
         received_at: time(shape.received_at),
+        outcome: shape.outcome.as_deref().and_then(Outcome::parse),
         event,
     })
 }

@@ -22,6 +22,7 @@ use crate::forward::Forwarder;
 use crate::handler::{ArchiveConfig, HandleError, Handler, Invocation};
 use crate::http::auth::CallbackAuth;
 use crate::logging::LogConfig;
+use crate::record::Source;
 use crate::runtime::{Context, Diagnostic, Function, RuntimeError};
 use crate::store::local::LocalStore;
 use crate::store::Store;
@@ -35,11 +36,11 @@ Without arguments it runs in runtime mode (SCF starts it so, through ./bootstrap
 
 Examples:
   mps-cos-backup invoke fixtures/*.json
-  mps-cos-backup ls --since 2026-11-24 --until 2026-11-24 --type WorkflowTask
-  mps-cos-backup ls --status fail --since 2026-11-24 --json
-  mps-cos-backup get mps-events/WorkflowTask/2026/11/24/TASK.finish.DIGEST.json --event
-  mps-cos-backup stats --since 2026-11-01 --until 2026-11-30
-  mps-cos-backup replay --to https://hooks.example.com/mps --since 2026-11-24 --dry-run
+  mps-cos-backup ls --since 2026-03-15 --until 2026-03-15 --type WorkflowTask
+  mps-cos-backup ls --failed --since 2026-03-15 --json
+  mps-cos-backup get mps-events/WorkflowTask/2026/03/15/TASK.finish.partial.DIGEST.json --event
+  mps-cos-backup stats --since 2026-03-01 --until 2026-03-31
+  mps-cos-backup replay --to https://hooks.example.com/mps --since 2026-03-21 --dry-run
 
 Configuration is read from the environment (COS_BUCKET, COS_REGION, ...); see README.md.
 Readers use COS when COS_BUCKET is set, else the local mirror (--local).
@@ -74,7 +75,7 @@ enum Cmd {
     Ls(read::LsArgs),
     /// Print one archived record (or only its event)
     Get(read::GetArgs),
-    /// Count archived callbacks per date, event type and status
+    /// Count archived callbacks per date, event type, status and outcome
     Stats(read::StatsArgs),
     /// Send archived callbacks to a target again, oldest first
     Replay(replay::ReplayArgs),
@@ -311,6 +312,7 @@ async fn invoke_all<S: Store>(handler: &Handler<S>, auth: &CallbackAuth, files: 
                 let inv = Invocation {
                     request_id: None,
                     received_at: chrono::Utc::now(),
+                    source: Source::Invoke,
                     deadline: Instant::now() + INVOKE_TIME_LIMIT,
                 };
                 dispatch(handler, auth, Bytes::from(body), &inv)
@@ -383,6 +385,7 @@ impl<S: Store> Function for HandlerFunction<S> {
         let inv = Invocation {
             request_id: Some(ctx.request_id.as_str()).filter(|r| !r.is_empty()),
             received_at: ctx.received_at,
+            source: Source::Trigger,
             deadline: ctx.deadline,
         };
         dispatch(&self.handler, &self.auth, event, &inv).await

@@ -22,6 +22,7 @@ use crate::archive::{
 use crate::config::{log_config_lenient, Config, ForwardConfig};
 use crate::cos::CosClient;
 use crate::logging;
+use crate::record::Outcome;
 use crate::transport::HttpClient;
 
 /// The filters every reader shares (README: Reading the archive back).
@@ -42,6 +43,13 @@ pub(crate) struct FilterArgs {
     /// Task id, as in the event or as in the key
     #[arg(long = "task", value_name = "TASK_ID")]
     task: Option<String>,
+    /// How the task ended: ok, failed, partial, running, unknown (repeatable or a comma
+    /// list; case-insensitive)
+    #[arg(long = "outcome", value_name = "OUTCOME", value_delimiter = ',', value_parser = outcome_arg)]
+    outcomes: Vec<Outcome>,
+    /// Callbacks of tasks that failed wholly or in part: --outcome failed,partial
+    #[arg(long)]
+    failed: bool,
 }
 
 /// Where the archive is read from when COS_BUCKET is unset.
@@ -59,8 +67,8 @@ pub(crate) struct LsArgs {
     filters: FilterArgs,
     #[command(flatten)]
     source: SourceArgs,
-    /// One JSON object a line: key, date, event_type, task_id, status, digest, size,
-    /// last_modified
+    /// One JSON object a line: key, date, event_type, task_id, status, outcome, digest,
+    /// size, last_modified
     #[arg(long)]
     json: bool,
 }
@@ -85,13 +93,20 @@ pub(crate) struct StatsArgs {
     filters: FilterArgs,
     #[command(flatten)]
     source: SourceArgs,
-    /// One JSON object a line: date, event_type, status, count
+    /// One JSON object a line: date, event_type, status, outcome, count
     #[arg(long)]
     json: bool,
 }
 
 fn date_arg(s: &str) -> Result<NaiveDate, String> {
     parse_date(s).map_err(|e| e.to_string())
+}
+
+fn outcome_arg(s: &str) -> Result<Outcome, String> {
+    Outcome::parse(s.trim()).ok_or_else(|| {
+        let names: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
+        format!("expected one of {}", names.join(", "))
+    })
 }
 
 /// A note or an error for the operator: one line on stderr.
@@ -205,12 +220,25 @@ pub(super) fn filters(args: &FilterArgs, layout: &KeyLayout) -> Result<archive::
         args.status.as_deref(),
         args.task.as_deref(),
     )
+    .map(|f| {
+        let mut outcomes = args.outcomes.clone();
+        if args.failed {
+            outcomes.extend([Outcome::Failed, Outcome::Partial]);
+        }
+        f.with_outcomes(&outcomes)
+    })
     .and_then(|f| f.check_template(&layout.template).map(|()| f));
     f.map_err(|e| fail(EXIT_USAGE, &e.to_string()))
 }
 
 /// Runs [`archive::find`] and reports on stderr what it skipped.
 pub(super) fn find(setup: &Setup, filters: &archive::Filters) -> Result<Findings, ExitCode> {
+    if filters.needs_records(&setup.layout.template) {
+        note(
+            "COS_KEY_TEMPLATE has no {outcome}: the record of each candidate is read to learn \
+             its outcome (slower than a key filter)",
+        );
+    }
     let found = setup
         .rt
         .block_on(archive::find(&setup.source, &setup.layout, filters))
@@ -233,6 +261,12 @@ pub(super) fn find(setup: &Setup, filters: &archive::Filters) -> Result<Findings
             count(found.unreadable, "key", "keys")
         ));
     }
+    if found.unreadable_records > 0 {
+        note(&format!(
+            "left out {} whose outcome could not be read",
+            count(found.unreadable_records, "record", "records")
+        ));
+    }
     if found.duplicates > 0 {
         note(&format!(
             "left out {} repeating a digest listed under an earlier date (a redelivery)",
@@ -245,6 +279,11 @@ pub(super) fn find(setup: &Setup, filters: &archive::Filters) -> Result<Findings
 pub(super) fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
     let n = n.into();
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// An outcome for a table cell; `-` when the key has none and no record was read.
+fn opt_outcome(o: Option<Outcome>) -> String {
+    o.map_or_else(|| "-".to_string(), |o| o.as_str().to_string())
 }
 
 fn opt_date(d: Option<NaiveDate>) -> String {
@@ -315,6 +354,7 @@ fn found_json(f: &Found) -> String {
         "event_type": f.fields.event_type,
         "task_id": f.fields.task_id,
         "status": f.fields.status,
+        "outcome": f.fields.outcome,
         "digest": f.fields.digest,
         "size": f.size,
         "last_modified": time_text(f.last_modified),
@@ -339,6 +379,7 @@ pub(crate) fn ls(args: LsArgs) -> ExitCode {
                         opt_date(f.fields.date),
                         f.fields.event_type.clone().unwrap_or_else(|| "-".into()),
                         f.fields.status.clone().unwrap_or_else(|| "-".into()),
+                        opt_outcome(f.fields.outcome),
                         f.size.to_string(),
                         time_text(f.last_modified).unwrap_or_else(|| "-".into()),
                         f.key.clone(),
@@ -347,7 +388,15 @@ pub(crate) fn ls(args: LsArgs) -> ExitCode {
                 .collect();
             emit(
                 table(
-                    &["DATE", "TYPE", "STATUS", "SIZE", "LAST_MODIFIED", "KEY"],
+                    &[
+                        "DATE",
+                        "TYPE",
+                        "STATUS",
+                        "OUTCOME",
+                        "SIZE",
+                        "LAST_MODIFIED",
+                        "KEY",
+                    ],
                     &rows,
                 )
                 .into_iter(),
@@ -359,7 +408,7 @@ pub(crate) fn ls(args: LsArgs) -> ExitCode {
     run().err().unwrap_or(ExitCode::SUCCESS)
 }
 
-/// `stats`: counts per date, event type and status.
+/// `stats`: counts per date, event type, status and outcome.
 pub(crate) fn stats(args: StatsArgs) -> ExitCode {
     let run = || -> Result<(), ExitCode> {
         let (setup, _) = setup(args.source, None)?;
@@ -372,6 +421,7 @@ pub(crate) fn stats(args: StatsArgs) -> ExitCode {
                     "date": r.date.map(|d| d.to_string()),
                     "event_type": r.event_type,
                     "status": r.status,
+                    "outcome": r.outcome,
                     "count": r.count,
                 })
                 .to_string()
@@ -384,6 +434,7 @@ pub(crate) fn stats(args: StatsArgs) -> ExitCode {
                         opt_date(r.date),
                         r.event_type.clone().unwrap_or_else(|| "-".into()),
                         r.status.clone().unwrap_or_else(|| "-".into()),
+                        opt_outcome(r.outcome),
                         r.count.to_string(),
                     ]
                 })
@@ -393,9 +444,11 @@ pub(crate) fn stats(args: StatsArgs) -> ExitCode {
                 "total".into(),
                 String::new(),
                 String::new(),
+                String::new(),
                 total.to_string(),
             ]);
-            emit(table(&["DATE", "TYPE", "STATUS", "COUNT"], &cells).into_iter())?;
+            let header = ["DATE", "TYPE", "STATUS", "OUTCOME", "COUNT"];
+            emit(table(&header, &cells).into_iter())?;
         }
         Ok(())
     };

@@ -794,6 +794,8 @@ model! {
         pub status: String,
         /// Deprecated at this level (subtasks carry errors), still honoured when non-zero.
         pub err_code: i64,
+        /// Error code string; not in the SDK model at this level, honoured when non-empty.
+        pub err_code_ext: String,
         /// Deprecated at this level.
         pub message: String,
         /// Source media.
@@ -830,6 +832,8 @@ model! {
         pub status: String,
         /// 0 = success.
         pub err_code: i64,
+        /// Error code string; not in the SDK model, honoured when non-empty.
+        pub err_code_ext: String,
         /// Error message.
         pub message: String,
         /// Inputs.

@@ -159,6 +159,8 @@ pub struct FileName<'a> {
     pub task: &'a str,
     /// The sanitized, lowercase status.
     pub status: &'a str,
+    /// How the task ended: `ok`, `failed`, `partial`, `running` or `unknown`.
+    pub outcome: &'a str,
     /// 16 lowercase hex characters.
     pub digest: &'a str,
 }
@@ -180,17 +182,24 @@ pub fn check_key(key: &str) -> Result<FileName<'_>, String> {
             return Err(format!("key has segment {seg:?}"));
         }
     }
-    // The file name is `{task_id}.{status}.{digest}.json`; status and digest hold no dot.
+    // The file name is `{task_id}.{status}.{outcome}.{digest}.json`; status, outcome and
+    // digest hold no dot.
     let file = key.rsplit('/').next().unwrap_or(key);
-    let parts: Vec<&str> = file.rsplitn(4, '.').collect();
-    if parts.len() != 4 || parts[0] != "json" {
-        return Err(format!("file name {file:?} is not task.status.digest.json"));
+    let parts: Vec<&str> = file.rsplitn(5, '.').collect();
+    if parts.len() != 5 || parts[0] != "json" {
+        return Err(format!(
+            "file name {file:?} is not task.status.outcome.digest.json"
+        ));
     }
     let name = FileName {
-        task: parts[3],
-        status: parts[2],
+        task: parts[4],
+        status: parts[3],
+        outcome: parts[2],
         digest: parts[1],
     };
+    if !["ok", "failed", "partial", "running", "unknown"].contains(&name.outcome) {
+        return Err(format!("outcome {:?} is not one of the five", name.outcome));
+    }
     let lower_hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
     if name.digest.len() != 16 || !name.digest.bytes().all(lower_hex) {
         return Err(format!(
