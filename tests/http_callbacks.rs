@@ -237,6 +237,7 @@ async fn every_request_gets_its_status_and_only_authentic_notifications_are_arch
         let record: Value = serde_json::from_slice(&stored.body).expect("record");
         let sent: Value = serde_json::from_str(sent).expect("sent");
         assert_eq!(record["event"], sent, "{key}");
+        assert_eq!(record["source"], "url", "{key}");
         assert!(record["event"].get("httpMethod").is_none());
     }
     // The webhook got the three notifications byte for byte and the trigger callback.

@@ -28,6 +28,7 @@ use serde_json::{json, Map, Value};
 use tracing::{info, warn};
 
 use crate::handler::{Handled, Handler, Invocation};
+use crate::record::Source;
 use crate::store::Store;
 use crate::text::{error_chain, one_line};
 use auth::{AuthRefusal, CallbackAuth};
@@ -323,7 +324,16 @@ pub(crate) async fn serve<S: Store>(
             return Some(Response::refused(r.status, &r.reason));
         }
     };
-    Some(match handler.handle(notification, inv).await {
+    // A request the platform delivered is a URL callback; one read from a file by `invoke`
+    // keeps that source.
+    let inv = Invocation {
+        source: match inv.source {
+            Source::Invoke => Source::Invoke,
+            _ => Source::Url,
+        },
+        ..*inv
+    };
+    Some(match handler.handle(notification, &inv).await {
         Ok(handled) => {
             info!(key = handled.key.as_deref(), "HTTP callback archived");
             Response {
