@@ -30,6 +30,9 @@ fn largest_fixture() -> (String, Vec<u8>) {
     let mut best = (String::new(), Vec::new());
     for e in std::fs::read_dir(dir).expect("fixtures/") {
         let p = e.expect("entry").path();
+        if !p.is_file() {
+            continue;
+        }
         let body = std::fs::read(&p).expect("fixture");
         if body.len() > best.1.len() {
             best = (p.display().to_string(), body);

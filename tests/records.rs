@@ -43,6 +43,10 @@ fn record_of(name: &str, typed: &str) -> (Record, Value) {
     let kind = match parsed.event {
         Event::WorkflowTask(_) => "WorkflowTask",
         Event::EditMediaTask(_) => "EditMediaTask",
+        Event::ScheduleTask(_) => "ScheduleTask",
+        Event::ExtractBlindWatermark(_) => "ExtractBlindWatermark",
+        Event::BatchTask(_) => "BatchTask",
+        Event::LiveStreamProcess(_) => "LiveStreamProcess",
         Event::Other => "Other",
     };
     assert_eq!(kind, typed, "{name}: typed view ({:?})", parsed.warning);
@@ -516,6 +520,17 @@ fn key() -> impl Strategy<Value = String> {
             "WorkflowTaskEvent",
             "EditMediaTaskEvent",
             "FileInfoSet",
+            "ScheduleTaskEvent",
+            "ActivityResultSet",
+            "ActivityResItem",
+            "ActivityType",
+            "RecognitionTask",
+            "ExtractBlindWatermarkTask",
+            "IsDetected",
+            "BatchTaskEvent",
+            "InputInfos",
+            "ProcessEofInfo",
+            "NotificationType",
         ])
         .prop_map(str::to_owned),
     ]
@@ -567,12 +582,23 @@ fn json_object() -> impl Strategy<Value = Value> {
             "WorkflowTask",
             "EditMediaTask",
             "ScheduleTask",
+            "ExtractBlindWatermark",
+            "BatchTask",
+            // No EventType but a NotificationType: a live-stream notification.
+            "ProcessEof",
         ])),
     )
         .prop_map(|(m, t)| {
             let mut m: Map<String, Value> = m.into_iter().collect();
-            if let Some(t) = t {
-                m.insert("EventType".into(), t.into());
+            match t {
+                Some("ProcessEof") => {
+                    m.remove("EventType");
+                    m.insert("NotificationType".into(), "ProcessEof".into());
+                }
+                Some(t) => {
+                    m.insert("EventType".into(), t.into());
+                }
+                None => {}
             }
             Value::Object(m)
         })
@@ -660,13 +686,17 @@ proptest! {
     }
 
     #[test]
-    fn mutated_fixture_keeps_typed_view(idx in 0usize..4, path_pick in any::<prop::sample::Index>(), new in json_value()) {
-        let name = ["workflow-finish-success", "workflow-s3-input", "editmedia-multi-file", "workflow-ai-review"][idx];
+    fn mutated_fixture_keeps_typed_view(idx in 0usize..7, path_pick in any::<prop::sample::Index>(), new in json_value()) {
+        let name = [
+            "workflow-finish-success", "workflow-s3-input", "editmedia-multi-file", "workflow-ai-review",
+            "url/schedule-task-activity-failed", "url/extract-blind-watermark", "url/batch-task",
+        ][idx];
         let (_, parsed) = load(name);
         let mut raw = parsed.raw.clone();
         // Replace one scalar inside the task payload by an arbitrary value.
         let mut pointers = Vec::new();
-        for top in ["/WorkflowTaskEvent", "/EditMediaTaskEvent"] {
+        for top in ["/WorkflowTaskEvent", "/EditMediaTaskEvent", "/ScheduleTaskEvent",
+            "/ExtractBlindWatermarkTask", "/BatchTaskEvent"] {
             if let Some(t) = raw.pointer(top).filter(|t| t.is_object()) {
                 scalar_pointers(t, top.to_owned(), &mut pointers);
             }
@@ -845,4 +875,121 @@ fn parsed_event_debug_shows_no_credential() -> Result<(), Box<dyn std::error::Er
     }
     assert!(shown.contains("WorkflowTask"), "{shown}");
     Ok(())
+}
+
+/// What a URL notification fixture must normalize to.
+struct UrlCase {
+    fixture: &'static str,
+    typed: &'static str,
+    event_type: &'static str,
+    task_id: &'static str,
+    status: Value,
+    outcome: &'static str,
+    inputs: usize,
+    event_time: Value,
+    error_code: Value,
+}
+
+/// The notifications that come only by URL: each kind's typed view, key fields, outcome and
+/// normalized inputs and errors, from the SDK-shaped fixtures in `fixtures/url/`.
+#[test]
+fn url_notifications_have_typed_views_and_outcomes() {
+    const SCHEDULE: &str = "ScheduleTask";
+    const LIVE: &str = "LiveStreamProcess";
+    const LIVE_TASK: &str = "live-1250000000-5f6e7d8c9b0a";
+    let cases = [
+        UrlCase {
+            fixture: "url/schedule-task-finish",
+            typed: SCHEDULE,
+            event_type: SCHEDULE,
+            task_id: "1250000000-ScheduleTask-7f3c2a9e4b5d4e0f8a1b2c3d4e5f6a7bt0",
+            status: json!("FINISH"),
+            outcome: "ok",
+            inputs: 1,
+            event_time: json!("2026-11-24T02:13:41Z"),
+            error_code: Value::Null,
+        },
+        UrlCase {
+            fixture: "url/schedule-task-activity-failed",
+            typed: SCHEDULE,
+            event_type: SCHEDULE,
+            task_id: "1250000000-ScheduleTask-0c1d2e3f405162738495a6b7c8d9e0f1t0",
+            status: json!("FINISH"),
+            outcome: "partial",
+            inputs: 1,
+            event_time: json!("2026-11-24T02:13:41Z"),
+            error_code: json!("ResourceNotFound.Template"),
+        },
+        UrlCase {
+            fixture: "url/extract-blind-watermark",
+            typed: "ExtractBlindWatermark",
+            event_type: "ExtractBlindWatermark",
+            task_id: "1250000000-ExtractBlindWatermark-9a8b7c6d5e4f30211203f4e5d6c7b8a9t0",
+            status: json!("FINISH"),
+            outcome: "ok",
+            inputs: 1,
+            event_time: Value::Null,
+            error_code: Value::Null,
+        },
+        // No TaskId and no Status: the SessionId stands in, the outcome is unknown.
+        UrlCase {
+            fixture: "url/batch-task",
+            typed: "BatchTask",
+            event_type: "BatchTask",
+            task_id: "batch-subtitles-2026-11-24",
+            status: Value::Null,
+            outcome: "unknown",
+            inputs: 2,
+            event_time: Value::Null,
+            error_code: Value::Null,
+        },
+        UrlCase {
+            fixture: "url/live-process-eof-failed",
+            typed: LIVE,
+            event_type: LIVE,
+            task_id: LIVE_TASK,
+            status: json!("ProcessEof"),
+            outcome: "failed",
+            inputs: 0,
+            event_time: Value::Null,
+            error_code: json!("-2001"),
+        },
+        UrlCase {
+            fixture: "url/live-ai-review",
+            typed: LIVE,
+            event_type: LIVE,
+            task_id: LIVE_TASK,
+            status: json!("AiReviewResult"),
+            outcome: "ok",
+            inputs: 0,
+            event_time: Value::Null,
+            error_code: Value::Null,
+        },
+    ];
+    for c in cases {
+        let name = c.fixture;
+        let (_, v) = record_of(name, c.typed);
+        assert_eq!(v["event_type"], c.event_type, "{name}");
+        assert_eq!(v["task_id"], c.task_id, "{name}");
+        assert_eq!(v["status"], c.status, "{name}");
+        assert_eq!(v["outcome"], c.outcome, "{name}");
+        assert_eq!(
+            v["inputs"].as_array().map(Vec::len),
+            Some(c.inputs),
+            "{name}"
+        );
+        assert_eq!(v["event_time"], c.event_time, "{name}");
+        assert_eq!(v["error"]["code"], c.error_code, "{name}");
+    }
+    // A schedule's activities are its outputs, media results with their paths.
+    let (_, v) = record_of("url/schedule-task-finish", SCHEDULE);
+    assert_eq!(v["outputs"][0]["kind"], "Transcode");
+    assert_eq!(
+        v["outputs"][0]["paths"],
+        json!(["/out/launch/launch_100030.mp4"])
+    );
+    assert_eq!(
+        v["outputs"][1]["paths"],
+        json!(["/out/launch/snap_1000.jpg"])
+    );
 }

@@ -350,6 +350,16 @@ impl<T: LenientDe> LenientDe for Vec<T> {
     }
 }
 
+/// Booleans (`IsDetected`); anything else is `None`.
+impl LenientDe for bool {
+    fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Self>, D::Error> {
+        Ok(match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Bool(b) => Some(b),
+            _ => None,
+        })
+    }
+}
+
 /// Arbitrary JSON kept as is (AI result contents, undocumented sub-objects).
 impl LenientDe for serde_json::Value {
     fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Self>, D::Error> {

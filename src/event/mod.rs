@@ -13,9 +13,12 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 mod lenient;
+#[macro_use]
 mod model;
+mod notify;
 
 pub use model::*;
+pub use notify::*;
 
 /// Why a body could not be taken as an event (only when it is not a JSON object).
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +44,14 @@ pub enum Event {
     WorkflowTask(Box<WorkflowTask>),
     /// `EditMediaTask` with a usable `EditMediaTaskEvent`.
     EditMediaTask(Box<EditMediaTask>),
+    /// `ScheduleTask` with a usable `ScheduleTaskEvent`.
+    ScheduleTask(Box<ScheduleTask>),
+    /// `ExtractBlindWatermark` with a usable `ExtractBlindWatermarkTask`.
+    ExtractBlindWatermark(Box<ExtractBlindWatermarkTask>),
+    /// `BatchTask` with a usable `BatchTaskEvent`.
+    BatchTask(Box<BatchSubTaskResult>),
+    /// A live-stream notification: no `EventType`, a string `NotificationType`.
+    LiveStreamProcess(Box<LiveStreamNotification>),
     /// Anything else: unknown type, or a known type whose body did not fit the model.
     Other,
 }
@@ -63,6 +74,10 @@ impl fmt::Debug for ParsedEvent {
         let view = match &self.event {
             Event::WorkflowTask(_) => "WorkflowTask",
             Event::EditMediaTask(_) => "EditMediaTask",
+            Event::ScheduleTask(_) => "ScheduleTask",
+            Event::ExtractBlindWatermark(_) => "ExtractBlindWatermark",
+            Event::BatchTask(_) => "BatchTask",
+            Event::LiveStreamProcess(_) => "LiveStreamProcess",
             Event::Other => "Other",
         };
         f.debug_struct("ParsedEvent")
@@ -112,10 +127,12 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 }
 
 impl ParsedEvent {
-    /// `EventType` string, or `unrecognized` when absent / not a string / empty.
+    /// `EventType` string; `LiveStreamProcess` for a live-stream notification (which has a
+    /// `NotificationType` instead); else `unrecognized` when absent / not a string / empty.
     pub fn event_type(&self) -> &str {
         match self.raw.get("EventType") {
             Some(Value::String(s)) if !s.is_empty() => s,
+            _ if matches!(self.event, Event::LiveStreamProcess(_)) => LIVE_STREAM_EVENT_TYPE,
             _ => "unrecognized",
         }
     }
@@ -127,19 +144,29 @@ impl ParsedEvent {
     }
 
     /// TaskId of the task the event is about, as sent (typed task, else best effort on raw).
+    /// A `BatchTask` has none: its `SessionId` stands in for it.
     pub fn task_id(&self) -> Option<&str> {
         match &self.event {
             Event::WorkflowTask(t) => t.task_id.as_deref(),
             Event::EditMediaTask(t) => t.task_id.as_deref(),
+            Event::ScheduleTask(t) => t.task_id.as_deref(),
+            Event::ExtractBlindWatermark(t) => t.task_id.as_deref(),
+            Event::BatchTask(_) => self.session_id().filter(|s| !s.is_empty()),
+            Event::LiveStreamProcess(n) => n.task_id.as_deref(),
             Event::Other => self.raw_task_str("TaskId"),
         }
     }
 
-    /// Status of the task, as sent (typed task, else best effort on raw).
+    /// Status of the task, as sent (typed task, else best effort on raw). A live-stream
+    /// notification's is its `NotificationType`; a `BatchTask` has none.
     pub fn status(&self) -> Option<&str> {
         match &self.event {
             Event::WorkflowTask(t) => t.status.as_deref(),
             Event::EditMediaTask(t) => t.status.as_deref(),
+            Event::ScheduleTask(t) => t.status.as_deref(),
+            Event::ExtractBlindWatermark(t) => t.status.as_deref(),
+            Event::BatchTask(_) => None,
+            Event::LiveStreamProcess(n) => n.notification_type.as_deref(),
             Event::Other => self.raw_task_str("Status"),
         }
     }
@@ -154,17 +181,32 @@ impl ParsedEvent {
         self.raw.get("SessionContext").and_then(Value::as_str)
     }
 
-    /// The event's own time: the latest parsable subtask `FinishTime` (WorkflowTask only:
-    /// media-processing subtasks, AI result tasks, smart erase, dubbing). `None` otherwise.
+    /// The event's own time: the latest parsable subtask `FinishTime` (WorkflowTask:
+    /// media-processing subtasks, AI result tasks, smart erase, dubbing; ScheduleTask: its
+    /// activities). `None` otherwise.
     pub fn event_time(&self) -> Option<DateTime<Utc>> {
-        let Event::WorkflowTask(t) = &self.event else {
-            return None;
-        };
         let mut latest: Option<DateTime<Utc>> = None;
         let mut see = |s: Option<&str>| {
             if let Some(ts) = s.and_then(parse_time) {
                 latest = Some(latest.map_or(ts, |l| l.max(ts)));
             }
+        };
+        let t = match &self.event {
+            Event::WorkflowTask(t) => t,
+            Event::ScheduleTask(t) => {
+                for item in t.activity_result_set.iter().flatten() {
+                    let Some(item) = &item.activity_res_item else {
+                        continue;
+                    };
+                    if let Some(media) = item.media() {
+                        see(media.finish_time());
+                    } else if let Some((_, raw)) = item.raw() {
+                        see(raw.get("FinishTime").and_then(Value::as_str));
+                    }
+                }
+                return latest;
+            }
+            _ => return None,
         };
         let subtasks = t.media_process_result_set.iter().flatten();
         for sub in subtasks.flat_map(MediaProcessTaskResult::subtasks) {
@@ -221,6 +263,22 @@ fn typed_task<T: for<'de> Deserialize<'de>>(
         None => Err(format!("{key} is absent")),
     }
 }
+
+/// The typed view of the task under `key`, wrapped by `variant`; [`Event::Other`] and the
+/// warning when it does not fit.
+fn typed<T: for<'de> Deserialize<'de>>(
+    raw: &Map<String, Value>,
+    key: &str,
+    variant: fn(Box<T>) -> Event,
+) -> (Event, Option<String>) {
+    match typed_task::<T>(raw, key) {
+        Ok(t) => (variant(Box::new(t)), None),
+        Err(w) => (Event::Other, Some(w)),
+    }
+}
+
+/// The `event_type` of live-stream notifications, which carry no `EventType`.
+pub const LIVE_STREAM_EVENT_TYPE: &str = "LiveStreamProcess";
 
 /// `WorkflowTask` fields whose entries the model keeps as raw JSON ([`AiResult`]).
 const AI_RESULT_SETS: [&str; 4] = [
@@ -289,8 +347,25 @@ pub fn parse(body: &[u8]) -> Result<ParsedEvent, EventError> {
             Err(w) => (Event::Other, Some(w)),
         }
     } else if event_type == Some("EditMediaTask") {
-        match typed_task::<EditMediaTask>(obj, "EditMediaTaskEvent") {
-            Ok(t) => (Event::EditMediaTask(Box::new(t)), None),
+        typed(obj, "EditMediaTaskEvent", Event::EditMediaTask)
+    } else if event_type == Some("ScheduleTask") {
+        typed(obj, "ScheduleTaskEvent", Event::ScheduleTask)
+    } else if event_type == Some("ExtractBlindWatermark") {
+        typed(
+            obj,
+            "ExtractBlindWatermarkTask",
+            Event::ExtractBlindWatermark,
+        )
+    } else if event_type == Some("BatchTask") {
+        typed(obj, "BatchTaskEvent", Event::BatchTask)
+    } else if event_type.is_none()
+        && matches!(obj.get("NotificationType"), Some(Value::String(t)) if !t.is_empty())
+    {
+        // The live-stream notification is its own object: no wrapper key to read.
+        let typed = LiveStreamNotification::deserialize(&*obj)
+            .map_err(|e| format!("live-stream notification does not fit the model: {e}"));
+        match typed {
+            Ok(n) => (Event::LiveStreamProcess(Box::new(n)), None),
             Err(w) => (Event::Other, Some(w)),
         }
     } else {
@@ -378,7 +453,10 @@ mod tests {
         let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
         let mut bodies = Vec::new();
         for entry in std::fs::read_dir(fixtures)? {
-            bodies.push(std::fs::read(entry?.path())?);
+            let path = entry?.path();
+            if path.is_file() {
+                bodies.push(std::fs::read(path)?);
+            }
         }
         bodies.push(br#"{"EventType":"WorkflowTask","WorkflowTaskEvent":{"TaskId":"t",
             "AiAnalysisResultSet":[null,7,"x",{"Type":"Tag","TagTask":{"Status":"SUCCESS","Score":0.975}},{"NoType":1.50},[]],

@@ -16,7 +16,7 @@ use super::lenient;
 macro_rules! model {
     ($(#[$m:meta])* pub struct $name:ident { $($(#[$fm:meta])* pub $field:ident : $ty:ty,)* }) => {
         $(#[$m])*
-        #[derive(Clone, Default, PartialEq, Deserialize)]
+        #[derive(Clone, Default, PartialEq, serde::Deserialize)]
         #[serde(rename_all = "PascalCase")]
         pub struct $name {
             $(

@@ -20,9 +20,8 @@
 //!   non-empty) or every subtask result failed, `partial` when some failed and others did
 //!   not, else `ok`; anything else, no `Status`, or an event without a typed model, is
 //!   `unknown`. A subtask result counts when it has a status or an error, and failed by the
-//!   `error` rule above. `ScheduleTask` has no typed model but is classified the same way
-//!   from `ScheduleTaskEvent`, its activities (`ActivityResultSet[].ActivityResItem.*Task`)
-//!   as the subtasks.
+//!   `error` rule above. A `ScheduleTask` is classified the same way, its activities as the
+//!   subtasks; the other kinds that come by URL are in `notify`.
 
 use std::fmt;
 
@@ -31,9 +30,11 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::event::{
-    EditMediaTask, Event, MediaInputInfo, MediaProcessTaskResult, ParsedEvent, TaskOutputStorage,
-    WorkflowTask,
+    EditMediaTask, Event, MediaInputInfo, MediaProcessTaskResult, ParsedEvent, SubtaskResult,
+    TaskOutputStorage, WorkflowTask,
 };
+
+mod notify;
 
 /// Value of the record's `schema` field.
 pub const SCHEMA: &str = "mps-cos-backup/record/v1";
@@ -327,6 +328,10 @@ fn normalized(parsed: &ParsedEvent) -> Normalized {
     match &parsed.event {
         Event::WorkflowTask(t) => normalize_workflow(t),
         Event::EditMediaTask(t) => normalize_edit(t),
+        Event::ScheduleTask(t) => notify::normalize_schedule(t),
+        Event::ExtractBlindWatermark(t) => notify::normalize_watermark(t),
+        Event::BatchTask(t) => notify::normalize_batch(t),
+        Event::LiveStreamProcess(n) => notify::normalize_live(n),
         Event::Other => (None, Vec::new(), Vec::new()),
     }
 }
@@ -342,10 +347,11 @@ fn classify(parsed: &ParsedEvent, outputs: &[Output]) -> Outcome {
     let (status, err_code, err_code_ext) = match &parsed.event {
         Event::WorkflowTask(t) => (t.status.as_deref(), t.err_code, t.err_code_ext.as_deref()),
         Event::EditMediaTask(t) => (t.status.as_deref(), t.err_code, t.err_code_ext.as_deref()),
-        Event::Other if parsed.event_type() == "ScheduleTask" => {
-            return schedule_outcome(&parsed.raw)
-        }
-        Event::Other => return Outcome::Unknown,
+        Event::ScheduleTask(t) => (t.status.as_deref(), t.err_code, t.err_code_ext.as_deref()),
+        Event::ExtractBlindWatermark(t) => (t.status.as_deref(), t.err_code, None),
+        Event::LiveStreamProcess(n) => return notify::live_outcome(n),
+        // A BatchTask has no Status; anything else has no typed model.
+        Event::BatchTask(_) | Event::Other => return Outcome::Unknown,
     };
     let task_failed = error_of(err_code, None, err_code_ext, None).is_some();
     outcome_from(status, task_failed, outputs)
@@ -381,29 +387,6 @@ fn outcome_from(status: Option<&str>, task_failed: bool, results: &[Output]) -> 
         f if f == total => Outcome::Failed,
         _ => Outcome::Partial,
     }
-}
-
-/// [`outcome_from`] for a `ScheduleTask` event, read from its raw `ScheduleTaskEvent`: each
-/// filled `*Task` of an activity's `ActivityResItem` is a subtask result.
-fn schedule_outcome(raw: &Value) -> Outcome {
-    let Some(task) = raw.get("ScheduleTaskEvent").and_then(Value::as_object) else {
-        return Outcome::Unknown;
-    };
-    let s = |k: &str| task.get(k).and_then(Value::as_str);
-    let err_code = task.get("ErrCode").and_then(Value::as_i64);
-    let task_failed = error_of(err_code, None, s("ErrCodeExt"), None).is_some();
-    let activities = task.get("ActivityResultSet").and_then(Value::as_array);
-    let results: Vec<Output> = activities
-        .into_iter()
-        .flatten()
-        .filter_map(|a| a.get("ActivityResItem").and_then(Value::as_object))
-        .flat_map(|item| item.iter())
-        .filter_map(|(k, v)| match v {
-            Value::Object(m) if k.ends_with("Task") => Some(raw_output(k.clone(), Some(m))),
-            _ => None,
-        })
-        .collect();
-    outcome_from(s("Status"), task_failed, &results)
 }
 
 fn normalize_workflow(t: &WorkflowTask) -> Normalized {
@@ -604,8 +587,13 @@ fn storage_of(s: &TaskOutputStorage) -> Storage {
 /// Output of a media-processing subtask: the first filled subtask result of the entry.
 fn media_output(r: &MediaProcessTaskResult) -> Output {
     let kind = r.r#type.clone().unwrap_or_else(|| "unknown".to_owned());
+    subtask_output(kind, r.subtasks().next())
+}
+
+/// Output of one media-processing result (`None`: the entry filled none).
+fn subtask_output(kind: String, result: Option<&dyn SubtaskResult>) -> Output {
     // CoverBySnapshot has no result field in the SDK model; unknown types likewise.
-    let Some(t) = r.subtasks().next() else {
+    let Some(t) = result else {
         return Output {
             kind,
             status: None,
