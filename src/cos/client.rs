@@ -25,6 +25,9 @@ pub(crate) trait Operation {
     type Output;
     /// The request's name in error lines and logs, e.g. `PUT`.
     const NAME: &'static str;
+    /// The CAM action the role needs for it, e.g. `cos:PutObject`: named when COS answers
+    /// `AccessDenied`.
+    const ACTION: &'static str;
     /// Longest answer body read; a longer one is a final failure.
     const MAX_BODY: usize;
     /// The object key, for logs.
@@ -163,6 +166,18 @@ impl CosClient {
                         "COS {name} rejected: COS refused the credentials");
                     return Err(CosError::CredentialsRejected {
                         op: name,
+                        attempts,
+                        failure,
+                    });
+                }
+                Class::PermissionDenied => {
+                    let resource = format!("{}/{}", self.bucket.name(), key);
+                    tracing::warn!(key, attempt = attempts, reason = %failure,
+                        "COS {name} refused: the role lacks {} on {resource}", O::ACTION);
+                    return Err(CosError::PermissionDenied {
+                        op: name,
+                        action: O::ACTION,
+                        resource,
                         attempts,
                         failure,
                     });

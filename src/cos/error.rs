@@ -310,12 +310,27 @@ pub enum CosError {
         /// What COS said.
         failure: Failure,
     },
-    /// COS refused the credentials (401 or 403): temporary keys may have run out, and only a
-    /// process started with fresh ones can succeed again.
+    /// COS refused the credentials themselves (an unknown or expired key or token): temporary
+    /// keys may have run out, and only a process started with fresh ones can succeed again.
     #[error("COS {op} rejected: credentials refused: {failure}")]
     CredentialsRejected {
         /// The request, e.g. `PUT`.
         op: &'static str,
+        /// Attempts made.
+        attempts: u32,
+        /// What COS said.
+        failure: Failure,
+    },
+    /// COS accepted the credentials but the role lacks the permission: final for this
+    /// request, while the process goes on (fresh keys of the same role would not help).
+    #[error("COS {op} refused: the role lacks {action} on {resource}: {failure}")]
+    PermissionDenied {
+        /// The request, e.g. `PUT`.
+        op: &'static str,
+        /// The CAM action the request needs, e.g. `cos:PutObject`.
+        action: &'static str,
+        /// What it was refused on: `<bucket>/<key>` (or `<bucket>/<prefix>` for a listing).
+        resource: String,
         /// Attempts made.
         attempts: u32,
         /// What COS said.
@@ -348,12 +363,14 @@ impl CosError {
             CosError::Failed { attempts, .. }
             | CosError::Rejected { attempts, .. }
             | CosError::CredentialsRejected { attempts, .. }
+            | CosError::PermissionDenied { attempts, .. }
             | CosError::DeadlineExhausted { attempts, .. } => *attempts,
             CosError::InvalidRequest { .. } => 0,
         }
     }
 
-    /// COS refused the credentials: the process should stop so a fresh instance gets new ones.
+    /// COS refused the credentials themselves: the process should stop so a fresh instance
+    /// gets new ones. A missing permission is not such a refusal.
     pub fn is_credentials_rejected(&self) -> bool {
         matches!(self, CosError::CredentialsRejected { .. })
     }
@@ -469,9 +486,27 @@ mod tests {
         assert!(!CosError::Rejected {
             op: "PUT",
             attempts: 1,
-            failure
+            failure: failure.clone()
         }
         .is_credentials_rejected());
+        let denied = CosError::PermissionDenied {
+            op: "PUT",
+            action: "cos:PutObject",
+            resource: "examplebucket-1250000000/mps-events/k.json".into(),
+            attempts: 1,
+            failure: Failure::Status {
+                status: 403,
+                error: Box::new(ErrorBody::parse(recorded::ACCESS_DENIED.as_bytes())),
+            },
+        };
+        assert!(!denied.is_credentials_rejected());
+        assert_eq!(
+            denied.to_string(),
+            "COS PUT refused: the role lacks cos:PutObject on \
+             examplebucket-1250000000/mps-events/k.json: 403 AccessDenied: Access Denied. \
+             (request id NjU1ZDk4YjJfNmRhMjJhMDlfMjY0Y18xYTYz, trace id \
+             OGVmYzZiMmQzYjA2OWNhODk0NTRkMTBiOWVmMDAxODc0OWRkZjk0ZDM1NmI1M2E2MTRlY2MzZDhmNmI5MWI1OTBjNTE3NjMx)"
+        );
     }
 
     #[test]
