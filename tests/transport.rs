@@ -174,7 +174,12 @@ async fn a_stalled_server_ends_at_the_deadline() -> TestResult {
         .await
         .err()
         .ok_or("a stall must be an error")?;
-    assert!(matches!(err, TransportError::TimedOut), "{err}");
+    assert!(matches!(err, TransportError::TimedOut { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("no complete answer from 127.0.0.1:"),
+        "{err}"
+    );
     assert!(err.is_retryable());
     Ok(())
 }
@@ -188,8 +193,19 @@ async fn resets_and_refusals_are_retryable() -> TestResult {
         .await
         .err()
         .ok_or("a reset must be an error")?;
-    assert!(matches!(err, TransportError::Io(_)), "{err}");
+    assert!(matches!(err, TransportError::Io { .. }), "{err}");
     assert!(err.is_retryable());
+    // The line names the host the exchange was with.
+    let host = server
+        .url()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    assert!(
+        err.to_string()
+            .starts_with(&format!("connection to {host} failed: ")),
+        "{err}"
+    );
     // A port nobody listens on.
     let closed = TcpListener::bind("127.0.0.1:0").await?.local_addr()?;
     let err = client
@@ -197,8 +213,13 @@ async fn resets_and_refusals_are_retryable() -> TestResult {
         .await
         .err()
         .ok_or("a refused connection must be an error")?;
-    assert!(matches!(err, TransportError::Connect(_)), "{err}");
+    assert!(matches!(err, TransportError::Connect { .. }), "{err}");
     assert!(err.is_retryable());
+    assert!(
+        err.to_string()
+            .starts_with(&format!("could not connect to {closed}: ")),
+        "{err}"
+    );
     Ok(())
 }
 

@@ -233,6 +233,7 @@ mod tests {
             (
                 Failure::Timeout {
                     after: Duration::from_secs(1),
+                    host: "b-1250000000.cos.ap-guangzhou.myqcloud.com".into(),
                 },
                 Class::Retry,
             ),

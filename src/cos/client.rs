@@ -263,8 +263,9 @@ impl CosClient {
         };
         let answer = self.http.send(request, bounds).await.map_err(|e| {
             let failure = match e {
-                TransportError::TimedOut => Failure::Timeout {
+                TransportError::TimedOut { host } => Failure::Timeout {
                     after: attempt_time,
+                    host,
                 },
                 TransportError::Redirect {
                     status,
@@ -274,8 +275,8 @@ impl CosClient {
                     location_host,
                 },
                 TransportError::BodyTooLarge { limit, .. } => Failure::BodyTooLarge { limit },
-                other @ (TransportError::Connect(_)
-                | TransportError::Io(_)
+                other @ (TransportError::Connect { .. }
+                | TransportError::Io { .. }
                 | TransportError::InvalidRequest(_)) => Failure::Transport {
                     retryable: other.is_retryable(),
                     detail: other.to_string(),

@@ -125,6 +125,8 @@ pub enum Failure {
     Timeout {
         /// The attempt's budget.
         after: Duration,
+        /// The host that did not answer (`host[:port]`).
+        host: String,
     },
     /// 200, but the body is not what the request answers (a listing that is not a
     /// `ListBucketResult`, a key that does not decode).
@@ -265,8 +267,8 @@ impl fmt::Display for Failure {
                     "answer body longer than {limit} bytes (not read further)"
                 )
             }
-            Failure::Timeout { after } => {
-                write!(f, "no answer within {} ms", after.as_millis())
+            Failure::Timeout { after, host } => {
+                write!(f, "no answer from {host} within {} ms", after.as_millis())
             }
             Failure::Malformed { detail } => write!(f, "unreadable answer: {detail}"),
             Failure::Corrupt {

@@ -106,20 +106,35 @@ pub struct Bounds {
 }
 
 /// Why an exchange failed; each displays as one line without URL query or header values.
+/// Failures of the exchange itself name the host they concern (`host`, or `host:port` when the
+/// port is not the scheme's default), so a misspelled endpoint or region shows in the line.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
     /// The request cannot be sent as built (scheme, host, header).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
     /// No connection could be opened (resolution, refusal, TLS handshake).
-    #[error("could not connect: {0}")]
-    Connect(String),
+    #[error("could not connect to {host}: {detail}")]
+    Connect {
+        /// The host as the request named it.
+        host: String,
+        /// What failed.
+        detail: String,
+    },
     /// The connection broke during the exchange (reset, closed early).
-    #[error("connection failed: {0}")]
-    Io(String),
+    #[error("connection to {host} failed: {detail}")]
+    Io {
+        /// The host as the request named it.
+        host: String,
+        /// What failed.
+        detail: String,
+    },
     /// The deadline passed before the answer was complete.
-    #[error("no complete answer before the deadline")]
-    TimedOut,
+    #[error("no complete answer from {host} before the deadline")]
+    TimedOut {
+        /// The host as the request named it.
+        host: String,
+    },
     /// The server answered with a redirect, which is never followed.
     #[error("answered {status} redirecting to {}; redirects are not followed", .location_host.as_deref().unwrap_or("an unnamed location"))]
     Redirect {
@@ -144,7 +159,9 @@ impl TransportError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            TransportError::Connect(_) | TransportError::Io(_) | TransportError::TimedOut
+            TransportError::Connect { .. }
+                | TransportError::Io { .. }
+                | TransportError::TimedOut { .. }
         )
     }
 }
@@ -182,13 +199,14 @@ impl HttpClient {
 
     /// Sends `req` and reads its answer within `bounds`.
     pub async fn send(&self, req: Request, bounds: Bounds) -> Result<Answer, TransportError> {
+        let host = shown_host(&req.uri);
         let exchange = self.exchange(req, bounds.max_body, None);
         match bounds.deadline {
             Some(deadline) => {
                 let deadline = tokio::time::Instant::from_std(deadline);
                 tokio::time::timeout_at(deadline, exchange)
                     .await
-                    .map_err(|_| TransportError::TimedOut)?
+                    .map_err(|_| TransportError::TimedOut { host })?
             }
             None => exchange.await,
         }
@@ -213,15 +231,17 @@ impl HttpClient {
         body_time: Option<Duration>,
     ) -> Result<Answer, TransportError> {
         check_uri(&req.uri).map_err(TransportError::InvalidRequest)?;
+        let host = shown_host(&req.uri);
         let mut out = http::Request::new(Full::new(req.body));
         *out.method_mut() = req.method;
         *out.uri_mut() = req.uri;
         *out.headers_mut() = req.headers;
         let resp = self.inner.request(out).await.map_err(|e| {
+            let (host, detail) = (host.clone(), error_chain(&e));
             if e.is_connect() {
-                TransportError::Connect(error_chain(&e))
+                TransportError::Connect { host, detail }
             } else {
-                TransportError::Io(error_chain(&e))
+                TransportError::Io { host, detail }
             }
         })?;
         let (parts, mut body) = resp.into_parts();
@@ -247,7 +267,10 @@ impl HttpClient {
         let read = async {
             let mut buf = BytesMut::with_capacity(capacity);
             while let Some(frame) = body.frame().await {
-                let frame = frame.map_err(|e| TransportError::Io(error_chain(&e)))?;
+                let frame = frame.map_err(|e| TransportError::Io {
+                    host: host.clone(),
+                    detail: error_chain(&e),
+                })?;
                 if let Ok(data) = frame.into_data() {
                     if buf.len() + data.len() > max_body {
                         return Err(too_large);
@@ -260,7 +283,7 @@ impl HttpClient {
         let body = match body_time {
             Some(t) => tokio::time::timeout(t, read)
                 .await
-                .map_err(|_| TransportError::TimedOut)??,
+                .map_err(|_| TransportError::TimedOut { host: host.clone() })??,
             None => read.await?,
         };
         Ok(Answer {
@@ -269,6 +292,14 @@ impl HttpClient {
             body,
         })
     }
+}
+
+/// The host of `uri` as error lines name it: as the `Host` header writes it, `host`, or
+/// `host:port` when the port is not the scheme's default.
+fn shown_host(uri: &Uri) -> String {
+    host_header(uri)
+        .map(|h| one_line(&h))
+        .unwrap_or_else(|| "an unnamed host".to_string())
 }
 
 /// The host a `Location` header names (absolute URIs only), for the redirect error.
@@ -394,9 +425,18 @@ mod tests {
 
     #[test]
     fn retryable_classes() {
-        assert!(TransportError::Io("reset".into()).is_retryable());
-        assert!(TransportError::Connect("refused".into()).is_retryable());
-        assert!(TransportError::TimedOut.is_retryable());
+        let (host, detail) = ("h".to_string(), "reset".to_string());
+        assert!(TransportError::Io { host, detail }.is_retryable());
+        let e = TransportError::Connect {
+            host: "b-1.cos.ap-guangzho.myqcloud.com".into(),
+            detail: "dns error: failed to lookup address information".into(),
+        };
+        assert!(e.is_retryable());
+        assert_eq!(
+            e.to_string(),
+            "could not connect to b-1.cos.ap-guangzho.myqcloud.com: dns error: failed to lookup address information"
+        );
+        assert!(TransportError::TimedOut { host: "h".into() }.is_retryable());
         assert!(!TransportError::BodyTooLarge {
             limit: 1,
             status: 200
