@@ -12,6 +12,7 @@ use super::invoke::{
 };
 use crate::credentials::Credentials;
 use crate::retry::{retry, Ended, Jitter, RetryPolicy};
+use crate::text::mask_secrets;
 use crate::transport::{Bounds, HttpClient, TransportError};
 
 /// Largest Cloud API answer read; an `Invoke` answer is well under 1 KiB.
@@ -281,10 +282,7 @@ impl CloudApiClient {
     /// survives at a cut. `None` when the body holds no secret.
     fn scrubbed(&self, status: u16, body: &[u8]) -> Option<Failure> {
         let text = String::from_utf8_lossy(body);
-        let mut clean = text.to_string();
-        for secret in self.cfg.credentials.secrets() {
-            clean = clean.replace(secret, "***");
-        }
+        let clean = mask_secrets(&text, self.cfg.credentials.secrets());
         if clean == text {
             return None;
         }

@@ -7,7 +7,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::credentials::Credentials;
-use crate::text::one_line;
+use crate::text::{mask_secrets, one_line};
 
 /// The fields of a COS XML error body
 /// (`<Error><Code/><Message/><Resource/><RequestId/><TraceId/></Error>`), each on one line.
@@ -55,15 +55,10 @@ impl ErrorBody {
     }
 }
 
-/// `s` with the SecretId, SecretKey and session token replaced by `***`.
+/// `s` with the SecretId, SecretKey and session token replaced by `***`, as whole values
+/// ([`mask_secrets`]).
 pub(crate) fn scrub(s: &str, creds: &Credentials) -> String {
-    let mut out = s.to_string();
-    for secret in std::iter::once(creds.secret_id()).chain(creds.secrets()) {
-        if !secret.is_empty() && out.contains(secret) {
-            out = out.replace(secret, "***");
-        }
-    }
-    out
+    mask_secrets(s, std::iter::once(creds.secret_id()).chain(creds.secrets()))
 }
 
 /// Text of the first `<name>...</name>` element, entity-decoded; None when absent or empty.
@@ -518,5 +513,14 @@ mod tests {
                     </Message><RequestId>r</RequestId></Error>";
         let e = ErrorBody::parse(body.as_bytes()).scrubbed(&creds);
         assert_eq!(e.message.as_deref(), Some("ak *** token *** key ***"));
+    }
+
+    #[test]
+    fn a_short_secret_does_not_garble_the_message() {
+        let creds = Credentials::new("AKIDid", "a", Some("i".into()));
+        let body = "<Error><Code>SlowDown</Code><Message>request failed, key a</Message></Error>";
+        let e = ErrorBody::parse(body.as_bytes()).scrubbed(&creds);
+        assert_eq!(e.code.as_deref(), Some("SlowDown"));
+        assert_eq!(e.message.as_deref(), Some("request failed, key ***"));
     }
 }
