@@ -249,3 +249,28 @@ fn invoke_reads_stdin_for_dash_and_for_no_files() -> TestResult {
     }
     Ok(())
 }
+
+/// `invoke` whose result lines cannot be written (a full disk) still archives every event,
+/// then says so and exits 1: the results are lost, so the run did not succeed.
+#[test]
+fn invoke_with_an_output_that_cannot_be_written_exits_one() -> TestResult {
+    let pkg = Package::new("cli-full");
+    let local = pkg.dir().join("mirror");
+    let event = pkg.dir().join("event.json");
+    std::fs::write(&event, serde_json::to_vec(&fixtures::json("minimal.json"))?)?;
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full")?;
+    let out = std::process::Command::new(pkg.dir().join("bootstrap"))
+        .args(["invoke", "--local"])
+        .arg(&local)
+        .arg(&event)
+        .current_dir(pkg.dir())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .stdout(full)
+        .output()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot write the output"), "{stderr}");
+    assert_eq!(walk(&local)?.len(), 1, "the event is archived all the same");
+    Ok(())
+}

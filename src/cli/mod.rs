@@ -295,10 +295,11 @@ async fn read_input(file: &str) -> std::io::Result<Vec<u8>> {
 }
 
 /// Handles each file in turn as runtime mode would, printing one JSON line per event; true
-/// when all succeeded. Rejected credentials stop the run: every later event would fail the
-/// same way.
+/// when all succeeded and every result line was written. Rejected credentials stop the run:
+/// every later event would fail the same way.
 async fn invoke_all<S: Store>(handler: &Handler<S>, files: &[String]) -> bool {
     let mut all_ok = true;
+    let mut unwritten: Option<std::io::Error> = None;
     for file in files {
         let mut stop = false;
         let line = match read_input(file).await {
@@ -322,15 +323,24 @@ async fn invoke_all<S: Store>(handler: &Handler<S>, files: &[String]) -> bool {
                 json!({ "file": file, "ok": false, "error": e })
             }
         };
-        // A closed stdout (`| head`) must not abort the remaining events mid-run.
+        // An output that cannot be written must not abort the remaining events mid-run (they
+        // are archived all the same); as for the readers, a closed pipe (`| head`) is no
+        // failure, and any other write error (a full disk) fails the run at the end.
         let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "{out}").and_then(|()| stdout.flush());
+        if let Err(e) = writeln!(stdout, "{out}").and_then(|()| stdout.flush()) {
+            if e.kind() != std::io::ErrorKind::BrokenPipe && unwritten.is_none() {
+                unwritten = Some(e);
+            }
+        }
         if stop {
             error!("credentials were rejected; stopping before the remaining events");
             break;
         }
     }
-    all_ok
+    match unwritten {
+        Some(e) => read::written_or_exit(Err(e)).is_ok() && all_ok,
+        None => all_ok,
+    }
 }
 
 /// The handler as the runtime sees it: one event in, the result or a typed error out.
