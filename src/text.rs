@@ -63,6 +63,12 @@ pub fn error_chain(e: &dyn Error) -> String {
     one_line(&out)
 }
 
+/// `bytes` without a leading UTF-8 byte order mark. A BOM is not part of a JSON text (RFC 8259
+/// section 8.1: senders must not add one, parsers may ignore it); some tools write one anyway.
+pub fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
 /// Secrets shorter than this are masked only where they stand as a whole word: searched for
 /// inside other words, a short secret would garble any message that happens to contain its
 /// letters (`f***iled`), and a value that short is no secret worth the damage.
@@ -170,6 +176,13 @@ mod tests {
             error_chain(&e),
             "error sending request: connection reset by peer"
         );
+    }
+
+    #[test]
+    fn only_a_leading_bom_is_stripped() {
+        assert_eq!(strip_bom(b"\xEF\xBB\xBF{}"), b"{}");
+        assert_eq!(strip_bom(b"{}\xEF\xBB\xBF"), b"{}\xEF\xBB\xBF");
+        assert_eq!(strip_bom(b"\xEF\xBB"), b"\xEF\xBB");
     }
 
     #[test]

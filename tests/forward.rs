@@ -281,3 +281,42 @@ async fn a_stalled_target_does_not_hold_back_the_other() {
     assert_eq!(results[1].as_ref().map(|d| d.attempts).unwrap(), 2);
     assert_eq!(api.deliveries().len(), 1);
 }
+
+/// A callback that starts with a UTF-8 byte order mark is forwarded without it: re-signed for
+/// the URL target (which could not be done with the mark in front, so every redelivery
+/// failed) and handed to the function as the JSON document itself.
+#[tokio::test]
+async fn a_leading_byte_order_mark_is_left_out_and_the_callback_is_re_signed() {
+    let (api, hook) = fakes(
+        ApiFaultRates::default(),
+        FakeWebhookOptions {
+            notify_key: Some(KEY.into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let fwd = forwarder(&api, &hook, Some(KEY));
+    let plain = callback(7);
+    let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+    with_bom.extend_from_slice(&plain);
+    let results = fwd
+        .forward(
+            &Bytes::from(with_bom),
+            Instant::now() + Duration::from_secs(5),
+        )
+        .await;
+    for r in &results {
+        assert!(r.is_ok(), "{r:?}");
+    }
+    assert!(
+        hook.verification_failures().is_empty(),
+        "{:?}",
+        hook.verification_failures()
+    );
+    let delivered = hook.delivered();
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(unsign(&delivered[0], &plain), plain.to_vec());
+    let d = api.deliveries();
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].client_context.as_bytes(), &plain[..]);
+}

@@ -1,5 +1,8 @@
 //! Forwarding: every callback is also delivered, byte for byte as received, to the targets
-//! of `ARCHIVE_FORWARD`, concurrently, each with its own retries inside the deadline.
+//! of `ARCHIVE_FORWARD`, concurrently, each with its own retries inside the deadline. The one
+//! exception is a leading UTF-8 byte order mark, which is not part of a JSON text: it is left
+//! out, so a receiver's JSON parser (and re-signing, which must parse the callback) gets the
+//! document itself.
 //!
 //! ```ignore
 //! let forwarder = Forwarder::new(http.clone(), ForwarderConfig {
@@ -269,13 +272,15 @@ impl Forwarder {
         .await
     }
 
-    /// Delivers `callback` to one target (also for `replay --to TARGET`).
+    /// Delivers `callback` to one target (also for `replay --to TARGET`), without a leading
+    /// byte order mark.
     pub async fn deliver(
         &self,
         target: &Target,
         callback: &Bytes,
         deadline: Instant,
     ) -> Result<Delivery, ForwardError> {
+        let callback = &callback.slice(callback.len() - crate::text::strip_bom(callback).len()..);
         let fail = |failure| ForwardError {
             target: target.clone(),
             failure,
