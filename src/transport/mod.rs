@@ -166,6 +166,23 @@ impl TransportError {
     }
 }
 
+/// How one exchange reads its answer.
+struct Read {
+    /// Largest body accepted.
+    max_body: usize,
+    /// When the whole exchange must be over (head, then body).
+    deadline: Option<Instant>,
+    /// How long the body may take once the head is in; replaces `deadline` for the body.
+    body_time: Option<Duration>,
+    /// Statuses whose head is the whole answer (see [`HttpClient::send_status`]).
+    head_suffices: Option<fn(StatusCode) -> bool>,
+}
+
+/// How long the body of an answer whose status is the whole answer
+/// ([`HttpClient::send_status`]) is waited for: one that ends in time leaves the connection
+/// reusable; a slower one is dropped with its connection.
+const ACCEPTED_BODY_GRACE: Duration = Duration::from_millis(500);
+
 /// How long an idle pooled connection is kept before it is closed.
 const POOL_IDLE: Duration = Duration::from_secs(60);
 
@@ -199,17 +216,39 @@ impl HttpClient {
 
     /// Sends `req` and reads its answer within `bounds`.
     pub async fn send(&self, req: Request, bounds: Bounds) -> Result<Answer, TransportError> {
-        let host = shown_host(&req.uri);
-        let exchange = self.exchange(req, bounds.max_body, None);
-        match bounds.deadline {
-            Some(deadline) => {
-                let deadline = tokio::time::Instant::from_std(deadline);
-                tokio::time::timeout_at(deadline, exchange)
-                    .await
-                    .map_err(|_| TransportError::TimedOut { host })?
-            }
-            None => exchange.await,
-        }
+        self.exchange(
+            req,
+            Read {
+                max_body: bounds.max_body,
+                deadline: bounds.deadline,
+                body_time: None,
+                head_suffices: None,
+            },
+        )
+        .await
+    }
+
+    /// Like [`HttpClient::send`], for a receiver whose status is its whole answer: when the
+    /// answer's head carries a status `head_suffices` accepts, its body is read for at most
+    /// [`ACCEPTED_BODY_GRACE`] within the bounds, and a body that is cut short, trickles
+    /// past that or is longer than the bound does not fail the exchange (the answer then
+    /// has an empty body). Other statuses are read as [`HttpClient::send`] reads them.
+    pub async fn send_status(
+        &self,
+        req: Request,
+        bounds: Bounds,
+        head_suffices: fn(StatusCode) -> bool,
+    ) -> Result<Answer, TransportError> {
+        self.exchange(
+            req,
+            Read {
+                max_body: bounds.max_body,
+                deadline: bounds.deadline,
+                body_time: None,
+                head_suffices: Some(head_suffices),
+            },
+        )
+        .await
     }
 
     /// A long poll: waits for the answer's head as long as it takes, then reads its body
@@ -221,29 +260,42 @@ impl HttpClient {
         max_body: usize,
         body_time: Duration,
     ) -> Result<Answer, TransportError> {
-        self.exchange(req, max_body, Some(body_time)).await
+        self.exchange(
+            req,
+            Read {
+                max_body,
+                deadline: None,
+                body_time: Some(body_time),
+                head_suffices: None,
+            },
+        )
+        .await
     }
 
-    async fn exchange(
-        &self,
-        req: Request,
-        max_body: usize,
-        body_time: Option<Duration>,
-    ) -> Result<Answer, TransportError> {
+    async fn exchange(&self, req: Request, read: Read) -> Result<Answer, TransportError> {
         check_uri(&req.uri).map_err(TransportError::InvalidRequest)?;
         let host = shown_host(&req.uri);
+        let timed_out = || TransportError::TimedOut { host: host.clone() };
         let mut out = http::Request::new(Full::new(req.body));
         *out.method_mut() = req.method;
         *out.uri_mut() = req.uri;
         *out.headers_mut() = req.headers;
-        let resp = self.inner.request(out).await.map_err(|e| {
-            let (host, detail) = (host.clone(), error_chain(&e));
-            if e.is_connect() {
-                TransportError::Connect { host, detail }
-            } else {
-                TransportError::Io { host, detail }
-            }
-        })?;
+        let head = async {
+            self.inner.request(out).await.map_err(|e| {
+                let (host, detail) = (host.clone(), error_chain(&e));
+                if e.is_connect() {
+                    TransportError::Connect { host, detail }
+                } else {
+                    TransportError::Io { host, detail }
+                }
+            })
+        };
+        let resp = match read.deadline {
+            Some(d) => tokio::time::timeout_at(d.into(), head)
+                .await
+                .map_err(|_| timed_out())??,
+            None => head.await?,
+        };
         let (parts, mut body) = resp.into_parts();
         if parts.status.is_redirection() {
             return Err(TransportError::Redirect {
@@ -251,7 +303,8 @@ impl HttpClient {
                 location_host: location_host(&parts.headers),
             });
         }
-        let too_large = TransportError::BodyTooLarge {
+        let max_body = read.max_body;
+        let too_large = || TransportError::BodyTooLarge {
             limit: max_body,
             status: parts.status.as_u16(),
         };
@@ -260,11 +313,11 @@ impl HttpClient {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        if declared.is_some_and(|n| n > max_body as u64) {
-            return Err(too_large);
-        }
         let capacity = declared.map_or(0, |n| n as usize).min(max_body);
-        let read = async {
+        let whole_body = async {
+            if declared.is_some_and(|n| n > max_body as u64) {
+                return Err(too_large());
+            }
             let mut buf = BytesMut::with_capacity(capacity);
             while let Some(frame) = body.frame().await {
                 let frame = frame.map_err(|e| TransportError::Io {
@@ -273,18 +326,38 @@ impl HttpClient {
                 })?;
                 if let Ok(data) = frame.into_data() {
                     if buf.len() + data.len() > max_body {
-                        return Err(too_large);
+                        return Err(too_large());
                     }
                     buf.extend_from_slice(&data);
                 }
             }
             Ok(buf.freeze())
         };
-        let body = match body_time {
-            Some(t) => tokio::time::timeout(t, read)
+        let head_suffices = read.head_suffices.is_some_and(|ok| ok(parts.status));
+        let body_by = match (read.body_time, read.deadline) {
+            (Some(t), _) => Some(Instant::now() + t),
+            (None, d) => d,
+        };
+        // Only to keep the connection reusable is such a body read at all: a short wait.
+        let body_by = match (head_suffices, body_by) {
+            (true, by) => {
+                let grace = Instant::now() + ACCEPTED_BODY_GRACE;
+                Some(by.map_or(grace, |by| by.min(grace)))
+            }
+            (false, by) => by,
+        };
+        let body = match body_by {
+            Some(by) => tokio::time::timeout_at(by.into(), whole_body)
                 .await
-                .map_err(|_| TransportError::TimedOut { host: host.clone() })??,
-            None => read.await?,
+                .map_err(|_| timed_out())
+                .and_then(|r| r),
+            None => whole_body.await,
+        };
+        let body = match body {
+            Ok(body) => body,
+            // The status was the answer: what its body does changes nothing.
+            Err(_) if head_suffices => Bytes::new(),
+            Err(e) => return Err(e),
         };
         Ok(Answer {
             status: parts.status,
