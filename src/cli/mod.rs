@@ -40,10 +40,87 @@ Examples:
   mps-cos-backup stats --since 2026-11-01 --until 2026-11-30
   mps-cos-backup replay --to https://hooks.example.com/mps --since 2026-11-24 --dry-run
 
-Configuration is read from the environment (COS_BUCKET, COS_REGION, ...); see README.md.
+Configuration is read from the environment (COS_BUCKET, COS_REGION, ...); see README.md
+and `mps-cos-backup help COMMAND` for what each command reads.
 Readers use COS when COS_BUCKET is set, else the local mirror (--local).
 Exit codes: 0 normal end, 1 runtime API lost / an invoke, get or replay failed /
-credentials rejected, 2 bad configuration or usage.";
+credentials rejected / output could not be written, 2 bad configuration or usage.";
+
+/// Where the archive readers find it, and as whom (`ls`, `get`, `stats`, `replay`).
+macro_rules! reader_env {
+    () => {
+        "Environment:
+  COS_BUCKET           read from this bucket (else the local mirror, --local)
+  COS_REGION           its region (default TENCENTCLOUD_REGION); COS_ENDPOINT to override the host
+  COS_KEY_PREFIX, COS_KEY_TEMPLATE, ARCHIVE_UTC_OFFSET
+                       the key layout the function writes with
+  TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSIONTOKEN
+                       credentials for COS (a role or a key allowed cos:GetBucket and cos:GetObject)
+  LOG_LEVEL, LOG_FORMAT
+                       diagnostics on stderr (errors only by default)"
+    };
+}
+
+const INVOKE_HELP: &str = "\
+Examples:
+  mps-cos-backup invoke fixtures/workflow-finish-success.json
+  cat event.json | mps-cos-backup invoke -
+  COS_BUCKET=archive-1250000000 COS_REGION=ap-guangzhou mps-cos-backup invoke *.json
+
+Environment: the function's own (see README.md \"Configuration\"):
+  COS_BUCKET           store into this bucket (else into --local), with COS_REGION, COS_ENDPOINT,
+                       COS_KEY_PREFIX, COS_KEY_TEMPLATE, COS_STORAGE_CLASS, ARCHIVE_UTC_OFFSET,
+                       ARCHIVE_EVENT_TYPES, ARCHIVE_REDACT
+  ARCHIVE_FORWARD      also forward each event (FORWARD_NOTIFY_KEY, FORWARD_SCF_ENDPOINT,
+                       FORWARD_SCF_REGION)
+  TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSIONTOKEN
+                       credentials for COS and scf: targets (not needed for --local alone)
+Exit 1 when an event failed or the results could not be written.";
+
+const LS_HELP: &str = concat!(
+    "\
+Examples:
+  mps-cos-backup ls --since 2026-11-24 --until 2026-11-24 --type WorkflowTask
+  mps-cos-backup ls --status fail --since 2026-11-01 --json
+
+",
+    reader_env!()
+);
+
+const GET_HELP: &str = concat!(
+    "\
+Examples:
+  mps-cos-backup get mps-events/WorkflowTask/2026/11/24/TASK.finish.DIGEST.json
+  mps-cos-backup get mps-events/WorkflowTask/2026/11/24/TASK.finish.DIGEST.json --event
+
+",
+    reader_env!()
+);
+
+const STATS_HELP: &str = concat!(
+    "\
+Examples:
+  mps-cos-backup stats --since 2026-11-01 --until 2026-11-30
+  mps-cos-backup stats --type WorkflowTask --json
+
+",
+    reader_env!()
+);
+
+const REPLAY_HELP: &str = concat!(
+    "\
+Examples:
+  mps-cos-backup replay --to https://hooks.example.com/mps --since 2026-11-24 --dry-run
+  mps-cos-backup replay --to scf:media-jobs/on-transcode-done:prod --since 2026-11-24
+
+",
+    reader_env!(),
+    "
+  FORWARD_NOTIFY_KEY   re-sign callbacks sent to a URL target as MPS signs them
+  FORWARD_SCF_ENDPOINT, FORWARD_SCF_REGION
+                       Cloud API endpoint and region of scf: targets (default region
+                       TENCENTCLOUD_REGION); the credentials need scf:InvokeFunction on them"
+);
 
 /// Time one `invoke` event may take, as a generous stand-in for the function's time limit.
 const INVOKE_TIME_LIMIT: Duration = Duration::from_secs(30);
@@ -57,7 +134,6 @@ const EXIT_USAGE: u8 = 2;
     name = "mps-cos-backup",
     version,
     after_help = AFTER_HELP,
-    disable_help_subcommand = true,
     subcommand_required = true
 )]
 struct Cli {
@@ -68,14 +144,19 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Cmd {
     /// Archive each event file as runtime mode would; one JSON result line per event
+    #[command(after_help = INVOKE_HELP)]
     Invoke(InvokeArgs),
     /// List archived callbacks, ordered by date then key
+    #[command(after_help = LS_HELP)]
     Ls(read::LsArgs),
     /// Print one archived record (or only its event)
+    #[command(after_help = GET_HELP)]
     Get(read::GetArgs),
     /// Count archived callbacks per date, event type and status
+    #[command(after_help = STATS_HELP)]
     Stats(read::StatsArgs),
     /// Send archived callbacks to a target again, oldest first
+    #[command(after_help = REPLAY_HELP)]
     Replay(replay::ReplayArgs),
 }
 
