@@ -141,3 +141,52 @@ async fn scf_expired_token_still_ends_the_instance() {
     assert_eq!(rt.results().len(), 1, "the second event is not taken");
     assert_clean(&rt, &cos);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoke_goes_on_after_a_missing_permission_and_stops_at_refused_credentials() {
+    let cos = FakeCos::start(common::scf_platform::cos_options()).await;
+    let dir = std::env::temp_dir().join(format!("mcb-refusals-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let files: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|name| {
+            let mut v = fixtures::json("minimal.json");
+            v["Tag"] = Value::String((*name).to_string());
+            let path = dir.join(format!("{name}.json"));
+            std::fs::write(&path, body(&v)).expect("write event");
+            path.to_str().expect("utf-8 path").to_string()
+        })
+        .collect();
+    let mut args = vec!["invoke"];
+    args.extend(files.iter().map(String::as_str));
+    let env = common::scf_platform::cos_env(&cos);
+
+    // A missing permission fails that file only.
+    cos.push_faults([Fault::AccessDenied]);
+    let out = Binary::start(&args, &env).into_output(WAIT);
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON result line"))
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[0]["ok"], false);
+    let error = lines[0]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains(&format!("the role lacks cos:PutObject on {BUCKET}/")),
+        "{error}"
+    );
+    assert!(
+        lines[1]["ok"] == true && lines[2]["ok"] == true,
+        "{lines:?}"
+    );
+
+    // Refused credentials stop before the remaining files.
+    cos.push_faults([Fault::InvalidAccessKeyId]);
+    let out = Binary::start(&args, &env).into_output(WAIT);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.contains("credentials refused"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
