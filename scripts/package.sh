@@ -5,20 +5,33 @@ set -eu
 cd "$(dirname "$0")/.."
 target=x86_64-unknown-linux-musl
 
-if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
-  rustup target add "$target"
-fi
-# ring (TLS) compiles a little C; the musl target wants musl's gcc wrapper.
-if ! command -v musl-gcc >/dev/null 2>&1; then
-  if command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq && apt-get install -y -qq musl-tools
-  else
-    echo "package: musl-gcc not found; install musl-tools (Debian/Ubuntu) or musl-gcc" >&2
-    exit 1
+# Everything the build needs is checked first and reported together, each with how to get
+# it; nothing is installed from here (that would need root and change the system).
+missing=0
+need() {
+  echo "package: $1" >&2
+  missing=1
+}
+if ! command -v cargo >/dev/null 2>&1; then
+  need "cargo not found; install Rust from https://rustup.rs"
+elif command -v rustup >/dev/null 2>&1; then
+  if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
+    need "the Rust target $target is not installed; add it with: rustup target add $target"
   fi
 fi
+# ring (TLS) compiles a little C; the musl target wants a musl C compiler.
+cc="${CC_x86_64_unknown_linux_musl:-musl-gcc}"
+if ! command -v "$cc" >/dev/null 2>&1; then
+  need "$cc not found (a C compiler for musl); install it with: sudo apt-get install musl-tools (Debian/Ubuntu) or sudo dnf install musl-gcc (Fedora, EPEL), or set CC_x86_64_unknown_linux_musl to one"
+fi
+if ! command -v python3 >/dev/null 2>&1; then
+  need "python3 not found (it writes the zip); install python3"
+fi
+if [ "$missing" -ne 0 ]; then
+  exit 1
+fi
 
-CC_x86_64_unknown_linux_musl=musl-gcc cargo build --release --locked --target "$target"
+CC_x86_64_unknown_linux_musl="$cc" cargo build --release --locked --target "$target"
 
 rm -rf dist/pkg && mkdir -p dist/pkg
 cp "${CARGO_TARGET_DIR:-target}/$target/release/mps-cos-backup" dist/pkg/mps-cos-backup

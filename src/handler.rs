@@ -88,9 +88,9 @@ fn forward_line(archive: Option<&HandleError>, failed: &[ForwardError]) -> Strin
 }
 
 impl HandleError {
-    /// Whether a server refused this instance's credentials (COS 401/403 or a Cloud API
-    /// `AuthFailure*`): temporary role keys may have run out, and only a fresh instance gets
-    /// fresh ones.
+    /// Whether a server refused this instance's credentials themselves (an unknown or expired
+    /// key or token): temporary role keys may have run out, and only a fresh instance gets
+    /// fresh ones. A missing permission is not such a refusal: it fails this event only.
     pub fn credentials_rejected(&self) -> bool {
         match self {
             HandleError::Store(e) => e.credentials_rejected(),

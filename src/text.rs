@@ -63,6 +63,61 @@ pub fn error_chain(e: &dyn Error) -> String {
     one_line(&out)
 }
 
+/// `bytes` without a leading UTF-8 byte order mark. A BOM is not part of a JSON text (RFC 8259
+/// section 8.1: senders must not add one, parsers may ignore it); some tools write one anyway.
+pub fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// Secrets shorter than this are masked only where they stand as a whole word: searched for
+/// inside other words, a short secret would garble any message that happens to contain its
+/// letters (`f***iled`), and a value that short is no secret worth the damage.
+pub const MIN_EMBEDDED_SECRET: usize = 8;
+
+/// `text` with every occurrence of each secret replaced by `***`, the whole value at once.
+/// Longer secrets go first, so a secret containing a shorter one is never half masked.
+/// A secret shorter than [`MIN_EMBEDDED_SECRET`] bytes is replaced only where neither
+/// neighbour is a letter, a digit or `_`.
+pub fn mask_secrets<'a>(text: &str, secrets: impl IntoIterator<Item = &'a str>) -> String {
+    let mut secrets: Vec<&str> = secrets.into_iter().filter(|s| !s.is_empty()).collect();
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets.dedup();
+    let mut out = text.to_string();
+    for secret in secrets {
+        if !out.contains(secret) {
+            continue;
+        }
+        out = if secret.len() >= MIN_EMBEDDED_SECRET {
+            out.replace(secret, "***")
+        } else {
+            replace_whole_words(&out, secret)
+        };
+    }
+    out
+}
+
+/// `text` with the occurrences of `word` that no letter, digit or `_` touches replaced by `***`.
+fn replace_whole_words(text: &str, word: &str) -> String {
+    let is_word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (at, _) in text.match_indices(word) {
+        if at < last {
+            continue;
+        }
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        if is_word(before) || is_word(after) {
+            continue;
+        }
+        out.push_str(&text[last..at]);
+        out.push_str("***");
+        last = at + word.len();
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
 /// The message of a caught panic (`&str` or `String` payloads), for an error post.
 pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&'static str>() {
@@ -120,6 +175,54 @@ mod tests {
         assert_eq!(
             error_chain(&e),
             "error sending request: connection reset by peer"
+        );
+    }
+
+    #[test]
+    fn only_a_leading_bom_is_stripped() {
+        assert_eq!(strip_bom(b"\xEF\xBB\xBF{}"), b"{}");
+        assert_eq!(strip_bom(b"{}\xEF\xBB\xBF"), b"{}\xEF\xBB\xBF");
+        assert_eq!(strip_bom(b"\xEF\xBB"), b"\xEF\xBB");
+    }
+
+    #[test]
+    fn long_secrets_are_masked_wherever_they_appear() {
+        let token = "tokenValue0123456789";
+        assert_eq!(
+            mask_secrets(&format!("a={token}&b=x{token}y"), [token]),
+            "a=***&b=x***y"
+        );
+        assert_eq!(mask_secrets("nothing here", [token]), "nothing here");
+    }
+
+    #[test]
+    fn short_secrets_are_masked_only_as_whole_words() {
+        // A one-letter or short key must not garble the message around it.
+        assert_eq!(
+            mask_secrets("request failed: key a refused", ["a"]),
+            "request failed: key *** refused"
+        );
+        assert_eq!(mask_secrets("failed", ["fa", "i"]), "failed");
+        assert_eq!(
+            mask_secrets("key=abc123, then abc123x and xabc123", ["abc123"]),
+            "key=***, then abc123x and xabc123"
+        );
+        assert_eq!(mask_secrets("\"abc123\"", ["abc123"]), "\"***\"");
+        assert_eq!(mask_secrets("abc123", ["abc123"]), "***");
+        assert_eq!(
+            mask_secrets("é_abc123 abc123é", ["abc123"]),
+            "é_abc123 abc123é"
+        );
+        // Exactly the threshold is searched for inside words.
+        assert_eq!(mask_secrets("xABCDEFGHx", ["ABCDEFGH"]), "x***x");
+    }
+
+    #[test]
+    fn a_secret_inside_a_longer_one_does_not_leave_part_of_the_longer() {
+        let long = "AKIDsecretvalue-with-abc-inside";
+        assert_eq!(
+            mask_secrets(&format!("id {long} and abc"), ["abc", long, ""]),
+            "id *** and ***"
         );
     }
 

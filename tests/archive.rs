@@ -434,7 +434,10 @@ async fn a_damaged_download_is_retried_and_a_missing_key_is_named() {
     cos.push_faults([Fault::AccessDenied]);
     let e = src.get(&keys[0]).await.unwrap_err().to_string();
     assert!(
-        e.contains("credentials refused") && e.contains("AccessDenied"),
+        e.contains(&format!(
+            "the role lacks cos:GetObject on {BUCKET}/{}",
+            keys[0]
+        )) && e.contains("AccessDenied"),
         "{e}"
     );
     for secret in CREDENTIALS {

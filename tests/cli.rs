@@ -249,3 +249,85 @@ fn invoke_reads_stdin_for_dash_and_for_no_files() -> TestResult {
     }
     Ok(())
 }
+
+/// `invoke` whose result lines cannot be written (a full disk) still archives every event,
+/// then says so and exits 1: the results are lost, so the run did not succeed.
+#[test]
+fn invoke_with_an_output_that_cannot_be_written_exits_one() -> TestResult {
+    let pkg = Package::new("cli-full");
+    let local = pkg.dir().join("mirror");
+    let event = pkg.dir().join("event.json");
+    std::fs::write(&event, serde_json::to_vec(&fixtures::json("minimal.json"))?)?;
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full")?;
+    let out = std::process::Command::new(pkg.dir().join("bootstrap"))
+        .args(["invoke", "--local"])
+        .arg(&local)
+        .arg(&event)
+        .current_dir(pkg.dir())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .stdout(full)
+        .output()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot write the output"), "{stderr}");
+    assert_eq!(walk(&local)?.len(), 1, "the event is archived all the same");
+    Ok(())
+}
+
+/// `help` and `help COMMAND` work as `--help` does; every command's help has an example and
+/// names the environment variables it reads.
+#[test]
+fn help_subcommand_and_each_commands_help_has_examples_and_its_environment() {
+    let pkg = Package::new("cli-help");
+    let (code, bin) = run(&pkg, &["help"], &[]);
+    assert_eq!(code, Some(0), "{}", bin.output_tail(3));
+    let text = bin.stdout_lines().join("\n");
+    for cmd in ["invoke", "ls", "get", "stats", "replay"] {
+        assert!(text.contains(&format!("  {cmd} ")), "{cmd}: {text}");
+    }
+    // Each command's variables, beyond the bucket and the credentials every one reads.
+    let own: [(&str, &[&str]); 5] = [
+        ("invoke", &["ARCHIVE_FORWARD", "COS_KEY_TEMPLATE"]),
+        ("ls", &["COS_KEY_PREFIX", "ARCHIVE_UTC_OFFSET"]),
+        ("get", &["COS_REGION"]),
+        ("stats", &["COS_KEY_TEMPLATE"]),
+        (
+            "replay",
+            &[
+                "FORWARD_NOTIFY_KEY",
+                "FORWARD_SCF_ENDPOINT",
+                "FORWARD_SCF_REGION",
+            ],
+        ),
+    ];
+    for (cmd, vars) in own {
+        let (code, by_flag) = run(&pkg, &[cmd, "--help"], &[]);
+        assert_eq!(code, Some(0), "{cmd} --help");
+        let (code, by_help) = run(&pkg, &["help", cmd], &[]);
+        assert_eq!(code, Some(0), "help {cmd}");
+        let text = by_flag.stdout_lines().join("\n");
+        assert_eq!(text, by_help.stdout_lines().join("\n"), "help {cmd}");
+        assert!(
+            text.contains(&format!("Usage: mps-cos-backup {cmd}")),
+            "{text}"
+        );
+        assert!(text.contains("Examples:"), "{cmd}: {text}");
+        assert!(
+            text.contains(&format!("\n  mps-cos-backup {cmd} ")),
+            "{cmd}: an example of the command itself: {text}"
+        );
+        for var in [
+            "COS_BUCKET",
+            "TENCENTCLOUD_SECRETID",
+            "TENCENTCLOUD_SECRETKEY",
+        ]
+        .iter()
+        .chain(vars)
+        {
+            assert!(text.contains(var), "{cmd} --help names {var}: {text}");
+        }
+    }
+    let (code, bin) = run(&pkg, &["help", "frobnicate"], &[]);
+    assert_eq!(code, Some(2), "{}", bin.output_tail(3));
+}

@@ -162,7 +162,7 @@ async fn a_lost_answer_is_redelivered_at_least_once() {
 }
 
 #[tokio::test]
-async fn wrong_secret_key_is_credentials_rejected_at_once() {
+async fn wrong_secret_key_is_final_at_once_without_stopping_the_instance() {
     let o = opts();
     let api = FakeCloudApi::start(o.clone()).await;
     let bad = Credentials::new(&o.secret_id, "wrong-secret-key-value", Some(TOKEN.into()));
@@ -170,11 +170,12 @@ async fn wrong_secret_key_is_credentials_rejected_at_once() {
         .invoke(&function(), CALLBACK.as_bytes(), in_secs(5))
         .await
         .unwrap_err();
-    assert!(err.is_credentials_rejected(), "{err}");
+    // A fresh instance would read the same key: final for this callback, the process goes on.
+    assert!(!err.is_credentials_rejected(), "{err}");
     assert_eq!(err.attempts(), 1);
     let text = err.to_string();
     assert!(
-        text.starts_with("credentials rejected after 1 attempt(s): AuthFailure.SignatureFailure: "),
+        text.starts_with("rejected after 1 attempt(s): AuthFailure.SignatureFailure: "),
         "{text}"
     );
     assert!(text.contains("(request id fake-err-"), "{text}");
@@ -200,6 +201,70 @@ async fn expired_token_is_credentials_rejected() {
         err.last_failure().and_then(|f| f.code()),
         Some("AuthFailure.TokenFailure")
     );
+}
+
+#[tokio::test]
+async fn a_missing_permission_is_final_and_names_the_action_and_target() {
+    let api = FakeCloudApi::start(opts()).await;
+    api.push_faults([ApiFault::ApiErrorWithMessage(
+        "AuthFailure.UnauthorizedOperation".into(),
+        "you are not authorized to perform operation (scf:InvokeFunction)".into(),
+    )]);
+    let err = invoke(&api, CALLBACK.as_bytes(), in_secs(5))
+        .await
+        .unwrap_err();
+    assert!(!err.is_credentials_rejected(), "{err}");
+    assert!(
+        matches!(err, InvokeError::PermissionDenied { attempts: 1, .. }),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.starts_with(
+            "refused after 1 attempt(s): the role lacks scf:InvokeFunction on \
+             scf:default/biz-handler:$LATEST: AuthFailure.UnauthorizedOperation: "
+        ),
+        "{text}"
+    );
+    assert_eq!(api.stats().requests, 1, "not retried");
+}
+
+#[tokio::test]
+async fn a_skewed_clock_is_signed_again_once_with_the_server_time() {
+    // The API's clock is 20 minutes ahead: the first request is too old for it.
+    let api = FakeCloudApi::start(FakeCloudApiOptions {
+        clock_skew_secs: 1200,
+        ..opts()
+    })
+    .await;
+    let c = client(&api, creds(&api.options()));
+    let done = c
+        .invoke(&function(), CALLBACK.as_bytes(), in_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(done.attempts, 2);
+    assert_eq!(api.deliveries().len(), 1);
+    // The learned offset stays: the next invocation is right the first time.
+    let again = c
+        .invoke(&function(), CALLBACK.as_bytes(), in_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(again.attempts, 1);
+    // A clock the API still refuses after one correction is final, not retried for ever.
+    api.push_faults([
+        ApiFault::ApiError("AuthFailure.SignatureExpire".into()),
+        ApiFault::ApiError("AuthFailure.SignatureExpire".into()),
+        ApiFault::ApiError("AuthFailure.SignatureExpire".into()),
+    ]);
+    let err = c
+        .invoke(&function(), CALLBACK.as_bytes(), in_secs(5))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, InvokeError::Rejected { attempts: 2, .. }),
+        "{err}"
+    );
+    assert!(!err.is_credentials_rejected());
 }
 
 #[tokio::test]

@@ -117,22 +117,42 @@ async fn each_retryable_class_is_retried_and_ends_stored() {
 async fn non_retryable_classes_fail_after_exactly_one_attempt() {
     // (fault, text of the error, whether it says the credentials were refused)
     let cases = [
-        (Fault::AccessDenied, "403 AccessDenied", true),
+        // A missing permission: final for this write, the credentials are good.
+        (Fault::AccessDenied, "403 AccessDenied", false),
         (Fault::InvalidAccessKeyId, "403 InvalidAccessKeyId", true),
+        (
+            Fault::Status(
+                400,
+                "ExpiredToken".into(),
+                "The provided token has expired.".into(),
+            ),
+            "400 ExpiredToken",
+            true,
+        ),
+        (
+            Fault::Status(
+                403,
+                "AccessDenied".into(),
+                "the security token is invalid".into(),
+            ),
+            "403 AccessDenied",
+            true,
+        ),
+        // A wrong secret key: a fresh instance would read the same one.
         (
             Fault::SignatureDoesNotMatch,
             "403 SignatureDoesNotMatch",
-            true,
+            false,
         ),
         (
             Fault::Status(401, "Unauthorized".into(), "x".into()),
             "401 Unauthorized",
-            true,
+            false,
         ),
         (
             Fault::Status(403, "UserNotFound".into(), "x".into()),
             "403 UserNotFound",
-            true,
+            false,
         ),
         (Fault::NoSuchBucket, "404 NoSuchBucket", false),
         (Fault::InvalidObjectName, "400 InvalidObjectName", false),
@@ -160,7 +180,15 @@ async fn non_retryable_classes_fail_after_exactly_one_attempt() {
             "{fault:?}: {err}"
         );
         let msg = err.to_string();
-        assert!(msg.starts_with("COS PUT rejected: "), "{msg}");
+        let lead = if fault == Fault::AccessDenied {
+            format!(
+                "COS PUT refused: the role lacks cos:PutObject on {}/k: ",
+                cos.bucket().name()
+            )
+        } else {
+            "COS PUT rejected: ".to_string()
+        };
+        assert!(msg.starts_with(&lead), "{msg}");
         assert!(msg.contains(want), "{msg} should contain {want}");
         // Both ids an operator needs for a ticket.
         assert!(msg.contains("(request id NjQfake"), "{msg}");
@@ -319,7 +347,7 @@ async fn permanent_stall_returns_before_the_deadline() {
         msg.starts_with("COS PUT gave up before the deadline after "),
         "{msg}"
     );
-    assert!(msg.contains("no answer within"), "{msg}");
+    assert!(msg.contains("no answer from 127.0.0.1:"), "{msg}");
     assert!(cos.object("k").is_none());
 }
 

@@ -59,7 +59,10 @@ async fn retries_are_logged_without_secrets() {
     let logs = String::from_utf8(buf.0.lock().expect("log buffer").clone()).expect("utf-8");
     assert!(logs.contains("retrying"), "{logs}");
     assert!(logs.contains("re-signing"), "{logs}");
-    assert!(logs.contains("COS PUT rejected"), "{logs}");
+    assert!(
+        logs.contains("COS PUT refused: the role lacks cos:PutObject on"),
+        "{logs}"
+    );
     for secret in [
         &o.secret_id,
         &o.secret_key,

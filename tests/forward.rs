@@ -281,3 +281,81 @@ async fn a_stalled_target_does_not_hold_back_the_other() {
     assert_eq!(results[1].as_ref().map(|d| d.attempts).unwrap(), 2);
     assert_eq!(api.deliveries().len(), 1);
 }
+
+/// A callback that starts with a UTF-8 byte order mark is forwarded without it: re-signed for
+/// the URL target (which could not be done with the mark in front, so every redelivery
+/// failed) and handed to the function as the JSON document itself.
+#[tokio::test]
+async fn a_leading_byte_order_mark_is_left_out_and_the_callback_is_re_signed() {
+    let (api, hook) = fakes(
+        ApiFaultRates::default(),
+        FakeWebhookOptions {
+            notify_key: Some(KEY.into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let fwd = forwarder(&api, &hook, Some(KEY));
+    let plain = callback(7);
+    let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+    with_bom.extend_from_slice(&plain);
+    let results = fwd
+        .forward(
+            &Bytes::from(with_bom),
+            Instant::now() + Duration::from_secs(5),
+        )
+        .await;
+    for r in &results {
+        assert!(r.is_ok(), "{r:?}");
+    }
+    assert!(
+        hook.verification_failures().is_empty(),
+        "{:?}",
+        hook.verification_failures()
+    );
+    let delivered = hook.delivered();
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(unsign(&delivered[0], &plain), plain.to_vec());
+    let d = api.deliveries();
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].client_context.as_bytes(), &plain[..]);
+}
+
+/// A 2xx answer means the receiver accepted the callback, whatever its body does next: a
+/// body cut short or trickling past the deadline is one accepted delivery, not a failure
+/// retried (which delivered the callback again on every attempt).
+#[tokio::test]
+async fn a_2xx_whose_body_is_cut_short_or_trickles_is_one_accepted_delivery() {
+    for fault in [
+        HookFault::CutShortBody,
+        HookFault::TrickleBody(Duration::from_millis(200)),
+    ] {
+        let hook = FakeWebhook::start(FakeWebhookOptions::default()).await;
+        let fwd = Forwarder::new(
+            HttpClient::new(),
+            ForwarderConfig {
+                targets: parse_targets(&hook.url()).unwrap(),
+                policy: fast_policy(),
+                ..ForwarderConfig::default()
+            },
+        )
+        .unwrap();
+        hook.push_faults([fault.clone()]);
+        let started = Instant::now();
+        // The 64-byte trickle would take 12.8 s: far past this deadline.
+        let deadline = started + Duration::from_secs(3);
+        let results = fwd.forward(&callback(1), deadline).await;
+        let delivery = results[0]
+            .as_ref()
+            .unwrap_or_else(|e| panic!("{fault:?}: {e}"));
+        assert_eq!(delivery.attempts, 1, "{fault:?}");
+        assert_eq!(hook.delivered().len(), 1, "{fault:?}");
+        assert_eq!(hook.stats().requests, 1, "{fault:?}: not sent again");
+        assert_eq!(
+            delivery.request_id.as_deref(),
+            Some("hook-000001"),
+            "{fault:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(2), "{fault:?}");
+    }
+}

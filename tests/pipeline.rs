@@ -355,17 +355,20 @@ async fn cos_outage_gives_error_posts_and_nothing_stored_then_recovery_stores() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn access_denied_is_posted_after_one_attempt_then_the_instance_stops() {
+async fn refused_credentials_are_posted_after_one_attempt_then_the_instance_stops() {
     let (rt, cos) = start().await;
     let mut bin = Binary::start(&[], &env_for(&rt, &cos));
-    cos.push_faults([Fault::AccessDenied]);
+    cos.push_faults([Fault::InvalidAccessKeyId]);
     rt.push_event(body(&fixtures::json("workflow-url-input.json")));
     // Left for the fresh instance the platform starts: never taken by this one.
     rt.push_event(body(&fixtures::json("minimal.json")));
     let outs = rt.wait_results(1, WAIT).await;
     assert_eq!(outs[0].kind, Kind::Error);
     let t = outs[0].text();
-    assert!(t.contains("AccessDenied") && t.contains("COS"), "{t}");
+    assert!(
+        t.contains("InvalidAccessKeyId") && t.contains("COS") && t.contains("credentials refused"),
+        "{t}"
+    );
     assert_eq!(cos.request_count(), 1, "not retried: {t}");
     assert!(cos.objects().is_empty());
     let status = bin.wait_exit_async(Duration::from_secs(5)).await;

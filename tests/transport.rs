@@ -174,7 +174,12 @@ async fn a_stalled_server_ends_at_the_deadline() -> TestResult {
         .await
         .err()
         .ok_or("a stall must be an error")?;
-    assert!(matches!(err, TransportError::TimedOut), "{err}");
+    assert!(matches!(err, TransportError::TimedOut { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("no complete answer from 127.0.0.1:"),
+        "{err}"
+    );
     assert!(err.is_retryable());
     Ok(())
 }
@@ -188,8 +193,19 @@ async fn resets_and_refusals_are_retryable() -> TestResult {
         .await
         .err()
         .ok_or("a reset must be an error")?;
-    assert!(matches!(err, TransportError::Io(_)), "{err}");
+    assert!(matches!(err, TransportError::Io { .. }), "{err}");
     assert!(err.is_retryable());
+    // The line names the host the exchange was with.
+    let host = server
+        .url()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    assert!(
+        err.to_string()
+            .starts_with(&format!("connection to {host} failed: ")),
+        "{err}"
+    );
     // A port nobody listens on.
     let closed = TcpListener::bind("127.0.0.1:0").await?.local_addr()?;
     let err = client
@@ -197,8 +213,13 @@ async fn resets_and_refusals_are_retryable() -> TestResult {
         .await
         .err()
         .ok_or("a refused connection must be an error")?;
-    assert!(matches!(err, TransportError::Connect(_)), "{err}");
+    assert!(matches!(err, TransportError::Connect { .. }), "{err}");
     assert!(err.is_retryable());
+    assert!(
+        err.to_string()
+            .starts_with(&format!("could not connect to {closed}: ")),
+        "{err}"
+    );
     Ok(())
 }
 
@@ -210,5 +231,46 @@ async fn other_schemes_are_refused_before_sending() -> TestResult {
         .err()
         .ok_or("ftp must be refused")?;
     assert!(matches!(err, TransportError::InvalidRequest(_)), "{err}");
+    Ok(())
+}
+
+/// `send_status`: for an accepted status the head is the answer, so a body cut short or
+/// trickling past the deadline does not fail the exchange; `send` still reads the whole
+/// answer, and a refused status is read as `send` reads it.
+#[tokio::test]
+async fn send_status_takes_an_accepted_head_as_the_answer() -> TestResult {
+    let is_2xx = |s: mps_cos_backup::transport::StatusCode| s.is_success();
+    for (status, trickle) in [(200, false), (200, true), (503, false), (503, true)] {
+        let server = serve_with("127.0.0.1:0", Writes::Single, move |_req| async move {
+            let resp = Response::new(status, vec![b'x'; 64]);
+            if trickle {
+                Reply::Trickle(resp, Duration::from_millis(100))
+            } else {
+                Reply::CutShort(resp, 10)
+            }
+        })
+        .await;
+        let client = HttpClient::new();
+        let limit = || Bounds {
+            max_body: 1024,
+            deadline: Some(Instant::now() + Duration::from_secs(1)),
+        };
+        let started = Instant::now();
+        let got = client
+            .send_status(post(&server.url(), b"x")?, limit(), is_2xx)
+            .await;
+        if status == 200 {
+            let answer = got.map_err(|e| format!("{status} trickle={trickle}: {e}"))?;
+            assert_eq!(answer.status.as_u16(), 200);
+            assert!(started.elapsed() < Duration::from_millis(900));
+        } else {
+            assert!(got.is_err(), "{status} trickle={trickle}");
+        }
+        let whole = client.send(post(&server.url(), b"x")?, limit()).await;
+        assert!(
+            whole.is_err(),
+            "send reads the whole body: {status} trickle={trickle}"
+        );
+    }
     Ok(())
 }

@@ -42,10 +42,91 @@ Examples:
   mps-cos-backup stats --since 2026-03-01 --until 2026-03-31
   mps-cos-backup replay --to https://hooks.example.com/mps --since 2026-03-21 --dry-run
 
-Configuration is read from the environment (COS_BUCKET, COS_REGION, ...); see README.md.
+Configuration is read from the environment (COS_BUCKET, COS_REGION, ...); see README.md
+and `mps-cos-backup help COMMAND` for what each command reads.
 Readers use COS when COS_BUCKET is set, else the local mirror (--local).
 Exit codes: 0 normal end, 1 runtime API lost / an invoke, get or replay failed /
-credentials rejected, 2 bad configuration or usage.";
+credentials rejected / output could not be written, 2 bad configuration or usage.";
+
+/// Where the archive readers find it, and as whom (`ls`, `get`, `stats`, `replay`).
+macro_rules! reader_env {
+    () => {
+        "Environment:
+  COS_BUCKET           read from this bucket (else the local mirror, --local)
+  COS_REGION           its region (default TENCENTCLOUD_REGION); COS_ENDPOINT to override the host
+  COS_KEY_PREFIX, COS_KEY_TEMPLATE, ARCHIVE_UTC_OFFSET
+                       the key layout the function writes with
+  TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSIONTOKEN
+                       credentials for COS (a role or a key allowed cos:GetBucket and cos:GetObject)
+  LOG_LEVEL, LOG_FORMAT
+                       diagnostics on stderr (errors only by default)"
+    };
+}
+
+const INVOKE_HELP: &str = "\
+Examples:
+  mps-cos-backup invoke fixtures/workflow-finish-success.json
+  cat event.json | mps-cos-backup invoke -
+  COS_BUCKET=archive-1250000000 COS_REGION=ap-guangzhou mps-cos-backup invoke *.json
+
+Environment: the function's own (see README.md \"Configuration\"):
+  COS_BUCKET           store into this bucket (else into --local), with COS_REGION, COS_ENDPOINT,
+                       COS_KEY_PREFIX, COS_KEY_TEMPLATE, COS_STORAGE_CLASS, ARCHIVE_UTC_OFFSET,
+                       ARCHIVE_EVENT_TYPES, ARCHIVE_REDACT
+  ARCHIVE_FORWARD      also forward each event (FORWARD_NOTIFY_KEY, FORWARD_SCF_ENDPOINT,
+                       FORWARD_SCF_REGION)
+  TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSIONTOKEN
+                       credentials for COS and scf: targets (not needed for --local alone)
+  CALLBACK_TOKEN, CALLBACK_NOTIFY_KEY, CALLBACK_ALLOW_UNSIGNED
+                       how a Function URL event file (an HTTP request) is authenticated
+Exit 1 when an event failed, an HTTP request was answered with a status other than 2xx,
+or the results could not be written.";
+
+const LS_HELP: &str = concat!(
+    "\
+Examples:
+  mps-cos-backup ls --since 2026-03-15 --until 2026-03-15 --type WorkflowTask
+  mps-cos-backup ls --failed --since 2026-03-01 --json
+  mps-cos-backup ls --outcome partial --type WorkflowTask
+
+",
+    reader_env!()
+);
+
+const GET_HELP: &str = concat!(
+    "\
+Examples:
+  mps-cos-backup get mps-events/WorkflowTask/2026/11/24/TASK.finish.DIGEST.json
+  mps-cos-backup get mps-events/WorkflowTask/2026/11/24/TASK.finish.DIGEST.json --event
+
+",
+    reader_env!()
+);
+
+const STATS_HELP: &str = concat!(
+    "\
+Examples:
+  mps-cos-backup stats --since 2026-11-01 --until 2026-11-30
+  mps-cos-backup stats --type WorkflowTask --json
+
+",
+    reader_env!()
+);
+
+const REPLAY_HELP: &str = concat!(
+    "\
+Examples:
+  mps-cos-backup replay --to https://hooks.example.com/mps --since 2026-11-24 --dry-run
+  mps-cos-backup replay --to scf:media-jobs/on-transcode-done:prod --since 2026-11-24
+
+",
+    reader_env!(),
+    "
+  FORWARD_NOTIFY_KEY   re-sign callbacks sent to a URL target as MPS signs them
+  FORWARD_SCF_ENDPOINT, FORWARD_SCF_REGION
+                       Cloud API endpoint and region of scf: targets (default region
+                       TENCENTCLOUD_REGION); the credentials need scf:InvokeFunction on them"
+);
 
 /// Time one `invoke` event may take, as a generous stand-in for the function's time limit.
 const INVOKE_TIME_LIMIT: Duration = Duration::from_secs(30);
@@ -59,7 +140,6 @@ const EXIT_USAGE: u8 = 2;
     name = "mps-cos-backup",
     version,
     after_help = AFTER_HELP,
-    disable_help_subcommand = true,
     subcommand_required = true
 )]
 struct Cli {
@@ -70,14 +150,19 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Cmd {
     /// Archive each event file as runtime mode would; one JSON result line per event
+    #[command(after_help = INVOKE_HELP)]
     Invoke(InvokeArgs),
     /// List archived callbacks, ordered by date then key
+    #[command(after_help = LS_HELP)]
     Ls(read::LsArgs),
     /// Print one archived record (or only its event)
+    #[command(after_help = GET_HELP)]
     Get(read::GetArgs),
     /// Count archived callbacks per date, event type, status and outcome
+    #[command(after_help = STATS_HELP)]
     Stats(read::StatsArgs),
     /// Send archived callbacks to a target again, oldest first
+    #[command(after_help = REPLAY_HELP)]
     Replay(replay::ReplayArgs),
 }
 
@@ -300,10 +385,11 @@ async fn read_input(file: &str) -> std::io::Result<Vec<u8>> {
 }
 
 /// Handles each file in turn as runtime mode would, printing one JSON line per event; true
-/// when all succeeded. Rejected credentials stop the run: every later event would fail the
-/// same way.
+/// when all succeeded and every result line was written. Rejected credentials stop the run:
+/// every later event would fail the same way.
 async fn invoke_all<S: Store>(handler: &Handler<S>, auth: &CallbackAuth, files: &[String]) -> bool {
     let mut all_ok = true;
+    let mut unwritten: Option<std::io::Error> = None;
     for file in files {
         let mut stop = false;
         let line = match read_input(file).await {
@@ -340,15 +426,24 @@ async fn invoke_all<S: Store>(handler: &Handler<S>, auth: &CallbackAuth, files: 
                 json!({ "file": file, "ok": false, "error": e })
             }
         };
-        // A closed stdout (`| head`) must not abort the remaining events mid-run.
+        // An output that cannot be written must not abort the remaining events mid-run (they
+        // are archived all the same); as for the readers, a closed pipe (`| head`) is no
+        // failure, and any other write error (a full disk) fails the run at the end.
         let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "{out}").and_then(|()| stdout.flush());
+        if let Err(e) = writeln!(stdout, "{out}").and_then(|()| stdout.flush()) {
+            if e.kind() != std::io::ErrorKind::BrokenPipe && unwritten.is_none() {
+                unwritten = Some(e);
+            }
+        }
         if stop {
             error!("credentials were rejected; stopping before the remaining events");
             break;
         }
     }
-    all_ok
+    match unwritten {
+        Some(e) => read::written_or_exit(Err(e)).is_ok() && all_ok,
+        None => all_ok,
+    }
 }
 
 /// One event, told apart by its shape: an HTTP request through the Function URL is answered

@@ -1,6 +1,8 @@
 //! The I/O of the Cloud API: sends signed `Invoke` requests through the process's
 //! [`HttpClient`], retrying inside the deadline.
 
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use http::Uri;
@@ -10,6 +12,7 @@ use super::invoke::{
 };
 use crate::credentials::Credentials;
 use crate::retry::{retry, Ended, Jitter, RetryPolicy};
+use crate::text::mask_secrets;
 use crate::transport::{Bounds, HttpClient, TransportError};
 
 /// Largest Cloud API answer read; an `Invoke` answer is well under 1 KiB.
@@ -33,13 +36,25 @@ pub enum InvokeError {
     /// Refused before sending (too large, not UTF-8, invalid endpoint or region).
     #[error("not sent: {0}")]
     NotSent(#[from] BuildError),
-    /// The API refused the credentials (`AuthFailure*`): they may have expired; the process
-    /// should report, then exit so a fresh instance gets fresh role credentials.
+    /// The API refused the credentials themselves (`AuthFailure.SecretIdNotFound`,
+    /// `.TokenFailure`, `.InvalidSecretId`): they may have expired; the process should
+    /// report, then exit so a fresh instance gets fresh role credentials.
     #[error("credentials rejected after {attempts} attempt(s): {failure}")]
     CredentialsRejected {
         /// Attempts made.
         attempts: u32,
         /// The `AuthFailure*` answer.
+        failure: Failure,
+    },
+    /// The role lacks `scf:InvokeFunction` on the target: final for this callback, while the
+    /// process goes on (fresh keys of the same role would be refused alike).
+    #[error("refused after {attempts} attempt(s): the role lacks scf:InvokeFunction on {function}: {failure}")]
+    PermissionDenied {
+        /// Attempts made.
+        attempts: u32,
+        /// The target, in its full form (`scf:NAMESPACE/NAME:QUALIFIER`).
+        function: String,
+        /// The `UnauthorizedOperation` answer.
         failure: Failure,
     },
     /// A final answer (e.g. `ResourceNotFound.Function`, a 4xx, a redirect).
@@ -74,6 +89,7 @@ impl InvokeError {
         match self {
             InvokeError::NotSent(_) => 0,
             InvokeError::CredentialsRejected { attempts, .. }
+            | InvokeError::PermissionDenied { attempts, .. }
             | InvokeError::Rejected { attempts, .. }
             | InvokeError::Failed { attempts, .. }
             | InvokeError::OutOfTime { attempts, .. } => *attempts,
@@ -91,6 +107,7 @@ impl InvokeError {
         match self {
             InvokeError::NotSent(_) => None,
             InvokeError::CredentialsRejected { failure, .. }
+            | InvokeError::PermissionDenied { failure, .. }
             | InvokeError::Rejected { failure, .. }
             | InvokeError::Failed { last: failure, .. } => Some(failure),
             InvokeError::OutOfTime { last, .. } => last.as_ref(),
@@ -116,6 +133,9 @@ pub struct CloudApiClient {
     cfg: CloudApiConfig,
     policy: RetryPolicy,
     jitter: Jitter,
+    /// Server time minus local time, seconds, learned from the `Date` of an
+    /// `AuthFailure.SignatureExpire` answer; shared by clones.
+    clock_offset: Arc<AtomicI64>,
 }
 
 impl CloudApiClient {
@@ -138,11 +158,14 @@ impl CloudApiClient {
             cfg,
             policy,
             jitter: Jitter::new(),
+            clock_offset: Arc::new(AtomicI64::new(0)),
         }
     }
 
     /// Invokes `function` asynchronously with `callback` as its event, retrying retryable
-    /// failures until `deadline`. Each attempt is signed anew with the current time.
+    /// failures until `deadline`. Each attempt is signed anew with the current time; a
+    /// timestamp the API finds too far from its clock is signed again once with the time of
+    /// the answer's `Date`.
     pub async fn invoke(
         &self,
         function: &Function,
@@ -151,12 +174,13 @@ impl CloudApiClient {
     ) -> Result<Invocation, InvokeError> {
         // Refuse what can never be sent before spending an attempt on it.
         self.request(function, callback)?;
+        let resigned = AtomicBool::new(false);
         let result = retry(
             &self.policy,
             &self.jitter,
             deadline,
             function,
-            |_, attempt_deadline| self.attempt(function, callback, attempt_deadline),
+            |_, attempt_deadline| self.attempt(function, callback, attempt_deadline, &resigned),
         )
         .await;
         match result {
@@ -172,6 +196,13 @@ impl CloudApiClient {
             }) => Err(InvokeError::CredentialsRejected { attempts, failure }),
             Err(Ended::Stopped {
                 attempts, failure, ..
+            }) if failure.is_permission_denied() => Err(InvokeError::PermissionDenied {
+                attempts,
+                function: function.to_string(),
+                failure,
+            }),
+            Err(Ended::Stopped {
+                attempts, failure, ..
             }) => Err(InvokeError::Rejected { attempts, failure }),
             Err(Ended::Exhausted { attempts, last }) => Err(InvokeError::Failed { attempts, last }),
             Err(Ended::OutOfTime { attempts, last }) => {
@@ -185,10 +216,9 @@ impl CloudApiClient {
         function: &Function,
         callback: &[u8],
     ) -> Result<crate::transport::Request, BuildError> {
-        let timestamp = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        let timestamp = local_unix()
+            .saturating_add(self.clock_offset.load(Ordering::Relaxed))
+            .max(0) as u64;
         build_request(&InvokeInput {
             endpoint: &self.cfg.endpoint,
             region: &self.cfg.region,
@@ -204,6 +234,7 @@ impl CloudApiClient {
         function: &Function,
         callback: &[u8],
         deadline: Instant,
+        resigned: &AtomicBool,
     ) -> Result<super::invoke::Invoked, (Class, Failure)> {
         let req = self.request(function, callback).map_err(|e| {
             let f = Failure::Transport {
@@ -226,6 +257,22 @@ impl CloudApiClient {
                 Failure::Api { .. } => self.scrubbed(status, &answer.body).unwrap_or(f),
                 other => other,
             };
+            if f.is_clock_error() && !resigned.swap(true, Ordering::Relaxed) {
+                let offset = answer
+                    .header("date")
+                    .and_then(|d| chrono::DateTime::parse_from_rfc2822(d.trim()).ok())
+                    .map(|d| d.timestamp() - local_unix());
+                if let Some(offset) = offset {
+                    self.clock_offset.store(offset, Ordering::Relaxed);
+                    tracing::warn!(
+                        target_function = %function,
+                        clock_offset_secs = offset,
+                        reason = %f,
+                        "the Cloud API says the request time is off; signing again with the server's clock"
+                    );
+                    return (Class::Retry, f);
+                }
+            }
             (f.class(), f)
         })
     }
@@ -235,15 +282,19 @@ impl CloudApiClient {
     /// survives at a cut. `None` when the body holds no secret.
     fn scrubbed(&self, status: u16, body: &[u8]) -> Option<Failure> {
         let text = String::from_utf8_lossy(body);
-        let mut clean = text.to_string();
-        for secret in self.cfg.credentials.secrets() {
-            clean = clean.replace(secret, "***");
-        }
+        let clean = mask_secrets(&text, self.cfg.credentials.secrets());
         if clean == text {
             return None;
         }
         parse_response(status, clean.as_bytes()).err()
     }
+}
+
+fn local_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 fn transport_failure(e: &TransportError) -> Failure {

@@ -332,12 +332,14 @@ pub use crate::retry::Class;
 
 impl Failure {
     /// Retry class (README: Forwarding): connection errors, timeouts, 5xx, 429 and the codes
-    /// `InternalError*`, `RequestLimitExceeded*`, `ResourceUnavailable*` are retried;
-    /// `AuthFailure*` is [`Class::CredentialsRejected`]; anything else is final.
+    /// `InternalError*`, `RequestLimitExceeded*`, `ResourceUnavailable*` are retried; a refusal
+    /// of the credentials themselves ([`Failure::is_credentials_refused`]) is
+    /// [`Class::CredentialsRejected`]; anything else is final (a clock error is signed again
+    /// by the client, once, with the server's time).
     pub fn class(&self) -> Class {
         match self {
             Failure::Api { code, .. } => {
-                if code.starts_with("AuthFailure") {
+                if self.is_credentials_refused() {
                     Class::CredentialsRejected
                 } else if [
                     "InternalError",
@@ -368,6 +370,39 @@ impl Failure {
                 }
             }
         }
+    }
+
+    /// The API refused the credentials themselves, which may have expired: an unknown or
+    /// invalid SecretId, or a refused session token. Only fresh role credentials help.
+    ///
+    /// `AuthFailure.SignatureFailure` is not one: it says the secret key does not sign what
+    /// the API expects for this SecretId (a wrong `TENCENTCLOUD_SECRETKEY`, or a signing
+    /// fault). A fresh instance reads the same key and signs the same way, so stopping would
+    /// only turn every later event into a cold start; keys that ran out are answered with
+    /// the codes below instead.
+    pub fn is_credentials_refused(&self) -> bool {
+        matches!(
+            self.code(),
+            Some(
+                "AuthFailure.SecretIdNotFound"
+                    | "AuthFailure.TokenFailure"
+                    | "AuthFailure.InvalidSecretId"
+            )
+        )
+    }
+
+    /// The role lacks the permission (`AuthFailure.UnauthorizedOperation`,
+    /// `UnauthorizedOperation*`): final for this request, while the credentials are good.
+    pub fn is_permission_denied(&self) -> bool {
+        self.code().is_some_and(|c| {
+            c == "AuthFailure.UnauthorizedOperation" || c.starts_with("UnauthorizedOperation")
+        })
+    }
+
+    /// The request's timestamp is too far from the server's clock
+    /// (`AuthFailure.SignatureExpire`): signing again with the server's time can succeed.
+    pub fn is_clock_error(&self) -> bool {
+        self.code() == Some("AuthFailure.SignatureExpire")
     }
 
     /// The API error code, when the API answered one.
@@ -715,10 +750,13 @@ mod tests {
                 "ResourceUnavailable.FunctionInsufficientBalance",
                 Class::Retry,
             ),
-            ("AuthFailure.SignatureFailure", Class::CredentialsRejected),
-            ("AuthFailure.SignatureExpire", Class::CredentialsRejected),
+            ("AuthFailure.SignatureFailure", Class::Final),
+            ("AuthFailure.SignatureExpire", Class::Final),
             ("AuthFailure.SecretIdNotFound", Class::CredentialsRejected),
             ("AuthFailure.TokenFailure", Class::CredentialsRejected),
+            ("AuthFailure.InvalidSecretId", Class::CredentialsRejected),
+            ("AuthFailure.UnauthorizedOperation", Class::Final),
+            ("AuthFailure.InvalidAuthorization", Class::Final),
             ("ResourceNotFound.Function", Class::Final),
             ("InvalidParameterValue.ClientContext", Class::Final),
             ("UnauthorizedOperation.CAM", Class::Final),
@@ -734,6 +772,31 @@ mod tests {
                 format!("{code}: some message (request id req-1)")
             );
         }
+    }
+
+    #[test]
+    fn permission_and_clock_errors_are_told_apart_from_refused_credentials() {
+        let f = |code: &str| parse_response(200, api_error(code).as_bytes()).unwrap_err();
+        for code in [
+            "AuthFailure.UnauthorizedOperation",
+            "UnauthorizedOperation",
+            "UnauthorizedOperation.CAM",
+        ] {
+            assert!(f(code).is_permission_denied(), "{code}");
+            assert!(!f(code).is_credentials_refused(), "{code}");
+        }
+        for code in [
+            "AuthFailure.SecretIdNotFound",
+            "AuthFailure.TokenFailure",
+            "AuthFailure.InvalidSecretId",
+        ] {
+            assert!(f(code).is_credentials_refused(), "{code}");
+            assert!(!f(code).is_permission_denied(), "{code}");
+        }
+        assert!(f("AuthFailure.SignatureExpire").is_clock_error());
+        assert!(!f("AuthFailure.SignatureFailure").is_clock_error());
+        assert!(!f("AuthFailure.SignatureFailure").is_credentials_refused());
+        assert!(!Failure::Status { status: 403 }.is_permission_denied());
     }
 
     #[test]

@@ -9,8 +9,12 @@ pub(crate) enum Class {
     Retry,
     /// The signature's time window is off: sign again with the server's clock (once).
     ReSign,
-    /// COS refused the credentials; no attempt with the same keys can succeed.
+    /// COS refused the credentials themselves (unknown or expired key, expired token): no
+    /// attempt with the same keys can succeed, and only fresh role credentials help.
     CredentialsRejected,
+    /// COS accepted the credentials but the role may not do this (`AccessDenied`): final for
+    /// this request; fresh credentials of the same role would be refused the same way.
+    PermissionDenied,
     /// Nothing retrying could fix.
     Final,
 }
@@ -50,10 +54,19 @@ pub(crate) fn classify_status(status: u16, error: &ErrorBody) -> Class {
     if code == Some("RequestTimeTooSkewed") || expired {
         return Class::ReSign;
     }
-    // Any other 401/403 (AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch, an expired
-    // token...): the instance's temporary keys may have run out.
-    if matches!(status, 401 | 403) {
+    if credentials_refused(status, error) {
         return Class::CredentialsRejected;
+    }
+    if code == Some("AccessDenied") {
+        return Class::PermissionDenied;
+    }
+    // Any other 401/403 is final for this request only. That includes SignatureDoesNotMatch:
+    // the secret key does not sign what COS expects (a wrong TENCENTCLOUD_SECRETKEY or a
+    // signing fault), and a fresh instance reads the same key and signs the same way, so
+    // stopping would only turn every later event into a cold start. Keys that ran out are
+    // answered with the codes `credentials_refused` knows.
+    if matches!(status, 401 | 403) {
+        return Class::Final;
     }
     let retry_code = matches!(
         code,
@@ -66,6 +79,26 @@ pub(crate) fn classify_status(status: u16, error: &ErrorBody) -> Class {
     } else {
         Class::Final
     }
+}
+
+/// Whether an answer refuses the credentials themselves, which may have expired:
+/// `InvalidAccessKeyId`, `ExpiredToken`, `InvalidToken`, `InvalidSecurityToken*`, or a
+/// 401/403 whose message is about the token or expired credentials. A missing permission
+/// (`AccessDenied` for a role without the action) is not one: fresh credentials of the same
+/// role would be refused alike.
+fn credentials_refused(status: u16, error: &ErrorBody) -> bool {
+    let code = error.code.as_deref().unwrap_or_default();
+    if matches!(code, "InvalidAccessKeyId" | "ExpiredToken" | "InvalidToken")
+        || code.starts_with("InvalidSecurityToken")
+    {
+        return true;
+    }
+    let message = error
+        .message
+        .as_deref()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    matches!(status, 401 | 403) && (message.contains("token") || message.contains("expired"))
 }
 
 /// Server time minus local time, seconds, from an RFC 2822 `Date` header.
@@ -99,10 +132,15 @@ mod tests {
             (429, TOO_MANY_REQUESTS, Class::Retry),
             (403, TIME_TOO_SKEWED, Class::ReSign),
             (403, REQUEST_EXPIRED, Class::ReSign),
-            (403, ACCESS_DENIED, Class::CredentialsRejected),
-            (403, SIGNATURE_DOES_NOT_MATCH, Class::CredentialsRejected),
+            (403, ACCESS_DENIED, Class::PermissionDenied),
+            (401, ACCESS_DENIED, Class::PermissionDenied),
+            (403, SIGNATURE_DOES_NOT_MATCH, Class::Final),
             (403, TOKEN_EXPIRED, Class::CredentialsRejected),
-            (401, ACCESS_DENIED, Class::CredentialsRejected),
+            (403, INVALID_ACCESS_KEY_ID, Class::CredentialsRejected),
+            (400, EXPIRED_TOKEN, Class::CredentialsRejected),
+            (400, INVALID_TOKEN, Class::CredentialsRejected),
+            (403, INVALID_SECURITY_TOKEN, Class::CredentialsRejected),
+            (403, ACCESS_DENIED_TOKEN, Class::CredentialsRejected),
             (404, NO_SUCH_BUCKET, Class::Final),
             (400, INVALID_OBJECT_NAME, Class::Final),
         ];
@@ -122,8 +160,8 @@ mod tests {
             (503, Class::Retry),
             (504, Class::Retry),
             (429, Class::Retry),
-            (401, Class::CredentialsRejected),
-            (403, Class::CredentialsRejected),
+            (401, Class::Final),
+            (403, Class::Final),
             (400, Class::Final),
             (404, Class::Final),
             (409, Class::Final),
@@ -134,6 +172,51 @@ mod tests {
         // RequestTimeout is retryable only as COS sends it: 400 with that code.
         let other_400 = "<Error><Code>InvalidArgument</Code></Error>";
         assert_eq!(class_of(400, other_400), Class::Final);
+    }
+
+    #[test]
+    fn only_refusals_of_the_credentials_themselves_stop_the_instance() {
+        let with = |code: &str, message: &str| {
+            format!("<Error><Code>{code}</Code><Message>{message}</Message></Error>")
+        };
+        let cases = [
+            // The message decides for codes that say nothing by themselves.
+            (
+                403,
+                with("AccessDenied", "The security token is invalid."),
+                Class::CredentialsRejected,
+            ),
+            (
+                401,
+                with("Unauthorized", "credentials have expired"),
+                Class::CredentialsRejected,
+            ),
+            (
+                403,
+                with("AccessDenied", "Access Denied."),
+                Class::PermissionDenied,
+            ),
+            (
+                403,
+                with("AccessDenied", "Request has expired"),
+                Class::ReSign,
+            ),
+            (
+                403,
+                with("InvalidSecurityTokenFormat", "bad"),
+                Class::CredentialsRejected,
+            ),
+            // A token word outside a 401/403 is not a refusal.
+            (400, with("InvalidArgument", "token"), Class::Final),
+            (
+                403,
+                with("AccountFrozen", "account is frozen"),
+                Class::Final,
+            ),
+        ];
+        for (status, body, want) in cases {
+            assert_eq!(class_of(status, &body), want, "{status} {body}");
+        }
     }
 
     #[test]
@@ -150,6 +233,7 @@ mod tests {
             (
                 Failure::Timeout {
                     after: Duration::from_secs(1),
+                    host: "b-1250000000.cos.ap-guangzhou.myqcloud.com".into(),
                 },
                 Class::Retry,
             ),

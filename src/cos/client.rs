@@ -25,6 +25,9 @@ pub(crate) trait Operation {
     type Output;
     /// The request's name in error lines and logs, e.g. `PUT`.
     const NAME: &'static str;
+    /// The CAM action the role needs for it, e.g. `cos:PutObject`: named when COS answers
+    /// `AccessDenied`.
+    const ACTION: &'static str;
     /// Longest answer body read; a longer one is a final failure.
     const MAX_BODY: usize;
     /// The object key, for logs.
@@ -167,6 +170,18 @@ impl CosClient {
                         failure,
                     });
                 }
+                Class::PermissionDenied => {
+                    let resource = format!("{}/{}", self.bucket.name(), key);
+                    tracing::warn!(key, attempt = attempts, reason = %failure,
+                        "COS {name} refused: the role lacks {} on {resource}", O::ACTION);
+                    return Err(CosError::PermissionDenied {
+                        op: name,
+                        action: O::ACTION,
+                        resource,
+                        attempts,
+                        failure,
+                    });
+                }
                 Class::ReSign if resigned => {
                     return Err(CosError::Rejected {
                         op: name,
@@ -248,8 +263,9 @@ impl CosClient {
         };
         let answer = self.http.send(request, bounds).await.map_err(|e| {
             let failure = match e {
-                TransportError::TimedOut => Failure::Timeout {
+                TransportError::TimedOut { host } => Failure::Timeout {
                     after: attempt_time,
+                    host,
                 },
                 TransportError::Redirect {
                     status,
@@ -259,8 +275,8 @@ impl CosClient {
                     location_host,
                 },
                 TransportError::BodyTooLarge { limit, .. } => Failure::BodyTooLarge { limit },
-                other @ (TransportError::Connect(_)
-                | TransportError::Io(_)
+                other @ (TransportError::Connect { .. }
+                | TransportError::Io { .. }
                 | TransportError::InvalidRequest(_)) => Failure::Transport {
                     retryable: other.is_retryable(),
                     detail: other.to_string(),

@@ -7,7 +7,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::credentials::Credentials;
-use crate::text::one_line;
+use crate::text::{mask_secrets, one_line};
 
 /// The fields of a COS XML error body
 /// (`<Error><Code/><Message/><Resource/><RequestId/><TraceId/></Error>`), each on one line.
@@ -55,15 +55,10 @@ impl ErrorBody {
     }
 }
 
-/// `s` with the SecretId, SecretKey and session token replaced by `***`.
+/// `s` with the SecretId, SecretKey and session token replaced by `***`, as whole values
+/// ([`mask_secrets`]).
 pub(crate) fn scrub(s: &str, creds: &Credentials) -> String {
-    let mut out = s.to_string();
-    for secret in std::iter::once(creds.secret_id()).chain(creds.secrets()) {
-        if !secret.is_empty() && out.contains(secret) {
-            out = out.replace(secret, "***");
-        }
-    }
-    out
+    mask_secrets(s, std::iter::once(creds.secret_id()).chain(creds.secrets()))
 }
 
 /// Text of the first `<name>...</name>` element, entity-decoded; None when absent or empty.
@@ -125,6 +120,8 @@ pub enum Failure {
     Timeout {
         /// The attempt's budget.
         after: Duration,
+        /// The host that did not answer (`host[:port]`).
+        host: String,
     },
     /// 200, but the body is not what the request answers (a listing that is not a
     /// `ListBucketResult`, a key that does not decode).
@@ -265,8 +262,8 @@ impl fmt::Display for Failure {
                     "answer body longer than {limit} bytes (not read further)"
                 )
             }
-            Failure::Timeout { after } => {
-                write!(f, "no answer within {} ms", after.as_millis())
+            Failure::Timeout { after, host } => {
+                write!(f, "no answer from {host} within {} ms", after.as_millis())
             }
             Failure::Malformed { detail } => write!(f, "unreadable answer: {detail}"),
             Failure::Corrupt {
@@ -310,12 +307,27 @@ pub enum CosError {
         /// What COS said.
         failure: Failure,
     },
-    /// COS refused the credentials (401 or 403): temporary keys may have run out, and only a
-    /// process started with fresh ones can succeed again.
+    /// COS refused the credentials themselves (an unknown or expired key or token): temporary
+    /// keys may have run out, and only a process started with fresh ones can succeed again.
     #[error("COS {op} rejected: credentials refused: {failure}")]
     CredentialsRejected {
         /// The request, e.g. `PUT`.
         op: &'static str,
+        /// Attempts made.
+        attempts: u32,
+        /// What COS said.
+        failure: Failure,
+    },
+    /// COS accepted the credentials but the role lacks the permission: final for this
+    /// request, while the process goes on (fresh keys of the same role would not help).
+    #[error("COS {op} refused: the role lacks {action} on {resource}: {failure}")]
+    PermissionDenied {
+        /// The request, e.g. `PUT`.
+        op: &'static str,
+        /// The CAM action the request needs, e.g. `cos:PutObject`.
+        action: &'static str,
+        /// What it was refused on: `<bucket>/<key>` (or `<bucket>/<prefix>` for a listing).
+        resource: String,
         /// Attempts made.
         attempts: u32,
         /// What COS said.
@@ -348,12 +360,14 @@ impl CosError {
             CosError::Failed { attempts, .. }
             | CosError::Rejected { attempts, .. }
             | CosError::CredentialsRejected { attempts, .. }
+            | CosError::PermissionDenied { attempts, .. }
             | CosError::DeadlineExhausted { attempts, .. } => *attempts,
             CosError::InvalidRequest { .. } => 0,
         }
     }
 
-    /// COS refused the credentials: the process should stop so a fresh instance gets new ones.
+    /// COS refused the credentials themselves: the process should stop so a fresh instance
+    /// gets new ones. A missing permission is not such a refusal.
     pub fn is_credentials_rejected(&self) -> bool {
         matches!(self, CosError::CredentialsRejected { .. })
     }
@@ -469,9 +483,27 @@ mod tests {
         assert!(!CosError::Rejected {
             op: "PUT",
             attempts: 1,
-            failure
+            failure: failure.clone()
         }
         .is_credentials_rejected());
+        let denied = CosError::PermissionDenied {
+            op: "PUT",
+            action: "cos:PutObject",
+            resource: "examplebucket-1250000000/mps-events/k.json".into(),
+            attempts: 1,
+            failure: Failure::Status {
+                status: 403,
+                error: Box::new(ErrorBody::parse(recorded::ACCESS_DENIED.as_bytes())),
+            },
+        };
+        assert!(!denied.is_credentials_rejected());
+        assert_eq!(
+            denied.to_string(),
+            "COS PUT refused: the role lacks cos:PutObject on \
+             examplebucket-1250000000/mps-events/k.json: 403 AccessDenied: Access Denied. \
+             (request id NjU1ZDk4YjJfNmRhMjJhMDlfMjY0Y18xYTYz, trace id \
+             OGVmYzZiMmQzYjA2OWNhODk0NTRkMTBiOWVmMDAxODc0OWRkZjk0ZDM1NmI1M2E2MTRlY2MzZDhmNmI5MWI1OTBjNTE3NjMx)"
+        );
     }
 
     #[test]
@@ -481,5 +513,14 @@ mod tests {
                     </Message><RequestId>r</RequestId></Error>";
         let e = ErrorBody::parse(body.as_bytes()).scrubbed(&creds);
         assert_eq!(e.message.as_deref(), Some("ak *** token *** key ***"));
+    }
+
+    #[test]
+    fn a_short_secret_does_not_garble_the_message() {
+        let creds = Credentials::new("AKIDid", "a", Some("i".into()));
+        let body = "<Error><Code>SlowDown</Code><Message>request failed, key a</Message></Error>";
+        let e = ErrorBody::parse(body.as_bytes()).scrubbed(&creds);
+        assert_eq!(e.code.as_deref(), Some("SlowDown"));
+        assert_eq!(e.message.as_deref(), Some("request failed, key ***"));
     }
 }

@@ -52,6 +52,7 @@ pub(crate) struct Got {
 impl Operation for GetRequest {
     type Output = Got;
     const NAME: &'static str = "GET";
+    const ACTION: &'static str = "cos:GetObject";
     const MAX_BODY: usize = MAX_OBJECT_BYTES;
 
     fn key(&self) -> &str {

@@ -119,6 +119,7 @@ impl ListRequest {
 impl Operation for ListRequest {
     type Output = ListPage;
     const NAME: &'static str = "GET Bucket";
+    const ACTION: &'static str = "cos:GetBucket";
     const MAX_BODY: usize = MAX_LIST_BODY;
 
     fn key(&self) -> &str {

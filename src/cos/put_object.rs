@@ -151,6 +151,7 @@ impl PreparedPut {
 impl Operation for PreparedPut {
     type Output = Confirmed;
     const NAME: &'static str = "PUT";
+    const ACTION: &'static str = "cos:PutObject";
     const MAX_BODY: usize = MAX_ANSWER_BODY;
 
     fn key(&self) -> &str {

@@ -84,3 +84,28 @@ pub(crate) const REQUEST_EXPIRED: &str = cos_error!(
     "Request has expired",
     "NjU1ZDk4YjJfZjdhMjJhMDlfMzg1NV8xYzRj"
 );
+pub(crate) const INVALID_ACCESS_KEY_ID: &str = cos_error!(
+    "InvalidAccessKeyId",
+    "The Access Key Id you provided does not exist in our records.",
+    "NjU1ZDk4YjJfMDhhMjJhMDlfMzkxMl8xYzVk"
+);
+pub(crate) const EXPIRED_TOKEN: &str = cos_error!(
+    "ExpiredToken",
+    "The provided token has expired.",
+    "NjU1ZDk4YjJfMTlhMjJhMDlfMzljNF8xYzZl"
+);
+pub(crate) const INVALID_TOKEN: &str = cos_error!(
+    "InvalidToken",
+    "The provided token is malformed or otherwise invalid.",
+    "NjU1ZDk4YjJfMmFhMjJhMDlfM2E3Nl8xYzdm"
+);
+pub(crate) const INVALID_SECURITY_TOKEN: &str = cos_error!(
+    "InvalidSecurityToken",
+    "The security token included in the request is invalid.",
+    "NjU1ZDk4YjJfM2JhMjJhMDlfM2IyOF8xYzkw"
+);
+pub(crate) const ACCESS_DENIED_TOKEN: &str = cos_error!(
+    "AccessDenied",
+    "The security token you provided has expired.",
+    "NjU1ZDk4YjJfNGNhMjJhMDlfM2JkYV8xY2Ex"
+);

@@ -323,7 +323,7 @@ fn typed_workflow(raw: &mut Map<String, Value>) -> Result<WorkflowTask, String> 
 
 /// Parses a raw invocation body. Fails only when the body is not a JSON object.
 pub fn parse(body: &[u8]) -> Result<ParsedEvent, EventError> {
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    let body = crate::text::strip_bom(body);
     // Validating UTF-8 once up front is cheaper than serde_json's per-string checks.
     let text = std::str::from_utf8(body)
         .map_err(|e| EventError::NotJson(format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;

@@ -1,5 +1,8 @@
 //! Forwarding: every callback is also delivered, byte for byte as received, to the targets
-//! of `ARCHIVE_FORWARD`, concurrently, each with its own retries inside the deadline.
+//! of `ARCHIVE_FORWARD`, concurrently, each with its own retries inside the deadline. The one
+//! exception is a leading UTF-8 byte order mark, which is not part of a JSON text: it is left
+//! out, so a receiver's JSON parser (and re-signing, which must parse the callback) gets the
+//! document itself.
 //!
 //! ```ignore
 //! let forwarder = Forwarder::new(http.clone(), ForwarderConfig {
@@ -27,7 +30,7 @@ use crate::cloudapi::client::{CloudApiClient, CloudApiConfig, InvokeError};
 use crate::cloudapi::invoke::Class;
 use crate::retry::{retry, Ended, Jitter, RetryPolicy};
 use crate::text::one_line;
-use crate::transport::{Bounds, HttpClient, TransportError, Uri};
+use crate::transport::{Bounds, HttpClient, StatusCode, Uri};
 use target::Target;
 use webhook::{NotifyKey, WebhookBuildError};
 
@@ -269,13 +272,15 @@ impl Forwarder {
         .await
     }
 
-    /// Delivers `callback` to one target (also for `replay --to TARGET`).
+    /// Delivers `callback` to one target (also for `replay --to TARGET`), without a leading
+    /// byte order mark.
     pub async fn deliver(
         &self,
         target: &Target,
         callback: &Bytes,
         deadline: Instant,
     ) -> Result<Delivery, ForwardError> {
+        let callback = &callback.slice(callback.len() - crate::text::strip_bom(callback).len()..);
         let fail = |failure| ForwardError {
             target: target.clone(),
             failure,
@@ -364,20 +369,16 @@ impl Forwarder {
             max_body: MAX_WEBHOOK_ANSWER,
             deadline: Some(deadline),
         };
-        let status = match self.http.send(req, bounds).await {
+        // A 2xx head means the receiver accepted the callback, whatever its body does next
+        // (cut short, trickling past the deadline, too long): failing it would deliver it
+        // again, to every target, on every redelivery.
+        let status = match self.http.send_status(req, bounds, accepted).await {
             Ok(answer) => {
                 let status = answer.status.as_u16();
                 if webhook::classify_status(status).is_none() {
                     return Ok(answer.header("x-request-id").map(one_line));
                 }
                 status
-            }
-            // A receiver that accepted the callback and answered at length still accepted it;
-            // failing it would redeliver to every target for ever.
-            Err(TransportError::BodyTooLarge { status, .. })
-                if webhook::classify_status(status).is_none() =>
-            {
-                return Ok(None)
             }
             Err(e) => {
                 let f = WebhookFailure::Transport {
@@ -390,6 +391,11 @@ impl Forwarder {
         let class = webhook::classify_status(status).unwrap_or(Class::Final);
         Err((class, WebhookFailure::Status { status }))
     }
+}
+
+/// Whether a webhook's status says it accepted the callback (any 2xx).
+fn accepted(status: StatusCode) -> bool {
+    webhook::classify_status(status.as_u16()).is_none()
 }
 
 fn now_unix() -> u64 {

@@ -161,7 +161,7 @@ impl RuntimeApi {
                 Err(TransportError::BodyTooLarge { limit, .. }) => refused(format!(
                     "the event is larger than {limit} bytes; refused unread"
                 )),
-                Err(TransportError::TimedOut) => refused(format!(
+                Err(TransportError::TimedOut { .. }) => refused(format!(
                     "the event's body did not arrive within {} ms of its head",
                     body_time.as_millis()
                 )),

@@ -106,20 +106,35 @@ pub struct Bounds {
 }
 
 /// Why an exchange failed; each displays as one line without URL query or header values.
+/// Failures of the exchange itself name the host they concern (`host`, or `host:port` when the
+/// port is not the scheme's default), so a misspelled endpoint or region shows in the line.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
     /// The request cannot be sent as built (scheme, host, header).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
     /// No connection could be opened (resolution, refusal, TLS handshake).
-    #[error("could not connect: {0}")]
-    Connect(String),
+    #[error("could not connect to {host}: {detail}")]
+    Connect {
+        /// The host as the request named it.
+        host: String,
+        /// What failed.
+        detail: String,
+    },
     /// The connection broke during the exchange (reset, closed early).
-    #[error("connection failed: {0}")]
-    Io(String),
+    #[error("connection to {host} failed: {detail}")]
+    Io {
+        /// The host as the request named it.
+        host: String,
+        /// What failed.
+        detail: String,
+    },
     /// The deadline passed before the answer was complete.
-    #[error("no complete answer before the deadline")]
-    TimedOut,
+    #[error("no complete answer from {host} before the deadline")]
+    TimedOut {
+        /// The host as the request named it.
+        host: String,
+    },
     /// The server answered with a redirect, which is never followed.
     #[error("answered {status} redirecting to {}; redirects are not followed", .location_host.as_deref().unwrap_or("an unnamed location"))]
     Redirect {
@@ -144,10 +159,29 @@ impl TransportError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            TransportError::Connect(_) | TransportError::Io(_) | TransportError::TimedOut
+            TransportError::Connect { .. }
+                | TransportError::Io { .. }
+                | TransportError::TimedOut { .. }
         )
     }
 }
+
+/// How one exchange reads its answer.
+struct Read {
+    /// Largest body accepted.
+    max_body: usize,
+    /// When the whole exchange must be over (head, then body).
+    deadline: Option<Instant>,
+    /// How long the body may take once the head is in; replaces `deadline` for the body.
+    body_time: Option<Duration>,
+    /// Statuses whose head is the whole answer (see [`HttpClient::send_status`]).
+    head_suffices: Option<fn(StatusCode) -> bool>,
+}
+
+/// How long the body of an answer whose status is the whole answer
+/// ([`HttpClient::send_status`]) is waited for: one that ends in time leaves the connection
+/// reusable; a slower one is dropped with its connection.
+const ACCEPTED_BODY_GRACE: Duration = Duration::from_millis(500);
 
 /// How long an idle pooled connection is kept before it is closed.
 const POOL_IDLE: Duration = Duration::from_secs(60);
@@ -182,16 +216,39 @@ impl HttpClient {
 
     /// Sends `req` and reads its answer within `bounds`.
     pub async fn send(&self, req: Request, bounds: Bounds) -> Result<Answer, TransportError> {
-        let exchange = self.exchange(req, bounds.max_body, None);
-        match bounds.deadline {
-            Some(deadline) => {
-                let deadline = tokio::time::Instant::from_std(deadline);
-                tokio::time::timeout_at(deadline, exchange)
-                    .await
-                    .map_err(|_| TransportError::TimedOut)?
-            }
-            None => exchange.await,
-        }
+        self.exchange(
+            req,
+            Read {
+                max_body: bounds.max_body,
+                deadline: bounds.deadline,
+                body_time: None,
+                head_suffices: None,
+            },
+        )
+        .await
+    }
+
+    /// Like [`HttpClient::send`], for a receiver whose status is its whole answer: when the
+    /// answer's head carries a status `head_suffices` accepts, its body is read for at most
+    /// [`ACCEPTED_BODY_GRACE`] within the bounds, and a body that is cut short, trickles
+    /// past that or is longer than the bound does not fail the exchange (the answer then
+    /// has an empty body). Other statuses are read as [`HttpClient::send`] reads them.
+    pub async fn send_status(
+        &self,
+        req: Request,
+        bounds: Bounds,
+        head_suffices: fn(StatusCode) -> bool,
+    ) -> Result<Answer, TransportError> {
+        self.exchange(
+            req,
+            Read {
+                max_body: bounds.max_body,
+                deadline: bounds.deadline,
+                body_time: None,
+                head_suffices: Some(head_suffices),
+            },
+        )
+        .await
     }
 
     /// A long poll: waits for the answer's head as long as it takes, then reads its body
@@ -203,27 +260,42 @@ impl HttpClient {
         max_body: usize,
         body_time: Duration,
     ) -> Result<Answer, TransportError> {
-        self.exchange(req, max_body, Some(body_time)).await
+        self.exchange(
+            req,
+            Read {
+                max_body,
+                deadline: None,
+                body_time: Some(body_time),
+                head_suffices: None,
+            },
+        )
+        .await
     }
 
-    async fn exchange(
-        &self,
-        req: Request,
-        max_body: usize,
-        body_time: Option<Duration>,
-    ) -> Result<Answer, TransportError> {
+    async fn exchange(&self, req: Request, read: Read) -> Result<Answer, TransportError> {
         check_uri(&req.uri).map_err(TransportError::InvalidRequest)?;
+        let host = shown_host(&req.uri);
+        let timed_out = || TransportError::TimedOut { host: host.clone() };
         let mut out = http::Request::new(Full::new(req.body));
         *out.method_mut() = req.method;
         *out.uri_mut() = req.uri;
         *out.headers_mut() = req.headers;
-        let resp = self.inner.request(out).await.map_err(|e| {
-            if e.is_connect() {
-                TransportError::Connect(error_chain(&e))
-            } else {
-                TransportError::Io(error_chain(&e))
-            }
-        })?;
+        let head = async {
+            self.inner.request(out).await.map_err(|e| {
+                let (host, detail) = (host.clone(), error_chain(&e));
+                if e.is_connect() {
+                    TransportError::Connect { host, detail }
+                } else {
+                    TransportError::Io { host, detail }
+                }
+            })
+        };
+        let resp = match read.deadline {
+            Some(d) => tokio::time::timeout_at(d.into(), head)
+                .await
+                .map_err(|_| timed_out())??,
+            None => head.await?,
+        };
         let (parts, mut body) = resp.into_parts();
         if parts.status.is_redirection() {
             return Err(TransportError::Redirect {
@@ -231,7 +303,8 @@ impl HttpClient {
                 location_host: location_host(&parts.headers),
             });
         }
-        let too_large = TransportError::BodyTooLarge {
+        let max_body = read.max_body;
+        let too_large = || TransportError::BodyTooLarge {
             limit: max_body,
             status: parts.status.as_u16(),
         };
@@ -240,28 +313,51 @@ impl HttpClient {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        if declared.is_some_and(|n| n > max_body as u64) {
-            return Err(too_large);
-        }
         let capacity = declared.map_or(0, |n| n as usize).min(max_body);
-        let read = async {
+        let whole_body = async {
+            if declared.is_some_and(|n| n > max_body as u64) {
+                return Err(too_large());
+            }
             let mut buf = BytesMut::with_capacity(capacity);
             while let Some(frame) = body.frame().await {
-                let frame = frame.map_err(|e| TransportError::Io(error_chain(&e)))?;
+                let frame = frame.map_err(|e| TransportError::Io {
+                    host: host.clone(),
+                    detail: error_chain(&e),
+                })?;
                 if let Ok(data) = frame.into_data() {
                     if buf.len() + data.len() > max_body {
-                        return Err(too_large);
+                        return Err(too_large());
                     }
                     buf.extend_from_slice(&data);
                 }
             }
             Ok(buf.freeze())
         };
-        let body = match body_time {
-            Some(t) => tokio::time::timeout(t, read)
+        let head_suffices = read.head_suffices.is_some_and(|ok| ok(parts.status));
+        let body_by = match (read.body_time, read.deadline) {
+            (Some(t), _) => Some(Instant::now() + t),
+            (None, d) => d,
+        };
+        // Only to keep the connection reusable is such a body read at all: a short wait.
+        let body_by = match (head_suffices, body_by) {
+            (true, by) => {
+                let grace = Instant::now() + ACCEPTED_BODY_GRACE;
+                Some(by.map_or(grace, |by| by.min(grace)))
+            }
+            (false, by) => by,
+        };
+        let body = match body_by {
+            Some(by) => tokio::time::timeout_at(by.into(), whole_body)
                 .await
-                .map_err(|_| TransportError::TimedOut)??,
-            None => read.await?,
+                .map_err(|_| timed_out())
+                .and_then(|r| r),
+            None => whole_body.await,
+        };
+        let body = match body {
+            Ok(body) => body,
+            // The status was the answer: what its body does changes nothing.
+            Err(_) if head_suffices => Bytes::new(),
+            Err(e) => return Err(e),
         };
         Ok(Answer {
             status: parts.status,
@@ -269,6 +365,14 @@ impl HttpClient {
             body,
         })
     }
+}
+
+/// The host of `uri` as error lines name it: as the `Host` header writes it, `host`, or
+/// `host:port` when the port is not the scheme's default.
+fn shown_host(uri: &Uri) -> String {
+    host_header(uri)
+        .map(|h| one_line(&h))
+        .unwrap_or_else(|| "an unnamed host".to_string())
 }
 
 /// The host a `Location` header names (absolute URIs only), for the redirect error.
@@ -394,9 +498,18 @@ mod tests {
 
     #[test]
     fn retryable_classes() {
-        assert!(TransportError::Io("reset".into()).is_retryable());
-        assert!(TransportError::Connect("refused".into()).is_retryable());
-        assert!(TransportError::TimedOut.is_retryable());
+        let (host, detail) = ("h".to_string(), "reset".to_string());
+        assert!(TransportError::Io { host, detail }.is_retryable());
+        let e = TransportError::Connect {
+            host: "b-1.cos.ap-guangzho.myqcloud.com".into(),
+            detail: "dns error: failed to lookup address information".into(),
+        };
+        assert!(e.is_retryable());
+        assert_eq!(
+            e.to_string(),
+            "could not connect to b-1.cos.ap-guangzho.myqcloud.com: dns error: failed to lookup address information"
+        );
+        assert!(TransportError::TimedOut { host: "h".into() }.is_retryable());
         assert!(!TransportError::BodyTooLarge {
             limit: 1,
             status: 200

@@ -311,7 +311,19 @@ fn api_error(st: &mut State, code: &str, message: &str) -> Reply {
             "RequestId": format!("fake-err-{:06}", st.stats.requests),
         }
     });
-    Reply::Send(Response::new(200, body.to_string()).header("Content-Type", "application/json"))
+    Reply::Send(
+        Response::new(200, body.to_string())
+            .header("Content-Type", "application/json")
+            .header("Date", http_date(now_secs(st.opts.clock_skew_secs))),
+    )
+}
+
+/// An RFC 2822 `Date` header value of the fake's (possibly skewed) clock, as the API sends.
+fn http_date(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0)
+        .unwrap_or_default()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string()
 }
 
 struct Rejection {
@@ -569,7 +581,9 @@ fn handle(st: &mut State, req: Request) -> Reply {
                 }
             });
             Reply::Send(
-                Response::new(200, body.to_string()).header("Content-Type", "application/json"),
+                Response::new(200, body.to_string())
+                    .header("Content-Type", "application/json")
+                    .header("Date", http_date(now_secs(st.opts.clock_skew_secs))),
             )
         }
         Some(ApiFault::InternalError) => api_error(st, "InternalError", "internal error"),

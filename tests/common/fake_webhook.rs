@@ -57,6 +57,10 @@ pub enum HookFault {
     ResetAfterDelivery,
     /// Wait, then close without answering.
     Stall(Duration),
+    /// Deliver, answer 200 with `Content-Length: 64`, send 10 body bytes, then close.
+    CutShortBody,
+    /// Deliver, answer 200 at once, then send its 64-byte body one byte every `Duration`.
+    TrickleBody(Duration),
 }
 
 /// Counters.
@@ -247,5 +251,15 @@ fn handle(st: &mut State, req: Request) -> Reply {
             Reply::Reset
         }
         Some(HookFault::Stall(d)) => Reply::Stall(d),
+        Some(fault @ (HookFault::CutShortBody | HookFault::TrickleBody(_))) => {
+            st.stats.delivered += 1;
+            st.delivered.push(req.body);
+            let resp = Response::new(200, vec![b'x'; 64])
+                .header("X-Request-Id", format!("hook-{:06}", st.stats.requests));
+            match fault {
+                HookFault::TrickleBody(every) => Reply::Trickle(resp, every),
+                _ => Reply::CutShort(resp, 10),
+            }
+        }
     }
 }

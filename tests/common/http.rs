@@ -84,6 +84,11 @@ pub enum Reply {
     Reset,
     /// Wait this long, then close the connection without answering.
     Stall(Duration),
+    /// Send the head of this response (its `Content-Length` = the whole body), then only the
+    /// first `sent` bytes of its body, then close the connection.
+    CutShort(Response, usize),
+    /// Send the head of this response at once, then its body one byte every `Duration`.
+    Trickle(Response, Duration),
 }
 
 /// How the server writes each answer.
@@ -268,6 +273,24 @@ where
                 tokio::time::sleep(d).await;
                 return Ok(());
             }
+            Reply::CutShort(resp, sent) => {
+                stream.set_nodelay(true)?;
+                stream.write_all(&raw_head(&resp)).await?;
+                stream
+                    .write_all(&resp.body[..sent.min(resp.body.len())])
+                    .await?;
+                stream.flush().await?;
+                return Ok(());
+            }
+            Reply::Trickle(resp, every) => {
+                stream.set_nodelay(true)?;
+                stream.write_all(&raw_head(&resp)).await?;
+                for byte in &resp.body {
+                    tokio::time::sleep(every).await;
+                    stream.write_all(std::slice::from_ref(byte)).await?;
+                }
+                stream.flush().await?;
+            }
         }
     }
 }
@@ -306,6 +329,16 @@ async fn write_answer(stream: &mut TcpStream, resp: &Response, how: Writes) -> s
         stream.write_all(&all).await?;
     }
     stream.flush().await
+}
+
+/// Status line and headers of `resp` with a `Content-Length` of its whole body.
+fn raw_head(resp: &Response) -> Vec<u8> {
+    let mut head = format!("HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status));
+    for (k, v) in &resp.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", resp.body.len()));
+    head.into_bytes()
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
