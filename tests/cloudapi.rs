@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use common::fake_cloudapi::{
     tc3_authorization, ApiFault, ApiFaultRates, FakeCloudApi, FakeCloudApiOptions,
 };
-use mps_cos_backup::cloudapi::client::{CloudApiClient, CloudApiConfig, Invocation, InvokeError};
+use mps_cos_backup::cloudapi::client::{CallError, CloudApiClient, CloudApiConfig, Invocation};
 use mps_cos_backup::cloudapi::invoke::{
     build_request, BuildError, Function, InvokeInput, MAX_EVENT_CLIENT_CONTEXT,
 };
@@ -61,7 +61,7 @@ async fn invoke(
     api: &FakeCloudApi,
     callback: &[u8],
     deadline: Instant,
-) -> Result<Invocation, InvokeError> {
+) -> Result<Invocation, CallError> {
     client(api, creds(&api.options()))
         .invoke(&function(), callback, deadline)
         .await
@@ -194,7 +194,7 @@ async fn expired_token_is_credentials_rejected() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, InvokeError::CredentialsRejected { attempts: 1, .. }),
+        matches!(err, CallError::CredentialsRejected { attempts: 1, .. }),
         "{err}"
     );
     assert_eq!(
@@ -215,7 +215,7 @@ async fn a_missing_permission_is_final_and_names_the_action_and_target() {
         .unwrap_err();
     assert!(!err.is_credentials_rejected(), "{err}");
     assert!(
-        matches!(err, InvokeError::PermissionDenied { attempts: 1, .. }),
+        matches!(err, CallError::PermissionDenied { attempts: 1, .. }),
         "{err}"
     );
     let text = err.to_string();
@@ -261,7 +261,7 @@ async fn a_skewed_clock_is_signed_again_once_with_the_server_time() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, InvokeError::Rejected { attempts: 2, .. }),
+        matches!(err, CallError::Rejected { attempts: 2, .. }),
         "{err}"
     );
     assert!(!err.is_credentials_rejected());
@@ -278,7 +278,7 @@ async fn unknown_function_is_final_and_named() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, InvokeError::Rejected { attempts: 1, .. }),
+        matches!(err, CallError::Rejected { attempts: 1, .. }),
         "{err}"
     );
     let text = err.to_string();
@@ -296,7 +296,7 @@ async fn redirects_are_final_and_not_followed() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, InvokeError::Rejected { attempts: 1, .. }),
+        matches!(err, CallError::Rejected { attempts: 1, .. }),
         "{err}"
     );
     assert!(err.to_string().contains("302"), "{err}");
@@ -311,7 +311,7 @@ async fn too_large_is_refused_before_sending() {
     big.push_str("\"}");
     let err = invoke(&api, big.as_bytes(), in_secs(5)).await.unwrap_err();
     assert!(
-        matches!(err, InvokeError::NotSent(BuildError::TooLarge { .. })),
+        matches!(err, CallError::NotSent(BuildError::TooLarge { .. })),
         "{err}"
     );
     assert_eq!(err.attempts(), 0);
@@ -339,10 +339,7 @@ async fn persistent_failure_ends_inside_the_deadline() {
         started.elapsed()
     );
     assert!(
-        matches!(
-            err,
-            InvokeError::OutOfTime { .. } | InvokeError::Failed { .. }
-        ),
+        matches!(err, CallError::OutOfTime { .. } | CallError::Failed { .. }),
         "{err}"
     );
     assert!(err.to_string().contains("InternalError"), "{err}");

@@ -1,5 +1,5 @@
-//! The I/O of the Cloud API: sends signed `Invoke` requests through the process's
-//! [`HttpClient`], retrying inside the deadline.
+//! The I/O of the Cloud API: sends signed calls of any service through the process's
+//! [`HttpClient`], retrying inside the deadline; SCF `Invoke` is one of them.
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
@@ -7,16 +7,28 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use http::Uri;
 
-use super::invoke::{
-    build_request, parse_response, BuildError, Class, Failure, Function, InvokeInput,
+use super::call::{
+    build_request, parse_answer, Answer, ApiCall, BuildError, Class, Failure, Target,
 };
+use super::invoke::{invoke_call, Function};
 use crate::credentials::Credentials;
 use crate::retry::{retry, Ended, Jitter, RetryPolicy};
 use crate::text::mask_secrets;
 use crate::transport::{Bounds, HttpClient, TransportError};
 
-/// Largest Cloud API answer read; an `Invoke` answer is well under 1 KiB.
-const MAX_ANSWER: usize = 64 * 1024;
+/// Largest Cloud API answer read. An `Invoke` answer is well under 1 KiB, but a
+/// `DescribeTaskDetail` carries a whole task, as large as the callback it rebuilds (events
+/// are bounded at 8 MiB too).
+const MAX_ANSWER: usize = 8 * 1024 * 1024;
+
+/// A successful call: the answer and the attempts it took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answered {
+    /// The answer.
+    pub answer: Answer,
+    /// Attempts made, 1-based.
+    pub attempts: u32,
+}
 
 /// A delivered `Invoke`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,10 +41,10 @@ pub struct Invocation {
     pub attempts: u32,
 }
 
-/// Why an `Invoke` failed. `Display` is one line naming the code, message and request id,
-/// never a secret.
+/// Why a call failed. `Display` is one line naming the code, message and request id, never
+/// a secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum InvokeError {
+pub enum CallError {
     /// Refused before sending (too large, not UTF-8, invalid endpoint or region).
     #[error("not sent: {0}")]
     NotSent(#[from] BuildError),
@@ -46,14 +58,15 @@ pub enum InvokeError {
         /// The `AuthFailure*` answer.
         failure: Failure,
     },
-    /// The role lacks `scf:InvokeFunction` on the target: final for this callback, while the
-    /// process goes on (fresh keys of the same role would be refused alike).
-    #[error("refused after {attempts} attempt(s): the role lacks scf:InvokeFunction on {function}: {failure}")]
+    /// The role lacks the permission the call needs (e.g. `scf:InvokeFunction` on the
+    /// target): final for this call, while the process goes on (fresh keys of the same role
+    /// would be refused alike).
+    #[error("refused after {attempts} attempt(s): the role lacks {permission}: {failure}")]
     PermissionDenied {
         /// Attempts made.
         attempts: u32,
-        /// The target, in its full form (`scf:NAMESPACE/NAME:QUALIFIER`).
-        function: String,
+        /// The CAM action and resource ([`ApiCall::permission`]).
+        permission: String,
         /// The `UnauthorizedOperation` answer.
         failure: Failure,
     },
@@ -83,50 +96,51 @@ pub enum InvokeError {
     },
 }
 
-impl InvokeError {
+impl CallError {
     /// Attempts made (0 when nothing was sent).
     pub fn attempts(&self) -> u32 {
         match self {
-            InvokeError::NotSent(_) => 0,
-            InvokeError::CredentialsRejected { attempts, .. }
-            | InvokeError::PermissionDenied { attempts, .. }
-            | InvokeError::Rejected { attempts, .. }
-            | InvokeError::Failed { attempts, .. }
-            | InvokeError::OutOfTime { attempts, .. } => *attempts,
+            CallError::NotSent(_) => 0,
+            CallError::CredentialsRejected { attempts, .. }
+            | CallError::PermissionDenied { attempts, .. }
+            | CallError::Rejected { attempts, .. }
+            | CallError::Failed { attempts, .. }
+            | CallError::OutOfTime { attempts, .. } => *attempts,
         }
     }
 
     /// Whether the credentials were refused: the caller should end the process after
     /// reporting.
     pub fn is_credentials_rejected(&self) -> bool {
-        matches!(self, InvokeError::CredentialsRejected { .. })
+        matches!(self, CallError::CredentialsRejected { .. })
     }
 
     /// The last failure, when an attempt was made.
     pub fn last_failure(&self) -> Option<&Failure> {
         match self {
-            InvokeError::NotSent(_) => None,
-            InvokeError::CredentialsRejected { failure, .. }
-            | InvokeError::PermissionDenied { failure, .. }
-            | InvokeError::Rejected { failure, .. }
-            | InvokeError::Failed { last: failure, .. } => Some(failure),
-            InvokeError::OutOfTime { last, .. } => last.as_ref(),
+            CallError::NotSent(_) => None,
+            CallError::CredentialsRejected { failure, .. }
+            | CallError::PermissionDenied { failure, .. }
+            | CallError::Rejected { failure, .. }
+            | CallError::Failed { last: failure, .. } => Some(failure),
+            CallError::OutOfTime { last, .. } => last.as_ref(),
         }
     }
 }
 
-/// Where and as whom `Invoke` is called.
+/// Where and as whom calls are sent.
 #[derive(Debug, Clone)]
 pub struct CloudApiConfig {
-    /// `FORWARD_SCF_ENDPOINT` (default `https://scf.tencentcloudapi.com`).
+    /// The service's endpoint (`FORWARD_SCF_ENDPOINT`, `MPS_ENDPOINT`, ...).
     pub endpoint: Uri,
-    /// `FORWARD_SCF_REGION` (`X-TC-Region`).
+    /// `X-TC-Region` (`FORWARD_SCF_REGION`, `MPS_REGION`, ...).
     pub region: String,
     /// The role's credentials.
     pub credentials: Credentials,
 }
 
-/// SCF `Invoke` client over the process's HTTP client. Cheap to clone.
+/// Cloud API client of one endpoint (one service) over the process's HTTP client. Cheap to
+/// clone: clones share the learned clock offset.
 #[derive(Debug, Clone)]
 pub struct CloudApiClient {
     http: HttpClient,
@@ -139,7 +153,7 @@ pub struct CloudApiClient {
 }
 
 impl CloudApiClient {
-    /// The default Cloud API endpoint.
+    /// The default endpoint of SCF's API.
     pub const DEFAULT_ENDPOINT: &'static str = "https://scf.tencentcloudapi.com";
 
     /// A client with the default retry policy.
@@ -162,81 +176,88 @@ impl CloudApiClient {
         }
     }
 
-    /// Invokes `function` asynchronously with `callback` as its event, retrying retryable
-    /// failures until `deadline`. Each attempt is signed anew with the current time; a
-    /// timestamp the API finds too far from its clock is signed again once with the time of
-    /// the answer's `Date`.
+    /// Invokes `function` asynchronously with `callback` as its event (see [`Self::call`]).
     pub async fn invoke(
         &self,
         function: &Function,
         callback: &[u8],
         deadline: Instant,
-    ) -> Result<Invocation, InvokeError> {
+    ) -> Result<Invocation, CallError> {
+        let call = invoke_call(function, callback)?;
+        let answered = self.call(&call, deadline).await?;
+        let function_request_id = answered
+            .answer
+            .response
+            .get("Result")
+            .and_then(|r| r.get("FunctionRequestId"))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
+        Ok(Invocation {
+            request_id: answered.answer.request_id,
+            function_request_id,
+            attempts: answered.attempts,
+        })
+    }
+
+    /// Sends `call`, retrying retryable failures until `deadline`. Each attempt is signed
+    /// anew with the current time; a timestamp the API finds too far from its clock is signed
+    /// again once with the time of the answer's `Date`.
+    pub async fn call(&self, call: &ApiCall, deadline: Instant) -> Result<Answered, CallError> {
         // Refuse what can never be sent before spending an attempt on it.
-        self.request(function, callback)?;
+        self.request(call)?;
         let resigned = AtomicBool::new(false);
+        let what = format!("{}:{}", call.service, call.action);
         let result = retry(
             &self.policy,
             &self.jitter,
             deadline,
-            function,
-            |_, attempt_deadline| self.attempt(function, callback, attempt_deadline, &resigned),
+            &what,
+            |_, attempt_deadline| self.attempt(call, attempt_deadline, &resigned),
         )
         .await;
         match result {
-            Ok((ok, attempts)) => Ok(Invocation {
-                request_id: ok.request_id,
-                function_request_id: ok.function_request_id,
-                attempts,
-            }),
+            Ok((answer, attempts)) => Ok(Answered { answer, attempts }),
             Err(Ended::Stopped {
                 attempts,
                 class: Class::CredentialsRejected,
                 failure,
-            }) => Err(InvokeError::CredentialsRejected { attempts, failure }),
+            }) => Err(CallError::CredentialsRejected { attempts, failure }),
             Err(Ended::Stopped {
                 attempts, failure, ..
-            }) if failure.is_permission_denied() => Err(InvokeError::PermissionDenied {
+            }) if failure.is_permission_denied() => Err(CallError::PermissionDenied {
                 attempts,
-                function: function.to_string(),
+                permission: call.permission.clone(),
                 failure,
             }),
             Err(Ended::Stopped {
                 attempts, failure, ..
-            }) => Err(InvokeError::Rejected { attempts, failure }),
-            Err(Ended::Exhausted { attempts, last }) => Err(InvokeError::Failed { attempts, last }),
+            }) => Err(CallError::Rejected { attempts, failure }),
+            Err(Ended::Exhausted { attempts, last }) => Err(CallError::Failed { attempts, last }),
             Err(Ended::OutOfTime { attempts, last }) => {
-                Err(InvokeError::OutOfTime { attempts, last })
+                Err(CallError::OutOfTime { attempts, last })
             }
         }
     }
 
-    fn request(
-        &self,
-        function: &Function,
-        callback: &[u8],
-    ) -> Result<crate::transport::Request, BuildError> {
+    fn request(&self, call: &ApiCall) -> Result<crate::transport::Request, BuildError> {
         let timestamp = local_unix()
             .saturating_add(self.clock_offset.load(Ordering::Relaxed))
             .max(0) as u64;
-        build_request(&InvokeInput {
+        let target = Target {
             endpoint: &self.cfg.endpoint,
             region: &self.cfg.region,
             credentials: &self.cfg.credentials,
-            function,
-            callback,
-            timestamp,
-        })
+        };
+        build_request(&target, call, timestamp)
     }
 
     async fn attempt(
         &self,
-        function: &Function,
-        callback: &[u8],
+        call: &ApiCall,
         deadline: Instant,
         resigned: &AtomicBool,
-    ) -> Result<super::invoke::Invoked, (Class, Failure)> {
-        let req = self.request(function, callback).map_err(|e| {
+    ) -> Result<Answer, (Class, Failure)> {
+        let req = self.request(call).map_err(|e| {
             let f = Failure::Transport {
                 detail: format!("not sent: {e}"),
                 retryable: false,
@@ -252,7 +273,7 @@ impl CloudApiClient {
             (f.class(), f)
         })?;
         let status = answer.status.as_u16();
-        parse_response(status, &answer.body).map_err(|f| {
+        parse_answer(status, &answer.body).map_err(|f| {
             let f = match f {
                 Failure::Api { .. } => self.scrubbed(status, &answer.body).unwrap_or(f),
                 other => other,
@@ -265,7 +286,8 @@ impl CloudApiClient {
                 if let Some(offset) = offset {
                     self.clock_offset.store(offset, Ordering::Relaxed);
                     tracing::warn!(
-                        target_function = %function,
+                        service = call.service,
+                        action = call.action,
                         clock_offset_secs = offset,
                         reason = %f,
                         "the Cloud API says the request time is off; signing again with the server's clock"
@@ -286,7 +308,7 @@ impl CloudApiClient {
         if clean == text {
             return None;
         }
-        parse_response(status, clean.as_bytes()).err()
+        parse_answer(status, clean.as_bytes()).err()
     }
 }
 

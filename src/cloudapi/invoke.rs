@@ -1,17 +1,15 @@
-//! SCF `Invoke` (Cloud API 3.0, version 2018-04-16) without I/O: the signed request as a value,
-//! and the answer parsed and classified from status and body bytes.
+//! SCF `Invoke` (Cloud API 3.0, version 2018-04-16) without I/O: the target function, the
+//! signed request as a value, and the answer read from status and body bytes.
 
 use std::fmt;
 
-use bytes::Bytes;
-use http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
-use http::{HeaderMap, Method, Uri};
-use serde::{Deserialize, Serialize};
+use http::Uri;
+use serde::Serialize;
 
-use super::sign::{sign, SignError, SignInput};
+use super::call::{self, ApiCall, Target};
+pub use super::call::{BuildError, Class, Failure, CONTENT_TYPE_JSON};
 use crate::credentials::Credentials;
-use crate::text::one_line;
-use crate::transport::{host_header, Request};
+use crate::transport::Request;
 
 /// Cloud API service of SCF (credential scope, host name).
 pub const SERVICE: &str = "scf";
@@ -19,8 +17,6 @@ pub const SERVICE: &str = "scf";
 pub const ACTION: &str = "Invoke";
 /// `X-TC-Version` of the SCF API.
 pub const VERSION: &str = "2018-04-16";
-/// `Content-Type` of every Cloud API 3.0 POST.
-pub const CONTENT_TYPE_JSON: &str = "application/json; charset=utf-8";
 /// Largest `ClientContext` of an asynchronous (`Event`) invocation: the API documents "128 KB",
 /// read as KiB like every other SCF limit (the synchronous "6 MB" is 6 MiB). It is counted on
 /// the callback itself, the parameter's value, not on its JSON-escaped form in the body.
@@ -160,31 +156,6 @@ pub struct InvokeInput<'a> {
     pub timestamp: u64,
 }
 
-/// Why an `Invoke` request cannot be built; nothing was sent.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BuildError {
-    /// The callback is larger than an asynchronous invocation accepts.
-    #[error("callback of {size} bytes exceeds the {limit}-byte ClientContext limit of an asynchronous Invoke")]
-    TooLarge {
-        /// Callback size in bytes.
-        size: usize,
-        /// [`MAX_EVENT_CLIENT_CONTEXT`].
-        limit: usize,
-    },
-    /// `ClientContext` is a JSON string: the callback must be UTF-8.
-    #[error("callback is not UTF-8 text (invalid byte at offset {offset}); ClientContext must be a string")]
-    NotUtf8 {
-        /// Offset of the first invalid byte.
-        offset: usize,
-    },
-    /// The endpoint, region or a header value cannot be sent.
-    #[error("invalid Cloud API request: {0}")]
-    Invalid(String),
-    /// The timestamp cannot be signed.
-    #[error(transparent)]
-    Sign(#[from] SignError),
-}
-
 /// The body, fields in the order of the SDKs (and of the reference vector).
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -196,17 +167,10 @@ struct InvokeBody<'a> {
     client_context: &'a str,
 }
 
-fn header(value: &str) -> Result<HeaderValue, BuildError> {
-    // Header values are never shown: the token must not reach an error text.
-    HeaderValue::from_str(value)
-        .map_err(|_| BuildError::Invalid("a header value has characters HTTP cannot carry".into()))
-}
-
-/// Builds the signed `Invoke` of `input.callback` as an `Event` (asynchronous) invocation.
-/// The body is JSON with `ClientContext` = the callback as a string, so the target receives
-/// it byte for byte.
-pub fn build_request(input: &InvokeInput<'_>) -> Result<Request, BuildError> {
-    let text = std::str::from_utf8(input.callback).map_err(|e| BuildError::NotUtf8 {
+/// The `Invoke` of `callback` on `function` as an `Event` (asynchronous) invocation, with
+/// `ClientContext` = the callback as a string, so the target receives it byte for byte.
+pub fn invoke_call(function: &Function, callback: &[u8]) -> Result<ApiCall, BuildError> {
+    let text = std::str::from_utf8(callback).map_err(|e| BuildError::NotUtf8 {
         offset: e.valid_up_to(),
     })?;
     if text.len() > MAX_EVENT_CLIENT_CONTEXT {
@@ -215,75 +179,31 @@ pub fn build_request(input: &InvokeInput<'_>) -> Result<Request, BuildError> {
             limit: MAX_EVENT_CLIENT_CONTEXT,
         });
     }
-    let endpoint = input.endpoint;
-    if !matches!(endpoint.scheme_str(), Some("http" | "https")) {
-        return Err(BuildError::Invalid(
-            "endpoint scheme must be http or https".into(),
-        ));
-    }
-    if endpoint.query().is_some() {
-        return Err(BuildError::Invalid("endpoint must not have a query".into()));
-    }
-    let host =
-        host_header(endpoint).ok_or_else(|| BuildError::Invalid("endpoint has no host".into()))?;
-    if input.region.is_empty()
-        || !input
-            .region
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    {
-        return Err(BuildError::Invalid(format!(
-            "region {:?} is not a region name",
-            one_line(input.region)
-        )));
-    }
-    let body = serde_json::to_vec(&InvokeBody {
-        function_name: input.function.name(),
+    let body = InvokeBody {
+        function_name: function.name(),
         invocation_type: "Event",
-        namespace: input.function.namespace(),
-        qualifier: input.function.qualifier(),
+        namespace: function.namespace(),
+        qualifier: function.qualifier(),
         client_context: text,
-    })
-    .map_err(|e| BuildError::Invalid(format!("body: {e}")))?;
-    let path = endpoint.path();
-    let path = if path.is_empty() { "/" } else { path };
-    let signed = sign(
-        &SignInput {
-            method: "POST",
-            path,
-            query: "",
-            headers: &[
-                ("content-type", CONTENT_TYPE_JSON),
-                ("host", &host),
-                ("x-tc-action", ACTION),
-            ],
-            payload: &body,
-            service: SERVICE,
-            timestamp: input.timestamp,
-        },
-        input.credentials,
-    )?;
-    let mut headers = HeaderMap::with_capacity(8);
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_JSON));
-    headers.insert(HOST, header(&host)?);
-    headers.insert("x-tc-action", HeaderValue::from_static(ACTION));
-    headers.insert("x-tc-version", HeaderValue::from_static(VERSION));
-    headers.insert("x-tc-timestamp", HeaderValue::from(input.timestamp));
-    headers.insert("x-tc-region", header(input.region)?);
-    if let Some(token) = input.credentials.session_token() {
-        let mut v = header(token)?;
-        v.set_sensitive(true);
-        headers.insert("x-tc-token", v);
-    }
-    let mut auth = header(&signed.authorization)?;
-    auth.set_sensitive(true);
-    headers.insert(AUTHORIZATION, auth);
-    Ok(Request {
-        method: Method::POST,
-        uri: endpoint.clone(),
-        headers,
-        body: Bytes::from(body),
-    })
+    };
+    ApiCall::new(
+        SERVICE,
+        VERSION,
+        ACTION,
+        &body,
+        format!("scf:InvokeFunction on {function}"),
+    )
+}
+
+/// Builds the signed `Invoke` of `input.callback` (see [`invoke_call`]).
+pub fn build_request(input: &InvokeInput<'_>) -> Result<Request, BuildError> {
+    let call = invoke_call(input.function, input.callback)?;
+    let target = Target {
+        endpoint: input.endpoint,
+        region: input.region,
+        credentials: input.credentials,
+    };
+    call::build_request(&target, &call, input.timestamp)
 }
 
 /// A successful `Invoke`.
@@ -295,251 +215,26 @@ pub struct Invoked {
     pub function_request_id: Option<String>,
 }
 
-/// Why one `Invoke` attempt did not succeed. `Display` is one line without any secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
-    /// The API answered with an `Error` (in an HTTP 200, usually).
-    Api {
-        /// HTTP status of the answer.
-        status: u16,
-        /// `Error.Code`, e.g. `ResourceNotFound.Function`.
-        code: String,
-        /// `Error.Message`, on one line.
-        message: String,
-        /// `RequestId`, when given.
-        request_id: Option<String>,
-    },
-    /// A status other than 200 without a Cloud API error body (a gateway, a proxy).
-    Status {
-        /// HTTP status.
-        status: u16,
-    },
-    /// HTTP 200 whose body is not a Cloud API answer: the endpoint is not the Cloud API.
-    Malformed {
-        /// What is wrong with it.
-        detail: String,
-    },
-    /// No answer: connect, reset, timeout, redirect, or an answer too large.
-    Transport {
-        /// What happened (no URL query, no header value).
-        detail: String,
-        /// Whether trying again may help.
-        retryable: bool,
-    },
-}
-
-pub use crate::retry::Class;
-
-impl Failure {
-    /// Retry class (README: Forwarding): connection errors, timeouts, 5xx, 429 and the codes
-    /// `InternalError*`, `RequestLimitExceeded*`, `ResourceUnavailable*` are retried; a refusal
-    /// of the credentials themselves ([`Failure::is_credentials_refused`]) is
-    /// [`Class::CredentialsRejected`]; anything else is final (a clock error is signed again
-    /// by the client, once, with the server's time).
-    pub fn class(&self) -> Class {
-        match self {
-            Failure::Api { code, .. } => {
-                if self.is_credentials_refused() {
-                    Class::CredentialsRejected
-                } else if [
-                    "InternalError",
-                    "RequestLimitExceeded",
-                    "ResourceUnavailable",
-                ]
-                .iter()
-                .any(|p| code.starts_with(p))
-                {
-                    Class::Retry
-                } else {
-                    Class::Final
-                }
-            }
-            Failure::Status { status } => {
-                if *status == 429 || (500..600).contains(status) {
-                    Class::Retry
-                } else {
-                    Class::Final
-                }
-            }
-            Failure::Malformed { .. } => Class::Final,
-            Failure::Transport { retryable, .. } => {
-                if *retryable {
-                    Class::Retry
-                } else {
-                    Class::Final
-                }
-            }
-        }
-    }
-
-    /// The API refused the credentials themselves, which may have expired: an unknown or
-    /// invalid SecretId, or a refused session token. Only fresh role credentials help.
-    ///
-    /// `AuthFailure.SignatureFailure` is not one: it says the secret key does not sign what
-    /// the API expects for this SecretId (a wrong `TENCENTCLOUD_SECRETKEY`, or a signing
-    /// fault). A fresh instance reads the same key and signs the same way, so stopping would
-    /// only turn every later event into a cold start; keys that ran out are answered with
-    /// the codes below instead.
-    pub fn is_credentials_refused(&self) -> bool {
-        matches!(
-            self.code(),
-            Some(
-                "AuthFailure.SecretIdNotFound"
-                    | "AuthFailure.TokenFailure"
-                    | "AuthFailure.InvalidSecretId"
-            )
-        )
-    }
-
-    /// The role lacks the permission (`AuthFailure.UnauthorizedOperation`,
-    /// `UnauthorizedOperation*`): final for this request, while the credentials are good.
-    pub fn is_permission_denied(&self) -> bool {
-        self.code().is_some_and(|c| {
-            c == "AuthFailure.UnauthorizedOperation" || c.starts_with("UnauthorizedOperation")
-        })
-    }
-
-    /// The request's timestamp is too far from the server's clock
-    /// (`AuthFailure.SignatureExpire`): signing again with the server's time can succeed.
-    pub fn is_clock_error(&self) -> bool {
-        self.code() == Some("AuthFailure.SignatureExpire")
-    }
-
-    /// The API error code, when the API answered one.
-    pub fn code(&self) -> Option<&str> {
-        match self {
-            Failure::Api { code, .. } => Some(code),
-            _ => None,
-        }
-    }
-
-    /// The API's `RequestId`, when known.
-    pub fn request_id(&self) -> Option<&str> {
-        match self {
-            Failure::Api { request_id, .. } => request_id.as_deref(),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Failure::Api {
-                code,
-                message,
-                request_id,
-                ..
-            } => {
-                write!(f, "{code}")?;
-                if !message.is_empty() {
-                    write!(f, ": {message}")?;
-                }
-                if let Some(id) = request_id {
-                    write!(f, " (request id {id})")?;
-                }
-                Ok(())
-            }
-            Failure::Status { status } => {
-                let reason = http::StatusCode::from_u16(*status)
-                    .ok()
-                    .and_then(|s| s.canonical_reason());
-                match reason {
-                    Some(r) => write!(f, "HTTP {status} {r}"),
-                    None => write!(f, "HTTP {status}"),
-                }
-            }
-            Failure::Malformed { detail } => write!(f, "not a Cloud API answer: {detail}"),
-            Failure::Transport { detail, .. } => f.write_str(detail),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct Envelope {
-    #[serde(rename = "Response")]
-    response: ResponseBody,
-}
-
-#[derive(Deserialize)]
-struct ResponseBody {
-    #[serde(rename = "Error")]
-    error: Option<ApiError>,
-    #[serde(rename = "RequestId")]
-    request_id: Option<String>,
-    #[serde(rename = "Result")]
-    result: Option<InvokeResult>,
-}
-
-#[derive(Deserialize)]
-struct ApiError {
-    #[serde(rename = "Code")]
-    code: String,
-    #[serde(rename = "Message", default)]
-    message: String,
-}
-
-#[derive(Deserialize)]
-struct InvokeResult {
-    #[serde(rename = "FunctionRequestId")]
-    function_request_id: Option<String>,
-}
-
-/// Longest API message kept in a failure.
-const MAX_MESSAGE: usize = 300;
-
-fn short(s: &str, max: usize) -> String {
-    let line = one_line(s);
-    if line.len() <= max {
-        return line;
-    }
-    let mut cut = max;
-    while !line.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}…", &line[..cut])
-}
-
-/// Reads an `Invoke` answer. The API answers HTTP 200 for its errors too: success is a
-/// `Response` with a `RequestId` and no `Error`.
+/// Reads an `Invoke` answer (see [`call::parse_answer`]); `Result.FunctionRequestId` names
+/// the invocation the target will run.
 pub fn parse_response(status: u16, body: &[u8]) -> Result<Invoked, Failure> {
-    let parsed: Option<Envelope> = serde_json::from_slice(body).ok();
-    match parsed {
-        Some(Envelope {
-            response:
-                ResponseBody {
-                    error: Some(e),
-                    request_id,
-                    ..
-                },
-        }) => Err(Failure::Api {
-            status,
-            code: short(&e.code, 100),
-            message: short(&e.message, MAX_MESSAGE),
-            request_id: request_id.map(|r| short(&r, 100)),
-        }),
-        Some(Envelope { response }) if status == 200 => match response.request_id {
-            Some(request_id) => Ok(Invoked {
-                request_id,
-                function_request_id: response.result.and_then(|r| r.function_request_id),
-            }),
-            None => Err(Failure::Malformed {
-                detail: "Response without RequestId".into(),
-            }),
-        },
-        _ if status != 200 => Err(Failure::Status { status }),
-        Some(_) | None => Err(Failure::Malformed {
-            detail: format!(
-                "HTTP 200 with a body that is not {{\"Response\": ...}} ({} bytes)",
-                body.len()
-            ),
-        }),
-    }
+    let answer = call::parse_answer(status, body)?;
+    let function_request_id = answer
+        .response
+        .get("Result")
+        .and_then(|r| r.get("FunctionRequestId"))
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
+    Ok(Invoked {
+        request_id: answer.request_id,
+        function_request_id,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::Method;
 
     const ID: &str = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE";
     const KEY: &str = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE";

@@ -1,8 +1,9 @@
-//! Tencent Cloud API 3.0 for SCF `Invoke`: a pure TC3-HMAC-SHA256 signer ([`sign`]), pure
-//! request building and answer parsing ([`invoke`]), retries inside a deadline
-//! ([`crate::retry`]),
-//! and the one module that does I/O ([`client`]).
+//! Tencent Cloud API 3.0 for any service: a pure TC3-HMAC-SHA256 signer ([`sign`]), one call
+//! as a value with its answer parsed and classified purely ([`call`]), SCF `Invoke` on top of
+//! it ([`invoke`]), and the one module that does I/O ([`client`]): retries inside a deadline
+//! ([`crate::retry`]), a clock error signed again once, secrets masked in every answer.
 
+pub mod call;
 pub mod client;
 pub mod invoke;
 pub mod sign;

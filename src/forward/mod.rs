@@ -26,7 +26,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use serde::Serialize;
 
-use crate::cloudapi::client::{CloudApiClient, CloudApiConfig, InvokeError};
+use crate::cloudapi::client::{CallError, CloudApiClient, CloudApiConfig};
 use crate::cloudapi::invoke::Class;
 use crate::retry::{retry, Ended, Jitter, RetryPolicy};
 use crate::text::one_line;
@@ -140,7 +140,7 @@ impl fmt::Display for WebhookFailure {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ForwardFailure {
     /// An `scf:` target.
-    Invoke(InvokeError),
+    Invoke(CallError),
     /// A URL target that cannot be sent to (re-signing refused).
     NotSent(WebhookBuildError),
     /// A URL target answered with a final failure.
@@ -290,7 +290,7 @@ impl Forwarder {
                 let Some(api) = &self.scf else {
                     // `new` refuses scf: targets without a client; a target passed in from
                     // elsewhere may still lack one.
-                    return Err(fail(ForwardFailure::Invoke(InvokeError::NotSent(
+                    return Err(fail(ForwardFailure::Invoke(CallError::NotSent(
                         crate::cloudapi::invoke::BuildError::Invalid(
                             "no Cloud API region and credentials configured".into(),
                         ),
@@ -479,7 +479,7 @@ mod tests {
         let target = Target::Scf(Function::new("default", "fn1", "$LATEST").unwrap());
         let e = ForwardError {
             target: target.clone(),
-            failure: ForwardFailure::Invoke(InvokeError::CredentialsRejected {
+            failure: ForwardFailure::Invoke(CallError::CredentialsRejected {
                 attempts: 1,
                 failure: Failure::Api {
                     status: 200,
