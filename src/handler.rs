@@ -266,13 +266,6 @@ impl<S: Store> Handler<S> {
             }
         }
 
-        // Without redaction the digest still comes from a masked copy, so keys never depend
-        // on a secret; with it, the record's own event is that masked copy.
-        let masked_for_digest = (!self.cfg.redact).then(|| {
-            let mut masked = parsed.raw.clone();
-            record::redact(&mut masked);
-            masked
-        });
         // The record takes the event by move: copying a large event costs more than the rest.
         let record = record::build_owned(
             parsed,
@@ -281,7 +274,13 @@ impl<S: Store> Handler<S> {
             inv.source,
             self.cfg.redact,
         );
-        let digest = layout::digest(masked_for_digest.as_ref().unwrap_or(&record.event));
+        // Keys never depend on a secret: with redaction the record's event is already masked;
+        // without it the digest masks as it reads.
+        let digest = if self.cfg.redact {
+            layout::digest(&record.event)
+        } else {
+            layout::digest_masked(&record.event)
+        };
         let key = self.cfg.key_template.render(&KeyParts {
             prefix: &self.cfg.key_prefix,
             event_type: &record.event_type,
