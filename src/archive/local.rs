@@ -5,11 +5,14 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
-use super::source::{roll_up, Entry, Listing, Source, SourceError, MAX_OBJECT_BYTES};
+use super::source::{roll_up, Entry, Page, Source, SourceError, MAX_OBJECT_BYTES};
 use crate::store::local::LocalStore;
 
 /// Names the local store gives its files while they are being written; never objects.
 const TEMP_PREFIX: &str = ".tmp-";
+
+/// Keys in one page of a listing without delimiter, as COS pages them.
+const PAGE_KEYS: usize = 1000;
 
 /// Reads a directory that mirrors the bucket, as `invoke --local DIR` writes it.
 #[derive(Debug)]
@@ -32,12 +35,24 @@ impl Source for LocalSource {
         &self.label
     }
 
-    async fn list(&self, prefix: &str, delimiter: Option<char>) -> Result<Listing, SourceError> {
+    async fn list_page(
+        &self,
+        prefix: &str,
+        delimiter: Option<char>,
+        marker: Option<&str>,
+    ) -> Result<Page, SourceError> {
         let root = self.root.clone();
         let prefix = prefix.to_string();
+        let marker = marker.map(str::to_string);
         tokio::task::spawn_blocking(move || {
-            let entries = list_files(&root, &prefix, delimiter == Some('/'))?;
-            Ok(roll_up(&prefix, entries, delimiter))
+            // A delimiter listing (folder discovery) is one page: folders are few.
+            let shallow = delimiter == Some('/');
+            let limit = if shallow { usize::MAX } else { PAGE_KEYS };
+            let (entries, truncated) =
+                list_files(&root, &prefix, shallow, marker.as_deref(), limit)?;
+            let mut page = roll_up(&prefix, entries, delimiter);
+            page.truncated = truncated;
+            Ok(page)
         })
         .await
         .map_err(|e| SourceError::Io {
@@ -94,11 +109,21 @@ fn is_missing(e: &std::io::Error) -> bool {
     )
 }
 
-/// Every file whose key starts with `prefix`, in key order. With `shallow`, a directory
-/// directly under the prefix is reported once, as a placeholder entry `dir/` (enough for
-/// [`roll_up`] to make it a folder), instead of being walked; empty directories are left
-/// out, as COS has no empty folders.
-fn list_files(root: &Path, prefix: &str, shallow: bool) -> Result<Vec<Entry>, SourceError> {
+/// Up to `limit` files whose key starts with `prefix` and comes after `marker`, in key
+/// order, and whether more follow. With `shallow`, a directory directly under the prefix is
+/// reported once, as a placeholder entry `dir/` (enough for [`roll_up`] to make it a
+/// folder), instead of being walked; empty directories are left out, as COS has no empty
+/// folders.
+///
+/// Directories are walked in key order, one at a time, and those wholly before the marker
+/// are not read: a page costs the directories it spans, never the whole tree.
+fn list_files(
+    root: &Path,
+    prefix: &str,
+    shallow: bool,
+    marker: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<Entry>, bool), SourceError> {
     let (dir_key, name_start) = match prefix.rfind('/') {
         Some(i) => (&prefix[..=i], &prefix[i + 1..]),
         None => ("", prefix),
@@ -110,17 +135,18 @@ fn list_files(root: &Path, prefix: &str, shallow: bool) -> Result<Vec<Entry>, So
         .skip(1)
         .any(|s| s.is_empty() || s == "." || s == ".." || s.contains('\\'))
     {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), false));
     }
     let mut out = Vec::new();
-    let dir = root.join(dir_key);
-    for (name, path, is_dir) in read_dir(&dir)? {
-        if !name.starts_with(name_start) {
-            continue;
-        }
-        let key = format!("{dir_key}{name}");
-        if is_dir {
-            if shallow {
+    let mut items: Vec<(String, PathBuf, bool)> = read_dir(&root.join(dir_key))?
+        .into_iter()
+        .filter(|(name, _, _)| name.starts_with(name_start))
+        .collect();
+    sort_as_keys(&mut items);
+    if shallow {
+        for (name, path, is_dir) in items {
+            let key = format!("{dir_key}{name}");
+            if is_dir {
                 if holds_a_file(&path)? {
                     out.push(Entry {
                         key: format!("{key}/"),
@@ -128,15 +154,62 @@ fn list_files(root: &Path, prefix: &str, shallow: bool) -> Result<Vec<Entry>, So
                         last_modified: None,
                     });
                 }
-            } else {
-                walk(&path, &format!("{key}/"), &mut out)?;
+            } else if marker.is_none_or(|m| key.as_str() > m) {
+                out.push(entry(key, &path)?);
             }
-        } else {
+        }
+        return Ok((out, false));
+    }
+    let more = walk_items(items, dir_key, marker, limit, &mut out)?;
+    Ok((out, more))
+}
+
+/// Orders directory items as their keys sort: a directory `a` holds keys `a/...`, so it
+/// sorts as `a/` (after `a.json`, before `a0`).
+fn sort_as_keys(items: &mut [(String, PathBuf, bool)]) {
+    items.sort_by(|a, b| {
+        let k = |(name, _, is_dir): &(String, PathBuf, bool)| {
+            let mut k = name.as_bytes().to_vec();
+            if *is_dir {
+                k.push(b'/');
+            }
+            k
+        };
+        k(a).cmp(&k(b))
+    });
+}
+
+/// Adds the files of `items` (sorted, keys `key_dir + name`) and everything beneath their
+/// directories to `out`, after `marker`, until `out` holds `limit`; true when a file
+/// beyond the limit exists.
+fn walk_items(
+    items: Vec<(String, PathBuf, bool)>,
+    key_dir: &str,
+    marker: Option<&str>,
+    limit: usize,
+    out: &mut Vec<Entry>,
+) -> Result<bool, SourceError> {
+    for (name, path, is_dir) in items {
+        let key = format!("{key_dir}{name}");
+        if is_dir {
+            let sub = format!("{key}/");
+            // Every key beneath sorts before the marker: skip without reading.
+            if marker.is_some_and(|m| sub.as_str() < m && !m.starts_with(sub.as_str())) {
+                continue;
+            }
+            let mut inner = read_dir(&path)?;
+            sort_as_keys(&mut inner);
+            if walk_items(inner, &sub, marker, limit, out)? {
+                return Ok(true);
+            }
+        } else if marker.is_none_or(|m| key.as_str() > m) {
+            if out.len() >= limit {
+                return Ok(true);
+            }
             out.push(entry(key, &path)?);
         }
     }
-    out.sort_by(|a, b| a.key.cmp(&b.key));
-    Ok(out)
+    Ok(false)
 }
 
 /// The entries of `dir` that can be part of a key: (name, path, is a directory). Names
@@ -169,18 +242,6 @@ fn read_dir(dir: &Path) -> Result<Vec<(String, PathBuf, bool)>, SourceError> {
     Ok(out)
 }
 
-fn walk(dir: &Path, key_dir: &str, out: &mut Vec<Entry>) -> Result<(), SourceError> {
-    for (name, path, is_dir) in read_dir(dir)? {
-        let key = format!("{key_dir}{name}");
-        if is_dir {
-            walk(&path, &format!("{key}/"), out)?;
-        } else {
-            out.push(entry(key, &path)?);
-        }
-    }
-    Ok(())
-}
-
 fn holds_a_file(dir: &Path) -> Result<bool, SourceError> {
     for (_, path, is_dir) in read_dir(dir)? {
         if !is_dir || holds_a_file(&path)? {
@@ -205,6 +266,7 @@ fn entry(key: String, path: &Path) -> Result<Entry, SourceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::archive::source::Listing;
 
     fn tmpdir(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("mcb-src-{name}-{}", std::process::id()));

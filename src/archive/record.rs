@@ -23,6 +23,8 @@ pub struct StoredRecord<'a> {
     pub event_time: Option<DateTime<Utc>>,
     /// `received_at`, when the record has one.
     pub received_at: Option<DateTime<Utc>>,
+    /// `task_id`, when the record has one.
+    pub task_id: Option<String>,
     /// `event`: the callback's JSON text as stored.
     pub event: &'a RawValue,
 }
@@ -41,6 +43,9 @@ struct Shape<'a> {
     event_time: Option<String>,
     #[serde(default)]
     received_at: Option<String>,
+    // Any JSON: a record is not refused over a field readers only use to group sends.
+    #[serde(default)]
+    task_id: Option<serde_json::Value>,
     #[serde(borrow, default)]
     event: Option<&'a RawValue>,
 }
@@ -60,6 +65,7 @@ pub fn parse(body: &[u8]) -> Result<StoredRecord<'_>, RecordError> {
     Ok(StoredRecord {
         event_time: time(shape.event_time),
         received_at: time(shape.received_at),
+        task_id: shape.task_id.and_then(|v| v.as_str().map(str::to_string)),
         event,
     })
 }

@@ -5,6 +5,7 @@
 //! was skipped, which types exist) and errors go to stderr, one line each.
 
 use std::io::{BufWriter, Write};
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -16,7 +17,7 @@ use serde_json::json;
 use super::{tokio_runtime, EXIT_FAILED, EXIT_USAGE};
 use crate::archive::record::{self, RecordError};
 use crate::archive::{
-    self, parse_date, CosSource, Findings, Found, KeyLayout, Listing, LocalSource, Source,
+    self, parse_date, CosSource, Finder, Findings, Found, KeyLayout, LocalSource, Page, Source,
     SourceError, StatRow,
 };
 use crate::config::{log_config_lenient, Config, ForwardConfig};
@@ -119,10 +120,15 @@ impl Source for AnySource {
         }
     }
 
-    async fn list(&self, prefix: &str, delimiter: Option<char>) -> Result<Listing, SourceError> {
+    async fn list_page(
+        &self,
+        prefix: &str,
+        delimiter: Option<char>,
+        marker: Option<&str>,
+    ) -> Result<Page, SourceError> {
         match self {
-            AnySource::Local(s) => s.list(prefix, delimiter).await,
-            AnySource::Cos(s) => s.list(prefix, delimiter).await,
+            AnySource::Local(s) => s.list_page(prefix, delimiter, marker).await,
+            AnySource::Cos(s) => s.list_page(prefix, delimiter, marker).await,
         }
     }
 
@@ -209,12 +215,32 @@ pub(super) fn filters(args: &FilterArgs, layout: &KeyLayout) -> Result<archive::
     f.map_err(|e| fail(EXIT_USAGE, &e.to_string()))
 }
 
-/// Runs [`archive::find`] and reports on stderr what it skipped.
-pub(super) fn find(setup: &Setup, filters: &archive::Filters) -> Result<Findings, ExitCode> {
-    let found = setup
+/// Hands each callback the filters want to `each`, by date then key, as the listing
+/// goes (nothing is collected), until `each` breaks; then reports on stderr what was
+/// skipped. A source that fails mid-way is a one-line error, exit 1, after what was
+/// already handed out.
+pub(super) fn each_found(
+    setup: &Setup,
+    filters: &archive::Filters,
+    mut each: impl FnMut(Found) -> ControlFlow<()>,
+) -> Result<Findings, ExitCode> {
+    let source_error = |e: SourceError| fail(EXIT_FAILED, &crate::text::error_chain(&e));
+    let mut finder = setup
         .rt
-        .block_on(archive::find(&setup.source, &setup.layout, filters))
-        .map_err(|e| fail(EXIT_FAILED, &crate::text::error_chain(&e)))?;
+        .block_on(Finder::start(&setup.source, &setup.layout, filters))
+        .map_err(source_error)?;
+    while let Some(f) = setup.rt.block_on(finder.next()).map_err(source_error)? {
+        if each(f).is_break() {
+            break;
+        }
+    }
+    let found = setup.rt.block_on(finder.finish()).map_err(source_error)?;
+    report(setup, &found);
+    Ok(found)
+}
+
+/// Notes on stderr what a search skipped or could not match.
+pub(super) fn report(setup: &Setup, found: &Findings) {
     if !found.unknown_types.is_empty() {
         let held = if found.held_types.is_empty() {
             "none".to_string()
@@ -239,7 +265,6 @@ pub(super) fn find(setup: &Setup, filters: &archive::Filters) -> Result<Findings
             count(found.duplicates, "key", "keys")
         ));
     }
-    Ok(found)
 }
 
 pub(super) fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
@@ -280,32 +305,79 @@ pub(super) fn written_or_exit(written: std::io::Result<()>) -> Result<(), ExitCo
     }
 }
 
-/// Pads each column to its widest cell; the last column is not padded.
-fn table(header: &[&str], rows: &[Vec<String>]) -> Vec<String> {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
+/// Rows of a table taken to size its columns before the first line is written; later
+/// rows keep those widths (a longer cell pushes its line out, the table goes on).
+const TABLE_SAMPLE: usize = 256;
+
+/// An aligned table written as its rows come: the columns are sized on the header and
+/// the first [`TABLE_SAMPLE`] rows; the last column is not padded.
+struct Table<W: Write> {
+    out: W,
+    header: Vec<String>,
+    sample: Vec<Vec<String>>,
+    widths: Option<Vec<usize>>,
+}
+
+impl<W: Write> Table<W> {
+    fn new(out: W, header: &[&str]) -> Table<W> {
+        Table {
+            out,
+            header: header.iter().map(|h| h.to_string()).collect(),
+            sample: Vec::new(),
+            widths: None,
         }
     }
-    let line = |cells: Vec<&str>| {
+
+    fn row(&mut self, row: Vec<String>) -> std::io::Result<()> {
+        if self.widths.is_some() {
+            return self.write(&row);
+        }
+        self.sample.push(row);
+        if self.sample.len() >= TABLE_SAMPLE {
+            self.start()?;
+        }
+        Ok(())
+    }
+
+    /// Sizes the columns on what was sampled and writes it.
+    fn start(&mut self) -> std::io::Result<()> {
+        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
+        for r in &self.sample {
+            for (w, c) in widths.iter_mut().zip(r) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        self.widths = Some(widths);
+        let header = self.header.clone();
+        self.write(&header)?;
+        for r in std::mem::take(&mut self.sample) {
+            self.write(&r)?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, cells: &[String]) -> std::io::Result<()> {
+        let widths = self.widths.as_deref().unwrap_or_default();
         let mut s = String::new();
         let last = cells.len().saturating_sub(1);
-        for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
+        for (i, c) in cells.iter().enumerate() {
             s.push_str(c);
             if i < last {
-                let pad = w - c.chars().count() + 2;
+                let w = widths.get(i).copied().unwrap_or(0);
+                let pad = w.saturating_sub(c.chars().count()) + 2;
                 s.extend(std::iter::repeat_n(' ', pad));
             }
         }
-        s
-    };
-    let mut out = vec![line(header.to_vec())];
-    out.extend(
-        rows.iter()
-            .map(|r| line(r.iter().map(String::as_str).collect())),
-    );
-    out
+        writeln!(self.out, "{s}")
+    }
+
+    /// Writes what is still sampled and flushes.
+    fn finish(mut self) -> std::io::Result<()> {
+        if self.widths.is_none() {
+            self.start()?;
+        }
+        self.out.flush()
+    }
 }
 
 fn found_json(f: &Found) -> String {
@@ -322,50 +394,73 @@ fn found_json(f: &Found) -> String {
     .to_string()
 }
 
-/// `ls`: one line per archived callback.
+/// Remembers the first write error; breaks the listing on it.
+fn written(slot: &mut Option<std::io::Error>, r: std::io::Result<()>) -> ControlFlow<()> {
+    match r {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(e) => {
+            *slot = Some(e);
+            ControlFlow::Break(())
+        }
+    }
+}
+
+/// `ls`: one line per archived callback, written as the listing goes.
 pub(crate) fn ls(args: LsArgs) -> ExitCode {
     let run = || -> Result<(), ExitCode> {
         let (setup, _) = setup(args.source, None)?;
         let filters = filters(&args.filters, &setup.layout)?;
-        let found = find(&setup, &filters)?;
+        let stdout = std::io::stdout();
+        let mut error = None;
+        let mut n = 0u64;
         if args.json {
-            emit(found.found.iter().map(found_json))?;
+            let mut out = BufWriter::new(stdout.lock());
+            each_found(&setup, &filters, |f| {
+                written(&mut error, writeln!(out, "{}", found_json(&f)))
+            })?;
+            if error.is_none() {
+                error = out.flush().err();
+            }
         } else {
-            let rows: Vec<Vec<String>> = found
-                .found
-                .iter()
-                .map(|f| {
-                    vec![
-                        opt_date(f.fields.date),
-                        f.fields.event_type.clone().unwrap_or_else(|| "-".into()),
-                        f.fields.status.clone().unwrap_or_else(|| "-".into()),
-                        f.size.to_string(),
-                        time_text(f.last_modified).unwrap_or_else(|| "-".into()),
-                        f.key.clone(),
-                    ]
-                })
-                .collect();
-            emit(
-                table(
-                    &["DATE", "TYPE", "STATUS", "SIZE", "LAST_MODIFIED", "KEY"],
-                    &rows,
-                )
-                .into_iter(),
-            )?;
-            note(&count(found.found.len() as u64, "callback", "callbacks"));
+            let mut table = Table::new(
+                BufWriter::new(stdout.lock()),
+                &["DATE", "TYPE", "STATUS", "SIZE", "LAST_MODIFIED", "KEY"],
+            );
+            each_found(&setup, &filters, |f| {
+                n += 1;
+                let row = vec![
+                    opt_date(f.fields.date),
+                    f.fields.event_type.unwrap_or_else(|| "-".into()),
+                    f.fields.status.unwrap_or_else(|| "-".into()),
+                    f.size.to_string(),
+                    time_text(f.last_modified).unwrap_or_else(|| "-".into()),
+                    f.key,
+                ];
+                written(&mut error, table.row(row))
+            })?;
+            if error.is_none() {
+                error = table.finish().err();
+            }
+            if error.is_none() {
+                note(&count(n, "callback", "callbacks"));
+            }
         }
-        Ok(())
+        written_or_exit(error.map_or(Ok(()), Err))
     };
     run().err().unwrap_or(ExitCode::SUCCESS)
 }
 
-/// `stats`: counts per date, event type and status.
+/// `stats`: counts per date, event type and status (counters only: nothing else is held).
 pub(crate) fn stats(args: StatsArgs) -> ExitCode {
     let run = || -> Result<(), ExitCode> {
         let (setup, _) = setup(args.source, None)?;
         let filters = filters(&args.filters, &setup.layout)?;
-        let found = find(&setup, &filters)?;
-        let rows = archive::stats(&found.found);
+        let mut counter = archive::Counter::default();
+        each_found(&setup, &filters, |f| {
+            counter.add(&f);
+            ControlFlow::Continue(())
+        })?;
+        let rows = counter.rows();
         if args.json {
             emit(rows.iter().map(|r: &StatRow| {
                 json!({
@@ -377,25 +472,30 @@ pub(crate) fn stats(args: StatsArgs) -> ExitCode {
                 .to_string()
             }))?;
         } else {
-            let mut cells: Vec<Vec<String>> = rows
-                .iter()
+            let mut table = Table::new(
+                BufWriter::new(std::io::stdout().lock()),
+                &["DATE", "TYPE", "STATUS", "COUNT"],
+            );
+            let total: u64 = rows.iter().map(|r| r.count).sum();
+            let written = rows
+                .into_iter()
                 .map(|r| {
                     vec![
                         opt_date(r.date),
-                        r.event_type.clone().unwrap_or_else(|| "-".into()),
-                        r.status.clone().unwrap_or_else(|| "-".into()),
+                        r.event_type.unwrap_or_else(|| "-".into()),
+                        r.status.unwrap_or_else(|| "-".into()),
                         r.count.to_string(),
                     ]
                 })
-                .collect();
-            let total: u64 = rows.iter().map(|r| r.count).sum();
-            cells.push(vec![
-                "total".into(),
-                String::new(),
-                String::new(),
-                total.to_string(),
-            ]);
-            emit(table(&["DATE", "TYPE", "STATUS", "COUNT"], &cells).into_iter())?;
+                .chain(std::iter::once(vec![
+                    "total".into(),
+                    String::new(),
+                    String::new(),
+                    total.to_string(),
+                ]))
+                .try_for_each(|r| table.row(r))
+                .and_then(|()| table.finish());
+            written_or_exit(written)?;
         }
         Ok(())
     };
