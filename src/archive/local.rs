@@ -343,6 +343,38 @@ mod tests {
         let _ = std::fs::remove_dir_all(&root);
     }
 
+    #[test]
+    fn pages_follow_the_marker_in_key_order_across_directories() {
+        let root = tmpdir("pages");
+        let keys = [
+            "p/a.json",
+            "p/a/1.json",
+            "p/a/2/x.json",
+            "p/a/3.json",
+            "p/a0.json",
+            "p/b/1.json",
+        ];
+        for k in keys {
+            put(&root, k, "{}");
+        }
+        let mut got = Vec::new();
+        let mut marker: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let (entries, more) = list_files(&root, "p/", false, marker.as_deref(), 2).unwrap();
+            pages += 1;
+            assert!(entries.len() <= 2);
+            marker = entries.last().map(|e| e.key.clone());
+            got.extend(entries.into_iter().map(|e| e.key));
+            if !more {
+                break;
+            }
+        }
+        assert_eq!(got, keys, "every key once, in key order");
+        assert_eq!(pages, 3);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
     #[tokio::test]
     async fn gets_objects_and_names_missing_ones() {
         let root = tmpdir("get");
