@@ -142,3 +142,54 @@ async fn one_tasks_callbacks_are_never_in_flight_together_and_arrive_in_order() 
         assert!(lines.iter().all(|l| l["ok"] == true));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_lets_the_sends_in_flight_finish_and_names_where_to_resume() {
+    let pkg = Package::new("replay-sigint");
+    for i in 0..20u64 {
+        let time = format!("2026-11-24T10:{:02}:00Z", 59 - i);
+        put_record(&pkg, &format!("task-{i:02}"), 0, &time);
+    }
+    let env = [("ARCHIVE_UTC_OFFSET", "+00:00")];
+    let hook = OrderHook::start(OrderHookOptions {
+        delay: Duration::from_millis(400),
+        ..OrderHookOptions::default()
+    })
+    .await;
+    let dry = run(&pkg, &["replay", "--to", &hook.url(), "--dry-run"], &env).await;
+    let order: Vec<String> = json_lines(&dry)
+        .iter()
+        .map(|l| l["key"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(order.len(), 20);
+    let bin = Binary::start_in(
+        &pkg,
+        &["replay", "--to", &hook.url(), "--concurrency", "4"],
+        &env,
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while hook.in_flight() < 4 {
+        assert!(std::time::Instant::now() < deadline, "no sends started");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    bin.signal("INT");
+    let out = tokio::task::spawn_blocking(move || bin.into_output(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let lines = json_lines(&out);
+    let sent: Vec<&str> = lines.iter().map(|l| l["key"].as_str().unwrap()).collect();
+    // The ones in flight finished and were reported; nothing started after the signal.
+    assert!((4..20).contains(&sent.len()), "{sent:?}");
+    assert!(lines.iter().all(|l| l["ok"] == true), "{lines:?}");
+    assert_eq!(hook.started(), sent.len());
+    assert_eq!(hook.delivered().len(), sent.len());
+    assert_eq!(hook.in_flight(), 0);
+    let first_not_sent = order.iter().find(|k| !sent.contains(&k.as_str())).unwrap();
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("first record not sent: {first_not_sent}")),
+        "{err}"
+    );
+    assert!(err.contains("--since 2026-11-24"), "{err}");
+}

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
@@ -112,13 +113,19 @@ impl Tally {
 /// The next window of records to order together: the found callbacks of one key date,
 /// at most about [`WINDOW`] of them (a window is closed between two tasks, so one task's
 /// records of a date stay in one window unless it alone holds twice as many).
+/// Once `stop` says so, the window ends with what it has (at least one record, to name
+/// the first one not sent).
 fn next_window(
     setup: &Setup,
     finder: &mut Finder<'_, AnySource>,
     peeked: &mut Option<Found>,
+    stop: &dyn Fn() -> bool,
 ) -> Result<Vec<Found>, SourceError> {
     let mut batch: Vec<Found> = Vec::new();
     loop {
+        if !batch.is_empty() && stop() {
+            return Ok(batch);
+        }
         let f = match peeked.take() {
             Some(f) => f,
             None => match setup.rt.block_on(finder.next())? {
@@ -171,6 +178,30 @@ async fn send_one<'q>(
     }
 }
 
+/// Sets `stop` on the first SIGINT or SIGTERM (while the runtime runs, which is whenever
+/// the replay waits on anything).
+fn watch_signals(setup: &Setup, stop: &Arc<AtomicBool>) -> Result<(), ExitCode> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let _in_runtime = setup.rt.enter();
+    let cannot = |e: std::io::Error| {
+        fail(
+            EXIT_FAILED,
+            &format!("cannot watch for signals: {}", crate::text::error_chain(&e)),
+        )
+    };
+    let mut int = signal(SignalKind::interrupt()).map_err(cannot)?;
+    let mut term = signal(SignalKind::terminate()).map_err(cannot)?;
+    let stop = stop.clone();
+    setup.rt.spawn(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    Ok(())
+}
+
 /// `replay`: the archived events, oldest first, to one target.
 pub(crate) fn replay(args: ReplayArgs) -> ExitCode {
     let run = || -> Result<ExitCode, ExitCode> {
@@ -190,7 +221,9 @@ pub(crate) fn replay(args: ReplayArgs) -> ExitCode {
                     .map_err(|e| fail(EXIT_USAGE, &e.to_string()))?,
             )
         };
-        let stop = AtomicBool::new(false);
+        // SIGINT/SIGTERM: nothing new starts, what is in flight finishes and is reported.
+        let stop = Arc::new(AtomicBool::new(false));
+        watch_signals(&setup, &stop)?;
         let stopped = || stop.load(Ordering::Relaxed);
         let limit = usize::from(args.concurrency);
         let source_error = |e: SourceError| fail(EXIT_FAILED, &crate::text::error_chain(&e));
@@ -203,7 +236,8 @@ pub(crate) fn replay(args: ReplayArgs) -> ExitCode {
         let mut tally = Tally::default();
         let mut peeked = None;
         loop {
-            let batch = next_window(&setup, &mut finder, &mut peeked).map_err(source_error)?;
+            let batch =
+                next_window(&setup, &mut finder, &mut peeked, &stopped).map_err(source_error)?;
             let Some(first) = batch.first() else { break };
             let first = (first.key.clone(), first.fields.date, None);
             if stopped() {
