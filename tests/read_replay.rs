@@ -193,3 +193,75 @@ async fn sigint_lets_the_sends_in_flight_finish_and_names_where_to_resume() {
     );
     assert!(err.contains("--since 2026-11-24"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_changed_after_archiving_is_reported_and_not_sent_unless_allowed() {
+    let pkg = Package::new("replay-modified");
+    let keys: Vec<String> = (0..3u64)
+        .map(|i| {
+            put_record(
+                &pkg,
+                &format!("task-{i}"),
+                0,
+                &format!("2026-11-24T10:0{i}:00Z"),
+            )
+        })
+        .collect();
+    // Someone edits the second record's event in place; its key keeps the old digest.
+    let path = pkg.dir().join("local-cos").join(&keys[1]);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace(
+            "\"Status\":\"PROCESSING\",\"TaskId\"",
+            "\"Status\":\"FINISH\",\"TaskId\"",
+        ),
+    )
+    .unwrap();
+    assert_ne!(std::fs::read_to_string(&path).unwrap(), text);
+
+    let out = run(&pkg, &["get", &keys[1]], &[]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is modified"), "{}", stderr(&out));
+    assert_eq!(stderr(&out).lines().count(), 1);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("FINISH"));
+    let out = run(&pkg, &["get", &keys[0]], &[]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let env = [("FORWARD_NOTIFY_KEY", "notify-key-0123456789")];
+    let hook = OrderHook::start(OrderHookOptions::default()).await;
+    let out = run(&pkg, &["replay", "--to", &hook.url()], &env).await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let lines = json_lines(&out);
+    let bad: Vec<&Value> = lines.iter().filter(|l| l["ok"] == false).collect();
+    assert_eq!(bad.len(), 1, "{lines:?}");
+    assert_eq!(bad[0]["key"], keys[1].as_str());
+    assert_eq!(bad[0]["modified"], true, "{lines:?}");
+    assert!(bad[0]["error"].as_str().unwrap().starts_with("modified"));
+    assert_eq!(hook.delivered().len(), 2, "the modified record is not sent");
+
+    let dry = run(&pkg, &["replay", "--to", &hook.url(), "--dry-run"], &env).await;
+    assert!(stdout_has_modified(&dry, &keys[1]));
+
+    let hook = OrderHook::start(OrderHookOptions::default()).await;
+    let out = run(
+        &pkg,
+        &["replay", "--to", &hook.url(), "--allow-modified"],
+        &env,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let bodies = hook.bodies();
+    assert_eq!(bodies.len(), 3);
+    for b in &bodies {
+        let modified = b["WorkflowTaskEvent"]["Status"] == "FINISH";
+        // Records that match their key are signed anew; the modified one goes as stored.
+        assert_eq!(b.get("Sign").is_none(), modified, "{b}");
+    }
+}
+
+fn stdout_has_modified(o: &Output, key: &str) -> bool {
+    json_lines(o)
+        .iter()
+        .any(|l| l["key"] == key && l["modified"] == true && l["ok"] == false)
+}

@@ -50,6 +50,21 @@ struct Shape<'a> {
     event: Option<&'a RawValue>,
 }
 
+/// The digest the key of a record holding `event` was made with: the function's own rule
+/// (the digest of the event with its credentials masked, [`crate::record::redact`] then
+/// [`crate::layout::digest`]), so a stored event, redacted or not, gives its key's digest
+/// back unless its content was changed.
+pub fn content_digest(event: &RawValue) -> Result<String, RecordError> {
+    let mut v: serde_json::Value = serde_json::from_str(event.get())?;
+    crate::record::redact(&mut v);
+    Ok(crate::layout::digest(&v))
+}
+
+/// Whether `event` no longer matches `key_digest`, the digest its key was made with.
+pub fn is_modified(event: &RawValue, key_digest: &str) -> Result<bool, RecordError> {
+    Ok(content_digest(event)? != key_digest)
+}
+
 /// Reads a stored record's bytes; the whole document must be JSON, with an `event` object.
 pub fn parse(body: &[u8]) -> Result<StoredRecord<'_>, RecordError> {
     let shape: Shape<'_> = serde_json::from_slice(body)?;
@@ -93,6 +108,22 @@ mod tests {
             r.time().map(|t| t.to_rfc3339()),
             Some("2026-11-24T07:54:21+00:00".to_string())
         );
+    }
+
+    #[test]
+    fn the_digest_is_the_keys_whether_or_not_the_event_was_redacted() {
+        let raw = serde_json::json!({"EventType": "WorkflowTask", "SecretKey": "s3cret",
+            "Timestamp": 1, "N": 12345678901234567890123u128});
+        let mut masked = raw.clone();
+        crate::record::redact(&mut masked);
+        let key_digest = crate::layout::digest(&masked);
+        for stored in [&raw, &masked] {
+            let body = serde_json::to_vec(&serde_json::json!({"event": stored})).unwrap();
+            let r = parse(&body).unwrap();
+            assert!(!is_modified(r.event, &key_digest).unwrap());
+        }
+        let body = br#"{"event":{"EventType":"WorkflowTask","SecretKey":"***","N":2}}"#;
+        assert!(is_modified(parse(body).unwrap().event, &key_digest).unwrap());
     }
 
     #[test]

@@ -31,11 +31,11 @@ pub const WINDOW: usize = 10_000;
 
 /// Bytes of records being read or sent at once (a record larger than this goes alone):
 /// with the window's metadata, what keeps a replay under 64 MiB.
-pub const IN_FLIGHT_BYTES: u64 = 16 * 1024 * 1024;
+pub const IN_FLIGHT_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Bytes of read records kept between the ordering and the sending; records beyond are
 /// read again when their turn comes.
-pub const KEEP_BYTES: u64 = 16 * 1024 * 1024;
+pub const KEEP_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Records looked at past the first one not started, to find one of another task.
 const LOOKAHEAD: usize = 512;
@@ -55,21 +55,32 @@ pub struct Queued {
     /// The task the record is about (its `task_id`, else the key's); records of one task
     /// are never sent at the same time.
     pub task: Option<String>,
+    /// The digest in the key.
+    pub digest: String,
+    /// The record's content no longer matches the digest in its key.
+    pub modified: bool,
     /// The archived event, as stored (`None`: not kept, read again to send); or why the
     /// record cannot be replayed (one line).
     pub event: Result<Option<Bytes>, String>,
 }
 
+/// Why a modified record is not sent.
+pub const MODIFIED: &str =
+    "modified: the record no longer matches the digest in its key; not sent (--allow-modified sends it)";
+
 /// Reads one window of records (`found`, in key order) and orders them for sending: at
 /// most `concurrency` reads and [`IN_FLIGHT_BYTES`] at once, events kept up to `keep`
-/// bytes in all. A record that cannot be read keeps its place at the end of the window,
-/// with its error, so it fails on its own and the rest go on. `None` when `stop` turned
-/// true before every record was read.
+/// bytes in all. Each record is checked against the digest in its key: a modified one is
+/// marked, and unless `allow_modified` it cannot be sent ([`MODIFIED`]). A record that
+/// cannot be read keeps its place at the end of the window, with its error, so it fails
+/// on its own and the rest go on. `None` when `stop` turned true before every record was
+/// read.
 pub async fn load<S: Source>(
     source: &S,
     found: Vec<Found>,
     concurrency: usize,
     keep: u64,
+    allow_modified: bool,
     stop: &(dyn Fn() -> bool + Sync),
 ) -> Option<Vec<Queued>> {
     let mut out = Vec::with_capacity(found.len());
@@ -81,23 +92,31 @@ pub async fn load<S: Source>(
             if stop() {
                 return None;
             }
-            let task_in_key = f.fields.task_id.clone();
             let mut q = Queued {
                 key: f.key,
                 date: f.fields.date,
                 size: f.size,
                 time: None,
-                task: task_in_key,
+                task: f.fields.task_id,
+                digest: f.fields.digest,
+                modified: false,
                 event: Err(String::new()),
             };
-            let body = read_event(source, &q.key).await;
-            q.event = body.map(|(time, task, event)| {
-                q.time = time;
-                if task.is_some() {
-                    q.task = task;
+            q.event = match read_event(source, &q.key, &q.digest).await {
+                Err(e) => Err(e),
+                Ok(r) => {
+                    q.time = r.time;
+                    if r.task.is_some() {
+                        q.task = r.task;
+                    }
+                    q.modified = r.modified;
+                    if r.modified && !allow_modified {
+                        Err(MODIFIED.to_string())
+                    } else {
+                        Ok(Some(r.event))
+                    }
                 }
-                Some(event)
-            });
+            };
             Some(q)
         };
         (weight, read)
@@ -124,26 +143,46 @@ pub async fn load<S: Source>(
     Some(out)
 }
 
-/// The event of `key` and the record's time and task id; or why it cannot be sent.
-async fn read_event<S: Source>(
-    source: &S,
-    key: &str,
-) -> Result<(Option<DateTime<Utc>>, Option<String>, Bytes), String> {
+/// A record as a replay reads it.
+struct Read {
+    time: Option<DateTime<Utc>>,
+    task: Option<String>,
+    modified: bool,
+    event: Bytes,
+}
+
+/// Reads the record at `key` and checks it against `digest`, its key's; or why it cannot
+/// be sent.
+async fn read_event<S: Source>(source: &S, key: &str, digest: &str) -> Result<Read, String> {
     let body = source
         .get(key)
         .await
         .map_err(|e| crate::text::error_chain(&e))?;
     let rec = record::parse(&body).map_err(|e| format!("record {key:?}: {e}"))?;
-    let (time, task) = (rec.time(), rec.task_id.clone());
-    Ok((time, task, body.slice_ref(rec.event.get().as_bytes())))
+    let modified =
+        record::is_modified(rec.event, digest).map_err(|e| format!("record {key:?}: {e}"))?;
+    Ok(Read {
+        time: rec.time(),
+        task: rec.task_id.clone(),
+        modified,
+        event: body.slice_ref(rec.event.get().as_bytes()),
+    })
 }
 
-/// The event to send for `q`: the one kept, else read again.
+/// The event to send for `q`: the one kept, else read again (and checked again: a record
+/// changed since it was ordered is not sent unless it was already known to be modified
+/// and allowed).
 pub async fn event_of<S: Source>(source: &S, q: &Queued) -> Result<Bytes, String> {
     match &q.event {
         Err(e) => Err(e.clone()),
         Ok(Some(event)) => Ok(event.clone()),
-        Ok(None) => read_event(source, &q.key).await.map(|(_, _, e)| e),
+        Ok(None) => {
+            let r = read_event(source, &q.key, &q.digest).await?;
+            if r.modified && !q.modified {
+                return Err(MODIFIED.to_string());
+            }
+            Ok(r.event)
+        }
     }
 }
 
@@ -303,6 +342,8 @@ mod tests {
             size: 1,
             time: time.map(|t| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc)),
             task: None,
+            digest: String::new(),
+            modified: false,
             event: Ok(Some(Bytes::new())),
         }
     }

@@ -517,6 +517,12 @@ pub(crate) fn get(args: GetArgs) -> ExitCode {
             .map_err(|e| fail(EXIT_FAILED, &crate::text::error_chain(&e)))?;
         let rec =
             record::parse(&body).map_err(|e| fail(EXIT_FAILED, &record_error(&args.key, &e)))?;
+        // A key the template cannot read has no digest to hold the record to.
+        let modified = match setup.layout.template.read(&setup.layout.prefix, &args.key) {
+            None => false,
+            Some(fields) => record::is_modified(rec.event, &fields.digest)
+                .map_err(|e| fail(EXIT_FAILED, &record_error(&args.key, &e)))?,
+        };
         let text: &[u8] = if args.event {
             rec.event.get().as_bytes()
         } else {
@@ -527,7 +533,17 @@ pub(crate) fn get(args: GetArgs) -> ExitCode {
             .write_all(text)
             .and_then(|()| out.write_all(b"\n"))
             .and_then(|()| out.flush());
-        written_or_exit(written)
+        written_or_exit(written)?;
+        if modified {
+            return Err(fail(
+                EXIT_FAILED,
+                &format!(
+                    "warning: record {:?} is modified: its content no longer matches the digest in its key",
+                    args.key
+                ),
+            ));
+        }
+        Ok(())
     };
     run().err().unwrap_or(ExitCode::SUCCESS)
 }

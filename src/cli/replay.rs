@@ -22,7 +22,7 @@ use super::{EXIT_FAILED, EXIT_USAGE};
 use crate::archive::replay::{dispatch, event_of, load, Queued, KEEP_BYTES, WINDOW};
 use crate::archive::{Finder, Found, SourceError};
 use crate::forward::target::{parse_targets, Target};
-use crate::forward::Forwarder;
+use crate::forward::{Forwarder, ForwarderConfig};
 
 /// Exit code of a replay stopped by SIGINT or SIGTERM.
 const EXIT_INTERRUPTED: u8 = 130;
@@ -44,6 +44,10 @@ pub(crate) struct ReplayArgs {
     /// List what would be sent, in order, and send nothing
     #[arg(long)]
     dry_run: bool,
+    /// Send records whose content no longer matches the digest in their key (as stored:
+    /// never re-signed)
+    #[arg(long)]
+    allow_modified: bool,
     /// Records read and sent at once
     #[arg(long, value_name = "N", default_value_t = 8,
           value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -144,13 +148,25 @@ fn next_window(
     }
 }
 
+/// The forwarders of a replay: one re-signing URL callbacks when `FORWARD_NOTIFY_KEY`
+/// is set, one sending them as stored (for modified records).
+struct Senders {
+    signed: Forwarder,
+    as_stored: Forwarder,
+}
+
 /// Sends one record's event to `target`: how it ended.
 async fn send_one<'q>(
     source: &AnySource,
-    forwarder: &Forwarder,
+    senders: &Senders,
     target: &Target,
     item: &'q Queued,
 ) -> Sent<'q> {
+    let forwarder = if item.modified {
+        &senders.as_stored
+    } else {
+        &senders.signed
+    };
     let event = match event_of(source, item).await {
         Ok(e) => e,
         Err(e) => {
@@ -216,10 +232,20 @@ pub(crate) fn replay(args: ReplayArgs) -> ExitCode {
         let forwarder = if args.dry_run {
             None
         } else {
-            Some(
-                Forwarder::new(setup.http.clone(), forward)
-                    .map_err(|e| fail(EXIT_USAGE, &e.to_string()))?,
-            )
+            // A modified record is sent as stored: never signed anew with
+            // FORWARD_NOTIFY_KEY, which would vouch for content the archive cannot.
+            let as_stored = ForwarderConfig {
+                notify_key: None,
+                ..forward.clone()
+            };
+            let new = |cfg| {
+                Forwarder::new(setup.http.clone(), cfg)
+                    .map_err(|e| fail(EXIT_USAGE, &e.to_string()))
+            };
+            Some(Senders {
+                signed: new(forward)?,
+                as_stored: new(as_stored)?,
+            })
         };
         // SIGINT/SIGTERM: nothing new starts, what is in flight finishes and is reported.
         let stop = Arc::new(AtomicBool::new(false));
@@ -245,10 +271,14 @@ pub(crate) fn replay(args: ReplayArgs) -> ExitCode {
                 break;
             }
             let keep = if args.dry_run { 0 } else { KEEP_BYTES };
-            let Some(items) = setup
-                .rt
-                .block_on(load(&setup.source, batch, limit, keep, &stopped))
-            else {
+            let Some(items) = setup.rt.block_on(load(
+                &setup.source,
+                batch,
+                limit,
+                keep,
+                args.allow_modified,
+                &stopped,
+            )) else {
                 tally.first_not_sent = Some(first);
                 break;
             };
@@ -263,17 +293,18 @@ pub(crate) fn replay(args: ReplayArgs) -> ExitCode {
                     } else {
                         tally.unreadable += 1;
                     }
-                    tally.line(
-                        &bar,
-                        &json!({
-                            "key": i.key,
-                            "ok": ok,
-                            "attempts": 0,
-                            "error": error,
-                            "event_time": time_text(i.time),
-                            "dry_run": true,
-                        }),
-                    );
+                    let mut line = json!({
+                        "key": i.key,
+                        "ok": ok,
+                        "attempts": 0,
+                        "error": error,
+                        "event_time": time_text(i.time),
+                        "dry_run": true,
+                    });
+                    if i.modified {
+                        line["modified"] = json!(true);
+                    }
+                    tally.line(&bar, &line);
                 }
                 continue;
             };
@@ -288,12 +319,15 @@ pub(crate) fn replay(args: ReplayArgs) -> ExitCode {
                         } else {
                             tally.sent += 1;
                         }
-                        let line = json!({
+                        let mut line = json!({
                             "key": s.item.key,
                             "ok": s.error.is_none(),
                             "attempts": s.attempts,
                             "error": s.error,
                         });
+                        if s.item.modified {
+                            line["modified"] = json!(true);
+                        }
                         tally.line(&bar, &line);
                         bar.inc(1);
                     }));

@@ -29,6 +29,7 @@ struct State {
     overlaps: Vec<String>,
     attempts: HashMap<(String, u64), u32>,
     delivered: Vec<(String, u64)>,
+    bodies: Vec<serde_json::Value>,
     started: usize,
 }
 
@@ -83,6 +84,7 @@ impl OrderHook {
                     return Reply::Send(Response::new(503, "try again"));
                 }
                 s.delivered.push((task, seq));
+                s.bodies.push(body);
                 Reply::Send(Response::new(200, "{\"ok\":true}"))
             }
         })
@@ -98,6 +100,11 @@ impl OrderHook {
     /// (task, seq) accepted, in the order they were answered.
     pub fn delivered(&self) -> Vec<(String, u64)> {
         lock(&self.state).delivered.clone()
+    }
+
+    /// Bodies accepted, in the order they were answered.
+    pub fn bodies(&self) -> Vec<serde_json::Value> {
+        lock(&self.state).bodies.clone()
     }
 
     /// Callbacks that arrived while another of their task was in flight.
