@@ -77,14 +77,27 @@ impl Source for LocalSource {
             path: path.display().to_string(),
             source,
         };
-        let meta = match tokio::fs::metadata(&path).await {
-            Ok(m) => m,
-            Err(e) if is_missing(&e) => return Err(not_found()),
-            Err(e) => return Err(io(e)),
-        };
-        if !meta.is_file() {
-            return Err(not_found());
+        // Symbolic links are never followed: one could point out of the mirror.
+        let mut at = self.root.clone();
+        let mut meta = None;
+        for segment in key.split('/') {
+            at.push(segment);
+            let m = match tokio::fs::symlink_metadata(&at).await {
+                Ok(m) => m,
+                Err(e) if is_missing(&e) => return Err(not_found()),
+                Err(e) => return Err(io(e)),
+            };
+            if m.file_type().is_symlink() {
+                return Err(SourceError::BadKey {
+                    key: key.to_string(),
+                    reason: "the local mirror has a symbolic link there; not followed".into(),
+                });
+            }
+            meta = Some(m);
         }
+        let Some(meta) = meta.filter(|m| m.is_file()) else {
+            return Err(not_found());
+        };
         if meta.len() > MAX_OBJECT_BYTES as u64 {
             return Err(SourceError::TooLarge {
                 key: key.to_string(),

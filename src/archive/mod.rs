@@ -64,6 +64,8 @@ pub struct Findings {
     /// Keys left out because an earlier key has the same digest (a callback redelivered
     /// across midnight is stored under two dates).
     pub duplicates: u64,
+    /// Keys the listings returned, wanted or not.
+    pub listed: u64,
     /// Listings asked for (delimiter and full ones).
     pub listings: u64,
     /// Requests the listings took (pages).
@@ -326,6 +328,7 @@ impl<'a, S: Source> Finder<'a, S> {
         for (mut c, page) in opened {
             self.out.listings += 1;
             if let Some(page) = page {
+                self.out.listed += page.entries.len() as u64;
                 self.out.unreadable += take_page(layout, filters, page, &mut c.ready);
             }
             self.open.push(c);
@@ -339,7 +342,10 @@ impl<'a, S: Source> Finder<'a, S> {
         let c = &mut self.open[i];
         while c.ready.is_empty() {
             match c.pager.next(source).await? {
-                Some(page) => self.out.unreadable += take_page(layout, filters, page, &mut c.ready),
+                Some(page) => {
+                    self.out.listed += page.entries.len() as u64;
+                    self.out.unreadable += take_page(layout, filters, page, &mut c.ready);
+                }
                 None => return Ok(false),
             }
         }
@@ -386,6 +392,13 @@ impl<'a, S: Source> Finder<'a, S> {
         }
         Ok(self.out)
     }
+}
+
+/// Whether `source` holds no object at all under `prefix` (one page asked for): an
+/// archive that is not there, rather than filters that match nothing.
+pub async fn holds_nothing<S: Source>(source: &S, prefix: &str) -> Result<bool, SourceError> {
+    let page = source.list_page(prefix, Some('/'), None).await?;
+    Ok(page.entries.is_empty() && page.folders.is_empty())
 }
 
 /// The order callbacks are listed in: date, then key.

@@ -81,9 +81,10 @@ enum Cmd {
 
 #[derive(Debug, Args)]
 struct InvokeArgs {
-    /// Directory that mirrors the bucket, used when COS_BUCKET is unset
-    #[arg(long, value_name = "DIR", default_value = "./local-cos")]
-    local: PathBuf,
+    /// Directory that mirrors the bucket, used when COS_BUCKET is unset. Without --local,
+    /// ./local-cos (created when missing); a DIR given must be an existing directory
+    #[arg(long, value_name = "DIR")]
+    local: Option<PathBuf>,
     /// Event files; `-` or none reads standard input
     #[arg(value_name = "FILE|-")]
     files: Vec<String>,
@@ -232,10 +233,44 @@ fn runtime_mode() -> ExitCode {
     })
 }
 
-fn invoke_mode(local: PathBuf, files: Vec<String>) -> ExitCode {
+/// The local mirror when `--local` is not given (`invoke` creates it when missing).
+const DEFAULT_LOCAL: &str = "./local-cos";
+
+/// Why `path`, given as `--local`, cannot be the local mirror: it is not there, or not a
+/// directory (a symbolic link to a directory is the user's own choice, and followed).
+pub(super) fn local_dir_problem(path: &std::path::Path) -> Option<String> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => None,
+        Ok(_) => Some(format!("--local {}: not a directory", path.display())),
+        Err(e) => Some(format!(
+            "--local {}: {}",
+            path.display(),
+            if e.kind() == std::io::ErrorKind::NotFound {
+                "no such directory".to_string()
+            } else {
+                crate::text::error_chain(&e)
+            }
+        )),
+    }
+}
+
+fn invoke_mode(local: Option<PathBuf>, files: Vec<String>) -> ExitCode {
     let cfg = match start(true, Config::from_env) {
         Ok(c) => c,
         Err(code) => return code,
+    };
+    // An explicit --local that is not there is a mistake (a typo would otherwise start a
+    // new mirror somewhere); the default is created so a fresh checkout works.
+    let local = match local {
+        Some(dir) if cfg.cos.is_none() => match local_dir_problem(&dir) {
+            Some(why) => {
+                eprintln!("mps-cos-backup: {}", crate::text::one_line(&why));
+                return ExitCode::from(EXIT_USAGE);
+            }
+            None => dir,
+        },
+        Some(dir) => dir,
+        None => PathBuf::from(DEFAULT_LOCAL),
     };
     let rt = match tokio_runtime() {
         Ok(rt) => rt,

@@ -48,7 +48,8 @@ pub(crate) struct FilterArgs {
 /// Where the archive is read from when COS_BUCKET is unset.
 #[derive(Debug, Args)]
 pub(crate) struct SourceArgs {
-    /// Local mirror of the bucket, read when COS_BUCKET is unset
+    /// Local mirror of the bucket, read when COS_BUCKET is unset; must be an existing
+    /// directory
     #[arg(long, value_name = "DIR", default_value = "./local-cos")]
     local: PathBuf,
 }
@@ -185,7 +186,13 @@ pub(super) fn setup(
         HttpClient::new()
     };
     let source = match cfg.cos {
-        None => AnySource::Local(LocalSource::new(source.local)),
+        None => {
+            // A mirror that is not there is an error, not an empty archive.
+            if let Some(why) = super::local_dir_problem(&source.local) {
+                return Err(fail(EXIT_USAGE, &why));
+            }
+            AnySource::Local(LocalSource::new(source.local))
+        }
         Some(cos) => AnySource::Cos(Box::new(CosSource::new(CosClient::new(
             http.clone(),
             cos.bucket,
@@ -239,8 +246,21 @@ pub(super) fn each_found(
     Ok(found)
 }
 
-/// Notes on stderr what a search skipped or could not match.
+/// Notes on stderr what a search skipped or could not match, and when the source holds
+/// nothing at all under the key prefix (a wrong bucket or prefix, not an empty result).
 pub(super) fn report(setup: &Setup, found: &Findings) {
+    if found.listed == 0 {
+        let prefix = &setup.layout.prefix;
+        if let Ok(true) = setup
+            .rt
+            .block_on(archive::holds_nothing(&setup.source, prefix))
+        {
+            note(&format!(
+                "{} holds nothing under the prefix {prefix:?} (COS_KEY_PREFIX)",
+                setup.source.location()
+            ));
+        }
+    }
     if !found.unknown_types.is_empty() {
         let held = if found.held_types.is_empty() {
             "none".to_string()
