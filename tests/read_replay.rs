@@ -191,7 +191,35 @@ async fn sigint_lets_the_sends_in_flight_finish_and_names_where_to_resume() {
         err.contains(&format!("first record not sent: {first_not_sent}")),
         "{err}"
     );
-    assert!(err.contains("--since 2026-11-24"), "{err}");
+    // The --since it names resumes exactly there: that record and every later one.
+    let since = err
+        .split("--since ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(since.starts_with("2026-11-24T10:"), "{err}");
+    let resumed = run(
+        &pkg,
+        &[
+            "replay",
+            "--to",
+            &hook.url(),
+            "--dry-run",
+            "--since",
+            &since,
+        ],
+        &env,
+    )
+    .await;
+    let pos = order.iter().position(|k| k == first_not_sent).unwrap();
+    let keys: Vec<String> = json_lines(&resumed)
+        .iter()
+        .map(|l| l["key"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(keys, order[pos..]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

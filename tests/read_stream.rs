@@ -111,3 +111,132 @@ async fn keys_the_template_cannot_read_are_skipped_and_counted() {
         stderr(&out)
     );
 }
+
+/// A record body with these times (`null` when `None`).
+fn record(event_time: Option<&str>, received_at: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "schema": "mps-cos-backup/record/v1",
+        "event_time": event_time,
+        "received_at": received_at,
+        "event": {"EventType": "WorkflowTask"},
+    }))
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn times_as_bounds_read_only_the_records_of_the_boundary_days() {
+    let cos = FakeCos::start(cos_options()).await;
+    let pkg = Package::new("read-times");
+    let mut env = cos_env(&cos);
+    env.push(("ARCHIVE_UTC_OFFSET".into(), "+08:00".into()));
+    // (key date, name, event_time, received_at); key dates are in +08:00.
+    let records = [
+        (
+            "2026/11/23",
+            "a",
+            Some("2026-11-22T17:59:59Z"),
+            "2026-11-22T18:00:00Z",
+        ),
+        (
+            "2026/11/23",
+            "b",
+            Some("2026-11-22T18:00:00Z"),
+            "2026-11-22T18:00:01Z",
+        ),
+        ("2026/11/23", "c", None, "2026-11-23T01:00:00Z"),
+        ("2026/11/23", "d", None, "2026-11-22T17:00:00Z"),
+        (
+            "2026/11/24",
+            "e",
+            Some("2026-11-23T17:00:00Z"),
+            "2026-11-23T17:00:00Z",
+        ),
+        (
+            "2026/11/24",
+            "f",
+            Some("2026-11-24T15:00:00Z"),
+            "2026-11-24T15:00:00Z",
+        ),
+        (
+            "2026/11/25",
+            "g",
+            Some("2026-11-24T16:30:00Z"),
+            "2026-11-24T16:30:00Z",
+        ),
+        (
+            "2026/11/25",
+            "h",
+            Some("2026-11-24T16:30:01Z"),
+            "2026-11-24T16:30:01Z",
+        ),
+        (
+            "2026/11/26",
+            "i",
+            Some("2026-11-25T17:00:00Z"),
+            "2026-11-25T17:00:00Z",
+        ),
+    ];
+    for (i, (day, name, et, ra)) in records.iter().enumerate() {
+        cos.insert_object(
+            &format!("mps-events/WorkflowTask/{day}/{name}.finish.{i:016x}.json"),
+            &record(*et, ra),
+            "application/json",
+        );
+    }
+    let gets = |cos: &FakeCos| {
+        let (all, lists) = cos.count_method("GET");
+        all - lists
+    };
+    let before = gets(&cos);
+    let out = run(
+        &pkg,
+        &[
+            "ls",
+            "--json",
+            "--since",
+            "2026-11-23T02:00:00+08:00",
+            "--until",
+            "2026-11-25T00:30:00+08:00",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let key = v["key"].as_str().unwrap().to_string();
+            key.rsplit('/').next().unwrap()[..1].to_string()
+        })
+        .collect();
+    // b: event_time at the bound; c: no event_time, received after; e, f: a day between;
+    // g: event_time at the bound.
+    assert_eq!(names, ["b", "c", "e", "f", "g"]);
+    // Only the records of the two boundary days were read (a, b, c, d, g, h).
+    assert_eq!(gets(&cos) - before, 6);
+
+    // A time bound on both ends of one day.
+    let out = run(
+        &pkg,
+        &[
+            "ls",
+            "--json",
+            "--since",
+            "2026-11-24T23:00:00Z",
+            "--until",
+            "2026-11-22T18:00:00Z",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is after --until"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&pkg, &["ls", "--since", "2026-11-24T25:00:00Z"], &env).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("RFC 3339"), "{}", stderr(&out));
+}

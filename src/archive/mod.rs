@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use chrono::{DateTime, NaiveDate, Utc};
 
 pub use cos::CosSource;
-pub use filters::{parse_date, FilterError, Filters};
+pub use filters::{parse_date, Bound, FilterError, Filters};
 pub use local::LocalSource;
 use source::Pager;
 pub use source::{Entry, Listing, Page, Source, SourceError};
@@ -173,8 +173,14 @@ pub struct Finder<'a, S: Source> {
     window: DigestWindow,
     /// Event types of the callbacks handed out (to tell a `--type` typo).
     types_seen: BTreeSet<String>,
+    /// Callbacks of boundary days held to the `--since`/`--until` times, in order.
+    checked: VecDeque<Found>,
     out: Findings,
 }
+
+/// Records of a boundary day read together to check their times (a bounded number of
+/// them, and of bytes, at once).
+const CHECKED_AT_ONCE: usize = 64;
 
 impl<'a, S: Source> Finder<'a, S> {
     /// Runs the folder discovery the plan needs (small delimiter listings, up to eight at
@@ -228,12 +234,73 @@ impl<'a, S: Source> Finder<'a, S> {
             open: Vec::new(),
             window: DigestWindow::default(),
             types_seen: BTreeSet::new(),
+            checked: VecDeque::new(),
             out,
         })
     }
 
     /// The next wanted callback, by date then key; `None` at the end.
     pub async fn next(&mut self) -> Result<Option<Found>, SourceError> {
+        loop {
+            if let Some(f) = self.checked.pop_front() {
+                return Ok(Some(f));
+            }
+            let Some(f) = self.next_unique().await? else {
+                return Ok(None);
+            };
+            if !self.filters.needs_time(f.fields.date) {
+                return Ok(Some(f));
+            }
+            // A run of boundary-day records is read and held to the times; what follows
+            // the run keeps its place after it.
+            let mut run = vec![f];
+            let mut tail = None;
+            while run.len() < CHECKED_AT_ONCE {
+                match self.next_unique().await? {
+                    Some(g) if self.filters.needs_time(g.fields.date) => run.push(g),
+                    other => {
+                        tail = other;
+                        break;
+                    }
+                }
+            }
+            let kept = self.within_times(run).await;
+            self.checked.extend(kept);
+            self.checked.extend(tail);
+        }
+    }
+
+    /// The records of `run` whose time (`event_time`, else `received_at`) is within the
+    /// `--since`/`--until` times, in order. A record that cannot be read is kept: nothing
+    /// says it is outside, and whoever reads it next reports why it cannot be read.
+    async fn within_times(&self, run: Vec<Found>) -> Vec<Found> {
+        let (source, filters) = (self.source, self.filters);
+        let mut keep = vec![true; run.len()];
+        let reads = run.iter().enumerate().map(|(i, f)| {
+            let read = async move {
+                let time = match source.get(&f.key).await {
+                    Ok(body) => record::parse(&body).ok().and_then(|r| r.time()),
+                    Err(_) => None,
+                };
+                (i, filters.time_matches(time))
+            };
+            (f.size, read)
+        });
+        replay::bounded_weighted(
+            reads,
+            LISTINGS_AT_ONCE,
+            replay::IN_FLIGHT_BYTES,
+            |(i, ok)| keep[i] = ok,
+        )
+        .await;
+        run.into_iter()
+            .zip(keep)
+            .filter_map(|(f, k)| k.then_some(f))
+            .collect()
+    }
+
+    /// The next wanted key, each digest once (dates not yet held to times).
+    async fn next_unique(&mut self) -> Result<Option<Found>, SourceError> {
         loop {
             let Some(f) = self.next_listed().await? else {
                 return Ok(None);

@@ -10,14 +10,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use bytes::Bytes;
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, Utc};
 use clap::Args;
 use serde_json::json;
 
 use super::{tokio_runtime, EXIT_FAILED, EXIT_USAGE};
 use crate::archive::record::{self, RecordError};
 use crate::archive::{
-    self, parse_date, CosSource, Finder, Findings, Found, KeyLayout, LocalSource, Page, Source,
+    self, Bound, CosSource, Finder, Findings, Found, KeyLayout, LocalSource, Page, Source,
     SourceError, StatRow,
 };
 use crate::config::{log_config_lenient, Config, ForwardConfig};
@@ -28,12 +28,13 @@ use crate::transport::HttpClient;
 /// The filters every reader shares (README: Reading the archive back).
 #[derive(Debug, Args)]
 pub(crate) struct FilterArgs {
-    /// First day, inclusive: the date in the key (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE", value_parser = date_arg)]
-    since: Option<NaiveDate>,
-    /// Last day, inclusive: the date in the key (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE", value_parser = date_arg)]
-    until: Option<NaiveDate>,
+    /// From, inclusive: a day (YYYY-MM-DD, the date in the key) or an RFC 3339 time such
+    /// as 2026-11-24T02:00:00+08:00 (held to the record's event_time, else received_at)
+    #[arg(long, value_name = "DATE|TIME", value_parser = bound_arg)]
+    since: Option<Bound>,
+    /// Until, inclusive: a day (YYYY-MM-DD) or an RFC 3339 time, as --since
+    #[arg(long, value_name = "DATE|TIME", value_parser = bound_arg)]
+    until: Option<Bound>,
     /// Event type, as its folder is named, e.g. WorkflowTask (repeatable)
     #[arg(long = "type", value_name = "TYPE")]
     types: Vec<String>,
@@ -92,8 +93,8 @@ pub(crate) struct StatsArgs {
     json: bool,
 }
 
-fn date_arg(s: &str) -> Result<NaiveDate, String> {
-    parse_date(s).map_err(|e| e.to_string())
+fn bound_arg(s: &str) -> Result<Bound, String> {
+    Bound::parse(s).map_err(|e| e.to_string())
 }
 
 /// A note or an error for the operator: one line on stderr.
@@ -145,6 +146,8 @@ impl Source for AnySource {
 /// source runs on.
 pub(super) struct Setup {
     pub(super) layout: KeyLayout,
+    /// `ARCHIVE_UTC_OFFSET`: the offset key dates are written in.
+    pub(super) offset: FixedOffset,
     pub(super) source: AnySource,
     pub(super) rt: tokio::runtime::Runtime,
     pub(super) http: HttpClient,
@@ -202,6 +205,7 @@ pub(super) fn setup(
     Ok((
         Setup {
             layout,
+            offset: cfg.archive.utc_offset,
             source,
             rt,
             http,
@@ -210,14 +214,18 @@ pub(super) fn setup(
     ))
 }
 
-pub(super) fn filters(args: &FilterArgs, layout: &KeyLayout) -> Result<archive::Filters, ExitCode> {
+pub(super) fn filters(args: &FilterArgs, setup: &Setup) -> Result<archive::Filters, ExitCode> {
+    let layout = &setup.layout;
+    let day = |b: Option<Bound>| b.map(|b| b.day(setup.offset));
+    let time = |b: Option<Bound>| b.and_then(|b| b.time());
     let f = archive::Filters::new(
-        args.since,
-        args.until,
+        day(args.since),
+        day(args.until),
         &args.types,
         args.status.as_deref(),
         args.task.as_deref(),
     )
+    .and_then(|f| f.with_times(time(args.since), time(args.until)))
     .and_then(|f| f.check_template(&layout.template).map(|()| f));
     f.map_err(|e| fail(EXIT_USAGE, &e.to_string()))
 }
@@ -429,7 +437,7 @@ fn written(slot: &mut Option<std::io::Error>, r: std::io::Result<()>) -> Control
 pub(crate) fn ls(args: LsArgs) -> ExitCode {
     let run = || -> Result<(), ExitCode> {
         let (setup, _) = setup(args.source, None)?;
-        let filters = filters(&args.filters, &setup.layout)?;
+        let filters = filters(&args.filters, &setup)?;
         let stdout = std::io::stdout();
         let mut error = None;
         let mut n = 0u64;
@@ -474,7 +482,7 @@ pub(crate) fn ls(args: LsArgs) -> ExitCode {
 pub(crate) fn stats(args: StatsArgs) -> ExitCode {
     let run = || -> Result<(), ExitCode> {
         let (setup, _) = setup(args.source, None)?;
-        let filters = filters(&args.filters, &setup.layout)?;
+        let filters = filters(&args.filters, &setup)?;
         let mut counter = archive::Counter::default();
         each_found(&setup, &filters, |f| {
             counter.add(&f);

@@ -225,7 +225,7 @@ pub(crate) fn replay(args: ReplayArgs) -> ExitCode {
         // The target is configured as ARCHIVE_FORWARD would be: the same validation, Cloud
         // API settings, credentials and FORWARD_NOTIFY_KEY as the function's forwarding.
         let (setup, forward) = setup(args.source, Some(&args.to))?;
-        let filters = filters(&args.filters, &setup.layout)?;
+        let filters = filters(&args.filters, &setup)?;
         let Some(target) = forward.targets.first().cloned() else {
             return Err(fail(EXIT_USAGE, "--to needs a target"));
         };
@@ -360,10 +360,16 @@ pub(crate) fn replay(args: ReplayArgs) -> ExitCode {
                 crate::text::error_chain(e)
             ));
         }
-        if let Some((key, date, _time)) = &tally.first_not_sent {
-            let resume = date.map_or_else(String::new, |d| format!("; resume with --since {d}"));
+        if let Some((key, date, time)) = &tally.first_not_sent {
+            // Its time when it was read (records of that same instant already sent go
+            // again), else its key date.
+            let resume = match (time_text(*time), date) {
+                (Some(t), _) => format!("; resume with --since {t}"),
+                (None, Some(d)) => format!("; resume with --since {d}"),
+                (None, None) => String::new(),
+            };
             note(&format!(
-                "interrupted: first record not sent: {key}{resume}"
+                "interrupted: the records in flight finished; first record not sent: {key}{resume}"
             ));
             return Ok(ExitCode::from(EXIT_INTERRUPTED));
         }
