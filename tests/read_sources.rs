@@ -150,3 +150,62 @@ async fn the_local_mirror_never_follows_a_symbolic_link() {
     assert_eq!(listed.lines().count(), 1, "{listed}");
     assert!(listed.contains("t.finish.0000000000000001.json"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_indents_for_a_terminal_and_a_dry_run_needs_no_credentials() {
+    let pkg = Package::new("src-tty");
+    let event = pkg.dir().join("event.json");
+    std::fs::write(&event, FIXTURE).unwrap();
+    let out = run(&pkg, &["invoke", event.to_str().unwrap()], &NO_ENV).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let result: serde_json::Value =
+        serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    let key = result["result"]["key"].as_str().unwrap().to_string();
+
+    // Through a pipe: the stored line.
+    let piped = run(&pkg, &["get", &key], &NO_ENV).await;
+    assert_eq!(piped.status.code(), Some(0), "{}", stderr(&piped));
+    assert_eq!(String::from_utf8_lossy(&piped.stdout).lines().count(), 1);
+    // On a terminal (script(1) gives the binary a pseudo-terminal): indented, same JSON.
+    let bin = pkg.dir().join("mps-cos-backup");
+    let cmd = format!("{} get {key}", bin.display());
+    let tty = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(pkg.dir())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .expect("script(1)");
+    assert!(
+        tty.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tty.stderr)
+    );
+    let shown = String::from_utf8_lossy(&tty.stdout).replace("\r\n", "\n");
+    assert!(shown.lines().count() > 20, "{shown}");
+    assert!(
+        shown.contains("\n  \"schema\": \"mps-cos-backup/record/v1\",\n"),
+        "{shown}"
+    );
+    let a: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    let b: serde_json::Value = serde_json::from_slice(&piped.stdout).unwrap();
+    assert_eq!(a, b);
+
+    // A dry run to an scf: target sends nothing, so it asks for no Cloud API settings.
+    let out = run(
+        &pkg,
+        &["replay", "--to", "scf:media/on-mps-event", "--dry-run"],
+        &NO_ENV,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    assert!(
+        stderr(&out).contains("1 record would be sent to scf:media/on-mps-event"),
+        "{}",
+        stderr(&out)
+    );
+    // Sending does.
+    let out = run(&pkg, &["replay", "--to", "scf:media/on-mps-event"], &NO_ENV).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

@@ -224,9 +224,18 @@ pub(crate) fn replay(args: ReplayArgs) -> ExitCode {
         check_target(&args.to).map_err(|e| fail(EXIT_USAGE, &e))?;
         // The target is configured as ARCHIVE_FORWARD would be: the same validation, Cloud
         // API settings, credentials and FORWARD_NOTIFY_KEY as the function's forwarding.
-        let (setup, forward) = setup(args.source, Some(&args.to))?;
+        // A dry run sends nothing, so it needs no Cloud API settings or credentials for
+        // the target: the target is only checked and named.
+        let (setup, forward) = setup(args.source, (!args.dry_run).then_some(args.to.as_str()))?;
         let filters = filters(&args.filters, &setup)?;
-        let Some(target) = forward.targets.first().cloned() else {
+        let target = if args.dry_run {
+            parse_targets(&args.to)
+                .ok()
+                .and_then(|t| t.into_iter().next())
+        } else {
+            forward.targets.first().cloned()
+        };
+        let Some(target) = target else {
             return Err(fail(EXIT_USAGE, "--to needs a target"));
         };
         let forwarder = if args.dry_run {
