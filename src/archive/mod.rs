@@ -521,8 +521,11 @@ pub fn stats(found: &[Found]) -> Vec<StatRow> {
 /// with the groups (days times types times statuses), not with the callbacks.
 #[derive(Debug, Default)]
 pub struct Counter {
-    counts: BTreeMap<(Option<NaiveDate>, Option<String>, Option<String>), u64>,
+    counts: BTreeMap<Group, u64>,
 }
+
+/// What [`Counter`] counts by: date, event type, status.
+type Group = (Option<NaiveDate>, Option<String>, Option<String>);
 
 impl Counter {
     /// Counts one callback.

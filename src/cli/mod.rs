@@ -43,7 +43,7 @@ Examples:
 Configuration is read from the environment (COS_BUCKET, COS_REGION, ...); see README.md.
 Readers use COS when COS_BUCKET is set, else the local mirror (--local).
 Exit codes: 0 normal end, 1 runtime API lost / an invoke, get or replay failed /
-credentials rejected, 2 bad configuration or usage.";
+credentials rejected, 2 bad configuration or usage, 130 replay interrupted.";
 
 /// Time one `invoke` event may take, as a generous stand-in for the function's time limit.
 const INVOKE_TIME_LIMIT: Duration = Duration::from_secs(30);

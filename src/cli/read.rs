@@ -57,6 +57,11 @@ pub(crate) struct SourceArgs {
 
 /// `ls`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  mps-cos-backup ls --since 2026-11-24 --until 2026-11-24 --type WorkflowTask
+  mps-cos-backup ls --since 2026-11-24T02:00:00+08:00 --status fail --json
+
+Lines are written as the listing goes (by date then key), in bounded memory.")]
 pub(crate) struct LsArgs {
     #[command(flatten)]
     filters: FilterArgs,
@@ -70,6 +75,12 @@ pub(crate) struct LsArgs {
 
 /// `get`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  mps-cos-backup get mps-events/WorkflowTask/2026/11/24/TASK.finish.DIGEST.json
+  mps-cos-backup get mps-events/WorkflowTask/2026/11/24/TASK.finish.DIGEST.json --event
+
+Indented on a terminal, one line otherwise. A record whose content no longer matches the
+digest in its key is printed with a warning on stderr, exit 1.")]
 pub(crate) struct GetArgs {
     /// Object key, as `ls` shows it
     #[arg(value_name = "KEY")]
@@ -83,6 +94,8 @@ pub(crate) struct GetArgs {
 
 /// `stats`.
 #[derive(Debug, Args)]
+#[command(after_help = "Example:
+  mps-cos-backup stats --since 2026-11-01 --until 2026-11-30")]
 pub(crate) struct StatsArgs {
     #[command(flatten)]
     filters: FilterArgs,

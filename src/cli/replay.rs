@@ -33,6 +33,14 @@ const RECORD_TIME: Duration = Duration::from_secs(60);
 
 /// `replay`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  mps-cos-backup replay --to https://media.example.com/mps --since 2026-11-24 --dry-run
+  mps-cos-backup replay --to scf:media/on-mps-event --since 2026-11-24T02:00:00+08:00
+
+Oldest first: date by date (the key's), within a date by event_time (else received_at),
+then key. One task's records are never in flight together. SIGINT/SIGTERM: the sends in
+flight finish, the summary names the first record not sent and the --since that resumes
+there, exit 130.")]
 pub(crate) struct ReplayArgs {
     /// Where to send: scf:[NAMESPACE/]FUNCTION[:QUALIFIER] or an http(s):// URL
     #[arg(long, value_name = "TARGET")]
