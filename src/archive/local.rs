@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use tokio::io::AsyncReadExt;
 
 use super::source::{roll_up, Entry, Page, Source, SourceError, MAX_OBJECT_BYTES};
 use crate::store::local::LocalStore;
@@ -104,7 +105,16 @@ impl Source for LocalSource {
                 limit: MAX_OBJECT_BYTES,
             });
         }
-        let body = tokio::fs::read(&path).await.map_err(io)?;
+        // Read here, into a buffer made on this thread, rather than by `tokio::fs::read`
+        // on a blocking thread: the allocator keeps a freed buffer in the arena of the
+        // thread that made it, so large records read on ever new threads would each
+        // leave their size behind.
+        let mut body = Vec::with_capacity(meta.len() as usize + 1);
+        let file = tokio::fs::File::open(&path).await.map_err(io)?;
+        file.take(MAX_OBJECT_BYTES as u64 + 1)
+            .read_to_end(&mut body)
+            .await
+            .map_err(io)?;
         if body.len() > MAX_OBJECT_BYTES {
             return Err(SourceError::TooLarge {
                 key: key.to_string(),

@@ -177,6 +177,23 @@ fn reader_env(name: &str) -> Option<String> {
     value
 }
 
+/// Makes every large buffer (records run up to 32 MiB) its own mapping, returned to the
+/// kernel when freed. glibc otherwise raises its mmap threshold after the first large
+/// free and serves later large buffers from the heap, where fragmentation can hold a
+/// record's size more than once: the readers' memory bound would depend on luck.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn large_buffers_mapped() {
+    // SAFETY: mallopt only tunes the allocator; it is called before the readers allocate
+    // anything large, and a refusal (return 0) leaves the defaults.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
+/// Other allocators (musl with mimalloc in the deployed binary) return memory themselves.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn large_buffers_mapped() {}
+
 /// Reads the configuration (with `ARCHIVE_FORWARD` replaced by `forward_to` when given,
 /// so a replay target is configured exactly as the function's forwarding is) and opens
 /// the source it names.
@@ -184,6 +201,7 @@ pub(super) fn setup(
     source: SourceArgs,
     forward_to: Option<&str>,
 ) -> Result<(Setup, ForwardConfig), ExitCode> {
+    large_buffers_mapped();
     logging::init(&log_config_lenient(reader_env), true);
     let get = |name: &str| match (name, forward_to) {
         ("ARCHIVE_FORWARD", Some(to)) => Some(to.to_string()),
