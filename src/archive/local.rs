@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use tokio::io::AsyncReadExt;
 
 use super::source::{roll_up, Entry, Page, Source, SourceError, MAX_OBJECT_BYTES};
 use crate::store::local::LocalStore;
@@ -70,59 +69,61 @@ impl Source for LocalSource {
                 key: key.to_string(),
                 reason: e.to_string(),
             })?;
-        let not_found = || SourceError::NotFound {
-            key: key.to_string(),
-            location: self.label.clone(),
-        };
-        let io = |source| SourceError::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        // Symbolic links are never followed: one could point out of the mirror.
-        let mut at = self.root.clone();
-        let mut meta = None;
-        for segment in key.split('/') {
-            at.push(segment);
-            let m = match tokio::fs::symlink_metadata(&at).await {
-                Ok(m) => m,
-                Err(e) if is_missing(&e) => return Err(not_found()),
-                Err(e) => return Err(io(e)),
-            };
-            if m.file_type().is_symlink() {
-                return Err(SourceError::BadKey {
-                    key: key.to_string(),
-                    reason: "the local mirror has a symbolic link there; not followed".into(),
-                });
-            }
-            meta = Some(m);
-        }
-        let Some(meta) = meta.filter(|m| m.is_file()) else {
-            return Err(not_found());
-        };
-        if meta.len() > MAX_OBJECT_BYTES as u64 {
-            return Err(SourceError::TooLarge {
-                key: key.to_string(),
-                limit: MAX_OBJECT_BYTES,
-            });
-        }
-        // Read here, into a buffer made on this thread, rather than by `tokio::fs::read`
-        // on a blocking thread: the allocator keeps a freed buffer in the arena of the
-        // thread that made it, so large records read on ever new threads would each
-        // leave their size behind.
-        let mut body = Vec::with_capacity(meta.len() as usize + 1);
-        let file = tokio::fs::File::open(&path).await.map_err(io)?;
-        file.take(MAX_OBJECT_BYTES as u64 + 1)
-            .read_to_end(&mut body)
+        let (root, key, label) = (self.root.clone(), key.to_string(), self.label.clone());
+        // One blocking call for the checks and the read: a round trip to the blocking
+        // pool per path segment would cost more than the read.
+        tokio::task::spawn_blocking(move || read_file(&root, &path, &key, &label))
             .await
-            .map_err(io)?;
-        if body.len() > MAX_OBJECT_BYTES {
-            return Err(SourceError::TooLarge {
+            .map_err(|e| SourceError::Io {
+                path: self.root.display().to_string(),
+                source: std::io::Error::other(e.to_string()),
+            })?
+    }
+}
+
+/// The bytes of `key` (at `path` under `root`), never following a symbolic link: one
+/// could point out of the mirror.
+fn read_file(root: &Path, path: &Path, key: &str, label: &str) -> Result<Bytes, SourceError> {
+    let not_found = || SourceError::NotFound {
+        key: key.to_string(),
+        location: label.to_string(),
+    };
+    let io = |source| SourceError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let too_large = || SourceError::TooLarge {
+        key: key.to_string(),
+        limit: MAX_OBJECT_BYTES,
+    };
+    let mut at = root.to_path_buf();
+    let mut meta = None;
+    for segment in key.split('/') {
+        at.push(segment);
+        let m = match std::fs::symlink_metadata(&at) {
+            Ok(m) => m,
+            Err(e) if is_missing(&e) => return Err(not_found()),
+            Err(e) => return Err(io(e)),
+        };
+        if m.file_type().is_symlink() {
+            return Err(SourceError::BadKey {
                 key: key.to_string(),
-                limit: MAX_OBJECT_BYTES,
+                reason: "the local mirror has a symbolic link there; not followed".into(),
             });
         }
-        Ok(Bytes::from(body))
+        meta = Some(m);
     }
+    let Some(meta) = meta.filter(|m| m.is_file()) else {
+        return Err(not_found());
+    };
+    if meta.len() > MAX_OBJECT_BYTES as u64 {
+        return Err(too_large());
+    }
+    let body = std::fs::read(path).map_err(io)?;
+    if body.len() > MAX_OBJECT_BYTES {
+        return Err(too_large());
+    }
+    Ok(Bytes::from(body))
 }
 
 fn is_missing(e: &std::io::Error) -> bool {
