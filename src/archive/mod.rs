@@ -1,14 +1,17 @@
 //! The read side: find archived callbacks by date, type, status and task, read them back,
-//! count them.
+//! count them, in bounded memory whatever the archive holds.
 //!
 //! Everything here is pure except the [`Source`] (a bucket or its local mirror):
-//! [`plan`] decides which prefixes a set of [`Filters`] needs, [`find`] runs the plan
-//! against a source, reads each key back through the template
+//! [`plan`] decides which prefixes a set of [`Filters`] needs; a [`Finder`] runs the plan
+//! against a source a page at a time, reads each key back through the template
 //! ([`crate::layout::KeyTemplate::read`]), drops what the filters do not want, lists each
-//! digest once and orders the rest by date then key; [`stats`] counts what was found.
-//! [`record`] reads a stored record without re-serializing its event; [`replay`] orders
-//! records for sending and bounds how many are in flight. The sources: [`LocalSource`]
-//! (the mirror `invoke` writes) and [`CosSource`] (GET Bucket, GET Object).
+//! digest once and hands the rest out by date then key as the listings go ([`find`]
+//! collects them, for small searches); a [`Counter`] counts them. [`record`] reads a
+//! stored record without re-serializing its event and checks it against its key's
+//! digest; [`replay`] orders records for sending (date by date, oldest first within a
+//! date: its module docs give the exact guarantee) and bounds what is in flight. The
+//! sources: [`LocalSource`] (the mirror `invoke` writes) and [`CosSource`] (GET Bucket,
+//! GET Object).
 
 pub mod cos;
 pub mod filters;
@@ -161,7 +164,7 @@ impl DigestWindow {
 /// months or days). A listing whose prefix fixes a date is only opened when the merge
 /// reaches that date, so a year's range holds a page per event type, not per day. What
 /// is held: one page (1,000 keys) per open listing and the digests of two days
-/// ([`DigestWindow`]).
+/// (a callback repeats only across adjacent dates).
 pub struct Finder<'a, S: Source> {
     source: &'a S,
     layout: &'a KeyLayout,

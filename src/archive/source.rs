@@ -192,7 +192,7 @@ pub trait Source: Send + Sync {
     ) -> impl Future<Output = Result<Page, SourceError>> + Send;
 
     /// Every page of a listing together. Only for listings known to be small (folder
-    /// discovery): records are listed a page at a time through [`Pager`].
+    /// discovery): records are listed a page at a time, following the markers.
     fn list(
         &self,
         prefix: &str,
