@@ -18,6 +18,13 @@ pub enum RecordError {
     NoEvent,
 }
 
+impl RecordError {
+    /// The one line every reader gives for the record at `key`.
+    pub fn about(&self, key: &str) -> String {
+        format!("record {key:?}: {self}")
+    }
+}
+
 /// The fields of a record that readers use; the rest is checked to be JSON and skipped.
 #[derive(Debug)]
 pub struct StoredRecord<'a> {
