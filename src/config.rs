@@ -137,35 +137,6 @@ impl RuntimeConfig {
     }
 }
 
-/// The variables of the configuration table a function reads from its environment, as a
-/// deploy copies them from the deploying shell: never the credentials (`TENCENTCLOUD_*`,
-/// from the role) nor what SCF sets itself (`SCF_*`).
-pub const FUNCTION_VARIABLES: &[&str] = &[
-    "COS_BUCKET",
-    "COS_REGION",
-    "COS_ENDPOINT",
-    "COS_KEY_PREFIX",
-    "COS_KEY_TEMPLATE",
-    "COS_STORAGE_CLASS",
-    "ARCHIVE_UTC_OFFSET",
-    "ARCHIVE_EVENT_TYPES",
-    "ARCHIVE_REDACT",
-    "ARCHIVE_FORWARD",
-    "FORWARD_NOTIFY_KEY",
-    "FORWARD_SCF_ENDPOINT",
-    "FORWARD_SCF_REGION",
-    "CALLBACK_NOTIFY_KEY",
-    "CALLBACK_TOKEN",
-    "CALLBACK_ALLOW_UNSIGNED",
-    "MPS_ENDPOINT",
-    "MPS_REGION",
-    "RECONCILE_WINDOW",
-    "RECONCILE_GRACE",
-    "RECONCILE_FORWARD",
-    "LOG_FORMAT",
-    "LOG_LEVEL",
-];
-
 /// Where SCF will run a function: what the platform adds to the environment it is deployed
 /// with (its region, name and namespace, the runtime API and the role's credentials).
 #[derive(Debug, Clone, Copy)]
@@ -571,9 +542,14 @@ where
 
 /// A Cloud API endpoint variable (`var`): an `http(s)://host[:port]` base URL, nothing more.
 pub fn cloud_api_endpoint(var: &'static str, raw: &str) -> Result<Uri, ConfigError> {
+    let service = match var {
+        "DEPLOY_CAM_ENDPOINT" => "cam",
+        "MPS_ENDPOINT" => "mps",
+        _ => "scf",
+    };
     let bad = |why: &str| ConfigError {
         var,
-        reason: format!("{why}; expected a base URL like `https://scf.tencentcloudapi.com`"),
+        reason: format!("{why}; expected a base URL like `https://{service}.tencentcloudapi.com`"),
     };
     let uri: Uri = raw.trim().parse().map_err(|_| bad("is not a URL"))?;
     if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {

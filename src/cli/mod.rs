@@ -47,7 +47,7 @@ Examples:
 Configuration is read from the environment (COS_BUCKET, COS_REGION, ...); see README.md
 and `mps-cos-backup help COMMAND` for what each command reads.
 Readers use COS when COS_BUCKET is set, else the local mirror (--local).
-Exit codes: 0 normal end, 1 runtime API lost / an invoke, get or replay failed /
+Exit codes: 0 normal end, 1 runtime API lost / an invoke, get, replay or deploy failed /
 credentials rejected / output could not be written, 2 bad configuration or usage.";
 
 /// Where the archive readers find it, and as whom (`ls`, `get`, `stats`, `replay`).

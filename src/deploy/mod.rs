@@ -26,7 +26,6 @@ use crate::cloudapi::scf::{
 };
 use crate::config::{
     cloud_api_endpoint, credentials_from_env, ConfigError, Platform, RuntimeConfig,
-    FUNCTION_VARIABLES,
 };
 use crate::credentials::Credentials;
 use crate::retry::RetryPolicy;
@@ -34,6 +33,36 @@ use crate::text::{mask_secrets, one_line};
 use crate::transport::{HttpClient, Uri};
 use package::PackageError;
 use policy::PolicyInputs;
+
+/// The variables of the configuration table a function reads from its environment, as a
+/// deploy copies them from the deploying shell: never the credentials (`TENCENTCLOUD_*`,
+/// from the role) nor what SCF sets itself (`SCF_*`). `RUST_LOG`, which runtime mode honours
+/// too, is left out: it is a developer's shell setting, not the function's.
+pub(crate) const FUNCTION_VARIABLES: &[&str] = &[
+    "COS_BUCKET",
+    "COS_REGION",
+    "COS_ENDPOINT",
+    "COS_KEY_PREFIX",
+    "COS_KEY_TEMPLATE",
+    "COS_STORAGE_CLASS",
+    "ARCHIVE_UTC_OFFSET",
+    "ARCHIVE_EVENT_TYPES",
+    "ARCHIVE_REDACT",
+    "ARCHIVE_FORWARD",
+    "FORWARD_NOTIFY_KEY",
+    "FORWARD_SCF_ENDPOINT",
+    "FORWARD_SCF_REGION",
+    "CALLBACK_NOTIFY_KEY",
+    "CALLBACK_TOKEN",
+    "CALLBACK_ALLOW_UNSIGNED",
+    "MPS_ENDPOINT",
+    "MPS_REGION",
+    "RECONCILE_WINDOW",
+    "RECONCILE_GRACE",
+    "RECONCILE_FORWARD",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+];
 
 /// The timer trigger that runs reconcile.
 pub(crate) const TIMER_NAME: &str = "reconcile-hourly";
@@ -901,6 +930,36 @@ fn function_url(desc: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::RefCell;
+
+    /// Every variable runtime mode reads is deployed (or deliberately not), so a variable
+    /// added to the configuration cannot be silently left out of deployed functions.
+    #[test]
+    fn every_variable_runtime_mode_reads_is_deployed() {
+        let asked = RefCell::new(Vec::new());
+        let platform = Platform {
+            region: "ap-guangzhou",
+            namespace: "default",
+            function: "f",
+        };
+        let get = |var: &str| {
+            asked.borrow_mut().push(var.to_string());
+            match var {
+                "COS_BUCKET" => Some("archive-1250000000".to_string()),
+                "ARCHIVE_FORWARD" => Some("scf:other,https://hooks.example.com/x".to_string()),
+                _ => None,
+            }
+        };
+        RuntimeConfig::for_deploy(get, &platform).unwrap();
+        let asked = asked.into_inner();
+        assert!(asked.len() > 10, "{asked:?}");
+        for var in asked {
+            assert!(
+                FUNCTION_VARIABLES.contains(&var.as_str()) || var == "RUST_LOG",
+                "{var} is read by runtime mode but not deployed"
+            );
+        }
+    }
 
     fn listed(kind: &str, desc: &str, enable: i64) -> TriggerInfo {
         TriggerInfo {
