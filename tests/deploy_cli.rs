@@ -3,7 +3,7 @@
 //! models, and refuse changes while a function is `Creating` or `Updating` as SCF does.
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
@@ -111,7 +111,7 @@ struct Run {
     bin: Binary,
 }
 
-fn deploy(pkg: &Package, zip: &PathBuf, args: &[&str], env: &[(String, String)]) -> Run {
+fn deploy(pkg: &Package, zip: &Path, args: &[&str], env: &[(String, String)]) -> Run {
     let mut all = vec![
         "deploy",
         "--zip",

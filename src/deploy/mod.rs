@@ -157,8 +157,8 @@ pub(crate) enum DeployError {
     Api {
         /// The action.
         action: &'static str,
-        /// Why.
-        error: CallError,
+        /// Why (boxed: it is much larger than the other variants).
+        error: Box<CallError>,
     },
     /// The function did not become `Active` (exit 1).
     #[error("{0}")]
@@ -269,7 +269,7 @@ where
         usage("TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY are required (the deploying account's keys)")
     })?;
     let endpoint = |var: &'static str, default: &str| match set(var) {
-        None => Ok(Uri::from_maybe_shared(default.to_string()).map_err(|e| usage(e.to_string()))?),
+        None => default.parse::<Uri>().map_err(|e| usage(e.to_string())),
         Some(raw) => cloud_api_endpoint(var, &raw).map_err(DeployError::from),
     };
     let scf_endpoint = endpoint("DEPLOY_SCF_ENDPOINT", "https://scf.tencentcloudapi.com")?;
@@ -369,7 +369,7 @@ impl Deploy<'_> {
             .map(|a| a.answer)
             .map_err(|error| DeployError::Api {
                 action: call.action,
-                error,
+                error: Box::new(error),
             })
     }
 
@@ -379,10 +379,10 @@ impl Deploy<'_> {
     ) -> Result<T, DeployError> {
         answer.into_typed().map_err(|failure| DeployError::Api {
             action,
-            error: CallError::Rejected {
+            error: Box::new(CallError::Rejected {
                 attempts: 1,
                 failure,
-            },
+            }),
         })
     }
 
@@ -395,7 +395,7 @@ impl Deploy<'_> {
             Ok(a) => Self::typed("GetFunction", a).map(Some),
             Err(DeployError::Api { error, .. })
                 if error.last_failure().is_some_and(scf::is_function_absent)
-                    && matches!(error, CallError::Rejected { .. }) =>
+                    && matches!(*error, CallError::Rejected { .. }) =>
             {
                 Ok(None)
             }

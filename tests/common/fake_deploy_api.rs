@@ -613,7 +613,9 @@ fn scf_action(st: &mut State, action: &str, body: &Value) -> Outcome {
             let c = &body["AsyncTriggerConfig"];
             let retries = c["RetryConfig"][0]["RetryNum"].as_u64();
             let ttl = c["MsgTTL"].as_u64();
-            if !retries.is_some_and(|r| r <= 2) || !ttl.is_some_and(|t| (60..=21600).contains(&t)) {
+            let retries_ok = retries.is_some_and(|r| r <= 2);
+            let ttl_ok = ttl.is_some_and(|t| (60..=21600).contains(&t));
+            if !(retries_ok && ttl_ok) {
                 return Err(("InvalidParameterValue.AsyncTriggerConfig", c.to_string()));
             }
             f.async_config = Some(c.clone());
