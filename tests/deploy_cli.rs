@@ -684,3 +684,60 @@ async fn failures_are_one_line_with_what_the_api_said() {
     );
     assert!(r.out.stdout.is_empty());
 }
+
+/// An API message that quotes the request (the environment with its secrets) is printed
+/// with every secret masked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_echoed_by_the_api_are_masked() {
+    let api = FakeDeployApi::start(FakeDeployOptions {
+        echo_error: Some("CreateFunction".into()),
+        ..Default::default()
+    })
+    .await;
+    let pkg = Package::new("deploy-echo");
+    let (zip, _) = package_zip(&pkg, "ok.zip", b"\x7fELF");
+    let env = shell(
+        &api,
+        &[
+            ("CALLBACK_TOKEN", CALLBACK_TOKEN),
+            ("CALLBACK_NOTIFY_KEY", CALLBACK_NOTIFY_KEY),
+            ("FORWARD_NOTIFY_KEY", FORWARD_NOTIFY_KEY),
+        ],
+    );
+    let r = deploy(&pkg, &zip, &["--url"], &env);
+    assert_eq!(r.out.status.code(), Some(1));
+    let err = stderr(&r);
+    let last = err.lines().last().unwrap_or("");
+    assert!(
+        last.contains("CreateFunction") && last.contains("InvalidParameterValue"),
+        "{err}"
+    );
+    assert!(
+        last.contains("CALLBACK_TOKEN") && last.contains("***"),
+        "the echo is there: {err}"
+    );
+    assert_no_secret(&r, &api);
+}
+
+/// A function that stays `Creating` past the wait limit is an error naming its state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wait_for_active_has_a_limit() {
+    let api = FakeDeployApi::start(FakeDeployOptions {
+        transition: Duration::from_secs(30),
+        ..Default::default()
+    })
+    .await;
+    let pkg = Package::new("deploy-slow");
+    let (zip, _) = package_zip(&pkg, "ok.zip", b"\x7fELF");
+    let r = deploy(&pkg, &zip, &["--wait-limit-ms", "300"], &shell(&api, &[]));
+    assert_eq!(r.out.status.code(), Some(1));
+    let err = stderr(&r);
+    assert!(
+        err.lines()
+            .last()
+            .unwrap_or("")
+            .contains("still Creating after"),
+        "{err}"
+    );
+    assert!(r.secs < 10.0, "gave up in time: {} s", r.secs);
+}

@@ -73,6 +73,9 @@ pub(super) struct DeployArgs {
     /// Milliseconds between two GetFunction while waiting for Active (tests)
     #[arg(long, hide = true, default_value_t = 1000)]
     poll_interval_ms: u64,
+    /// Longest wait for Active after one change, milliseconds (tests)
+    #[arg(long, hide = true, default_value_t = 300_000)]
+    wait_limit_ms: u64,
 }
 
 pub(super) fn deploy(args: DeployArgs) -> ExitCode {
@@ -99,7 +102,7 @@ pub(super) fn deploy(args: DeployArgs) -> ExitCode {
         plan: args.plan,
         waiting: Waiting {
             interval: Duration::from_millis(args.poll_interval_ms.max(1)),
-            ..Waiting::default()
+            limit: Duration::from_millis(args.wait_limit_ms),
         },
     };
     let fail = |e: &DeployError, mask: &dyn Fn(&str) -> String| {

@@ -341,6 +341,7 @@ pub(crate) async fn run(
             },
             policy.clone(),
         )
+        .masking(p.secrets.clone())
     };
     let d = Deploy {
         scf: client(&p.scf_endpoint),
@@ -429,10 +430,10 @@ impl Deploy<'_> {
             }
             if start.elapsed() + waiting.interval > waiting.limit {
                 return Err(DeployError::Function(format!(
-                    "function {} still {} after {} s; run deploy again later",
+                    "function {} still {} after {:.1} s; run deploy again later",
                     self.name(),
                     state.status,
-                    waiting.limit.as_secs()
+                    start.elapsed().as_secs_f64()
                 )));
             }
             tokio::time::sleep(waiting.interval).await;

@@ -50,6 +50,9 @@ pub struct FakeDeployOptions {
     pub owner_uin: String,
     /// The account's APPID (in Function URLs).
     pub appid: u64,
+    /// When set, this action is refused with `InvalidParameterValue` and a message that
+    /// quotes the value of `CALLBACK_TOKEN` it was sent, as some API messages quote input.
+    pub echo_error: Option<String>,
 }
 
 impl Default for FakeDeployOptions {
@@ -66,6 +69,7 @@ impl Default for FakeDeployOptions {
             create_fails: None,
             owner_uin: "100000000001".into(),
             appid: 1_250_000_000,
+            echo_error: None,
         }
     }
 }
@@ -431,6 +435,20 @@ fn handle(st: &mut State, service: &'static str, req: Request) -> Reply {
         } else {
             error(st, "InternalError", "internal error")
         };
+    }
+    if st.opts.echo_error.as_deref() == Some(action.as_str()) {
+        // The token's value quoted so that it straddles the API's 300-character message
+        // limit: a client that masks after cutting would leak its first part.
+        let token = body["Environment"]["Variables"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|v| v["Key"] == "CALLBACK_TOKEN")
+            .and_then(|v| v["Value"].as_str())
+            .unwrap_or("");
+        let lead = "invalid value of CALLBACK_TOKEN";
+        let message = format!("{lead}{} {token}", ".".repeat(285 - lead.len()));
+        return error(st, "InvalidParameterValue", &message);
     }
     let result = if service == "scf" {
         scf_action(st, &action, &body)
