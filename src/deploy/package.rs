@@ -165,6 +165,8 @@ pub(crate) mod tests {
             ("mps-cos-backup", 0o100_755, b"\x7fELF"),
         ]);
         assert_eq!(check(&good), Ok(()));
+        // As scripts/package.sh writes it (Python's zipfile, deflated, modes recorded).
+        assert_eq!(check(include_bytes!("testdata/package-sh.zip")), Ok(()));
         let not_exec = zip(&[
             ("bootstrap", 0o100_644, b"#!/bin/sh\n"),
             ("mps-cos-backup", 0o100_755, b"\x7fELF"),
