@@ -195,7 +195,18 @@ const MUTATING: &[&str] = &[
     "UpdateTrigger",
     "CreateRole",
     "CreatePolicy",
+    "UpdatePolicy",
     "AttachRolePolicy",
+];
+
+/// What `--plan` may call.
+const READS: &[&str] = &[
+    "GetFunction",
+    "ListTriggers",
+    "GetRole",
+    "GetUserAppId",
+    "ListAttachedRolePolicies",
+    "GetPolicy",
 ];
 
 fn assert_clean(api: &FakeDeployApi) {
@@ -500,9 +511,7 @@ async fn plan_changes_nothing() {
     assert!(api.roles().is_empty());
     let applied = api.applied();
     assert!(
-        applied
-            .iter()
-            .all(|a| ["GetFunction", "ListTriggers", "GetRole"].contains(&a.as_str())),
+        applied.iter().all(|a| READS.contains(&a.as_str())),
         "{applied:?}"
     );
     assert_no_secret(&r, &api);
@@ -521,9 +530,7 @@ async fn plan_changes_nothing() {
     );
     let reads = &api.applied()[before..];
     assert!(
-        reads
-            .iter()
-            .all(|a| ["GetFunction", "ListTriggers", "GetRole"].contains(&a.as_str())),
+        reads.iter().all(|a| READS.contains(&a.as_str())),
         "{reads:?}"
     );
     let f = api.function("default", "mps-cos-backup").expect("deployed");
@@ -592,11 +599,63 @@ async fn create_role_makes_one_least_privilege_role() {
     summary(&second);
     assert_eq!(api.roles().len(), 1);
     assert_eq!(api.policies().len(), 1);
-    assert_eq!(
-        api.applied().iter().filter(|a| *a == "CreateRole").count(),
-        1
+    let count = |action: &str| api.applied().iter().filter(|a| *a == action).count();
+    assert_eq!(count("CreateRole"), 1);
+    assert_eq!(count("CreatePolicy"), 1);
+    // The policy follows the configuration: without reconcile, no MPS reads.
+    assert_eq!(count("UpdatePolicy"), 1);
+    let (_, doc) = api.policies().into_values().next().expect("one policy");
+    assert_eq!(doc["statement"].as_array().map(Vec::len), Some(2), "{doc}");
+    assert!(!doc.to_string().contains("mps:"), "{doc}");
+    // Nothing changed: nothing is written.
+    let third = deploy(
+        &pkg,
+        &zip,
+        &["--create-role", "--function", "archiver", "--no-reconcile"],
+        &env,
     );
+    summary(&third);
+    assert_eq!(count("UpdatePolicy"), 1);
+    assert_eq!(count("AttachRolePolicy"), 1);
     assert_clean(&api);
+}
+
+/// A role left without its policy (a run that stopped half-way, or made by hand) gets the
+/// derived policy attached; nothing is created twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_role_completes_a_role_without_its_policy() {
+    let api = FakeDeployApi::start(FakeDeployOptions {
+        roles: vec!["mps-cos-backup-role".into()],
+        ..Default::default()
+    })
+    .await;
+    let pkg = Package::new("deploy-role-half");
+    let (zip, _) = package_zip(&pkg, "ok.zip", b"\x7fELF");
+    let r = deploy(&pkg, &zip, &["--create-role"], &shell(&api, &[]));
+    summary(&r);
+    let roles = api.roles();
+    let policies = api.policies();
+    assert_eq!(policies.len(), 1);
+    let id = *policies.keys().next().expect("one policy");
+    assert_eq!(roles["mps-cos-backup-role"].policies, [id]);
+    assert_eq!(policies[&id].0, "mps-cos-backup-role-policy");
+    assert!(!api.applied().iter().any(|a| a == "CreateRole"));
+    assert_clean(&api);
+
+    // A policy of that name left unattached is found, brought up to date and attached.
+    let api = FakeDeployApi::start(FakeDeployOptions {
+        policies: vec!["mps-cos-backup-role-policy".into()],
+        ..Default::default()
+    })
+    .await;
+    let r = deploy(&pkg, &zip, &["--create-role"], &shell(&api, &[]));
+    summary(&r);
+    let policies = api.policies();
+    assert_eq!(policies.len(), 1);
+    let (id, (_, doc)) = policies.iter().next().expect("one policy");
+    assert!(doc.to_string().contains("name/cos:PutObject"), "{doc}");
+    assert_eq!(api.roles()["mps-cos-backup-role"].policies, [*id]);
+    assert_eq!(api.verification_failures(), Vec::<String>::new());
 }
 
 /// One call in ten fails transiently (throttling, internal errors): the deploy retries and

@@ -52,7 +52,7 @@ pub(super) struct DeployArgs {
     /// Execution role of the function (an existing CAM role)
     #[arg(long, value_name = "NAME", conflicts_with = "create_role")]
     role: Option<String>,
-    /// Create the role FUNCTION-role (trusting SCF) with a policy derived from the configuration, unless it exists
+    /// Create (or bring up to date) the role FUNCTION-role trusting SCF, with a policy derived from the configuration
     #[arg(long)]
     create_role: bool,
     /// Memory in MB (64, or 128 to 3072 in steps of 128)
@@ -67,7 +67,7 @@ pub(super) struct DeployArgs {
     /// Do not run the hourly reconcile timer (an existing one is disabled)
     #[arg(long)]
     no_reconcile: bool,
-    /// Only read (GetFunction, ListTriggers, GetRole) and print what would change
+    /// Only read (GetFunction, ListTriggers, GetRole and the role's policy) and print what would change
     #[arg(long)]
     plan: bool,
     /// Milliseconds between two GetFunction while waiting for Active (tests)

@@ -128,6 +128,119 @@ pub struct Account {
     pub owner_uin: String,
 }
 
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListAttached<'a> {
+    role_name: &'a str,
+    page: u32,
+    rp: u32,
+}
+
+/// Largest page of CAM's list actions.
+pub const PAGE: u32 = 200;
+
+/// `ListAttachedRolePolicies`: the policies attached to role `role`, page `page` (from 1).
+pub fn list_attached_role_policies(role: &str, page: u32) -> Result<ApiCall, BuildError> {
+    call(
+        "ListAttachedRolePolicies",
+        &ListAttached {
+            role_name: role,
+            page,
+            rp: PAGE,
+        },
+    )
+}
+
+/// A policy as CAM lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PolicyRef {
+    /// Its id.
+    pub policy_id: u64,
+    /// Its name.
+    #[serde(default)]
+    pub policy_name: String,
+}
+
+/// A page of `ListAttachedRolePolicies` or `ListPolicies`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PolicyPage {
+    /// Policies in all.
+    #[serde(default)]
+    pub total_num: u32,
+    /// This page.
+    #[serde(default)]
+    pub list: Vec<PolicyRef>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListPolicies<'a> {
+    rp: u32,
+    page: u32,
+    scope: &'static str,
+    keyword: &'a str,
+}
+
+/// `ListPolicies` of the account's own (custom) policies whose name contains `keyword`.
+pub fn list_policies(keyword: &str, page: u32) -> Result<ApiCall, BuildError> {
+    call(
+        "ListPolicies",
+        &ListPolicies {
+            rp: PAGE,
+            page,
+            scope: "Local",
+            keyword,
+        },
+    )
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PolicyId {
+    policy_id: u64,
+}
+
+/// `GetPolicy`: the policy's document.
+pub fn get_policy(policy_id: u64) -> Result<ApiCall, BuildError> {
+    call("GetPolicy", &PolicyId { policy_id })
+}
+
+/// The part of a `GetPolicy` answer a deploy compares.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Policy {
+    /// The document, a JSON text.
+    #[serde(default)]
+    pub policy_document: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdatePolicy<'a> {
+    policy_id: u64,
+    policy_document: &'a str,
+}
+
+/// `UpdatePolicy`: replaces the document of policy `policy_id`.
+pub fn update_policy(policy_id: u64, document: &str) -> Result<ApiCall, BuildError> {
+    call(
+        "UpdatePolicy",
+        &UpdatePolicy {
+            policy_id,
+            policy_document: document,
+        },
+    )
+}
+
+/// Whether a failure says a policy of that name exists already.
+pub fn is_policy_name_taken(failure: &Failure) -> bool {
+    failure
+        .code()
+        .is_some_and(|c| c.contains("PolicyNameInUse") || c.contains("PolicyNameExists"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

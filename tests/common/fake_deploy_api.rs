@@ -44,6 +44,8 @@ pub struct FakeDeployOptions {
     pub seed: u64,
     /// Roles that exist before the test.
     pub roles: Vec<String>,
+    /// Custom policies (by name, with an empty document) that exist before the test.
+    pub policies: Vec<String>,
     /// When set, a created function ends `CreateFailed` with this `(ErrorCode, ErrorMessage)`.
     pub create_fails: Option<(String, String)>,
     /// The account's owner uin.
@@ -66,6 +68,7 @@ impl Default for FakeDeployOptions {
             transient_rate: 0.0,
             seed: 7,
             roles: Vec::new(),
+            policies: Vec::new(),
             create_fails: None,
             owner_uin: "100000000001".into(),
             appid: 1_250_000_000,
@@ -167,6 +170,10 @@ const REQUIRED: &[(&str, &[&str])] = &[
     ("CreatePolicy", &["PolicyName", "PolicyDocument"]),
     ("AttachRolePolicy", &[]),
     ("GetUserAppId", &[]),
+    ("ListAttachedRolePolicies", &[]),
+    ("ListPolicies", &[]),
+    ("GetPolicy", &["PolicyId"]),
+    ("UpdatePolicy", &["PolicyId"]),
 ];
 
 impl FakeDeployApi {
@@ -187,6 +194,12 @@ impl FakeDeployApi {
                 )
             })
             .collect();
+        let policies = opts
+            .policies
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (500 + i as u64, (name.clone(), json!({}))))
+            .collect();
         let state = Arc::new(Mutex::new(State {
             rng: Seeded::new(opts.seed),
             opts,
@@ -198,7 +211,7 @@ impl FakeDeployApi {
             requests: 0,
             functions: BTreeMap::new(),
             roles,
-            policies: BTreeMap::new(),
+            policies,
         }));
         let serve = |service: &'static str| {
             let state = state.clone();
@@ -749,6 +762,13 @@ fn check_trigger(t: &Trigger) -> Result<(), (&'static str, String)> {
     Ok(())
 }
 
+/// The page `Page` (from 1) of `Rp` items of `list`.
+fn page_of(body: &Value, list: Vec<Value>) -> Vec<Value> {
+    let page = body.get("Page").and_then(Value::as_u64).unwrap_or(1).max(1) as usize;
+    let rp = body.get("Rp").and_then(Value::as_u64).unwrap_or(20) as usize;
+    list.into_iter().skip((page - 1) * rp).take(rp).collect()
+}
+
 fn cam_action(st: &mut State, action: &str, body: &Value) -> Outcome {
     match action {
         "GetRole" => {
@@ -825,6 +845,52 @@ fn cam_action(st: &mut State, action: &str, body: &Value) -> Outcome {
             json!({"Uin": st.opts.owner_uin, "OwnerUin": st.opts.owner_uin,
             "AppId": st.opts.appid}),
         ),
+        "ListAttachedRolePolicies" => {
+            let role = text(body, "RoleName");
+            let r = st
+                .roles
+                .get(role)
+                .ok_or(("InvalidParameter.RoleNotExist", format!("role {role}")))?;
+            let list: Vec<Value> = r
+                .policies
+                .iter()
+                .map(|id| json!({"PolicyId": id, "PolicyName": st.policies[id].0, "PolicyType": "User"}))
+                .collect();
+            Ok(json!({"TotalNum": list.len(), "List": page_of(body, list)}))
+        }
+        "ListPolicies" => {
+            let keyword = text(body, "Keyword");
+            let list: Vec<Value> = st
+                .policies
+                .iter()
+                .filter(|(_, (name, _))| name.contains(keyword))
+                .map(|(id, (name, _))| json!({"PolicyId": id, "PolicyName": name, "Type": 1}))
+                .collect();
+            Ok(json!({"TotalNum": list.len(), "List": page_of(body, list)}))
+        }
+        "GetPolicy" => {
+            let id = body.get("PolicyId").and_then(Value::as_u64).unwrap_or(0);
+            let (name, doc) = st
+                .policies
+                .get(&id)
+                .ok_or(("ResourceNotFound.PolicyIdNotExist", format!("policy {id}")))?;
+            Ok(json!({"PolicyName": name, "PolicyDocument": doc.to_string(), "Type": 1}))
+        }
+        "UpdatePolicy" => {
+            let id = body.get("PolicyId").and_then(Value::as_u64).unwrap_or(0);
+            let doc: Value = serde_json::from_str(text(body, "PolicyDocument")).map_err(|_| {
+                (
+                    "InvalidParameter.PolicyDocumentError",
+                    "not JSON".to_string(),
+                )
+            })?;
+            let entry = st
+                .policies
+                .get_mut(&id)
+                .ok_or(("InvalidParameter.PolicyIdNotExist", format!("policy {id}")))?;
+            entry.1 = doc;
+            Ok(json!({}))
+        }
         _ => Err(("InvalidAction", action.to_string())),
     }
 }

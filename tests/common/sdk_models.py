@@ -15,7 +15,10 @@ WANTED = {
         "GetFunction", "CreateFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration",
         "UpdateFunctionEventInvokeConfig", "ListTriggers", "CreateTrigger", "UpdateTrigger",
     ],
-    "cam/v20190116": ["GetRole", "CreateRole", "CreatePolicy", "AttachRolePolicy", "GetUserAppId"],
+    "cam/v20190116": [
+        "GetRole", "CreateRole", "CreatePolicy", "AttachRolePolicy", "GetUserAppId",
+        "ListAttachedRolePolicies", "GetPolicy", "UpdatePolicy", "ListPolicies",
+    ],
 }
 
 
