@@ -374,6 +374,66 @@ impl Deploy<'_> {
             })
     }
 
+    /// [`Self::send`] of a creation. When an attempt is retried after its answer was lost
+    /// (an `InternalError` or a broken connection once the API had acted), the retry is
+    /// refused because the thing now exists: that refusal (`exists`) after more than one
+    /// attempt is the creation's success.
+    async fn create(
+        &self,
+        client: &CloudApiClient,
+        call: Result<ApiCall, BuildError>,
+        exists: fn(&str) -> bool,
+    ) -> Result<(), DeployError> {
+        match self.send(client, call).await {
+            Ok(_) => Ok(()),
+            Err(DeployError::Api { error, .. })
+                if error.attempts() > 1
+                    && error
+                        .last_failure()
+                        .and_then(|f| f.code())
+                        .is_some_and(exists) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// [`Self::send`] of a change to the function, which then becomes `Updating`. A retry
+    /// after a lost answer is refused while the first attempt's change is applied; then the
+    /// function is waited for and the same change, harmless to repeat, sent again (a few
+    /// times at most: each resend may lose its answer too).
+    async fn update(
+        &self,
+        call: Result<ApiCall, BuildError>,
+        step: &mut dyn FnMut(&str),
+    ) -> Result<(), DeployError> {
+        const RESENDS: u32 = 4;
+        let call = call.map_err(|e| usage(e.to_string()))?;
+        let mut resends = 0;
+        loop {
+            match self.send(&self.scf, Ok(call.clone())).await {
+                Ok(_) => return Ok(()),
+                Err(DeployError::Api { error, .. })
+                    if resends < RESENDS
+                        && error.attempts() > 1
+                        && error
+                            .last_failure()
+                            .and_then(|f| f.code())
+                            .is_some_and(is_busy) =>
+                {
+                    resends += 1;
+                    step(&format!(
+                        "{}: refused on a retry while the function changes; waiting to send it again",
+                        call.action
+                    ));
+                    self.wait_active(step).await?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     fn typed<T: serde::de::DeserializeOwned>(
         action: &'static str,
         answer: Answer,
@@ -551,13 +611,14 @@ impl Deploy<'_> {
                 ));
                 return Ok(());
             }
-            self.send(
+            self.create(
                 &self.cam,
                 cam::create_role(
                     &name,
                     &cam::scf_trust_policy(),
                     "Execution role of the mps-cos-backup function",
                 ),
+                |code| code.contains("RoleNameInUse"),
             )
             .await?;
             step(&format!("CreateRole: {name}, trusting scf.qcloud.com"));
@@ -688,9 +749,10 @@ impl Deploy<'_> {
                 "set asynchronous retries to {ASYNC_RETRIES}, kept {ASYNC_MSG_TTL_S} s"
             ));
         } else if created {
-            self.send(
+            self.create(
                 &self.scf,
                 scf::create_function(f, &settings, &self.p.zip_base64),
+                |code| code.starts_with("ResourceInUse.Function"),
             )
             .await?;
             step(&format!(
@@ -706,7 +768,7 @@ impl Deploy<'_> {
             {
                 self.wait_active(step).await?;
             }
-            self.send(&self.scf, scf::update_function_code(f, &self.p.zip_base64))
+            self.update(scf::update_function_code(f, &self.p.zip_base64), step)
                 .await?;
             step(&format!(
                 "UpdateFunctionCode: {} ({} bytes of zip)",
@@ -714,7 +776,7 @@ impl Deploy<'_> {
                 self.p.zip_bytes
             ));
             self.wait_active(step).await?;
-            self.send(&self.scf, scf::update_function_configuration(f, &settings))
+            self.update(scf::update_function_configuration(f, &settings), step)
                 .await?;
             step(&format!(
                 "UpdateFunctionConfiguration: {} MB, {} s, {} variables{}",
@@ -849,8 +911,12 @@ impl Deploy<'_> {
                 changes.push(format!("create the {what} ({})", want.trigger_desc));
                 return Ok(outcome("would create"));
             }
-            self.send(&self.scf, scf::create_trigger(&self.p.function, &want))
-                .await?;
+            self.create(
+                &self.scf,
+                scf::create_trigger(&self.p.function, &want),
+                |code| code.starts_with("ResourceInUse.Trigger"),
+            )
+            .await?;
             step(&format!("CreateTrigger: {what} ({})", want.trigger_desc));
             return Ok(outcome("created"));
         };
@@ -967,6 +1033,12 @@ impl Prepared {
         all.extend(self.credentials.secrets());
         mask_secrets(text, all)
     }
+}
+
+/// Whether an API code refuses a change because the function is being changed
+/// (`FailedOperation.*` / `ResourceInUse.*` while `Creating` or `Updating`).
+fn is_busy(code: &str) -> bool {
+    code.starts_with("FailedOperation.UpdateFunction") || code.starts_with("ResourceInUse.Function")
 }
 
 /// Whether a listed trigger already is what `want` asks for.

@@ -40,6 +40,9 @@ pub struct FakeDeployOptions {
     pub transition: Duration,
     /// Share of verified requests that fail transiently.
     pub transient_rate: f64,
+    /// Share of changes that are applied and then answered `InternalError`, as when the
+    /// answer is lost on the way back.
+    pub lost_answer_rate: f64,
     /// Seed of the fault draws.
     pub seed: u64,
     /// Roles that exist before the test.
@@ -66,6 +69,7 @@ impl Default for FakeDeployOptions {
             region: "ap-guangzhou".into(),
             transition: Duration::from_millis(300),
             transient_rate: 0.0,
+            lost_answer_rate: 0.0,
             seed: 7,
             roles: Vec::new(),
             policies: Vec::new(),
@@ -88,6 +92,8 @@ pub struct Call {
     pub body: Value,
     /// Whether it failed transiently (nothing applied).
     pub transient: bool,
+    /// Whether it was applied but answered `InternalError`.
+    pub lost: bool,
 }
 
 /// A function as the fake keeps it.
@@ -441,6 +447,7 @@ fn handle(st: &mut State, service: &'static str, req: Request) -> Reply {
         action: action.clone(),
         body: body.clone(),
         transient,
+        lost: false,
     });
     if transient {
         return if st.rng.draw() < 0.5 {
@@ -468,6 +475,17 @@ fn handle(st: &mut State, service: &'static str, req: Request) -> Reply {
     } else {
         cam_action(st, &action, &body)
     };
+    let changes = !(action.starts_with("Get") || action.starts_with("List"));
+    if result.is_ok()
+        && changes
+        && st.opts.lost_answer_rate > 0.0
+        && st.rng.draw() < st.opts.lost_answer_rate
+    {
+        if let Some(c) = st.calls.last_mut() {
+            c.lost = true;
+        }
+        return error(st, "InternalError", "internal error");
+    }
     match result {
         Ok(fields) => answer(st, fields),
         Err((code, message)) => {
