@@ -1,6 +1,7 @@
 //! Command line: runtime mode (no arguments), `invoke`, the archive readers (`ls`, `get`,
-//! `stats`, `replay`), `--help`, `--version`.
+//! `stats`, `replay`), `deploy`, `--help`, `--version`.
 
+mod deploy;
 mod read;
 mod replay;
 
@@ -41,11 +42,12 @@ Examples:
   mps-cos-backup get mps-events/WorkflowTask/2026/03/15/TASK.finish.partial.DIGEST.json --event
   mps-cos-backup stats --since 2026-03-01 --until 2026-03-31
   mps-cos-backup replay --to https://hooks.example.com/mps --since 2026-03-21 --dry-run
+  mps-cos-backup deploy --create-role --plan
 
 Configuration is read from the environment (COS_BUCKET, COS_REGION, ...); see README.md
 and `mps-cos-backup help COMMAND` for what each command reads.
 Readers use COS when COS_BUCKET is set, else the local mirror (--local).
-Exit codes: 0 normal end, 1 runtime API lost / an invoke, get or replay failed /
+Exit codes: 0 normal end, 1 runtime API lost / an invoke, get, replay or deploy failed /
 credentials rejected / output could not be written, 2 bad configuration or usage,
 130 replay interrupted.";
 
@@ -176,6 +178,9 @@ enum Cmd {
     /// Send archived callbacks to a target again, oldest first
     #[command(after_help = REPLAY_HELP)]
     Replay(replay::ReplayArgs),
+    /// Create or update the function, its role and triggers from the zip (Cloud API)
+    #[command(after_help = deploy::DEPLOY_HELP)]
+    Deploy(deploy::DeployArgs),
 }
 
 #[derive(Debug, Args)]
@@ -206,6 +211,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         Cmd::Get(a) => read::get(a),
         Cmd::Stats(a) => read::stats(a),
         Cmd::Replay(a) => replay::replay(a),
+        Cmd::Deploy(a) => deploy::deploy(a),
     }
 }
 

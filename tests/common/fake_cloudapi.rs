@@ -252,6 +252,17 @@ pub fn tc3_signature(
     signed: &[(String, String)],
     body: &[u8],
 ) -> String {
+    tc3_signature_for("scf", secret_key, timestamp, signed, body)
+}
+
+/// [`tc3_signature`] in the credential scope of any `service` (`scf`, `cam`, `mps`).
+pub fn tc3_signature_for(
+    service: &str,
+    secret_key: &str,
+    timestamp: i64,
+    signed: &[(String, String)],
+    body: &[u8],
+) -> String {
     let mut sorted: Vec<(String, String)> = signed
         .iter()
         .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_lowercase()))
@@ -269,11 +280,11 @@ pub fn tc3_signature(
     );
     let date = civil_date(timestamp);
     let to_sign = format!(
-        "TC3-HMAC-SHA256\n{timestamp}\n{date}/scf/tc3_request\n{}",
+        "TC3-HMAC-SHA256\n{timestamp}\n{date}/{service}/tc3_request\n{}",
         hex_lower(&Sha256::digest(canonical.as_bytes()))
     );
     let k_date = mac(format!("TC3{secret_key}").as_bytes(), date.as_bytes());
-    let k_service = mac(&k_date, b"scf");
+    let k_service = mac(&k_date, service.as_bytes());
     let k_signing = mac(&k_service, b"tc3_request");
     hex_lower(&mac(&k_signing, to_sign.as_bytes()))
 }
@@ -614,4 +625,141 @@ fn handle(st: &mut State, req: Request) -> Reply {
         }
         Some(ApiFault::Stall(d)) => Reply::Stall(d),
     }
+}
+
+/// What [`check_tc3`] expects of a request to one service's endpoint.
+#[derive(Debug, Clone, Copy)]
+pub struct Tc3Expect<'a> {
+    /// The `Host` the client must send and sign.
+    pub host: &'a str,
+    /// Service of the credential scope (`scf`, `cam`).
+    pub service: &'a str,
+    /// `X-TC-Version`.
+    pub version: &'a str,
+    /// `X-TC-Region`.
+    pub region: &'a str,
+    /// Expected SecretId.
+    pub secret_id: &'a str,
+    /// Key the signature is checked with.
+    pub secret_key: &'a str,
+    /// When set, `X-TC-Token` must equal it; when unset it must be absent.
+    pub session_token: Option<&'a str>,
+    /// The checker's clock = real clock + this many seconds.
+    pub clock_skew_secs: i64,
+}
+
+/// Checks a Cloud API 3.0 request to any service as the API does (method, path, headers,
+/// timestamp, token, `Authorization` format, scope with `expect.service`, signed headers and
+/// signature, with this file's own TC3): the `X-TC-Action` when it passes, else the error
+/// code and message the API would answer.
+pub fn check_tc3(req: &Request, expect: &Tc3Expect<'_>) -> Result<String, (&'static str, String)> {
+    if req.method != "POST" || req.path() != "/" || !req.query().is_empty() {
+        return Err((
+            "InvalidParameter",
+            format!("expected POST /, got {} {}", req.method, req.target),
+        ));
+    }
+    let header = |name: &str| req.header(name).unwrap_or("");
+    if header("content-type") != "application/json; charset=utf-8" {
+        return Err((
+            "InvalidParameter",
+            format!("Content-Type {:?}", header("content-type")),
+        ));
+    }
+    if header("host") != expect.host {
+        return Err(("InvalidParameter", format!("Host {:?}", header("host"))));
+    }
+    if header("x-tc-version") != expect.version {
+        return Err((
+            "NoSuchVersion",
+            format!("X-TC-Version {:?}", header("x-tc-version")),
+        ));
+    }
+    if header("x-tc-region") != expect.region {
+        return Err((
+            "InvalidParameterValue.Region",
+            format!("X-TC-Region {:?}", header("x-tc-region")),
+        ));
+    }
+    let timestamp: i64 = header("x-tc-timestamp")
+        .parse()
+        .map_err(|_| ("MissingParameter", "X-TC-Timestamp".to_string()))?;
+    let now = now_secs(expect.clock_skew_secs);
+    if (now - timestamp).abs() > 300 {
+        return Err((
+            "AuthFailure.SignatureExpire",
+            format!("X-TC-Timestamp {timestamp} is more than 5 minutes from {now}"),
+        ));
+    }
+    match (expect.session_token, req.header("x-tc-token")) {
+        (Some(want), Some(got)) if want == got => {}
+        (None, None) => {}
+        (Some(_), None) => return Err(("AuthFailure.TokenFailure", "X-TC-Token missing".into())),
+        (_, Some(_)) => return Err(("AuthFailure.TokenFailure", "X-TC-Token invalid".into())),
+    }
+    let bad_auth = |m: String| ("AuthFailure.InvalidAuthorization", m);
+    let rest = header("authorization")
+        .strip_prefix("TC3-HMAC-SHA256 ")
+        .ok_or_else(|| bad_auth("not TC3-HMAC-SHA256".into()))?;
+    let (mut credential, mut signed_headers, mut signature) = (None, None, None);
+    for part in rest.split(", ") {
+        match part.split_once('=') {
+            Some(("Credential", v)) => credential = Some(v),
+            Some(("SignedHeaders", v)) => signed_headers = Some(v),
+            Some(("Signature", v)) => signature = Some(v),
+            _ => return Err(bad_auth(format!("part {part:?}"))),
+        }
+    }
+    let (Some(credential), Some(signed_headers), Some(signature)) =
+        (credential, signed_headers, signature)
+    else {
+        return Err(bad_auth("missing part".into()));
+    };
+    let scope: Vec<&str> = credential.split('/').collect();
+    if scope.len() != 4 || scope[2] != expect.service || scope[3] != "tc3_request" {
+        return Err(bad_auth(format!(
+            "credential scope {credential:?} is not of service {}",
+            expect.service
+        )));
+    }
+    if scope[0] != expect.secret_id {
+        return Err(("AuthFailure.SecretIdNotFound", "unknown SecretId".into()));
+    }
+    if scope[1] != civil_date(timestamp) {
+        return Err((
+            "AuthFailure.SignatureFailure",
+            format!("scope date {} is not the UTC date of {timestamp}", scope[1]),
+        ));
+    }
+    let names: Vec<&str> = signed_headers.split(';').collect();
+    if !names.contains(&"content-type") || !names.contains(&"host") {
+        return Err((
+            "AuthFailure.SignatureFailure",
+            format!("SignedHeaders {signed_headers:?} lacks content-type or host"),
+        ));
+    }
+    let mut signed = Vec::new();
+    for n in &names {
+        let v = req.header(n).ok_or_else(|| {
+            (
+                "AuthFailure.SignatureFailure",
+                format!("signed header {n} not sent"),
+            )
+        })?;
+        signed.push((n.to_string(), v.to_string()));
+    }
+    let expected = tc3_signature_for(
+        expect.service,
+        expect.secret_key,
+        timestamp,
+        &signed,
+        &req.body,
+    );
+    if signature != expected {
+        return Err((
+            "AuthFailure.SignatureFailure",
+            "The provided credentials could not be validated. Please check your signature is correct.".into(),
+        ));
+    }
+    Ok(header("x-tc-action").to_string())
 }
