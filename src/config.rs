@@ -20,7 +20,7 @@ use crate::layout::{KeyTemplate, DEFAULT_TEMPLATE};
 use crate::logging::LogConfig;
 #[cfg(test)]
 use crate::logging::LogFormat;
-use crate::transport::Uri;
+use crate::transport::{Uri, UrlError, UrlShape};
 
 /// Where and how objects are written in COS.
 #[derive(Debug, Clone)]
@@ -551,18 +551,10 @@ pub fn cloud_api_endpoint(var: &'static str, raw: &str) -> Result<Uri, ConfigErr
         var,
         reason: format!("{why}; expected a base URL like `https://{service}.tencentcloudapi.com`"),
     };
-    let uri: Uri = raw.trim().parse().map_err(|_| bad("is not a URL"))?;
-    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
-        return Err(bad("is not an absolute http or https URL"));
-    }
-    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
-        return Err(bad("must not carry a user name or password"));
-    }
-    if uri.query().is_some() || raw.contains('#') || !matches!(uri.path(), "" | "/") {
-        return Err(bad("must not have a path, query or fragment"));
-    }
-    crate::transport::check_uri(&uri).map_err(|why| bad(&why))?;
-    Ok(uri)
+    crate::transport::parse_url(raw, UrlShape::Base).map_err(|e| match e {
+        UrlError::NotBase | UrlError::Fragment => bad("must not have a path, query or fragment"),
+        other => bad(&other.to_string()),
+    })
 }
 
 /// A credential: must be sendable in an HTTP header. Errors never echo the value.
