@@ -7,6 +7,7 @@
 //! ```text
 //! cli       commands; wires the pieces together
 //! runtime   SCF runtime API client and loop (knows nothing of MPS)
+//! reconcile MPS's task list against the archive; missing callbacks rebuilt, through handler
 //! handler   one event: parse -> record -> key, then store and forward at once
 //! event -> record -> layout      typed MPS model; normalized, redacted record; key <-> fields
 //! store (cos | local)            forward (scf: Invoke | webhook)      archive (read side)
@@ -31,6 +32,7 @@ pub mod handler;
 pub mod http;
 pub mod layout;
 pub mod logging;
+pub mod reconcile;
 pub mod record;
 pub mod retry;
 pub mod runtime;
