@@ -183,24 +183,45 @@ pub fn dates_to_list(
     )
 }
 
-/// The archived end records of `types` between `dates`: (event type, task id as in the key).
+/// The archived end records of `types` between `dates`: (event type, task id as in the
+/// key). Only the prefixes the dates and types need are listed (the readers' plan), one
+/// listing at a time.
 async fn ended_tasks<R: Source>(
     source: &R,
     layout: &KeyLayout,
     dates: (NaiveDate, NaiveDate),
     types: &[String],
 ) -> Result<HashSet<(String, String)>, ReconcileError> {
+    use archive::plan::{Plan, Step};
     let filters = archive::Filters::new(Some(dates.0), Some(dates.1), types, None, None)
         .map_err(|_| ReconcileError::Template("{yyyy}/{mm}/{dd}"))?;
-    let found = archive::find(source, layout, &filters).await?;
-    Ok(found
-        .found
-        .into_iter()
-        .filter_map(|f| {
-            let (t, id, status) = (f.fields.event_type?, f.fields.task_id?, f.fields.status?);
-            is_end(&t, &status).then_some((t, id))
-        })
-        .collect())
+    let plan = Plan::new(&layout.template, &layout.prefix, &filters);
+    let mut ended = HashSet::new();
+    let mut steps = plan.start();
+    while let Some(step) = steps.pop() {
+        match step {
+            Step::Discover(walk) => {
+                let listing = source.list(walk.prefix(), Some('/')).await?;
+                steps.extend(plan.resume(&walk, &listing.folders));
+            }
+            Step::List(prefix) => {
+                for e in source.list(&prefix, None).await?.entries {
+                    let Some(f) = layout.template.read(&layout.prefix, &e.key) else {
+                        continue;
+                    };
+                    if !filters.matches(&f) {
+                        continue;
+                    }
+                    if let (Some(t), Some(id), Some(status)) = (f.event_type, f.task_id, f.status) {
+                        if is_end(&t, &status) {
+                            ended.insert((t, id));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(ended)
 }
 
 /// What became of one missing task.
@@ -290,7 +311,12 @@ impl<S: Store, R: Source> Reconciler<'_, S, R> {
             "reconcile: archive listed"
         );
         let mut recovered_types = BTreeSet::new();
-        let checks = missing.iter().map(|t| self.recover(run, t));
+        // The futures are made before they are run: a lazy `map` over references would
+        // leave the run's future without a provable `Send`.
+        let mut checks = Vec::with_capacity(missing.len());
+        for t in missing {
+            checks.push(self.recover(run, t));
+        }
         let mut settled: Vec<Checked> = Vec::new();
         archive::replay::bounded(checks, MPS_IN_FLIGHT, |c| settled.push(c)).await;
         for c in settled {
@@ -406,6 +432,8 @@ impl<S: Store, R: Source> Reconciler<'_, S, R> {
         };
         let detail = match self.mps.call(&call, run.deadline - run.margin).await {
             Ok(a) => mps::read_task_detail(a.answer).map_err(|f| f.to_string()),
+            // The deadline came first: the next run checks this task again.
+            Err(CallError::OutOfTime { .. }) => return Checked::NotChecked,
             Err(e) => Err(error_chain(&e)),
         };
         let detail = match detail {

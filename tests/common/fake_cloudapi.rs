@@ -252,6 +252,17 @@ pub fn tc3_signature(
     signed: &[(String, String)],
     body: &[u8],
 ) -> String {
+    tc3_signature_for("scf", secret_key, timestamp, signed, body)
+}
+
+/// [`tc3_signature`] with `service` in the credential scope (`mps`, `cam`, ...).
+pub fn tc3_signature_for(
+    service: &str,
+    secret_key: &str,
+    timestamp: i64,
+    signed: &[(String, String)],
+    body: &[u8],
+) -> String {
     let mut sorted: Vec<(String, String)> = signed
         .iter()
         .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_lowercase()))
@@ -269,11 +280,11 @@ pub fn tc3_signature(
     );
     let date = civil_date(timestamp);
     let to_sign = format!(
-        "TC3-HMAC-SHA256\n{timestamp}\n{date}/scf/tc3_request\n{}",
+        "TC3-HMAC-SHA256\n{timestamp}\n{date}/{service}/tc3_request\n{}",
         hex_lower(&Sha256::digest(canonical.as_bytes()))
     );
     let k_date = mac(format!("TC3{secret_key}").as_bytes(), date.as_bytes());
-    let k_service = mac(&k_date, b"scf");
+    let k_service = mac(&k_date, service.as_bytes());
     let k_signing = mac(&k_service, b"tc3_request");
     hex_lower(&mac(&k_signing, to_sign.as_bytes()))
 }
@@ -346,7 +357,37 @@ struct Invocation {
     client_context: String,
 }
 
-fn verify(st: &State, req: &Request) -> Result<Invocation, Rejection> {
+/// What a signed Cloud API 3.0 request must carry: the headers and signature every action of
+/// every service shares.
+#[derive(Debug, Clone, Copy)]
+pub struct Tc3Expect<'a> {
+    /// The `Host` the request must send and sign.
+    pub host: &'a str,
+    /// Service of the credential scope (`scf`, `mps`).
+    pub service: &'a str,
+    /// Accepted `X-TC-Action` values.
+    pub actions: &'a [&'a str],
+    /// `X-TC-Version`.
+    pub version: &'a str,
+    /// `X-TC-Region`.
+    pub region: &'a str,
+    /// The SecretId of the scope.
+    pub secret_id: &'a str,
+    /// The key signatures are checked with.
+    pub secret_key: &'a str,
+    /// `X-TC-Token`, when one is required (absent otherwise).
+    pub session_token: Option<&'a str>,
+    /// The checker's clock = real clock + this.
+    pub clock_skew_secs: i64,
+}
+
+/// Checks a request's method, path, headers, timestamp, token and TC3 signature as the API
+/// does; the error is the API's `(code, message)`.
+pub fn check_tc3(req: &Request, want: &Tc3Expect<'_>) -> Result<(), (&'static str, String)> {
+    check_signed(req, want).map_err(|r| (r.code, r.message))
+}
+
+fn check_signed(req: &Request, want: &Tc3Expect<'_>) -> Result<(), Rejection> {
     if req.method != "POST" || req.path() != "/" || !req.query().is_empty() {
         return Err(reject(
             "InvalidParameter",
@@ -360,25 +401,25 @@ fn verify(st: &State, req: &Request) -> Result<Invocation, Rejection> {
             format!("Content-Type {:?}", header("content-type")),
         ));
     }
-    if header("host") != st.host {
+    if header("host") != want.host {
         return Err(reject(
             "InvalidParameter",
             format!("Host {:?}", header("host")),
         ));
     }
-    if header("x-tc-action") != "Invoke" {
+    if !want.actions.contains(&header("x-tc-action")) {
         return Err(reject(
             "InvalidAction",
             format!("X-TC-Action {:?}", header("x-tc-action")),
         ));
     }
-    if header("x-tc-version") != "2018-04-16" {
+    if header("x-tc-version") != want.version {
         return Err(reject(
             "NoSuchVersion",
             format!("X-TC-Version {:?}", header("x-tc-version")),
         ));
     }
-    if header("x-tc-region") != st.opts.region {
+    if header("x-tc-region") != want.region {
         return Err(reject(
             "InvalidParameterValue.Region",
             format!("X-TC-Region {:?}", header("x-tc-region")),
@@ -387,15 +428,15 @@ fn verify(st: &State, req: &Request) -> Result<Invocation, Rejection> {
     let timestamp: i64 = header("x-tc-timestamp")
         .parse()
         .map_err(|_| reject("MissingParameter", "X-TC-Timestamp"))?;
-    let now = now_secs(st.opts.clock_skew_secs);
+    let now = now_secs(want.clock_skew_secs);
     if (now - timestamp).abs() > 300 {
         return Err(reject(
             "AuthFailure.SignatureExpire",
             format!("X-TC-Timestamp {timestamp} is more than 5 minutes from {now}"),
         ));
     }
-    match (&st.opts.session_token, req.header("x-tc-token")) {
-        (Some(want), Some(got)) if want == got => {}
+    match (want.session_token, req.header("x-tc-token")) {
+        (Some(token), Some(got)) if token == got => {}
         (None, None) => {}
         (Some(_), None) => return Err(reject("AuthFailure.TokenFailure", "X-TC-Token missing")),
         (_, Some(_)) => return Err(reject("AuthFailure.TokenFailure", "X-TC-Token invalid")),
@@ -427,13 +468,13 @@ fn verify(st: &State, req: &Request) -> Result<Invocation, Rejection> {
         return Err(reject("AuthFailure.InvalidAuthorization", "missing part"));
     };
     let scope: Vec<&str> = credential.split('/').collect();
-    if scope.len() != 4 || scope[2] != "scf" || scope[3] != "tc3_request" {
+    if scope.len() != 4 || scope[2] != want.service || scope[3] != "tc3_request" {
         return Err(reject(
             "AuthFailure.InvalidAuthorization",
             format!("credential scope {credential:?}"),
         ));
     }
-    if scope[0] != st.opts.secret_id {
+    if scope[0] != want.secret_id {
         return Err(reject("AuthFailure.SecretIdNotFound", "unknown SecretId"));
     }
     if scope[1] != civil_date(timestamp) {
@@ -459,13 +500,31 @@ fn verify(st: &State, req: &Request) -> Result<Invocation, Rejection> {
         })?;
         signed.push((n.to_string(), v.to_string()));
     }
-    let expected = tc3_signature(&st.opts.secret_key, timestamp, &signed, &req.body);
+    let expected = tc3_signature_for(want.service, want.secret_key, timestamp, &signed, &req.body);
     if signature != expected {
         return Err(reject(
             "AuthFailure.SignatureFailure",
             "The provided credentials could not be validated. Please check your signature is correct.",
         ));
     }
+    Ok(())
+}
+
+fn verify(st: &State, req: &Request) -> Result<Invocation, Rejection> {
+    check_signed(
+        req,
+        &Tc3Expect {
+            host: &st.host,
+            service: "scf",
+            actions: &["Invoke"],
+            version: "2018-04-16",
+            region: &st.opts.region,
+            secret_id: &st.opts.secret_id,
+            secret_key: &st.opts.secret_key,
+            session_token: st.opts.session_token.as_deref(),
+            clock_skew_secs: st.opts.clock_skew_secs,
+        },
+    )?;
     // Body.
     let body: serde_json::Value = serde_json::from_slice(&req.body)
         .map_err(|e| reject("InvalidParameter", format!("body is not JSON: {e}")))?;

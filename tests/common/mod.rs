@@ -8,6 +8,7 @@
 pub mod binary;
 pub mod fake_cloudapi;
 pub mod fake_cos;
+pub mod fake_mps;
 pub mod fake_runtime;
 pub mod fake_webhook;
 pub mod fixtures;
