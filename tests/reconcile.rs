@@ -581,3 +581,78 @@ async fn the_timer_event_reconciles_inside_its_deadline() {
     bin.stop(Duration::from_secs(5)).await;
     bin.assert_never_wrote(&scf_platform::CREDENTIALS);
 }
+
+/// Benchmark (ignored; `cargo test --release --test reconcile -- --ignored --nocapture`):
+/// a window of 10,000 finished tasks, 9,000 of them archived already. Prints tasks checked
+/// per second and MPS requests per missing task, and holds the request counts to their
+/// targets: one `DescribeTasks` per 100 tasks, one `DescribeTaskDetail` per missing task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn bench_reconcile_ten_thousand_tasks() {
+    const N: usize = 10_000;
+    let now = Utc::now();
+    let all = tasks(N, 0, now);
+    let mps = FakeMps::start(
+        FakeMpsOptions {
+            delay: Duration::from_millis(
+                std::env::var("BENCH_MPS_DELAY_MS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0),
+            ),
+            ..FakeMpsOptions::default()
+        },
+        all.clone(),
+    )
+    .await;
+    let pkg = Package::new("reconcile-bench");
+    let local: PathBuf = pkg.dir().join("mirror");
+    std::fs::create_dir_all(&local).unwrap();
+    let delivered: Vec<String> = all
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 10 != 0)
+        .map(|(_, t)| t.callback())
+        .collect();
+    let missing = N - delivered.len();
+    let t0 = std::time::Instant::now();
+    for chunk in delivered.chunks(2_000) {
+        deliver(&pkg, &local, chunk);
+    }
+    eprintln!(
+        "archived {} callbacks first in {:?}",
+        delivered.len(),
+        t0.elapsed()
+    );
+    let env = env_for(&mps);
+    let local_arg = local.display().to_string();
+    let started = std::time::Instant::now();
+    let out = run(&pkg, &["reconcile", "--local", &local_arg], &env);
+    let took = started.elapsed();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let s = summary(&out);
+    assert_eq!(s["recovered"], missing as u64, "{s}");
+    let st = mps.stats();
+    let again = std::time::Instant::now();
+    let out2 = run(&pkg, &["reconcile", "--local", &local_arg], &env);
+    let took2 = again.elapsed();
+    assert!(out2.status.success());
+    assert_eq!(summary(&out2)["recovered"], 0);
+    eprintln!(
+        "reconcile of {N} tasks ({missing} missing): {took:?}, {:.0} tasks checked/s; \
+         DescribeTasks {} ({:.2} per 100 tasks), DescribeTaskDetail {} ({:.2} per missing task), \
+         MPS requests per missing task {:.2}; second run (nothing missing): {took2:?}, {:.0} tasks/s; \
+         key dates listed {}..{}",
+        N as f64 / took.as_secs_f64(),
+        st.pages,
+        st.pages as f64 * 100.0 / N as f64,
+        st.details,
+        st.details as f64 / missing as f64,
+        st.requests as f64 / missing as f64,
+        N as f64 / took2.as_secs_f64(),
+        s["first_date"],
+        s["last_date"],
+    );
+    assert_eq!(st.pages, N.div_ceil(100) as u64);
+    assert_eq!(st.details, missing as u64);
+}
