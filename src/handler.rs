@@ -292,13 +292,6 @@ impl<S: Store> Handler<S> {
             }
         }
 
-        // Without redaction the digest still comes from a masked copy, so keys never depend
-        // on a secret; with it, the record's own event is that masked copy.
-        let masked_for_digest = (!self.cfg.redact).then(|| {
-            let mut masked = parsed.raw.clone();
-            record::redact(&mut masked);
-            masked
-        });
         // The record takes the event by move: copying a large event costs more than the rest.
         let record = record::build_owned(
             parsed,
@@ -307,7 +300,13 @@ impl<S: Store> Handler<S> {
             inv.source,
             self.cfg.redact,
         );
-        let digest = layout::digest(masked_for_digest.as_ref().unwrap_or(&record.event));
+        // Keys never depend on a secret: with redaction the record's event is already masked;
+        // without it the digest masks as it reads.
+        let digest = if self.cfg.redact {
+            layout::digest(&record.event)
+        } else {
+            layout::digest_masked(&record.event)
+        };
         let key = self.cfg.key_template.render(&KeyParts {
             prefix: &self.cfg.key_prefix,
             event_type: &record.event_type,
@@ -380,4 +379,214 @@ impl<S: Store> Handler<S> {
 
 fn elapsed_ms(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use chrono::TimeZone;
+    use serde_json::Value;
+
+    use super::*;
+    use crate::cos::{CosError, ErrorBody, Failure};
+    use crate::forward::target::parse_targets;
+    use crate::forward::ForwarderConfig;
+    use crate::layout::DEFAULT_TEMPLATE;
+    use crate::record::Source;
+    use crate::retry::RetryPolicy;
+    use crate::store::memory::MemoryStore;
+    use crate::store::StoreError;
+    use crate::transport::HttpClient;
+
+    const EVENT: &[u8] = br#"{"EventType":"WorkflowTask","WorkflowTaskEvent":{"TaskId":"1253112233-WorkflowTask-abc","Status":"FINISH","ErrCode":0,"MediaProcessResultSet":[{"Type":"Transcode","TranscodeTask":{"Status":"FAIL","ErrCodeExt":"InternalError","Message":"x"}}],"InputInfo":{"Type":"S3","S3InputInfo":{"S3Bucket":"b","S3SecretKey":"s3cretValue"}}}}"#;
+
+    fn cfg(event_types: Option<&[&str]>, redact: bool) -> ArchiveConfig {
+        ArchiveConfig {
+            key_prefix: "mps-events/".into(),
+            key_template: KeyTemplate::parse(DEFAULT_TEMPLATE).unwrap(),
+            utc_offset: FixedOffset::east_opt(8 * 3600).unwrap(),
+            event_types: event_types.map(|t| t.iter().map(|s| s.to_string()).collect()),
+            redact,
+        }
+    }
+
+    fn inv() -> Invocation<'static> {
+        Invocation {
+            request_id: Some("req-1"),
+            received_at: Utc.with_ymd_and_hms(2026, 11, 24, 23, 30, 0).unwrap(),
+            source: Source::Trigger,
+            deadline: Instant::now() + Duration::from_secs(5),
+        }
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_callback_is_stored_at_its_key_with_its_record_and_metadata() {
+        let h = Handler::new(MemoryStore::default(), cfg(None, true));
+        let done = rt()
+            .block_on(h.handle(Bytes::from_static(EVENT), &inv()))
+            .unwrap();
+        // Dated in +08:00: received 23:30 UTC on the 24th is the 25th there.
+        let key = "mps-events/WorkflowTask/2026/11/25/1253112233-WorkflowTask-abc.finish.failed.";
+        let stored = h.store.objects();
+        let (k, kept) = stored.iter().next().unwrap();
+        assert_eq!(stored.len(), 1);
+        assert!(k.starts_with(key) && k.ends_with(".json"), "{k}");
+        assert_eq!(done.key.as_deref(), Some(k.as_str()));
+        assert_eq!((done.bytes, done.attempts), (kept.body.len(), 1));
+        assert_eq!(kept.content_type, "application/json");
+        let meta: Vec<(&str, &str)> = kept
+            .metadata
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        assert!(meta.contains(&("task-outcome", "failed")), "{meta:?}");
+        assert!(meta.contains(&("event-type", "WorkflowTask")), "{meta:?}");
+        let record: Value = serde_json::from_slice(&kept.body).unwrap();
+        assert_eq!(record["source"], "trigger");
+        assert_eq!(record["request_id"], "req-1");
+        assert_eq!(
+            record["event"]["WorkflowTaskEvent"]["InputInfo"]["S3InputInfo"]["S3SecretKey"],
+            "***"
+        );
+        assert!(!String::from_utf8_lossy(&kept.body).contains("s3cretValue"));
+    }
+
+    #[test]
+    fn redaction_off_keeps_the_secret_but_not_the_key() {
+        let on = Handler::new(MemoryStore::default(), cfg(None, true));
+        let off = Handler::new(MemoryStore::default(), cfg(None, false));
+        let a = rt()
+            .block_on(on.handle(Bytes::from_static(EVENT), &inv()))
+            .unwrap();
+        let b = rt()
+            .block_on(off.handle(Bytes::from_static(EVENT), &inv()))
+            .unwrap();
+        assert_eq!(a.key, b.key, "the key never depends on a secret");
+        let kept = off.store.objects();
+        assert!(
+            String::from_utf8_lossy(&kept.values().next().unwrap().body).contains("s3cretValue")
+        );
+    }
+
+    #[test]
+    fn a_type_outside_archive_event_types_is_acknowledged_and_not_stored() {
+        let h = Handler::new(MemoryStore::default(), cfg(Some(&["EditMediaTask"]), true));
+        let done = rt()
+            .block_on(h.handle(Bytes::from_static(EVENT), &inv()))
+            .unwrap();
+        assert_eq!(done.key, None);
+        assert!(done
+            .skipped
+            .unwrap_or_default()
+            .contains("ARCHIVE_EVENT_TYPES"));
+        assert!(h.store.objects().is_empty());
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_is_refused_and_nothing_is_stored() {
+        let h = Handler::new(MemoryStore::default(), cfg(None, true));
+        for body in [&b"[1]"[..], b"", b"not json"] {
+            let e = rt()
+                .block_on(h.handle(Bytes::copy_from_slice(body), &inv()))
+                .unwrap_err();
+            assert!(matches!(e, HandleError::Event(_)), "{e}");
+        }
+        assert!(h.store.objects().is_empty());
+    }
+
+    fn refused_credentials() -> StoreError {
+        StoreError::Cos(CosError::CredentialsRejected {
+            op: "PUT",
+            attempts: 1,
+            failure: Failure::Status {
+                status: 403,
+                error: Box::new(ErrorBody::default()),
+            },
+        })
+    }
+
+    #[test]
+    fn a_store_failure_is_the_events_failure_and_says_whether_the_instance_must_stop() {
+        let h = Handler::new(MemoryStore::failing(refused_credentials), cfg(None, true));
+        let e = rt()
+            .block_on(h.handle(Bytes::from_static(EVENT), &inv()))
+            .unwrap_err();
+        assert!(
+            matches!(e, HandleError::Store(_)) && e.credentials_rejected(),
+            "{e}"
+        );
+        let h = Handler::new(
+            MemoryStore::failing(|| StoreError::Local(crate::store::local::LocalError::Deadline)),
+            cfg(None, true),
+        );
+        let e = rt()
+            .block_on(h.handle(Bytes::from_static(EVENT), &inv()))
+            .unwrap_err();
+        assert!(
+            matches!(e, HandleError::Store(_)) && !e.credentials_rejected(),
+            "{e}"
+        );
+    }
+
+    /// A forward target that cannot be reached (a closed loopback port): the archive is
+    /// still written, the event fails naming the target, and the archive's own failure comes
+    /// first when both fail.
+    #[test]
+    fn a_failed_forward_fails_the_event_but_not_the_archive() {
+        let rt = rt();
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let forwarder = |_: ()| {
+            let cfg = ForwarderConfig {
+                targets: parse_targets(&format!("http://127.0.0.1:{port}/hook")).unwrap(),
+                scf: None,
+                notify_key: None,
+                policy: RetryPolicy {
+                    max_attempts: 2,
+                    base_backoff: Duration::from_millis(1),
+                    max_backoff: Duration::from_millis(2),
+                    ..RetryPolicy::default()
+                },
+            };
+            rt.block_on(async { Forwarder::new(HttpClient::new(), cfg).unwrap() })
+        };
+        let h = Handler::new(MemoryStore::default(), cfg(None, true)).forwarding(forwarder(()));
+        let e = rt
+            .block_on(h.handle(Bytes::from_static(EVENT), &inv()))
+            .unwrap_err();
+        let line = e.to_string();
+        assert!(
+            matches!(&e, HandleError::Forward { archive: None, failed } if failed.len() == 1),
+            "{line}"
+        );
+        assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
+        assert_eq!(h.store.objects().len(), 1, "archived all the same");
+
+        let h = Handler::new(MemoryStore::failing(refused_credentials), cfg(None, true))
+            .forwarding(forwarder(()));
+        let e = rt
+            .block_on(h.handle(Bytes::from_static(EVENT), &inv()))
+            .unwrap_err();
+        assert!(matches!(
+            &e,
+            HandleError::Forward {
+                archive: Some(_),
+                ..
+            }
+        ));
+        assert!(e.credentials_rejected());
+        assert!(
+            e.to_string().starts_with("COS PUT"),
+            "the archive's failure first: {e}"
+        );
+    }
 }

@@ -263,6 +263,18 @@ const DELIVERY_FIELDS: [&str; 2] = ["Timestamp", "Sign"];
 /// Numbers are written as `digest_number` says, so a callback archived by an earlier
 /// version, which kept numbers as 64-bit values, keeps its key when it is delivered again.
 pub fn digest(event: &Value) -> String {
+    digest_with(event, false)
+}
+
+/// [`digest`] of `event` as [`crate::record::redact`] would leave it, without changing or
+/// copying it: the value of every credential-named key that is not `null` is hashed as
+/// `"***"`. The handler uses it when `ARCHIVE_REDACT=off` keeps the secrets in the record,
+/// so the key is the same as with redaction on.
+pub fn digest_masked(event: &Value) -> String {
+    digest_with(event, true)
+}
+
+fn digest_with(event: &Value, mask: bool) -> String {
     let mut hasher = Sha1::new();
     let mut w = HashWriter(&mut hasher);
     match event {
@@ -270,8 +282,9 @@ pub fn digest(event: &Value) -> String {
             m.iter()
                 .filter(|(k, _)| !DELIVERY_FIELDS.contains(&k.as_str())),
             &mut w,
+            mask,
         ),
-        other => write_canonical(other, &mut w),
+        other => write_canonical(other, &mut w, mask),
     }
     let out = hasher.finalize();
     crate::text::hex(&out[..DIGEST_HEX / 2])
@@ -279,7 +292,7 @@ pub fn digest(event: &Value) -> String {
 
 /// Compact JSON of `v`; serde_json's `Map` is ordered by key (no `preserve_order`), so the
 /// text is canonical. Recursion is bounded by the parser's nesting limit.
-fn write_canonical(v: &Value, w: &mut HashWriter<'_>) {
+fn write_canonical(v: &Value, w: &mut HashWriter<'_>, mask: bool) {
     use std::io::Write as _;
     // Writing into a hasher cannot fail; the results are ignored.
     match v {
@@ -302,17 +315,18 @@ fn write_canonical(v: &Value, w: &mut HashWriter<'_>) {
                 if i > 0 {
                     let _ = w.write_all(b",");
                 }
-                write_canonical(item, w);
+                write_canonical(item, w, mask);
             }
             let _ = w.write_all(b"]");
         }
-        Value::Object(m) => write_object(m.iter(), w),
+        Value::Object(m) => write_object(m.iter(), w, mask),
     }
 }
 
 fn write_object<'a>(
     entries: impl Iterator<Item = (&'a String, &'a Value)>,
     w: &mut HashWriter<'_>,
+    mask: bool,
 ) {
     use std::io::Write as _;
     let _ = w.write_all(b"{");
@@ -322,7 +336,12 @@ fn write_object<'a>(
         }
         let _ = serde_json::to_writer(&mut *w, k);
         let _ = w.write_all(b":");
-        write_canonical(v, w);
+        if mask && !v.is_null() && crate::record::is_credential_key(k) {
+            // The redaction rule: any value but null becomes "***".
+            let _ = serde_json::to_writer(&mut *w, crate::record::REDACTED);
+        } else {
+            write_canonical(v, w, mask);
+        }
     }
     let _ = w.write_all(b"}");
 }
@@ -636,6 +655,31 @@ impl KeyTemplate {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn masking_while_hashing_equals_hashing_the_redacted_event() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+        let mut events: Vec<Value> = Vec::new();
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_file() {
+                let body = std::fs::read(&path).unwrap_or_default();
+                events.extend(serde_json::from_slice::<Value>(&body).ok());
+            }
+        }
+        events.push(serde_json::json!({
+            "EventType": "X", "Timestamp": 1, "Sign": "s",
+            "Token": null, "SecretKey": {"v": ["a"]}, "S3SecretId": 7, "TokenType": "keep",
+            "List": [{"Password": "p", "n": [1.50, {"NotifyKey": "k"}]}], "Done": "***"
+        }));
+        assert!(events.len() > 10);
+        for raw in events {
+            let mut redacted = raw.clone();
+            crate::record::redact(&mut redacted);
+            assert_eq!(digest_masked(&raw), digest(&redacted), "{raw:.120}");
+        }
+    }
+
     use super::*;
     use chrono::TimeZone;
     use serde_json::json;

@@ -5,17 +5,19 @@
 //! Data flows one way; no module imports one above it:
 //!
 //! ```text
-//! cli       commands; wires the pieces together
+//! cli       commands; wires the pieces together (with config, the wiring layer under it:
+//!           environment -> validated settings and the clients they configure)
 //! runtime   SCF runtime API client and loop (knows nothing of MPS)
 //! reconcile MPS's task list against the archive; missing callbacks rebuilt, through handler
+//! http      Function URL request -> auth (token, MPS Sign) -> handler -> response object
 //! handler   one event: parse -> record -> key, then store and forward at once
 //! event -> record -> layout      typed MPS model; normalized, redacted record; key <-> fields
 //! store (cos | local)            forward (scf: Invoke | webhook)      archive (read side)
-//! cos       COS requests built and signed without I/O, answers parsed, one client loop
-//! cloudapi  TC3 signer and SCF Invoke client
+//! cos       COS requests built and signed without I/O, answers parsed, one client
+//! cloudapi  TC3 signer, any action as a value, one client for every service
 //! transport, retry   the one HTTP layer (no redirects, bounded bodies, immediate ACKs);
-//!           attempts and full-jitter backoff inside a deadline
-//! config, logging, credentials, text   environment -> typed settings; shared helpers
+//!           the one attempt engine: attempts, time budget, full-jitter backoff, re-signing
+//! logging, credentials, text   the log subscriber; the role's keys; shared helpers
 //! ```
 
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]

@@ -14,11 +14,18 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// What to do after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Class {
-    /// Try again if the deadline allows.
+    /// Try again, after a backoff, if the deadline allows: the server or the network hiccuped.
     Retry,
+    /// Try again at once, without a backoff: the request was signed with a time the server
+    /// finds off, and the next attempt signs with the server's clock. The attempt decides
+    /// that it happens once (a second clock error is final).
+    ReSign,
     /// The credentials were refused: after reporting, the process should stop so a fresh
     /// instance starts with fresh role credentials.
     CredentialsRejected,
+    /// The credentials are good but the role may not do this: final for this request (fresh
+    /// credentials of the same role would be refused alike); the instance goes on.
+    PermissionDenied,
     /// Do not try again.
     Final,
 }
@@ -60,7 +67,8 @@ pub(crate) enum Ended<E> {
     Stopped {
         /// Attempts made.
         attempts: u32,
-        /// Its class ([`Class::Final`] or [`Class::CredentialsRejected`]).
+        /// Its class ([`Class::Final`], [`Class::CredentialsRejected`] or
+        /// [`Class::PermissionDenied`]).
         class: Class,
         /// The failure.
         failure: E,
@@ -167,6 +175,12 @@ where
         let failure = match attempt(attempts, Instant::now() + attempt_time).await {
             Ok(v) => return Ok((v, attempts)),
             Err((Class::Retry, e)) => e,
+            Err((Class::ReSign, e)) => {
+                tracing::debug!(target = %target, attempt = attempts, reason = %e,
+                    "attempt failed on the clock; signing again at once");
+                last = Some(e);
+                continue;
+            }
             Err((class, failure)) => {
                 return Err(Ended::Stopped {
                     attempts,

@@ -24,19 +24,25 @@ pub fn hex(bytes: &[u8]) -> String {
 /// the cut). Servers' error bodies and panic messages go through here before they reach a
 /// log line or an error post.
 pub fn one_line(s: &str) -> String {
-    let mut out = String::with_capacity(s.len().min(MAX_LINE + 4));
+    one_line_within(s, MAX_LINE)
+}
+
+/// [`one_line`] cut to at most `max` bytes (plus the `…` that marks a cut), for fields kept
+/// shorter than a whole line (an API's error code or message).
+pub fn one_line_within(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max + 4));
     let words = s.split(|c: char| c.is_whitespace() || c.is_control());
     for word in words.filter(|w| !w.is_empty()) {
         if !out.is_empty() {
             out.push(' ');
         }
         out.push_str(word);
-        if out.len() > MAX_LINE {
+        if out.len() > max {
             break;
         }
     }
-    if out.len() > MAX_LINE {
-        let mut cut = MAX_LINE;
+    if out.len() > max {
+        let mut cut = max;
         while !out.is_char_boundary(cut) {
             cut -= 1;
         }

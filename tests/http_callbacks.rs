@@ -378,3 +378,57 @@ fn invoke_answers_a_function_url_event_as_runtime_mode_would() {
     assert!(local.join(key).is_file(), "{key} in the mirror");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Any shape of event through admission: no panic, a status SPEC lists, a one-line reason,
+/// and an admitted body that the event parser takes.
+mod admission {
+    use mps_cos_backup::event;
+    use mps_cos_backup::http::{admit, auth::CallbackAuth};
+    use proptest::prelude::*;
+    use serde_json::{json, Value};
+
+    fn scalar() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            "[ -~]{0,24}".prop_map(Value::String),
+            Just(json!("{\"EventType\":\"ScheduleTask\"}")),
+            Just(json!("{\"NotificationType\":\"ProcessEof\",\"TaskId\":7}")),
+            Just(json!("eyJFdmVudFR5cGUiOiJYIn0=")),
+            Just(json!("POST")),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_wrapper_is_admitted_or_refused_cleanly(
+            method in scalar(), body in scalar(), b64 in scalar(), query in scalar(),
+            headers in scalar(), drop in prop::collection::vec(any::<bool>(), 5),
+        ) {
+            let mut ev = serde_json::Map::new();
+            for (i, (k, v)) in [
+                ("httpMethod", method), ("body", body), ("isBase64Encoded", b64),
+                ("queryString", json!({"token": query})), ("headers", json!({"X-Forwarded-For": headers})),
+            ].into_iter().enumerate() {
+                if !drop[i] {
+                    ev.insert(k.to_string(), v);
+                }
+            }
+            let bytes = serde_json::to_vec(&Value::Object(ev)).unwrap_or_default();
+            let auth = CallbackAuth { allow_unsigned: true, ..CallbackAuth::default() };
+            match admit(&bytes, &auth, 1_764_000_000) {
+                None => {}
+                Some(Ok(notification)) => {
+                    prop_assert!(event::parse(&notification).is_ok());
+                }
+                Some(Err(r)) => {
+                    prop_assert!(matches!(r.status, 400 | 401 | 405 | 413), "{:?}", r);
+                    prop_assert!(!r.reason.contains('\n'));
+                }
+            }
+        }
+    }
+}

@@ -270,16 +270,11 @@ fn start<T>(
     // The default hook prints several lines to stderr, which SCF does not collect; the
     // runtime turns the panic into an error post, and this puts one line in the log.
     std::panic::set_hook(Box::new(|info| {
-        let payload = info.payload();
-        let msg = payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "non-string panic payload".to_string());
+        let msg = crate::text::panic_message(info.payload());
         let at = info
             .location()
             .map(|l| format!("{}:{}", l.file(), l.line()));
-        error!(panic = %msg.replace(['\n', '\r'], " "), at, "panic");
+        error!(panic = %msg, at, "panic");
     }));
     read(env).map_err(|e| {
         // The one configuration line must appear even under LOG_LEVEL=off or a typo'd filter,

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use super::sign::{sign, SignError, SignInput};
 use crate::credentials::Credentials;
 pub use crate::retry::Class;
-use crate::text::one_line;
+use crate::text::{one_line, one_line_within};
 use crate::transport::{host_header, Request};
 
 /// `Content-Type` of every Cloud API 3.0 POST.
@@ -186,7 +186,7 @@ impl Answer {
     /// not fit is a [`Failure::Malformed`].
     pub fn into_typed<T: serde::de::DeserializeOwned>(self) -> Result<T, Failure> {
         serde_json::from_value(Value::Object(self.response)).map_err(|e| Failure::Malformed {
-            detail: short(&format!("Response does not fit: {e}"), MAX_MESSAGE),
+            detail: one_line_within(&format!("Response does not fit: {e}"), MAX_MESSAGE),
         })
     }
 }
@@ -366,18 +366,6 @@ struct ApiError {
 /// Longest API message kept in a failure.
 const MAX_MESSAGE: usize = 300;
 
-fn short(s: &str, max: usize) -> String {
-    let line = one_line(s);
-    if line.len() <= max {
-        return line;
-    }
-    let mut cut = max;
-    while !line.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}…", &line[..cut])
-}
-
 /// Reads an answer. The API answers HTTP 200 for its errors too: success is a `Response`
 /// with a `RequestId` and no `Error`.
 pub fn parse_answer(status: u16, body: &[u8]) -> Result<Answer, Failure> {
@@ -404,9 +392,9 @@ pub fn parse_answer(status: u16, body: &[u8]) -> Result<Answer, Failure> {
         });
         return Err(Failure::Api {
             status,
-            code: short(&e.code, 100),
-            message: short(&e.message, MAX_MESSAGE),
-            request_id: request_id.map(|r| short(&r, 100)),
+            code: one_line_within(&e.code, 100),
+            message: one_line_within(&e.message, MAX_MESSAGE),
+            request_id: request_id.map(|r| one_line_within(&r, 100)),
         });
     }
     if status != 200 {

@@ -292,7 +292,7 @@ impl CloudApiClient {
                         reason = %f,
                         "the Cloud API says the request time is off; signing again with the server's clock"
                     );
-                    return (Class::Retry, f);
+                    return (Class::ReSign, f);
                 }
             }
             (f.class(), f)

@@ -2,22 +2,7 @@
 
 use super::error::{ErrorBody, Failure};
 
-/// The next step after a failed attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Class {
-    /// Worth another attempt inside the deadline: the server or the network hiccuped.
-    Retry,
-    /// The signature's time window is off: sign again with the server's clock (once).
-    ReSign,
-    /// COS refused the credentials themselves (unknown or expired key, expired token): no
-    /// attempt with the same keys can succeed, and only fresh role credentials help.
-    CredentialsRejected,
-    /// COS accepted the credentials but the role may not do this (`AccessDenied`): final for
-    /// this request; fresh credentials of the same role would be refused the same way.
-    PermissionDenied,
-    /// Nothing retrying could fix.
-    Final,
-}
+pub(crate) use crate::retry::Class;
 
 /// Classifies one failed attempt.
 pub(crate) fn classify(failure: &Failure) -> Class {

@@ -4,7 +4,7 @@
 //! is pure and lives beside this file; here are only the loop and the exchange. Each kind
 //! of request is an [`Operation`]: PUT Object, GET Bucket and GET Object.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -14,7 +14,7 @@ use super::error::{CosError, Failure};
 use super::put_object::{PreparedPut, PutObject};
 use super::sign::KeyTime;
 use crate::credentials::Credentials;
-use crate::retry::{Jitter, RetryPolicy};
+use crate::retry::{retry, Ended, Jitter, RetryPolicy};
 use crate::transport::{Answer, Bounds, HttpClient, Request, TransportError};
 
 /// One kind of COS request as the attempt loop sees it: signed anew for every attempt (the
@@ -118,7 +118,9 @@ impl CosClient {
     }
 
     /// Attempts `op` until it succeeds, fails for good, or the deadline comes too close;
-    /// returns the output and the attempts made.
+    /// returns the output and the attempts made. The attempts, backoff and time budget are
+    /// [`retry`]'s; an attempt signs anew (with the server's clock once COS said ours is off,
+    /// which it may say once) and classifies its own failure.
     pub(super) async fn run<O: Operation>(
         &self,
         op: &O,
@@ -126,115 +128,117 @@ impl CosClient {
     ) -> Result<(O::Output, u32), CosError> {
         let name = O::NAME;
         let key = op.key();
-        let policy = &self.policy;
-        let budget_end = deadline
-            .checked_sub(policy.reserve)
-            .unwrap_or_else(Instant::now);
-        let mut attempts: u32 = 0;
-        let mut resigned = false;
-        let mut last: Option<Failure> = None;
-        loop {
-            let remaining = budget_end.saturating_duration_since(Instant::now());
-            let Some(attempt_time) = policy.attempt_time(remaining) else {
-                return Err(CosError::DeadlineExhausted {
+        let resigned = AtomicBool::new(false);
+        let what = format!("COS {name} {key}");
+        let result = retry(
+            &self.policy,
+            &self.jitter,
+            deadline,
+            &what,
+            |_, attempt_deadline| self.attempt(op, deadline, attempt_deadline, &resigned),
+        )
+        .await;
+        let (failure, err) = match result {
+            Ok(done) => return Ok(done),
+            Err(Ended::Stopped {
+                attempts,
+                class: Class::CredentialsRejected,
+                failure,
+            }) => {
+                tracing::warn!(key, attempt = attempts, reason = %failure,
+                    "COS {name} rejected: COS refused the credentials");
+                return Err(CosError::CredentialsRejected {
+                    op: name,
+                    attempts,
+                    failure,
+                });
+            }
+            Err(Ended::Stopped {
+                attempts,
+                class: Class::PermissionDenied,
+                failure,
+            }) => {
+                let resource = format!("{}/{}", self.bucket.name(), key);
+                tracing::warn!(key, attempt = attempts, reason = %failure,
+                    "COS {name} refused: the role lacks {} on {resource}", O::ACTION);
+                return Err(CosError::PermissionDenied {
+                    op: name,
+                    action: O::ACTION,
+                    resource,
+                    attempts,
+                    failure,
+                });
+            }
+            Err(Ended::Stopped {
+                attempts, failure, ..
+            }) => {
+                tracing::warn!(key, attempt = attempts, reason = %failure, "COS {name} rejected");
+                return Err(CosError::Rejected {
+                    op: name,
+                    attempts,
+                    failure,
+                });
+            }
+            Err(Ended::Exhausted { attempts, last }) => (
+                "no attempts left",
+                CosError::Failed {
                     op: name,
                     attempts,
                     last,
-                });
-            };
-            attempts += 1;
-            let request = op.request(&self.credentials, self.key_time(deadline));
-            let AttemptFailed {
-                failure,
-                server_date,
-            } = match self.exchange(op, request, attempt_time).await {
-                Ok(output) => return Ok((output, attempts)),
-                Err(failed) => failed,
-            };
-            match classify(&failure) {
-                Class::Retry => {}
-                Class::Final => {
-                    tracing::warn!(key, attempt = attempts, reason = %failure, "COS {name} rejected");
-                    return Err(CosError::Rejected {
-                        op: name,
-                        attempts,
-                        failure,
-                    });
-                }
-                Class::CredentialsRejected => {
-                    tracing::warn!(key, attempt = attempts, reason = %failure,
-                        "COS {name} rejected: COS refused the credentials");
-                    return Err(CosError::CredentialsRejected {
-                        op: name,
-                        attempts,
-                        failure,
-                    });
-                }
-                Class::PermissionDenied => {
-                    let resource = format!("{}/{}", self.bucket.name(), key);
-                    tracing::warn!(key, attempt = attempts, reason = %failure,
-                        "COS {name} refused: the role lacks {} on {resource}", O::ACTION);
-                    return Err(CosError::PermissionDenied {
-                        op: name,
-                        action: O::ACTION,
-                        resource,
-                        attempts,
-                        failure,
-                    });
-                }
-                Class::ReSign if resigned => {
-                    return Err(CosError::Rejected {
-                        op: name,
-                        attempts,
-                        failure,
-                    });
-                }
-                Class::ReSign => {
-                    resigned = true;
-                    if let Some(off) = server_date
-                        .as_deref()
-                        .and_then(|d| clock_offset(d, local_unix()))
-                    {
-                        self.clock_offset.store(off, Ordering::Relaxed);
-                    }
-                    tracing::warn!(
-                        key,
-                        attempt = attempts,
-                        clock_offset_secs = self.clock_offset_secs(),
-                        reason = %failure,
-                        "COS says the signature time is off; re-signing with the server's clock"
-                    );
-                    last = Some(failure);
-                    continue;
-                }
-            }
-            if attempts >= policy.max_attempts {
-                tracing::warn!(key, attempt = attempts, reason = %failure, "COS {name} failed; no attempts left");
-                return Err(CosError::Failed {
+                },
+            ),
+            Err(Ended::OutOfTime { attempts, last }) => (
+                "not enough time left to retry",
+                CosError::DeadlineExhausted {
                     op: name,
                     attempts,
-                    last: failure,
-                });
-            }
-            let backoff = policy.backoff(attempts, self.jitter.next());
-            if Instant::now() + backoff + policy.min_attempt_time > budget_end {
-                tracing::warn!(key, attempt = attempts, reason = %failure, "COS {name} failed; not enough time left to retry");
-                return Err(CosError::DeadlineExhausted {
-                    op: name,
-                    attempts,
-                    last: Some(failure),
-                });
-            }
-            tracing::debug!(
-                key,
-                attempt = attempts,
-                backoff_ms = backoff.as_millis() as u64,
-                reason = %failure,
-                "COS {name} attempt failed; retrying"
-            );
-            last = Some(failure);
-            tokio::time::sleep(backoff).await;
+                    last,
+                },
+            ),
+        };
+        tracing::warn!(key, attempts = err.attempts(), reason = %err, "COS {name} failed; {failure}");
+        Err(err)
+    }
+
+    /// One attempt of `op`: signed for the operation's `deadline`, its exchange over by
+    /// `attempt_deadline`; a failure comes with its class.
+    async fn attempt<O: Operation>(
+        &self,
+        op: &O,
+        deadline: Instant,
+        attempt_deadline: Instant,
+        resigned: &AtomicBool,
+    ) -> Result<O::Output, (Class, Failure)> {
+        let request = op.request(&self.credentials, self.key_time(deadline));
+        let attempt_time = attempt_deadline.saturating_duration_since(Instant::now());
+        let AttemptFailed {
+            failure,
+            server_date,
+        } = match self.exchange(op, request, attempt_time).await {
+            Ok(output) => return Ok(output),
+            Err(failed) => failed,
+        };
+        let class = classify(&failure);
+        if class != Class::ReSign {
+            return Err((class, failure));
         }
+        // A second clock error after signing with the server's time is not the clock.
+        if resigned.swap(true, Ordering::Relaxed) {
+            return Err((Class::Final, failure));
+        }
+        if let Some(off) = server_date
+            .as_deref()
+            .and_then(|d| clock_offset(d, local_unix()))
+        {
+            self.clock_offset.store(off, Ordering::Relaxed);
+        }
+        tracing::warn!(
+            key = op.key(),
+            clock_offset_secs = self.clock_offset_secs(),
+            reason = %failure,
+            "COS says the signature time is off; re-signing with the server's clock"
+        );
+        Err((Class::ReSign, failure))
     }
 
     /// The signature window of an attempt: from a minute ago (by the server's clock, as far

@@ -6,6 +6,9 @@
 use std::fmt;
 use std::time::Duration;
 
+use serde::Deserialize;
+
+use super::xml;
 use crate::credentials::Credentials;
 use crate::text::{mask_secrets, one_line};
 
@@ -28,16 +31,27 @@ pub struct ErrorBody {
 impl ErrorBody {
     /// Parses an XML error body; anything else (a proxy's HTML, nothing) gives empty fields.
     /// Fields keep their whole text (the body is bounded) so the client's scrubbing can find
-    /// a whole secret before anything is cut to one line.
+    /// a whole secret before anything is cut to one line; an empty field is `None`.
     pub fn parse(body: &[u8]) -> ErrorBody {
-        let text = String::from_utf8_lossy(body);
-        let field = |name: &str| xml_field(&text, name);
+        #[derive(Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Raw {
+            code: Option<String>,
+            message: Option<String>,
+            resource: Option<String>,
+            request_id: Option<String>,
+            trace_id: Option<String>,
+        }
+        let Ok(raw) = xml::read::<Raw>(body, "Error") else {
+            return ErrorBody::default();
+        };
+        let field = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
         ErrorBody {
-            code: field("Code"),
-            message: field("Message"),
-            resource: field("Resource"),
-            request_id: field("RequestId"),
-            trace_id: field("TraceId"),
+            code: field(raw.code),
+            message: field(raw.message),
+            resource: field(raw.resource),
+            request_id: field(raw.request_id),
+            trace_id: field(raw.trace_id),
         }
     }
 
@@ -59,29 +73,6 @@ impl ErrorBody {
 /// ([`mask_secrets`]).
 pub(crate) fn scrub(s: &str, creds: &Credentials) -> String {
     mask_secrets(s, std::iter::once(creds.secret_id()).chain(creds.secrets()))
-}
-
-/// Text of the first `<name>...</name>` element, entity-decoded; None when absent or empty.
-fn xml_field(body: &str, name: &str) -> Option<String> {
-    let open = format!("<{name}>");
-    let close = format!("</{name}>");
-    let start = body.find(&open)? + open.len();
-    let len = body[start..].find(&close)?;
-    let raw = body[start..start + len].trim();
-    let raw = raw
-        .strip_prefix("<![CDATA[")
-        .and_then(|r| r.strip_suffix("]]>"))
-        .unwrap_or(raw);
-    if raw.is_empty() {
-        return None;
-    }
-    Some(
-        raw.replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&apos;", "'")
-            .replace("&amp;", "&"),
-    )
 }
 
 /// Why one attempt failed; displays as one line without any credential.
@@ -389,9 +380,16 @@ mod tests {
         assert_eq!(e.resource.as_deref(), Some("x"));
         assert_eq!(e.request_id.as_deref(), Some("NjQ1"));
         assert_eq!(e.trace_id.as_deref(), Some("abc"));
-        assert_eq!(xml_field(body, "Missing"), None);
-        assert_eq!(xml_field("<Code></Code>", "Code"), None);
-        assert_eq!(xml_field("<Code>unterminated", "Code"), None);
+        let only = |xml: &str| ErrorBody::parse(xml.as_bytes());
+        assert_eq!(only("<Error><Code></Code></Error>").code, None);
+        assert_eq!(
+            only("<Error><Code>  </Code><Message/></Error>"),
+            ErrorBody::default()
+        );
+        assert_eq!(only("<Error><Code>unterminated"), ErrorBody::default());
+        assert_eq!(only("<Code>NoRoot</Code>"), ErrorBody::default());
+        let cdata = only("<Error><!-- c --><Message><![CDATA[a <b> & c]]></Message></Error>");
+        assert_eq!(cdata.message.as_deref(), Some("a <b> & c"));
         assert_eq!(
             ErrorBody::parse(b"<html>bad gateway</html>"),
             ErrorBody::default()

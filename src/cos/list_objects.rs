@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::client::{CosClient, Operation};
 use super::error::{CosError, ErrorBody, Failure};
 use super::sign::{enc, sign, KeyTime, SignRequest};
+use super::xml::{self, XmlError};
 use crate::credentials::Credentials;
 use crate::transport::header::AUTHORIZATION;
 use crate::transport::{Answer, HeaderMap, HeaderValue, Method, Request, Uri};
@@ -231,15 +232,11 @@ pub fn parse_list(body: &[u8]) -> Result<ListPage, Failure> {
     let malformed = |detail: String| Failure::Malformed {
         detail: crate::text::one_line(&detail),
     };
-    let text =
-        std::str::from_utf8(body).map_err(|_| malformed("listing is not UTF-8".to_string()))?;
-    // The deserializer ignores the root's name; a proxy's HTML page must not read as an
-    // empty listing.
-    if root_name(text).as_deref() != Some("ListBucketResult") {
-        return Err(malformed("not a ListBucketResult".to_string()));
-    }
-    let raw: ListBucketResult = quick_xml::de::from_str(text)
-        .map_err(|e| malformed(format!("not a ListBucketResult: {e}")))?;
+    let raw: ListBucketResult = xml::read(body, "ListBucketResult").map_err(|e| match e {
+        XmlError::NotUtf8 => malformed("listing is not UTF-8".to_string()),
+        XmlError::WrongRoot => malformed("not a ListBucketResult".to_string()),
+        XmlError::Invalid(e) => malformed(format!("not a ListBucketResult: {e}")),
+    })?;
     let url = raw
         .encoding_type
         .as_deref()
@@ -290,21 +287,6 @@ pub fn parse_list(body: &[u8]) -> Result<ListPage, Failure> {
         truncated,
         next_marker,
     })
-}
-
-/// The name of the document's root element.
-fn root_name(text: &str) -> Option<String> {
-    use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_str(text);
-    loop {
-        match reader.read_event().ok()? {
-            Event::Start(e) | Event::Empty(e) => {
-                return Some(String::from_utf8_lossy(e.name().as_ref()).into_owned())
-            }
-            Event::Eof => return None,
-            _ => {}
-        }
-    }
 }
 
 /// Decodes `%XX` escapes (any case); `None` for a broken escape or bytes that are not UTF-8.

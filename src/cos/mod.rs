@@ -8,6 +8,7 @@
 //!   file each, sharing the bucket, signer, error parsing, classes and client loop.
 //! - `error`: what COS said (XML error bodies) and why a request failed; `classify`: what
 //!   to do about it (the attempts and backoff are [`crate::retry`]'s).
+//! - `xml`: the one XML reader (listings, error bodies).
 //! - `client`: the attempts themselves, within the caller's deadline.
 
 mod bucket;
@@ -21,6 +22,7 @@ mod put_object;
 #[cfg(test)]
 mod recorded;
 pub mod sign;
+mod xml;
 
 #[cfg(test)]
 pub(crate) use bucket::MAX_KEY_BYTES;

@@ -1,7 +1,10 @@
-//! Where records go: a trait with a COS and a local-directory implementation.
+//! Where records go: a trait with a COS and a local-directory implementation (and, for the
+//! handler's tests, one in memory).
 
 mod cos;
 pub mod local;
+#[cfg(test)]
+pub(crate) mod memory;
 
 use std::future::Future;
 use std::time::Instant;
