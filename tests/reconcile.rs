@@ -656,3 +656,80 @@ async fn bench_reconcile_ten_thousand_tasks() {
     assert_eq!(st.pages, N.div_ceil(100) as u64);
     assert_eq!(st.details, missing as u64);
 }
+
+/// `--forward` hands each recovered callback to `ARCHIVE_FORWARD` as well, exactly the
+/// callback archived; without it nothing is forwarded although `ARCHIVE_FORWARD` is set. A
+/// refused `DescribeTasks` names the permission the role lacks and exits 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forward_and_refusals() {
+    use common::fake_mps::MpsFault;
+    use common::fake_webhook::{FakeWebhook, FakeWebhookOptions};
+    let now = Utc::now();
+    let all = tasks(12, 0, now);
+    let mps = FakeMps::start(FakeMpsOptions::default(), all.clone()).await;
+    let hook = FakeWebhook::start(FakeWebhookOptions::default()).await;
+    let pkg = Package::new("reconcile-forward");
+    let local = pkg.dir().join("mirror");
+    std::fs::create_dir_all(&local).unwrap();
+    let local_arg = local.display().to_string();
+    let mut env = env_for(&mps);
+    env.push(("ARCHIVE_FORWARD".into(), hook.url()));
+
+    // Half of them without forwarding: nothing reaches the hook.
+    let first = run(
+        &pkg,
+        &[
+            "reconcile",
+            "--local",
+            &local_arg,
+            "--until",
+            &iso(now - chrono::Duration::hours(11)),
+        ],
+        &env,
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+    let recovered_first = lines(&first).len();
+    assert!(
+        recovered_first > 0 && recovered_first < 12,
+        "{recovered_first}"
+    );
+    assert!(hook.delivered().is_empty());
+
+    let out = run(
+        &pkg,
+        &["reconcile", "--forward", "--local", &local_arg],
+        &env,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let recovered = lines(&out);
+    assert_eq!(recovered.len(), 12 - recovered_first);
+    let delivered = hook.delivered();
+    assert_eq!(delivered.len(), recovered.len());
+    let archived = records(&local);
+    for l in &recovered {
+        let record = &archived[l["key"].as_str().unwrap()];
+        let sent = delivered
+            .iter()
+            .map(|b| serde_json::from_slice::<Value>(b).unwrap())
+            .find(|v| v.to_string().contains(l["task_id"].as_str().unwrap()))
+            .expect("forwarded");
+        assert_eq!(sent, record["event"], "{l}");
+    }
+
+    mps.push_faults([MpsFault::ApiError(
+        "AuthFailure.UnauthorizedOperation".into(),
+    )]);
+    let refused = run(&pkg, &["reconcile", "--local", &local_arg], &env);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    let text = stderr(&refused);
+    assert!(
+        text.contains("mps:DescribeTasks") && text.contains(&mps.url().replace("http://", "")),
+        "{text}"
+    );
+    for secret in [
+        mps.options().secret_key,
+        mps.options().session_token.unwrap_or_default(),
+    ] {
+        assert!(!text.contains(&secret) && !String::from_utf8_lossy(&out.stderr).contains(&secret));
+    }
+}
