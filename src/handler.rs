@@ -277,9 +277,9 @@ impl<S: Store> Handler<S> {
                 "unrecognized event type; stored raw"
             );
         }
-        if let Some(types) = &self.cfg.event_types {
+        if self.cfg.event_types.is_some() {
             let event_type = parsed.event_type();
-            if !types.iter().any(|t| t.eq_ignore_ascii_case(event_type)) {
+            if !self.archives_type(event_type) {
                 info!(
                     event_type,
                     task_id = parsed.task_id(),

@@ -476,3 +476,49 @@ impl<S: Store, R: Source> Reconciler<'_, S, R> {
         Checked::Done(line)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn task(create: &str) -> TaskSummary {
+        TaskSummary {
+            task_id: "t".into(),
+            task_type: "WorkflowTask".into(),
+            create_time: Some(t(create)),
+            finish_time: None,
+        }
+    }
+
+    #[test]
+    fn the_dates_listed_cover_the_window_its_tasks_and_now_with_a_day_either_side() {
+        let window = Window {
+            start: t("2026-12-04T06:00:00Z"),
+            end: t("2026-12-05T06:00:00Z"),
+        };
+        let utc = FixedOffset::east_opt(0).unwrap();
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let now = t("2026-12-05T06:00:30Z");
+        assert_eq!(
+            dates_to_list(&window, &[], now, utc),
+            (d("2026-12-03"), d("2026-12-06"))
+        );
+        // A task created before the window, and a later now (an --until in the past).
+        let early = task("2026-12-02T23:00:00Z");
+        assert_eq!(
+            dates_to_list(&window, &[&early], t("2026-12-07T01:00:00Z"), utc),
+            (d("2026-12-01"), d("2026-12-08"))
+        );
+        // Dated in ARCHIVE_UTC_OFFSET: 2026-12-04T06:00Z is 14:00 in Beijing, and
+        // 2026-12-05T18:00Z is already the 6th there.
+        let bj = FixedOffset::east_opt(8 * 3600).unwrap();
+        assert_eq!(
+            dates_to_list(&window, &[], t("2026-12-05T18:00:00Z"), bj),
+            (d("2026-12-03"), d("2026-12-07"))
+        );
+    }
+}
