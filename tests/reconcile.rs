@@ -726,6 +726,31 @@ async fn forward_and_refusals() {
         text.contains("mps:DescribeTasks") && text.contains(&mps.url().replace("http://", "")),
         "{text}"
     );
+    // A timer event handed to invoke reconciles as runtime mode does: nothing is missing now.
+    let timer = pkg.dir().join("timer.json");
+    std::fs::write(
+        &timer,
+        format!(r#"{{"Type":"Timer","Time":"{}"}}"#, iso(Utc::now())),
+    )
+    .unwrap();
+    let inv = run(
+        &pkg,
+        &[
+            "invoke",
+            "--local",
+            &local_arg,
+            &timer.display().to_string(),
+        ],
+        &env,
+    );
+    assert!(inv.status.success(), "{}", stderr(&inv));
+    let result = &lines(&inv)[0]["result"];
+    assert_eq!(
+        (result["tasks"].as_u64(), result["present"].as_u64()),
+        (Some(12), Some(12)),
+        "{result}"
+    );
+    assert_eq!(records(&local).len(), 12);
     for secret in [
         mps.options().secret_key,
         mps.options().session_token.unwrap_or_default(),
