@@ -183,14 +183,16 @@ pub fn dates_to_list(
     )
 }
 
-/// The archived end records of `types` between `dates`: (event type, task id as in the
-/// key). Only the prefixes the dates and types need are listed (the readers' plan), one
-/// listing at a time.
+/// The archived end records of `types` between `dates` whose task is one of `wanted` (task
+/// ids as keys show them): (event type, task id). Only the prefixes the dates and types need
+/// are listed (the readers' plan), one listing at a time; only wanted tasks are kept, so
+/// memory follows MPS's list, not the archive.
 async fn ended_tasks<R: Source>(
     source: &R,
     layout: &KeyLayout,
     dates: (NaiveDate, NaiveDate),
     types: &[String],
+    wanted: &HashSet<String>,
 ) -> Result<HashSet<(String, String)>, ReconcileError> {
     use archive::plan::{Plan, Step};
     let filters = archive::Filters::new(Some(dates.0), Some(dates.1), types, None, None)
@@ -213,7 +215,7 @@ async fn ended_tasks<R: Source>(
                         continue;
                     }
                     if let (Some(t), Some(id), Some(status)) = (f.event_type, f.task_id, f.status) {
-                        if is_end(&t, &status) {
+                        if is_end(&t, &status) && wanted.contains(&id) {
                             ended.insert((t, id));
                         }
                     }
@@ -287,11 +289,22 @@ impl<S: Store, R: Source> Reconciler<'_, S, R> {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let ended = ended_tasks(self.source, &layout, dates, &types).await?;
+        let key_id = |t: &TaskSummary| sanitize(&t.task_id, MAX_TASK_ID_BYTES, "no-task-id");
+        let wanted: HashSet<String> = candidates.iter().map(|t| key_id(t)).collect();
+        let listing = ended_tasks(self.source, &layout, dates, &types, &wanted);
+        let ended = match tokio::time::timeout_at((run.deadline - run.margin).into(), listing).await
+        {
+            Ok(ended) => ended?,
+            // The archive could not be listed in time: nothing was checked.
+            Err(_) => {
+                summary.not_checked += candidates.len() as u64;
+                return Ok(summary);
+            }
+        };
         let missing: Vec<&TaskSummary> = candidates
             .into_iter()
             .filter(|t| {
-                let id = sanitize(&t.task_id, MAX_TASK_ID_BYTES, "no-task-id");
+                let id = key_id(t);
                 let held = archive_types(&t.task_type)
                     .into_iter()
                     .map(|a| sanitize(&a, MAX_EVENT_TYPE_BYTES, "unrecognized"))
