@@ -758,3 +758,54 @@ async fn forward_and_refusals() {
         assert!(!text.contains(&secret) && !String::from_utf8_lossy(&out.stderr).contains(&secret));
     }
 }
+
+/// MPS refusing the role's credentials themselves (they may have expired) fails the timer
+/// event and ends the instance, so a fresh one gets fresh keys; a missing permission fails
+/// the event only, naming it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_credentials_end_the_instance() {
+    use common::fake_mps::MpsFault;
+    let (rt, cos) = scf_platform::start().await;
+    let mps = FakeMps::start(
+        FakeMpsOptions {
+            secret_id: scf_platform::SECRET_ID.into(),
+            secret_key: scf_platform::SECRET_KEY.into(),
+            session_token: Some(scf_platform::TOKEN.into()),
+            ..FakeMpsOptions::default()
+        },
+        tasks(5, 0, Utc::now()),
+    )
+    .await;
+    let mut env = scf_platform::env_for(&rt, &cos);
+    scf_platform::set_env(&mut env, "MPS_ENDPOINT", &mps.url());
+    scf_platform::set_env(&mut env, "TENCENTCLOUD_REGION", scf_platform::REGION);
+    let mut bin = Binary::start(&[], &env);
+    let timer = r#"{"Type":"Timer","TriggerName":"reconcile-hourly"}"#;
+    mps.push_faults([MpsFault::ApiError(
+        "AuthFailure.UnauthorizedOperation".into(),
+    )]);
+    rt.push_event_with(timer, Some(30_000), HeaderStyle::Lower);
+    let results = rt.wait_results(1, Duration::from_secs(30)).await;
+    assert_eq!(results[0].kind, Kind::Error);
+    assert!(
+        results[0].text().contains("mps:DescribeTasks"),
+        "{}",
+        results[0].text()
+    );
+    assert!(
+        bin.exited().is_none(),
+        "a missing permission must not end the instance"
+    );
+    mps.push_faults([MpsFault::ApiError("AuthFailure.TokenFailure".into())]);
+    rt.push_event_with(timer, Some(30_000), HeaderStyle::Lower);
+    let results = rt.wait_results(2, Duration::from_secs(30)).await;
+    assert_eq!(results[1].kind, Kind::Error);
+    assert!(
+        results[1].text().contains("AuthFailure.TokenFailure"),
+        "{}",
+        results[1].text()
+    );
+    let status = bin.wait_exit_async(Duration::from_secs(10)).await;
+    assert_eq!(status.and_then(|s| s.code()), Some(1));
+    bin.assert_never_wrote(&scf_platform::CREDENTIALS);
+}

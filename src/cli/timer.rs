@@ -97,6 +97,8 @@ pub(super) enum DispatchError {
         missing: u64,
         /// The first failure.
         first: String,
+        /// Whether the credentials themselves were refused.
+        rejected: bool,
     },
 }
 
@@ -106,6 +108,7 @@ impl DispatchError {
         match self {
             DispatchError::Handle(e) => e.credentials_rejected(),
             DispatchError::Reconcile(e) => e.credentials_rejected(),
+            DispatchError::Failed { rejected, .. } => *rejected,
             _ => false,
         }
     }
@@ -216,6 +219,7 @@ pub(super) async fn run<S: Store, R: Source>(
             failed: summary.failed,
             missing: summary.failed + summary.recovered,
             first: first_failure.unwrap_or_default(),
+            rejected: summary.credentials_rejected,
         });
     }
     Ok(summary)

@@ -97,6 +97,10 @@ pub struct Summary {
     pub first_date: Option<String>,
     /// Last key date of the archive listed.
     pub last_date: Option<String>,
+    /// Whether a server refused the credentials themselves while recovering a task (they
+    /// may have expired: only a fresh instance gets fresh ones).
+    #[serde(skip)]
+    pub credentials_rejected: bool,
 }
 
 /// Why a run could not finish.
@@ -228,7 +232,8 @@ async fn ended_tasks<R: Source>(
 
 /// What became of one missing task.
 enum Checked {
-    Done(MissingTask),
+    /// Settled; and whether the credentials themselves were refused.
+    Done(MissingTask, bool),
     NotChecked,
 }
 
@@ -335,8 +340,9 @@ impl<S: Store, R: Source> Reconciler<'_, S, R> {
         for c in settled {
             match c {
                 Checked::NotChecked => summary.not_checked += 1,
-                Checked::Done(m) => {
+                Checked::Done(m, rejected) => {
                     summary.detail_requests += 1;
+                    summary.credentials_rejected |= rejected;
                     match m.action {
                         Action::Recovered => {
                             summary.recovered += 1;
@@ -440,27 +446,35 @@ impl<S: Store, R: Source> Reconciler<'_, S, R> {
             Ok(c) => c,
             Err(e) => {
                 line.error = Some(format!("DescribeTaskDetail not sent: {e}"));
-                return Checked::Done(line);
+                return Checked::Done(line, false);
             }
         };
         let detail = match self.mps.call(&call, run.deadline - run.margin).await {
             Ok(a) => mps::read_task_detail(a.answer).map_err(|f| f.to_string()),
             // The deadline came first: the next run checks this task again.
             Err(CallError::OutOfTime { .. }) => return Checked::NotChecked,
+            Err(e) if e.is_credentials_rejected() => {
+                line.error = Some(format!(
+                    "DescribeTaskDetail at {}: {}",
+                    self.host,
+                    error_chain(&e)
+                ));
+                return Checked::Done(line, true);
+            }
             Err(e) => Err(error_chain(&e)),
         };
         let detail = match detail {
             Ok(d) => d,
             Err(e) => {
                 line.error = Some(format!("DescribeTaskDetail at {}: {e}", self.host));
-                return Checked::Done(line);
+                return Checked::Done(line, false);
             }
         };
         let body = match rebuild_callback(&detail) {
             Ok(b) => b,
             Err(e) => {
                 line.error = Some(e.to_string());
-                return Checked::Done(line);
+                return Checked::Done(line, false);
             }
         };
         let inv = Invocation {
@@ -477,16 +491,20 @@ impl<S: Store, R: Source> Reconciler<'_, S, R> {
                 }
                 Err(e) => line.error = Some(error_chain(&e)),
             }
-            return Checked::Done(line);
+            return Checked::Done(line, false);
         }
+        let mut rejected = false;
         match self.handler.handle(body.into(), &inv).await {
             Ok(h) => {
                 line.key = h.key;
                 line.action = Action::Recovered;
             }
-            Err(e) => line.error = Some(error_chain(&e)),
+            Err(e) => {
+                rejected = e.credentials_rejected();
+                line.error = Some(error_chain(&e));
+            }
         }
-        Checked::Done(line)
+        Checked::Done(line, rejected)
     }
 }
 
