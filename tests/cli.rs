@@ -256,6 +256,8 @@ fn invoke_reads_stdin_for_dash_and_for_no_files() -> TestResult {
 fn invoke_with_an_output_that_cannot_be_written_exits_one() -> TestResult {
     let pkg = Package::new("cli-full");
     let local = pkg.dir().join("mirror");
+    // An explicit --local must exist.
+    std::fs::create_dir_all(&local)?;
     let event = pkg.dir().join("event.json");
     std::fs::write(&event, serde_json::to_vec(&fixtures::json("minimal.json"))?)?;
     let full = std::fs::OpenOptions::new().write(true).open("/dev/full")?;

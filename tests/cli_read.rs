@@ -755,7 +755,7 @@ fn replay_dry_run_lists_oldest_first_and_sends_nothing() {
 fn every_command_has_help() {
     let dir = workdir("help");
     for (cmd, needle) in [
-        ("ls", "--since <DATE>"),
+        ("ls", "--since <DATE|TIME>"),
         ("get", "--event"),
         ("stats", "--json"),
         ("replay", "--dry-run"),

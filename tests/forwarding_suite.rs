@@ -238,6 +238,8 @@ async fn invoke_forwards_and_a_callback_too_large_for_invoke_is_still_archived()
         ("ARCHIVE_FORWARD", format!("scf:biz-handler,{}", hook.url())),
     ];
     let local = dir.join("mirror");
+    // An explicit --local must be an existing directory.
+    std::fs::create_dir_all(&local).expect("mirror dir");
     let (big_file, small_file) = (dir.join("big.json"), dir.join("small.json"));
     let args = [
         "invoke",

@@ -342,6 +342,7 @@ fn invoke_answers_a_function_url_event_as_runtime_mode_would() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let fixture = fixtures::dir().join("url/function-url-schedule-task.json");
     let local = dir.join("mirror");
+    std::fs::create_dir_all(&local).expect("mirror dir");
     let args = [
         "invoke",
         "--local",

@@ -426,7 +426,7 @@ fn usage_errors_exit_2() {
         ),
         (
             vec!["reconcile", "--local", "/nonexistent/mirror"],
-            "not a directory",
+            "no such directory",
         ),
     ] {
         let out = run(&pkg, &args, &env);

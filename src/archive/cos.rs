@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::source::{Entry, Listing, Source, SourceError};
+use super::source::{Entry, Page, Source, SourceError};
 use crate::cos::{CosClient, CosError, Failure, MAX_KEYS};
 
 /// Time one listing page or one object may take, retries included. A reader has no
@@ -32,12 +32,17 @@ impl Source for CosSource {
         &self.label
     }
 
-    async fn list(&self, prefix: &str, delimiter: Option<char>) -> Result<Listing, SourceError> {
+    async fn list_page(
+        &self,
+        prefix: &str,
+        delimiter: Option<char>,
+        marker: Option<&str>,
+    ) -> Result<Page, SourceError> {
         let out = self
             .client
-            .list_objects(prefix, delimiter, MAX_KEYS, REQUEST_TIME)
+            .list_page(prefix, delimiter, marker, MAX_KEYS, REQUEST_TIME)
             .await?;
-        Ok(Listing {
+        Ok(Page {
             entries: out
                 .objects
                 .into_iter()
@@ -48,7 +53,8 @@ impl Source for CosSource {
                 })
                 .collect(),
             folders: out.prefixes,
-            requests: out.pages,
+            truncated: out.truncated,
+            next_marker: out.next_marker,
         })
     }
 

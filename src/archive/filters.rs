@@ -2,7 +2,7 @@
 //! the key shows them (the outcome, when the template has no `{outcome}`, as the record
 //! says: see [`super::outcome`]).
 
-use chrono::NaiveDate;
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 
 use crate::layout::{
     sanitize, KeyFields, KeyTemplate, MAX_EVENT_TYPE_BYTES, MAX_STATUS_BYTES, MAX_TASK_ID_BYTES,
@@ -15,6 +15,19 @@ pub enum FilterError {
     /// A date that is not a real `YYYY-MM-DD` date.
     #[error("invalid date {0:?}: expected YYYY-MM-DD (a real calendar date, e.g. 2026-11-24)")]
     Date(String),
+    /// Neither a `YYYY-MM-DD` date nor an RFC 3339 time.
+    #[error(
+        "invalid date or time {0:?}: expected YYYY-MM-DD or an RFC 3339 time (e.g. 2026-11-24T02:00:00+08:00)"
+    )]
+    Bound(String),
+    /// A `--since` time after the `--until` time.
+    #[error("--since {since} is after --until {until}: the range is empty")]
+    InvertedTimes {
+        /// First instant asked for.
+        since: String,
+        /// Last instant asked for.
+        until: String,
+    },
     /// `--since` after `--until`.
     #[error("--since {since} is after --until {until}: the range is empty")]
     Inverted {
@@ -51,6 +64,47 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, FilterError> {
     NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?).ok_or_else(bad)
 }
 
+/// A `--since` or `--until` value: a key date, or an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// `YYYY-MM-DD`: the date in the key.
+    Day(NaiveDate),
+    /// An RFC 3339 time: matched against the record's `event_time`, else `received_at`.
+    Time(DateTime<FixedOffset>),
+}
+
+impl Bound {
+    /// Reads `YYYY-MM-DD` or an RFC 3339 time.
+    pub fn parse(text: &str) -> Result<Bound, FilterError> {
+        if let Ok(d) = parse_date(text) {
+            return Ok(Bound::Day(d));
+        }
+        if text.len() == 10 {
+            // Shaped like a date: say what is wrong with it as a date.
+            return parse_date(text).map(Bound::Day);
+        }
+        DateTime::parse_from_rfc3339(text)
+            .map(Bound::Time)
+            .map_err(|_| FilterError::Bound(text.to_string()))
+    }
+
+    /// The key date this bound falls on, keys being dated in `offset`.
+    pub fn day(&self, offset: FixedOffset) -> NaiveDate {
+        match self {
+            Bound::Day(d) => *d,
+            Bound::Time(t) => t.with_timezone(&offset).date_naive(),
+        }
+    }
+
+    /// The instant, for a time.
+    pub fn time(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Bound::Day(_) => None,
+            Bound::Time(t) => Some(t.with_timezone(&Utc)),
+        }
+    }
+}
+
 /// Which archived callbacks a reader wants. Values are compared with the key's fields, so
 /// they are normalized the way keys are written: event types and task ids made safe,
 /// statuses lowercased. A task id can be given as the event has it or as the key shows it.
@@ -62,9 +116,49 @@ pub struct Filters {
     status: Option<String>,
     task: Option<String>,
     outcomes: Vec<Outcome>,
+    /// `--since` as an instant: records of the first day are read and held to it.
+    since_time: Option<DateTime<Utc>>,
+    /// `--until` as an instant: records of the last day are read and held to it.
+    until_time: Option<DateTime<Utc>>,
 }
 
 impl Filters {
+    /// These filters, with `--since` and `--until` given as instants (their days are
+    /// already the date bounds): the records of those boundary days are held to them.
+    pub fn with_times(
+        mut self,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Filters, FilterError> {
+        if let (Some(s), Some(u)) = (since, until) {
+            if s > u {
+                return Err(FilterError::InvertedTimes {
+                    since: s.to_rfc3339(),
+                    until: u.to_rfc3339(),
+                });
+            }
+        }
+        self.since_time = since;
+        self.until_time = until;
+        Ok(self)
+    }
+
+    /// Whether a record whose key is dated `date` must be read to tell whether it is
+    /// wanted: it lies on a boundary day of a `--since`/`--until` time.
+    pub fn needs_time(&self, date: Option<NaiveDate>) -> bool {
+        let Some(date) = date else { return false };
+        (self.since_time.is_some() && self.since == Some(date))
+            || (self.until_time.is_some() && self.until == Some(date))
+    }
+
+    /// Whether a record of time `t` (its `event_time`, else `received_at`) is within the
+    /// `--since`/`--until` times. A record without a readable time is kept: nothing says
+    /// it is outside.
+    pub fn time_matches(&self, t: Option<DateTime<Utc>>) -> bool {
+        let Some(t) = t else { return true };
+        !(self.since_time.is_some_and(|s| t < s) || self.until_time.is_some_and(|u| t > u))
+    }
+
     /// Filters from the command line's values; an inverted date range is an error.
     pub fn new(
         since: Option<NaiveDate>,
@@ -92,6 +186,8 @@ impl Filters {
             status: status.map(normalize_status),
             task: task.map(|t| sanitize(t, MAX_TASK_ID_BYTES, "no-task-id")),
             outcomes: Vec::new(),
+            since_time: None,
+            until_time: None,
         })
     }
 
@@ -248,6 +344,45 @@ mod tests {
             outcome: Some(Outcome::Ok),
             digest: "0123456789abcdef".into(),
         }
+    }
+
+    #[test]
+    fn bounds_are_days_or_rfc3339_times_dated_in_the_key_offset() {
+        let east = FixedOffset::east_opt(8 * 3600).unwrap();
+        assert_eq!(Bound::parse("2026-11-24"), Ok(Bound::Day(d(2026, 11, 24))));
+        let b = Bound::parse("2026-11-24T02:00:00+08:00").unwrap();
+        assert_eq!(b.day(east), d(2026, 11, 24));
+        assert_eq!(b.day(FixedOffset::east_opt(0).unwrap()), d(2026, 11, 23));
+        assert_eq!(
+            b.time().map(|t| t.to_rfc3339()),
+            Some("2026-11-23T18:00:00+00:00".to_string())
+        );
+        assert!(matches!(
+            Bound::parse("2026-02-30"),
+            Err(FilterError::Date(_))
+        ));
+        for bad in ["2026-11-24T25:00:00Z", "2026-11-24 02:00", "yesterday"] {
+            assert!(
+                matches!(Bound::parse(bad), Err(FilterError::Bound(_))),
+                "{bad}"
+            );
+        }
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let f = Filters::new(
+            Some(d(2026, 11, 23)),
+            Some(d(2026, 11, 25)),
+            &[],
+            None,
+            None,
+        )
+        .unwrap()
+        .with_times(Some(t("2026-11-23T10:00:00Z")), None)
+        .unwrap();
+        assert!(f.needs_time(Some(d(2026, 11, 23))));
+        assert!(!f.needs_time(Some(d(2026, 11, 24))) && !f.needs_time(Some(d(2026, 11, 25))));
+        assert!(f.time_matches(Some(t("2026-11-23T10:00:00Z"))));
+        assert!(!f.time_matches(Some(t("2026-11-23T09:59:59Z"))));
+        assert!(f.time_matches(None));
     }
 
     #[test]

@@ -5,11 +5,14 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
-use super::source::{roll_up, Entry, Listing, Source, SourceError, MAX_OBJECT_BYTES};
+use super::source::{roll_up, Entry, Page, Source, SourceError, MAX_OBJECT_BYTES};
 use crate::store::local::LocalStore;
 
 /// Names the local store gives its files while they are being written; never objects.
 const TEMP_PREFIX: &str = ".tmp-";
+
+/// Keys in one page of a listing without delimiter, as COS pages them.
+const PAGE_KEYS: usize = 1000;
 
 /// Reads a directory that mirrors the bucket, as `invoke --local DIR` writes it.
 #[derive(Debug)]
@@ -32,12 +35,24 @@ impl Source for LocalSource {
         &self.label
     }
 
-    async fn list(&self, prefix: &str, delimiter: Option<char>) -> Result<Listing, SourceError> {
+    async fn list_page(
+        &self,
+        prefix: &str,
+        delimiter: Option<char>,
+        marker: Option<&str>,
+    ) -> Result<Page, SourceError> {
         let root = self.root.clone();
         let prefix = prefix.to_string();
+        let marker = marker.map(str::to_string);
         tokio::task::spawn_blocking(move || {
-            let entries = list_files(&root, &prefix, delimiter == Some('/'))?;
-            Ok(roll_up(&prefix, entries, delimiter))
+            // A delimiter listing (folder discovery) is one page: folders are few.
+            let shallow = delimiter == Some('/');
+            let limit = if shallow { usize::MAX } else { PAGE_KEYS };
+            let (entries, truncated) =
+                list_files(&root, &prefix, shallow, marker.as_deref(), limit)?;
+            let mut page = roll_up(&prefix, entries, delimiter);
+            page.truncated = truncated;
+            Ok(page)
         })
         .await
         .map_err(|e| SourceError::Io {
@@ -54,37 +69,61 @@ impl Source for LocalSource {
                 key: key.to_string(),
                 reason: e.to_string(),
             })?;
-        let not_found = || SourceError::NotFound {
-            key: key.to_string(),
-            location: self.label.clone(),
-        };
-        let io = |source| SourceError::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        let meta = match tokio::fs::metadata(&path).await {
+        let (root, key, label) = (self.root.clone(), key.to_string(), self.label.clone());
+        // One blocking call for the checks and the read: a round trip to the blocking
+        // pool per path segment would cost more than the read.
+        tokio::task::spawn_blocking(move || read_file(&root, &path, &key, &label))
+            .await
+            .map_err(|e| SourceError::Io {
+                path: self.root.display().to_string(),
+                source: std::io::Error::other(e.to_string()),
+            })?
+    }
+}
+
+/// The bytes of `key` (at `path` under `root`), never following a symbolic link: one
+/// could point out of the mirror.
+fn read_file(root: &Path, path: &Path, key: &str, label: &str) -> Result<Bytes, SourceError> {
+    let not_found = || SourceError::NotFound {
+        key: key.to_string(),
+        location: label.to_string(),
+    };
+    let io = |source| SourceError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let too_large = || SourceError::TooLarge {
+        key: key.to_string(),
+        limit: MAX_OBJECT_BYTES,
+    };
+    let mut at = root.to_path_buf();
+    let mut meta = None;
+    for segment in key.split('/') {
+        at.push(segment);
+        let m = match std::fs::symlink_metadata(&at) {
             Ok(m) => m,
             Err(e) if is_missing(&e) => return Err(not_found()),
             Err(e) => return Err(io(e)),
         };
-        if !meta.is_file() {
-            return Err(not_found());
-        }
-        if meta.len() > MAX_OBJECT_BYTES as u64 {
-            return Err(SourceError::TooLarge {
+        if m.file_type().is_symlink() {
+            return Err(SourceError::BadKey {
                 key: key.to_string(),
-                limit: MAX_OBJECT_BYTES,
+                reason: "the local mirror has a symbolic link there; not followed".into(),
             });
         }
-        let body = tokio::fs::read(&path).await.map_err(io)?;
-        if body.len() > MAX_OBJECT_BYTES {
-            return Err(SourceError::TooLarge {
-                key: key.to_string(),
-                limit: MAX_OBJECT_BYTES,
-            });
-        }
-        Ok(Bytes::from(body))
+        meta = Some(m);
     }
+    let Some(meta) = meta.filter(|m| m.is_file()) else {
+        return Err(not_found());
+    };
+    if meta.len() > MAX_OBJECT_BYTES as u64 {
+        return Err(too_large());
+    }
+    let body = std::fs::read(path).map_err(io)?;
+    if body.len() > MAX_OBJECT_BYTES {
+        return Err(too_large());
+    }
+    Ok(Bytes::from(body))
 }
 
 fn is_missing(e: &std::io::Error) -> bool {
@@ -94,11 +133,21 @@ fn is_missing(e: &std::io::Error) -> bool {
     )
 }
 
-/// Every file whose key starts with `prefix`, in key order. With `shallow`, a directory
-/// directly under the prefix is reported once, as a placeholder entry `dir/` (enough for
-/// [`roll_up`] to make it a folder), instead of being walked; empty directories are left
-/// out, as COS has no empty folders.
-fn list_files(root: &Path, prefix: &str, shallow: bool) -> Result<Vec<Entry>, SourceError> {
+/// Up to `limit` files whose key starts with `prefix` and comes after `marker`, in key
+/// order, and whether more follow. With `shallow`, a directory directly under the prefix is
+/// reported once, as a placeholder entry `dir/` (enough for [`roll_up`] to make it a
+/// folder), instead of being walked; empty directories are left out, as COS has no empty
+/// folders.
+///
+/// Directories are walked in key order, one at a time, and those wholly before the marker
+/// are not read: a page costs the directories it spans, never the whole tree.
+fn list_files(
+    root: &Path,
+    prefix: &str,
+    shallow: bool,
+    marker: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<Entry>, bool), SourceError> {
     let (dir_key, name_start) = match prefix.rfind('/') {
         Some(i) => (&prefix[..=i], &prefix[i + 1..]),
         None => ("", prefix),
@@ -110,17 +159,18 @@ fn list_files(root: &Path, prefix: &str, shallow: bool) -> Result<Vec<Entry>, So
         .skip(1)
         .any(|s| s.is_empty() || s == "." || s == ".." || s.contains('\\'))
     {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), false));
     }
     let mut out = Vec::new();
-    let dir = root.join(dir_key);
-    for (name, path, is_dir) in read_dir(&dir)? {
-        if !name.starts_with(name_start) {
-            continue;
-        }
-        let key = format!("{dir_key}{name}");
-        if is_dir {
-            if shallow {
+    let mut items: Vec<(String, PathBuf, bool)> = read_dir(&root.join(dir_key))?
+        .into_iter()
+        .filter(|(name, _, _)| name.starts_with(name_start))
+        .collect();
+    sort_as_keys(&mut items);
+    if shallow {
+        for (name, path, is_dir) in items {
+            let key = format!("{dir_key}{name}");
+            if is_dir {
                 if holds_a_file(&path)? {
                     out.push(Entry {
                         key: format!("{key}/"),
@@ -128,15 +178,62 @@ fn list_files(root: &Path, prefix: &str, shallow: bool) -> Result<Vec<Entry>, So
                         last_modified: None,
                     });
                 }
-            } else {
-                walk(&path, &format!("{key}/"), &mut out)?;
+            } else if marker.is_none_or(|m| key.as_str() > m) {
+                out.push(entry(key, &path)?);
             }
-        } else {
+        }
+        return Ok((out, false));
+    }
+    let more = walk_items(items, dir_key, marker, limit, &mut out)?;
+    Ok((out, more))
+}
+
+/// Orders directory items as their keys sort: a directory `a` holds keys `a/...`, so it
+/// sorts as `a/` (after `a.json`, before `a0`).
+fn sort_as_keys(items: &mut [(String, PathBuf, bool)]) {
+    items.sort_by(|a, b| {
+        let k = |(name, _, is_dir): &(String, PathBuf, bool)| {
+            let mut k = name.as_bytes().to_vec();
+            if *is_dir {
+                k.push(b'/');
+            }
+            k
+        };
+        k(a).cmp(&k(b))
+    });
+}
+
+/// Adds the files of `items` (sorted, keys `key_dir + name`) and everything beneath their
+/// directories to `out`, after `marker`, until `out` holds `limit`; true when a file
+/// beyond the limit exists.
+fn walk_items(
+    items: Vec<(String, PathBuf, bool)>,
+    key_dir: &str,
+    marker: Option<&str>,
+    limit: usize,
+    out: &mut Vec<Entry>,
+) -> Result<bool, SourceError> {
+    for (name, path, is_dir) in items {
+        let key = format!("{key_dir}{name}");
+        if is_dir {
+            let sub = format!("{key}/");
+            // Every key beneath sorts before the marker: skip without reading.
+            if marker.is_some_and(|m| sub.as_str() < m && !m.starts_with(sub.as_str())) {
+                continue;
+            }
+            let mut inner = read_dir(&path)?;
+            sort_as_keys(&mut inner);
+            if walk_items(inner, &sub, marker, limit, out)? {
+                return Ok(true);
+            }
+        } else if marker.is_none_or(|m| key.as_str() > m) {
+            if out.len() >= limit {
+                return Ok(true);
+            }
             out.push(entry(key, &path)?);
         }
     }
-    out.sort_by(|a, b| a.key.cmp(&b.key));
-    Ok(out)
+    Ok(false)
 }
 
 /// The entries of `dir` that can be part of a key: (name, path, is a directory). Names
@@ -169,18 +266,6 @@ fn read_dir(dir: &Path) -> Result<Vec<(String, PathBuf, bool)>, SourceError> {
     Ok(out)
 }
 
-fn walk(dir: &Path, key_dir: &str, out: &mut Vec<Entry>) -> Result<(), SourceError> {
-    for (name, path, is_dir) in read_dir(dir)? {
-        let key = format!("{key_dir}{name}");
-        if is_dir {
-            walk(&path, &format!("{key}/"), out)?;
-        } else {
-            out.push(entry(key, &path)?);
-        }
-    }
-    Ok(())
-}
-
 fn holds_a_file(dir: &Path) -> Result<bool, SourceError> {
     for (_, path, is_dir) in read_dir(dir)? {
         if !is_dir || holds_a_file(&path)? {
@@ -205,6 +290,7 @@ fn entry(key: String, path: &Path) -> Result<Entry, SourceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::archive::source::Listing;
 
     fn tmpdir(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("mcb-src-{name}-{}", std::process::id()));
@@ -278,6 +364,38 @@ mod tests {
                 ..Listing::default()
             }
         );
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn pages_follow_the_marker_in_key_order_across_directories() {
+        let root = tmpdir("pages");
+        let keys = [
+            "p/a.json",
+            "p/a/1.json",
+            "p/a/2/x.json",
+            "p/a/3.json",
+            "p/a0.json",
+            "p/b/1.json",
+        ];
+        for k in keys {
+            put(&root, k, "{}");
+        }
+        let mut got = Vec::new();
+        let mut marker: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let (entries, more) = list_files(&root, "p/", false, marker.as_deref(), 2).unwrap();
+            pages += 1;
+            assert!(entries.len() <= 2);
+            marker = entries.last().map(|e| e.key.clone());
+            got.extend(entries.into_iter().map(|e| e.key));
+            if !more {
+                break;
+            }
+        }
+        assert_eq!(got, keys, "every key once, in key order");
+        assert_eq!(pages, 3);
         let _ = std::fs::remove_dir_all(&root);
     }
 

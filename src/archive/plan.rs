@@ -28,8 +28,11 @@ use crate::layout::{KeyTemplate, Piece};
 /// One thing to ask the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    /// List every object under this prefix (no delimiter).
-    List(String),
+    /// List every object under this prefix (no delimiter). The date, when known, is a
+    /// lower bound of every key date under the prefix (the first day of the year, month
+    /// or day it fixes), so a reader going through dates in order need not open the
+    /// listing before then.
+    List(String, Option<NaiveDate>),
     /// List the folders directly under [`Walk::prefix`] (delimiter `/`), then hand the
     /// folders found to [`Plan::resume`] with this walk.
     Discover(Walk),
@@ -171,7 +174,7 @@ impl<'a> Plan<'a> {
                     } else if self.whole_segment(&w.acc, w.part) {
                         out.push(Step::Discover(w));
                     } else {
-                        out.push(Step::List(w.acc));
+                        out.push(w.list());
                     }
                     return;
                 }
@@ -183,7 +186,7 @@ impl<'a> Plan<'a> {
                     };
                     match value {
                         Some(v) => w.acc.push_str(v),
-                        None => return out.push(Step::List(w.acc)),
+                        None => return out.push(w.list()),
                     }
                 }
                 Piece::Year => {
@@ -199,11 +202,11 @@ impl<'a> Plan<'a> {
                                 } else if self.whole_segment(&w.acc, w.part) {
                                     out.push(Step::Discover(w));
                                 } else {
-                                    out.push(Step::List(w.acc));
+                                    out.push(w.list());
                                 }
                                 return;
                             }
-                            _ => return out.push(Step::List(w.acc)),
+                            _ => return out.push(w.list()),
                         }
                     }
                 }
@@ -224,7 +227,7 @@ impl<'a> Plan<'a> {
                         }
                         return;
                     }
-                    _ => return out.push(Step::List(w.acc)),
+                    _ => return out.push(w.list()),
                 },
                 Piece::Day => match (w.day, w.year, w.month, self.range) {
                     (Some(d), _, _, _) => w.acc.push_str(&format!("{d:02}")),
@@ -243,23 +246,23 @@ impl<'a> Plan<'a> {
                         }
                         return;
                     }
-                    _ => return out.push(Step::List(w.acc)),
+                    _ => return out.push(w.list()),
                 },
                 Piece::Outcome => {
                     let outcomes = self.filters.outcomes();
                     if outcomes.is_empty() {
-                        return out.push(Step::List(w.acc));
+                        return out.push(w.list());
                     }
                     for o in outcomes {
                         self.advance(w.with(o.as_str(), w.part + 1), out);
                     }
                     return;
                 }
-                Piece::Hour | Piece::Digest => return out.push(Step::List(w.acc)),
+                Piece::Hour | Piece::Digest => return out.push(w.list()),
             }
             w.part += 1;
         }
-        out.push(Step::List(w.acc));
+        out.push(w.list());
     }
 
     /// Continues `w` (standing at a `{yyyy}` piece) with year `y`, if the range wants it.
@@ -279,6 +282,14 @@ impl<'a> Plan<'a> {
 }
 
 impl Walk {
+    /// The listing of everything under this walk's prefix.
+    fn list(self) -> Step {
+        let from = self.year.and_then(|y| {
+            NaiveDate::from_ymd_opt(y, self.month.unwrap_or(1), self.day.unwrap_or(1))
+        });
+        Step::List(self.acc, from)
+    }
+
     fn with(&self, value: &str, part: usize) -> Walk {
         let mut w = self.clone();
         w.acc.push_str(value);
@@ -322,7 +333,7 @@ mod tests {
         steps
             .iter()
             .filter_map(|s| match s {
-                Step::List(p) => Some(p.clone()),
+                Step::List(p, _) => Some(p.clone()),
                 Step::Discover(_) => None,
             })
             .collect()
@@ -351,7 +362,10 @@ mod tests {
         let steps = Plan::new(&t, "mps-events/", &f).start();
         assert_eq!(
             steps,
-            vec![Step::List("mps-events/WorkflowTask/2026/11/24/".into())]
+            vec![Step::List(
+                "mps-events/WorkflowTask/2026/11/24/".into(),
+                d("2026-11-24")
+            )]
         );
         // Task and status narrow it further.
         let f = filters(
@@ -516,7 +530,7 @@ mod tests {
         let f = Filters::default();
         assert_eq!(
             Plan::new(&t, "x/", &f).start(),
-            vec![Step::List("x/t-".into())]
+            vec![Step::List("x/t-".into(), None)]
         );
     }
 }

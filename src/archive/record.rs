@@ -28,6 +28,8 @@ pub struct StoredRecord<'a> {
     /// `outcome`, when the record has one this version knows (records archived before
     /// there was one have none).
     pub outcome: Option<Outcome>,
+    /// `task_id`, when the record has one.
+    pub task_id: Option<String>,
     /// `event`: the callback's JSON text as stored.
     pub event: &'a RawValue,
 }
@@ -48,8 +50,26 @@ struct Shape<'a> {
     received_at: Option<String>,
     #[serde(default)]
     outcome: Option<String>,
+    // Any JSON: a record is not refused over a field readers only use to group sends.
+    #[serde(default)]
+    task_id: Option<serde_json::Value>,
     #[serde(borrow, default)]
     event: Option<&'a RawValue>,
+}
+
+/// The digest the key of a record holding `event` was made with: the function's own rule
+/// (the digest of the event with its credentials masked, [`crate::record::redact`] then
+/// [`crate::layout::digest`]), so a stored event, redacted or not, gives its key's digest
+/// back unless its content was changed.
+pub fn content_digest(event: &RawValue) -> Result<String, RecordError> {
+    let mut v: serde_json::Value = serde_json::from_str(event.get())?;
+    crate::record::redact(&mut v);
+    Ok(crate::layout::digest(&v))
+}
+
+/// Whether `event` no longer matches `key_digest`, the digest its key was made with.
+pub fn is_modified(event: &RawValue, key_digest: &str) -> Result<bool, RecordError> {
+    Ok(content_digest(event)? != key_digest)
 }
 
 /// Reads a stored record's bytes; the whole document must be JSON, with an `event` object.
@@ -68,6 +88,7 @@ pub fn parse(body: &[u8]) -> Result<StoredRecord<'_>, RecordError> {
         event_time: time(shape.event_time),
         received_at: time(shape.received_at),
         outcome: shape.outcome.as_deref().and_then(Outcome::parse),
+        task_id: shape.task_id.and_then(|v| v.as_str().map(str::to_string)),
         event,
     })
 }
@@ -95,6 +116,22 @@ mod tests {
             r.time().map(|t| t.to_rfc3339()),
             Some("2026-11-24T07:54:21+00:00".to_string())
         );
+    }
+
+    #[test]
+    fn the_digest_is_the_keys_whether_or_not_the_event_was_redacted() {
+        let raw = serde_json::json!({"EventType": "WorkflowTask", "SecretKey": "s3cret",
+            "Timestamp": 1, "N": 12345678901234567890123u128});
+        let mut masked = raw.clone();
+        crate::record::redact(&mut masked);
+        let key_digest = crate::layout::digest(&masked);
+        for stored in [&raw, &masked] {
+            let body = serde_json::to_vec(&serde_json::json!({"event": stored})).unwrap();
+            let r = parse(&body).unwrap();
+            assert!(!is_modified(r.event, &key_digest).unwrap());
+        }
+        let body = br#"{"event":{"EventType":"WorkflowTask","SecretKey":"***","N":2}}"#;
+        assert!(is_modified(parse(body).unwrap().event, &key_digest).unwrap());
     }
 
     #[test]

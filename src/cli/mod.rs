@@ -49,7 +49,8 @@ Configuration is read from the environment (COS_BUCKET, COS_REGION, ...); see RE
 and `mps-cos-backup help COMMAND` for what each command reads.
 Readers use COS when COS_BUCKET is set, else the local mirror (--local).
 Exit codes: 0 normal end, 1 runtime API lost / an invoke, get, replay or reconcile failed /
-credentials rejected / output could not be written, 2 bad configuration or usage.";
+credentials rejected / output could not be written, 2 bad configuration or usage,
+130 replay interrupted.";
 
 /// Where the archive readers find it, and as whom (`ls`, `get`, `stats`, `replay`).
 macro_rules! reader_env {
@@ -91,6 +92,9 @@ Examples:
   mps-cos-backup ls --since 2026-03-15 --until 2026-03-15 --type WorkflowTask
   mps-cos-backup ls --failed --since 2026-03-01 --json
   mps-cos-backup ls --outcome partial --type WorkflowTask
+  mps-cos-backup ls --since 2026-03-21T02:00:00+08:00 --until 2026-03-23 --json
+
+Lines are written as the listing goes (by date then key), in bounded memory.
 
 ",
     reader_env!()
@@ -99,8 +103,11 @@ Examples:
 const GET_HELP: &str = concat!(
     "\
 Examples:
-  mps-cos-backup get mps-events/WorkflowTask/2026/11/24/TASK.finish.DIGEST.json
-  mps-cos-backup get mps-events/WorkflowTask/2026/11/24/TASK.finish.DIGEST.json --event
+  mps-cos-backup get mps-events/WorkflowTask/2026/03/15/TASK.finish.partial.DIGEST.json
+  mps-cos-backup get mps-events/WorkflowTask/2026/03/15/TASK.finish.partial.DIGEST.json --event
+
+Indented on a terminal, one line otherwise. A record whose content no longer matches the
+digest in its key is printed with a warning on stderr, exit 1.
 
 ",
     reader_env!()
@@ -109,8 +116,8 @@ Examples:
 const STATS_HELP: &str = concat!(
     "\
 Examples:
-  mps-cos-backup stats --since 2026-11-01 --until 2026-11-30
-  mps-cos-backup stats --type WorkflowTask --json
+  mps-cos-backup stats --since 2026-03-01 --until 2026-03-31
+  mps-cos-backup stats --failed --type WorkflowTask --json
 
 ",
     reader_env!()
@@ -119,8 +126,13 @@ Examples:
 const REPLAY_HELP: &str = concat!(
     "\
 Examples:
-  mps-cos-backup replay --to https://hooks.example.com/mps --since 2026-11-24 --dry-run
-  mps-cos-backup replay --to scf:media-jobs/on-transcode-done:prod --since 2026-11-24
+  mps-cos-backup replay --to https://hooks.example.com/mps --since 2026-03-21 --dry-run
+  mps-cos-backup replay --to scf:media-jobs/on-transcode-done:prod --since 2026-03-21T02:00:00+08:00
+
+Oldest first: date by date (the key's), within a date by event_time (else received_at),
+then key. One task's records are never in flight together. SIGINT/SIGTERM: the sends in
+flight finish, the summary names the first record not sent and the --since that resumes
+there, exit 130.
 
 ",
     reader_env!(),
@@ -206,9 +218,10 @@ enum Cmd {
 
 #[derive(Debug, Args)]
 struct InvokeArgs {
-    /// Directory that mirrors the bucket, used when COS_BUCKET is unset
-    #[arg(long, value_name = "DIR", default_value = "./local-cos")]
-    local: PathBuf,
+    /// Directory that mirrors the bucket, used when COS_BUCKET is unset. Without --local,
+    /// ./local-cos (created when missing); a DIR given must be an existing directory
+    #[arg(long, value_name = "DIR")]
+    local: Option<PathBuf>,
     /// Event files; `-` or none reads standard input
     #[arg(value_name = "FILE|-")]
     files: Vec<String>,
@@ -388,7 +401,28 @@ fn runtime_mode() -> ExitCode {
     })
 }
 
-fn invoke_mode(local: PathBuf, files: Vec<String>) -> ExitCode {
+/// The local mirror when `--local` is not given (`invoke` creates it when missing).
+const DEFAULT_LOCAL: &str = "./local-cos";
+
+/// Why `path`, given as `--local`, cannot be the local mirror: it is not there, or not a
+/// directory (a symbolic link to a directory is the user's own choice, and followed).
+pub(super) fn local_dir_problem(path: &std::path::Path) -> Option<String> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => None,
+        Ok(_) => Some(format!("--local {}: not a directory", path.display())),
+        Err(e) => Some(format!(
+            "--local {}: {}",
+            path.display(),
+            if e.kind() == std::io::ErrorKind::NotFound {
+                "no such directory".to_string()
+            } else {
+                crate::text::error_chain(&e)
+            }
+        )),
+    }
+}
+
+fn invoke_mode(local: Option<PathBuf>, files: Vec<String>) -> ExitCode {
     let (cfg, rcfg) = match start(true, |get| {
         Ok((
             Config::from_env(get)?,
@@ -397,6 +431,19 @@ fn invoke_mode(local: PathBuf, files: Vec<String>) -> ExitCode {
     }) {
         Ok(c) => c,
         Err(code) => return code,
+    };
+    // An explicit --local that is not there is a mistake (a typo would otherwise start a
+    // new mirror somewhere); the default is created so a fresh checkout works.
+    let local = match local {
+        Some(dir) if cfg.cos.is_none() => match local_dir_problem(&dir) {
+            Some(why) => {
+                eprintln!("mps-cos-backup: {}", crate::text::one_line(&why));
+                return ExitCode::from(EXIT_USAGE);
+            }
+            None => dir,
+        },
+        Some(dir) => dir,
+        None => PathBuf::from(DEFAULT_LOCAL),
     };
     let rt = match tokio_runtime() {
         Ok(rt) => rt,

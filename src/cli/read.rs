@@ -4,19 +4,20 @@
 //! Output goes to stdout (a table, or one JSON object a line with `--json`); notes (what
 //! was skipped, which types exist) and errors go to stderr, one line each.
 
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use bytes::Bytes;
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, Utc};
 use clap::Args;
 use serde_json::json;
 
 use super::{tokio_runtime, EXIT_FAILED, EXIT_USAGE};
 use crate::archive::record::{self, RecordError};
 use crate::archive::{
-    self, parse_date, CosSource, Findings, Found, KeyLayout, Listing, LocalSource, Source,
+    self, Bound, CosSource, Finder, Findings, Found, KeyLayout, LocalSource, Page, Source,
     SourceError, StatRow,
 };
 use crate::config::{log_config_lenient, Config, ForwardConfig};
@@ -28,12 +29,13 @@ use crate::transport::HttpClient;
 /// The filters every reader shares (README: Reading the archive back).
 #[derive(Debug, Args)]
 pub(crate) struct FilterArgs {
-    /// First day, inclusive: the date in the key (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE", value_parser = date_arg)]
-    since: Option<NaiveDate>,
-    /// Last day, inclusive: the date in the key (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE", value_parser = date_arg)]
-    until: Option<NaiveDate>,
+    /// From, inclusive: a day (YYYY-MM-DD, the date in the key) or an RFC 3339 time such
+    /// as 2026-11-24T02:00:00+08:00 (held to the record's event_time, else received_at)
+    #[arg(long, value_name = "DATE|TIME", value_parser = bound_arg)]
+    since: Option<Bound>,
+    /// Until, inclusive: a day (YYYY-MM-DD) or an RFC 3339 time, as --since
+    #[arg(long, value_name = "DATE|TIME", value_parser = bound_arg)]
+    until: Option<Bound>,
     /// Event type, as its folder is named, e.g. WorkflowTask (repeatable)
     #[arg(long = "type", value_name = "TYPE")]
     types: Vec<String>,
@@ -55,7 +57,8 @@ pub(crate) struct FilterArgs {
 /// Where the archive is read from when COS_BUCKET is unset.
 #[derive(Debug, Args)]
 pub(crate) struct SourceArgs {
-    /// Local mirror of the bucket, read when COS_BUCKET is unset
+    /// Local mirror of the bucket, read when COS_BUCKET is unset; must be an existing
+    /// directory
     #[arg(long, value_name = "DIR", default_value = "./local-cos")]
     local: PathBuf,
 }
@@ -98,8 +101,8 @@ pub(crate) struct StatsArgs {
     json: bool,
 }
 
-fn date_arg(s: &str) -> Result<NaiveDate, String> {
-    parse_date(s).map_err(|e| e.to_string())
+fn bound_arg(s: &str) -> Result<Bound, String> {
+    Bound::parse(s).map_err(|e| e.to_string())
 }
 
 fn outcome_arg(s: &str) -> Result<Outcome, String> {
@@ -134,10 +137,15 @@ impl Source for AnySource {
         }
     }
 
-    async fn list(&self, prefix: &str, delimiter: Option<char>) -> Result<Listing, SourceError> {
+    async fn list_page(
+        &self,
+        prefix: &str,
+        delimiter: Option<char>,
+        marker: Option<&str>,
+    ) -> Result<Page, SourceError> {
         match self {
-            AnySource::Local(s) => s.list(prefix, delimiter).await,
-            AnySource::Cos(s) => s.list(prefix, delimiter).await,
+            AnySource::Local(s) => s.list_page(prefix, delimiter, marker).await,
+            AnySource::Cos(s) => s.list_page(prefix, delimiter, marker).await,
         }
     }
 
@@ -153,6 +161,8 @@ impl Source for AnySource {
 /// source runs on.
 pub(super) struct Setup {
     pub(super) layout: KeyLayout,
+    /// `ARCHIVE_UTC_OFFSET`: the offset key dates are written in.
+    pub(super) offset: FixedOffset,
     pub(super) source: AnySource,
     pub(super) rt: tokio::runtime::Runtime,
     pub(super) http: HttpClient,
@@ -169,6 +179,26 @@ fn reader_env(name: &str) -> Option<String> {
     value
 }
 
+/// Makes every large buffer (records run up to 32 MiB) its own mapping, returned to the
+/// kernel when freed. glibc otherwise raises its mmap threshold after the first large
+/// free and serves later large buffers from the heap, where fragmentation can hold a
+/// record's size more than once: the readers' memory bound would depend on luck.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn large_buffers_mapped() {
+    // SAFETY: mallopt only tunes the allocator; it is called before the readers allocate
+    // anything large, and a refusal (return 0) leaves the defaults.
+    // A fixed threshold also stops glibc adjusting the trim threshold: keep up to 8 MiB
+    // of freed heap instead of giving back (and faulting in again) every small record's.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 8 << 20);
+    }
+}
+
+/// Other allocators (musl with mimalloc in the deployed binary) return memory themselves.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn large_buffers_mapped() {}
+
 /// Reads the configuration (with `ARCHIVE_FORWARD` replaced by `forward_to` when given,
 /// so a replay target is configured exactly as the function's forwarding is) and opens
 /// the source it names.
@@ -176,6 +206,7 @@ pub(super) fn setup(
     source: SourceArgs,
     forward_to: Option<&str>,
 ) -> Result<(Setup, ForwardConfig), ExitCode> {
+    large_buffers_mapped();
     logging::init(&log_config_lenient(reader_env), true);
     let get = |name: &str| match (name, forward_to) {
         ("ARCHIVE_FORWARD", Some(to)) => Some(to.to_string()),
@@ -194,7 +225,13 @@ pub(super) fn setup(
         HttpClient::new()
     };
     let source = match cfg.cos {
-        None => AnySource::Local(LocalSource::new(source.local)),
+        None => {
+            // A mirror that is not there is an error, not an empty archive.
+            if let Some(why) = super::local_dir_problem(&source.local) {
+                return Err(fail(EXIT_USAGE, &why));
+            }
+            AnySource::Local(LocalSource::new(source.local))
+        }
         Some(cos) => AnySource::Cos(Box::new(CosSource::new(CosClient::new(
             http.clone(),
             cos.bucket,
@@ -204,6 +241,7 @@ pub(super) fn setup(
     Ok((
         Setup {
             layout,
+            offset: cfg.archive.utc_offset,
             source,
             rt,
             http,
@@ -212,10 +250,13 @@ pub(super) fn setup(
     ))
 }
 
-pub(super) fn filters(args: &FilterArgs, layout: &KeyLayout) -> Result<archive::Filters, ExitCode> {
+pub(super) fn filters(args: &FilterArgs, setup: &Setup) -> Result<archive::Filters, ExitCode> {
+    let layout = &setup.layout;
+    let day = |b: Option<Bound>| b.map(|b| b.day(setup.offset));
+    let time = |b: Option<Bound>| b.and_then(|b| b.time());
     let f = archive::Filters::new(
-        args.since,
-        args.until,
+        day(args.since),
+        day(args.until),
         &args.types,
         args.status.as_deref(),
         args.task.as_deref(),
@@ -227,22 +268,56 @@ pub(super) fn filters(args: &FilterArgs, layout: &KeyLayout) -> Result<archive::
         }
         f.with_outcomes(&outcomes)
     })
+    .and_then(|f| f.with_times(time(args.since), time(args.until)))
     .and_then(|f| f.check_template(&layout.template).map(|()| f));
     f.map_err(|e| fail(EXIT_USAGE, &e.to_string()))
 }
 
-/// Runs [`archive::find`] and reports on stderr what it skipped.
-pub(super) fn find(setup: &Setup, filters: &archive::Filters) -> Result<Findings, ExitCode> {
+/// Hands each callback the filters want to `each`, by date then key, as the listing
+/// goes (nothing is collected), until `each` breaks; then reports on stderr what was
+/// skipped. A source that fails mid-way is a one-line error, exit 1, after what was
+/// already handed out.
+pub(super) fn each_found(
+    setup: &Setup,
+    filters: &archive::Filters,
+    mut each: impl FnMut(Found) -> ControlFlow<()>,
+) -> Result<Findings, ExitCode> {
+    let source_error = |e: SourceError| fail(EXIT_FAILED, &crate::text::error_chain(&e));
     if filters.needs_records(&setup.layout.template) {
         note(
             "COS_KEY_TEMPLATE has no {outcome}: the record of each candidate is read to learn \
              its outcome (slower than a key filter)",
         );
     }
-    let found = setup
+    let mut finder = setup
         .rt
-        .block_on(archive::find(&setup.source, &setup.layout, filters))
-        .map_err(|e| fail(EXIT_FAILED, &crate::text::error_chain(&e)))?;
+        .block_on(Finder::start(&setup.source, &setup.layout, filters))
+        .map_err(source_error)?;
+    while let Some(f) = setup.rt.block_on(finder.next()).map_err(source_error)? {
+        if each(f).is_break() {
+            break;
+        }
+    }
+    let found = setup.rt.block_on(finder.finish()).map_err(source_error)?;
+    report(setup, &found);
+    Ok(found)
+}
+
+/// Notes on stderr what a search skipped or could not match, and when the source holds
+/// nothing at all under the key prefix (a wrong bucket or prefix, not an empty result).
+pub(super) fn report(setup: &Setup, found: &Findings) {
+    if found.listed == 0 {
+        let prefix = &setup.layout.prefix;
+        if let Ok(true) = setup
+            .rt
+            .block_on(archive::holds_nothing(&setup.source, prefix))
+        {
+            note(&format!(
+                "{} holds nothing under the prefix {prefix:?} (COS_KEY_PREFIX)",
+                setup.source.location()
+            ));
+        }
+    }
     if !found.unknown_types.is_empty() {
         let held = if found.held_types.is_empty() {
             "none".to_string()
@@ -273,7 +348,6 @@ pub(super) fn find(setup: &Setup, filters: &archive::Filters) -> Result<Findings
             count(found.duplicates, "key", "keys")
         ));
     }
-    Ok(found)
 }
 
 pub(super) fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
@@ -319,32 +393,79 @@ pub(super) fn written_or_exit(written: std::io::Result<()>) -> Result<(), ExitCo
     }
 }
 
-/// Pads each column to its widest cell; the last column is not padded.
-fn table(header: &[&str], rows: &[Vec<String>]) -> Vec<String> {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
+/// Rows of a table taken to size its columns before the first line is written; later
+/// rows keep those widths (a longer cell pushes its line out, the table goes on).
+const TABLE_SAMPLE: usize = 256;
+
+/// An aligned table written as its rows come: the columns are sized on the header and
+/// the first [`TABLE_SAMPLE`] rows; the last column is not padded.
+struct Table<W: Write> {
+    out: W,
+    header: Vec<String>,
+    sample: Vec<Vec<String>>,
+    widths: Option<Vec<usize>>,
+}
+
+impl<W: Write> Table<W> {
+    fn new(out: W, header: &[&str]) -> Table<W> {
+        Table {
+            out,
+            header: header.iter().map(|h| h.to_string()).collect(),
+            sample: Vec::new(),
+            widths: None,
         }
     }
-    let line = |cells: Vec<&str>| {
+
+    fn row(&mut self, row: Vec<String>) -> std::io::Result<()> {
+        if self.widths.is_some() {
+            return self.write(&row);
+        }
+        self.sample.push(row);
+        if self.sample.len() >= TABLE_SAMPLE {
+            self.start()?;
+        }
+        Ok(())
+    }
+
+    /// Sizes the columns on what was sampled and writes it.
+    fn start(&mut self) -> std::io::Result<()> {
+        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
+        for r in &self.sample {
+            for (w, c) in widths.iter_mut().zip(r) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        self.widths = Some(widths);
+        let header = self.header.clone();
+        self.write(&header)?;
+        for r in std::mem::take(&mut self.sample) {
+            self.write(&r)?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, cells: &[String]) -> std::io::Result<()> {
+        let widths = self.widths.as_deref().unwrap_or_default();
         let mut s = String::new();
         let last = cells.len().saturating_sub(1);
-        for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
+        for (i, c) in cells.iter().enumerate() {
             s.push_str(c);
             if i < last {
-                let pad = w - c.chars().count() + 2;
+                let w = widths.get(i).copied().unwrap_or(0);
+                let pad = w.saturating_sub(c.chars().count()) + 2;
                 s.extend(std::iter::repeat_n(' ', pad));
             }
         }
-        s
-    };
-    let mut out = vec![line(header.to_vec())];
-    out.extend(
-        rows.iter()
-            .map(|r| line(r.iter().map(String::as_str).collect())),
-    );
-    out
+        writeln!(self.out, "{s}")
+    }
+
+    /// Writes what is still sampled and flushes.
+    fn finish(mut self) -> std::io::Result<()> {
+        if self.widths.is_none() {
+            self.start()?;
+        }
+        self.out.flush()
+    }
 }
 
 fn found_json(f: &Found) -> String {
@@ -362,59 +483,83 @@ fn found_json(f: &Found) -> String {
     .to_string()
 }
 
-/// `ls`: one line per archived callback.
+/// Remembers the first write error; breaks the listing on it.
+fn written(slot: &mut Option<std::io::Error>, r: std::io::Result<()>) -> ControlFlow<()> {
+    match r {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(e) => {
+            *slot = Some(e);
+            ControlFlow::Break(())
+        }
+    }
+}
+
+/// `ls`: one line per archived callback, written as the listing goes.
 pub(crate) fn ls(args: LsArgs) -> ExitCode {
     let run = || -> Result<(), ExitCode> {
         let (setup, _) = setup(args.source, None)?;
-        let filters = filters(&args.filters, &setup.layout)?;
-        let found = find(&setup, &filters)?;
+        let filters = filters(&args.filters, &setup)?;
+        let stdout = std::io::stdout();
+        let mut error = None;
+        let mut n = 0u64;
         if args.json {
-            emit(found.found.iter().map(found_json))?;
+            let mut out = BufWriter::new(stdout.lock());
+            each_found(&setup, &filters, |f| {
+                written(&mut error, writeln!(out, "{}", found_json(&f)))
+            })?;
+            if error.is_none() {
+                error = out.flush().err();
+            }
         } else {
-            let rows: Vec<Vec<String>> = found
-                .found
-                .iter()
-                .map(|f| {
-                    vec![
-                        opt_date(f.fields.date),
-                        f.fields.event_type.clone().unwrap_or_else(|| "-".into()),
-                        f.fields.status.clone().unwrap_or_else(|| "-".into()),
-                        opt_outcome(f.fields.outcome),
-                        f.size.to_string(),
-                        time_text(f.last_modified).unwrap_or_else(|| "-".into()),
-                        f.key.clone(),
-                    ]
-                })
-                .collect();
-            emit(
-                table(
-                    &[
-                        "DATE",
-                        "TYPE",
-                        "STATUS",
-                        "OUTCOME",
-                        "SIZE",
-                        "LAST_MODIFIED",
-                        "KEY",
-                    ],
-                    &rows,
-                )
-                .into_iter(),
-            )?;
-            note(&count(found.found.len() as u64, "callback", "callbacks"));
+            let mut table = Table::new(
+                BufWriter::new(stdout.lock()),
+                &[
+                    "DATE",
+                    "TYPE",
+                    "STATUS",
+                    "OUTCOME",
+                    "SIZE",
+                    "LAST_MODIFIED",
+                    "KEY",
+                ],
+            );
+            each_found(&setup, &filters, |f| {
+                n += 1;
+                let row = vec![
+                    opt_date(f.fields.date),
+                    f.fields.event_type.unwrap_or_else(|| "-".into()),
+                    f.fields.status.unwrap_or_else(|| "-".into()),
+                    opt_outcome(f.fields.outcome),
+                    f.size.to_string(),
+                    time_text(f.last_modified).unwrap_or_else(|| "-".into()),
+                    f.key,
+                ];
+                written(&mut error, table.row(row))
+            })?;
+            if error.is_none() {
+                error = table.finish().err();
+            }
+            if error.is_none() {
+                note(&count(n, "callback", "callbacks"));
+            }
         }
-        Ok(())
+        written_or_exit(error.map_or(Ok(()), Err))
     };
     run().err().unwrap_or(ExitCode::SUCCESS)
 }
 
-/// `stats`: counts per date, event type, status and outcome.
+/// `stats`: counts per date, event type, status and outcome (counters only: nothing else
+/// is held).
 pub(crate) fn stats(args: StatsArgs) -> ExitCode {
     let run = || -> Result<(), ExitCode> {
         let (setup, _) = setup(args.source, None)?;
-        let filters = filters(&args.filters, &setup.layout)?;
-        let found = find(&setup, &filters)?;
-        let rows = archive::stats(&found.found);
+        let filters = filters(&args.filters, &setup)?;
+        let mut counter = archive::Counter::default();
+        each_found(&setup, &filters, |f| {
+            counter.add(&f);
+            ControlFlow::Continue(())
+        })?;
+        let rows = counter.rows();
         if args.json {
             emit(rows.iter().map(|r: &StatRow| {
                 json!({
@@ -427,28 +572,32 @@ pub(crate) fn stats(args: StatsArgs) -> ExitCode {
                 .to_string()
             }))?;
         } else {
-            let mut cells: Vec<Vec<String>> = rows
-                .iter()
+            let mut table = Table::new(
+                BufWriter::new(std::io::stdout().lock()),
+                &["DATE", "TYPE", "STATUS", "OUTCOME", "COUNT"],
+            );
+            let total: u64 = rows.iter().map(|r| r.count).sum();
+            let written = rows
+                .into_iter()
                 .map(|r| {
                     vec![
                         opt_date(r.date),
-                        r.event_type.clone().unwrap_or_else(|| "-".into()),
-                        r.status.clone().unwrap_or_else(|| "-".into()),
+                        r.event_type.unwrap_or_else(|| "-".into()),
+                        r.status.unwrap_or_else(|| "-".into()),
                         opt_outcome(r.outcome),
                         r.count.to_string(),
                     ]
                 })
-                .collect();
-            let total: u64 = rows.iter().map(|r| r.count).sum();
-            cells.push(vec![
-                "total".into(),
-                String::new(),
-                String::new(),
-                String::new(),
-                total.to_string(),
-            ]);
-            let header = ["DATE", "TYPE", "STATUS", "OUTCOME", "COUNT"];
-            emit(table(&header, &cells).into_iter())?;
+                .chain(std::iter::once(vec![
+                    "total".into(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    total.to_string(),
+                ]))
+                .try_for_each(|r| table.row(r))
+                .and_then(|()| table.finish());
+            written_or_exit(written)?;
         }
         Ok(())
     };
@@ -460,7 +609,67 @@ fn record_error(key: &str, e: &RecordError) -> String {
     format!("record {key:?}: {e}")
 }
 
-/// `get`: one record, or its event, on stdout.
+/// `text` (JSON, already checked) indented two spaces a level: only whitespace between
+/// tokens changes, so keys keep their order and numbers and strings their exact text.
+fn pretty_json(text: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 2);
+    let mut depth = 0usize;
+    let (mut in_string, mut escaped) = (false, false);
+    let newline = |out: &mut Vec<u8>, depth: usize| {
+        out.push(b'\n');
+        out.extend(std::iter::repeat_n(b' ', depth * 2));
+    };
+    let mut i = 0;
+    while i < text.len() {
+        let c = text[i];
+        i += 1;
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b' ' | b'\n' | b'\r' | b'\t' => {}
+            b'"' => {
+                in_string = true;
+                out.push(c);
+            }
+            b'{' | b'[' => {
+                out.push(c);
+                // An empty object or array stays on its line.
+                let next = text[i..].iter().position(|b| !b.is_ascii_whitespace());
+                let close = if c == b'{' { b'}' } else { b']' };
+                if next.is_some_and(|n| text[i + n] == close) {
+                    out.push(close);
+                    i += next.unwrap_or(0) + 1;
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            b',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            b':' => out.extend_from_slice(b": "),
+            _ => out.push(c),
+        }
+    }
+    (depth == 0 && !in_string).then_some(out)
+}
+
+/// `get`: one record, or its event, on stdout: indented when stdout is a terminal, else
+/// one line.
 pub(crate) fn get(args: GetArgs) -> ExitCode {
     let run = || -> Result<(), ExitCode> {
         let (setup, _) = setup(args.source, None)?;
@@ -470,17 +679,60 @@ pub(crate) fn get(args: GetArgs) -> ExitCode {
             .map_err(|e| fail(EXIT_FAILED, &crate::text::error_chain(&e)))?;
         let rec =
             record::parse(&body).map_err(|e| fail(EXIT_FAILED, &record_error(&args.key, &e)))?;
+        // A key the template cannot read has no digest to hold the record to.
+        let modified = match setup.layout.template.read(&setup.layout.prefix, &args.key) {
+            None => false,
+            Some(fields) => record::is_modified(rec.event, &fields.digest)
+                .map_err(|e| fail(EXIT_FAILED, &record_error(&args.key, &e)))?,
+        };
         let text: &[u8] = if args.event {
             rec.event.get().as_bytes()
         } else {
             body.trim_ascii_end()
         };
-        let mut out = std::io::stdout().lock();
+        let stdout = std::io::stdout();
+        // For a person, indented; for a pipe, the stored line as it is.
+        let pretty = if stdout.is_terminal() {
+            pretty_json(text)
+        } else {
+            None
+        };
+        let mut out = stdout.lock();
         let written = out
-            .write_all(text)
+            .write_all(pretty.as_deref().unwrap_or(text))
             .and_then(|()| out.write_all(b"\n"))
             .and_then(|()| out.flush());
-        written_or_exit(written)
+        written_or_exit(written)?;
+        if modified {
+            return Err(fail(
+                EXIT_FAILED,
+                &format!(
+                    "warning: record {:?} is modified: its content no longer matches the digest in its key",
+                    args.key
+                ),
+            ));
+        }
+        Ok(())
     };
     run().err().unwrap_or(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pretty_json;
+
+    #[test]
+    fn pretty_json_changes_only_whitespace() {
+        let text = br#"{"z":1.50,"a":{"s":"x\"y{},[]:","e":{},"l":[],"n":[1,123456789012345678901234567890]}}"#;
+        let pretty = String::from_utf8(pretty_json(text).unwrap()).unwrap();
+        assert_eq!(
+            pretty,
+            "{\n  \"z\": 1.50,\n  \"a\": {\n    \"s\": \"x\\\"y{},[]:\",\n    \"e\": {},\n    \"l\": [],\n    \"n\": [\n      1,\n      123456789012345678901234567890\n    ]\n  }\n}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&pretty).unwrap();
+        assert_eq!(
+            back,
+            serde_json::from_slice::<serde_json::Value>(text).unwrap()
+        );
+    }
 }

@@ -154,14 +154,10 @@ pub(super) fn reconcile(args: ReconcileArgs) -> ExitCode {
             "--forward (or RECONCILE_FORWARD=on) needs ARCHIVE_FORWARD: there is nowhere to forward to",
         );
     }
-    if cfg.cos.is_none() && !args.local.is_dir() {
-        return fail(
-            EXIT_USAGE,
-            &format!(
-                "--local {} is not a directory (COS_BUCKET is unset, so the local mirror is the archive)",
-                args.local.display()
-            ),
-        );
+    if cfg.cos.is_none() {
+        if let Some(why) = super::local_dir_problem(&args.local) {
+            return fail(EXIT_USAGE, &why);
+        }
     }
     let rt = match tokio_runtime() {
         Ok(rt) => rt,

@@ -316,6 +316,21 @@ pub(crate) fn percent_decode(s: &str) -> Option<String> {
 }
 
 impl CosClient {
+    /// One page of the objects under `prefix` after `marker` (at most `max_keys`), with its
+    /// own retries and `page_time` to succeed in; the caller follows the markers.
+    pub async fn list_page(
+        &self,
+        prefix: &str,
+        delimiter: Option<char>,
+        marker: Option<&str>,
+        max_keys: u32,
+        page_time: std::time::Duration,
+    ) -> Result<ListPage, CosError> {
+        let req = ListRequest::new(self, prefix, delimiter, marker, max_keys)?;
+        let (page, _attempts) = self.run(&req, Instant::now() + page_time).await?;
+        Ok(page)
+    }
+
     /// Lists every object under `prefix` (with `delimiter`: the objects before the next
     /// delimiter, and the common prefixes beneath), following `NextMarker` to the last page.
     /// Each page has its own retries and `page_time` to succeed in.

@@ -188,9 +188,13 @@ pub fn dates_to_list(
 }
 
 /// The archived end records of `types` between `dates` whose task is one of `wanted` (task
-/// ids as keys show them): (event type, task id). Only the prefixes the dates and types need
-/// are listed (the readers' plan), one listing at a time; only wanted tasks are kept, so
-/// memory follows MPS's list, not the archive.
+/// ids as keys show them): (event type, task id).
+///
+/// The readers' plan names the prefixes the dates and types need; each is read a page at a
+/// time ([`archive::source::Pager`], with its guard against listings that do not advance),
+/// and only wanted tasks are kept, so memory follows MPS's list, not the archive. (The
+/// streaming [`archive::Finder`] would also order and dedupe, which a set does not need;
+/// its futures cannot be shown `Send`, which the runtime's timer requires.)
 async fn ended_tasks<R: Source>(
     source: &R,
     layout: &KeyLayout,
@@ -199,6 +203,7 @@ async fn ended_tasks<R: Source>(
     wanted: &HashSet<String>,
 ) -> Result<HashSet<(String, String)>, ReconcileError> {
     use archive::plan::{Plan, Step};
+    use archive::source::Pager;
     let filters = archive::Filters::new(Some(dates.0), Some(dates.1), types, None, None)
         .map_err(|_| ReconcileError::Template("{yyyy}/{mm}/{dd}"))?;
     let plan = Plan::new(&layout.template, &layout.prefix, &filters);
@@ -207,20 +212,29 @@ async fn ended_tasks<R: Source>(
     while let Some(step) = steps.pop() {
         match step {
             Step::Discover(walk) => {
-                let listing = source.list(walk.prefix(), Some('/')).await?;
-                steps.extend(plan.resume(&walk, &listing.folders));
+                let mut pager = Pager::new(walk.prefix(), Some('/'));
+                let mut folders = Vec::new();
+                while let Some(page) = pager.next(source).await? {
+                    folders.extend(page.folders);
+                }
+                steps.extend(plan.resume(&walk, &folders));
             }
-            Step::List(prefix) => {
-                for e in source.list(&prefix, None).await?.entries {
-                    let Some(f) = layout.template.read(&layout.prefix, &e.key) else {
-                        continue;
-                    };
-                    if !filters.matches(&f) {
-                        continue;
-                    }
-                    if let (Some(t), Some(id), Some(status)) = (f.event_type, f.task_id, f.status) {
-                        if is_end(&t, &status) && wanted.contains(&id) {
-                            ended.insert((t, id));
+            Step::List(prefix, _) => {
+                let mut pager = Pager::new(&prefix, None);
+                while let Some(page) = pager.next(source).await? {
+                    for e in page.entries {
+                        let Some(f) = layout.template.read(&layout.prefix, &e.key) else {
+                            continue;
+                        };
+                        if !filters.matches(&f) {
+                            continue;
+                        }
+                        if let (Some(t), Some(id), Some(status)) =
+                            (f.event_type, f.task_id, f.status)
+                        {
+                            if is_end(&t, &status) && wanted.contains(&id) {
+                                ended.insert((t, id));
+                            }
                         }
                     }
                 }
@@ -329,12 +343,7 @@ impl<S: Store, R: Source> Reconciler<'_, S, R> {
             "reconcile: archive listed"
         );
         let mut recovered_types = BTreeSet::new();
-        // The futures are made before they are run: a lazy `map` over references would
-        // leave the run's future without a provable `Send`.
-        let mut checks = Vec::with_capacity(missing.len());
-        for t in missing {
-            checks.push(self.recover(run, t));
-        }
+        let checks: Vec<_> = missing.into_iter().map(|t| self.recover(run, t)).collect();
         let mut settled: Vec<Checked> = Vec::new();
         archive::replay::bounded(checks, MPS_IN_FLIGHT, |c| settled.push(c)).await;
         for c in settled {

@@ -215,6 +215,25 @@ struct State {
     stats: FakeCosStats,
     /// Writes stored with the current session token (see `token_expires_after_writes`).
     token_writes: u64,
+    /// How listings without a delimiter are answered.
+    list_mode: ListMode,
+    /// Keys made up so far by [`ListMode::Endless`].
+    endless_keys: u64,
+}
+
+/// How GET Bucket answers a listing without a delimiter (delimiter listings always answer
+/// from the stored objects).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ListMode {
+    /// From the stored objects.
+    #[default]
+    Stored,
+    /// Every page `IsTruncated` `true` with no key and no `NextMarker`: a listing that
+    /// says "more" forever without giving any.
+    TruncatedEmpty,
+    /// Every page full (1,000 made-up keys `{prefix}2026/11/24/t{n}.finish.ok.{n:016x}.json`,
+    /// after the marker) and truncated: a listing without end.
+    Endless,
 }
 
 /// A running fake COS bucket endpoint; stops when dropped.
@@ -236,6 +255,8 @@ impl FakeCos {
             failures: Vec::new(),
             stats: FakeCosStats::default(),
             token_writes: 0,
+            list_mode: ListMode::Stored,
+            endless_keys: 0,
         }));
         let server = serve_state(writes, &state, handle).await;
         lock(&state).host = server.addr.to_string();
@@ -351,6 +372,11 @@ impl FakeCos {
     /// Shifts the fake's clock relative to the real one.
     pub fn set_clock_skew(&self, secs: i64) {
         lock(&self.state).opts.clock_skew_secs = secs;
+    }
+
+    /// Answers listings without a delimiter as `mode` says from now on.
+    pub fn set_list_mode(&self, mode: ListMode) {
+        lock(&self.state).list_mode = mode;
     }
 }
 
@@ -1386,12 +1412,36 @@ fn list_reply(
         .and_then(|m| m.parse::<usize>().ok())
         .unwrap_or(1000)
         .clamp(1, 1000);
-    let mut keys: Vec<&String> = st
-        .objects
-        .keys()
-        .filter(|k| k.starts_with(prefix) && k.as_str() > marker)
-        .collect();
+    let made_up: Vec<String>;
+    let mut keys: Vec<&String> = match (st.list_mode, delimiter) {
+        (ListMode::TruncatedEmpty, None) => {
+            st.stats.ok += 1;
+            let xml = format!(
+                "<?xml version='1.0' encoding='utf-8' ?>\n<ListBucketResult><Name>{}</Name>\
+                 <Prefix>{}</Prefix><Marker>{}</Marker><MaxKeys>{max_keys}</MaxKeys>\
+                 <IsTruncated>true</IsTruncated></ListBucketResult>",
+                st.opts.bucket,
+                xml_escape(prefix),
+                xml_escape(marker)
+            );
+            return Reply::Send(Response::new(200, xml).header("Content-Type", "application/xml"));
+        }
+        (ListMode::Endless, None) => {
+            let start = st.endless_keys;
+            st.endless_keys += max_keys as u64;
+            made_up = (start..start + max_keys as u64)
+                .map(|n| format!("{prefix}2026/11/24/t{n:012}.finish.ok.{n:016x}.json"))
+                .collect();
+            made_up.iter().collect()
+        }
+        _ => st
+            .objects
+            .keys()
+            .filter(|k| k.starts_with(prefix) && k.as_str() > marker)
+            .collect(),
+    };
     keys.sort();
+    let endless = st.list_mode == ListMode::Endless && delimiter.is_none();
     let mut contents: Vec<(String, usize, String)> = Vec::new();
     let mut prefixes: Vec<String> = Vec::new();
     let mut last = String::new();
@@ -1426,8 +1476,12 @@ fn list_reply(
             }
             None => {
                 last = k.clone();
-                let obj = &st.objects[k];
-                contents.push((k.clone(), obj.body.len(), to_hex(&Md5::digest(&obj.body))));
+                match st.objects.get(k.as_str()) {
+                    Some(obj) => {
+                        contents.push((k.clone(), obj.body.len(), to_hex(&Md5::digest(&obj.body))))
+                    }
+                    None => contents.push((k.clone(), 2, to_hex(&Md5::digest(b"{}")))),
+                }
             }
         }
     }
@@ -1445,6 +1499,7 @@ fn list_reply(
     if let Some(d) = delimiter {
         xml.push_str(&format!("<Delimiter>{}</Delimiter>", name(d)));
     }
+    let truncated = truncated || endless;
     xml.push_str(&format!("<IsTruncated>{truncated}</IsTruncated>"));
     if truncated {
         xml.push_str(&format!("<NextMarker>{}</NextMarker>", name(&last)));
