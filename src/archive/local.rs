@@ -6,10 +6,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 use super::source::{roll_up, Entry, Page, Source, SourceError, MAX_OBJECT_BYTES};
-use crate::store::local::LocalStore;
-
-/// Names the local store gives its files while they are being written; never objects.
-const TEMP_PREFIX: &str = ".tmp-";
+use crate::store::local::{key_path, TEMP_PREFIX};
 
 /// Keys in one page of a listing without delimiter, as COS pages them.
 const PAGE_KEYS: usize = 1000;
@@ -63,12 +60,10 @@ impl Source for LocalSource {
 
     async fn get(&self, key: &str) -> Result<Bytes, SourceError> {
         // The same key -> file mapping (and refusals) as the store that wrote the mirror.
-        let path = LocalStore::new(&self.root)
-            .path_for(key)
-            .map_err(|e| SourceError::BadKey {
-                key: key.to_string(),
-                reason: e.to_string(),
-            })?;
+        let path = key_path(&self.root, key).map_err(|e| SourceError::BadKey {
+            key: key.to_string(),
+            reason: e.to_string(),
+        })?;
         let (root, key, label) = (self.root.clone(), key.to_string(), self.label.clone());
         // One blocking call for the checks and the read: a round trip to the blocking
         // pool per path segment would cost more than the read.

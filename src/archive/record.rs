@@ -18,6 +18,13 @@ pub enum RecordError {
     NoEvent,
 }
 
+impl RecordError {
+    /// The one line every reader gives for the record at `key`.
+    pub fn about(&self, key: &str) -> String {
+        format!("record {key:?}: {self}")
+    }
+}
+
 /// The fields of a record that readers use; the rest is checked to be JSON and skipped.
 #[derive(Debug)]
 pub struct StoredRecord<'a> {
@@ -62,9 +69,8 @@ struct Shape<'a> {
 /// [`crate::layout::digest`]), so a stored event, redacted or not, gives its key's digest
 /// back unless its content was changed.
 pub fn content_digest(event: &RawValue) -> Result<String, RecordError> {
-    let mut v: serde_json::Value = serde_json::from_str(event.get())?;
-    crate::record::redact(&mut v);
-    Ok(crate::layout::digest(&v))
+    let v: serde_json::Value = serde_json::from_str(event.get())?;
+    Ok(crate::layout::digest_masked(&v))
 }
 
 /// Whether `event` no longer matches `key_digest`, the digest its key was made with.

@@ -158,9 +158,8 @@ async fn read_event<S: Source>(source: &S, key: &str, digest: &str) -> Result<Re
         .get(key)
         .await
         .map_err(|e| crate::text::error_chain(&e))?;
-    let rec = record::parse(&body).map_err(|e| format!("record {key:?}: {e}"))?;
-    let modified =
-        record::is_modified(rec.event, digest).map_err(|e| format!("record {key:?}: {e}"))?;
+    let rec = record::parse(&body).map_err(|e| e.about(key))?;
+    let modified = record::is_modified(rec.event, digest).map_err(|e| e.about(key))?;
     Ok(Read {
         time: rec.time(),
         task: rec.task_id.clone(),

@@ -15,7 +15,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::{tokio_runtime, EXIT_FAILED, EXIT_USAGE};
-use crate::archive::record::{self, RecordError};
+use crate::archive::record;
 use crate::archive::{
     self, Bound, CosSource, Finder, Findings, Found, KeyLayout, LocalSource, Page, Source,
     SourceError, StatRow,
@@ -604,11 +604,6 @@ pub(crate) fn stats(args: StatsArgs) -> ExitCode {
     run().err().unwrap_or(ExitCode::SUCCESS)
 }
 
-/// Why `get` or a replayed record failed, with the key.
-fn record_error(key: &str, e: &RecordError) -> String {
-    format!("record {key:?}: {e}")
-}
-
 /// `text` (JSON, already checked) indented two spaces a level: only whitespace between
 /// tokens changes, so keys keep their order and numbers and strings their exact text.
 fn pretty_json(text: &[u8]) -> Option<Vec<u8>> {
@@ -677,13 +672,12 @@ pub(crate) fn get(args: GetArgs) -> ExitCode {
             .rt
             .block_on(setup.source.get(&args.key))
             .map_err(|e| fail(EXIT_FAILED, &crate::text::error_chain(&e)))?;
-        let rec =
-            record::parse(&body).map_err(|e| fail(EXIT_FAILED, &record_error(&args.key, &e)))?;
+        let rec = record::parse(&body).map_err(|e| fail(EXIT_FAILED, &e.about(&args.key)))?;
         // A key the template cannot read has no digest to hold the record to.
         let modified = match setup.layout.template.read(&setup.layout.prefix, &args.key) {
             None => false,
             Some(fields) => record::is_modified(rec.event, &fields.digest)
-                .map_err(|e| fail(EXIT_FAILED, &record_error(&args.key, &e)))?,
+                .map_err(|e| fail(EXIT_FAILED, &e.about(&args.key)))?,
         };
         let text: &[u8] = if args.event {
             rec.event.get().as_bytes()

@@ -334,15 +334,7 @@ impl fmt::Display for Failure {
                 }
                 Ok(())
             }
-            Failure::Status { status } => {
-                let reason = http::StatusCode::from_u16(*status)
-                    .ok()
-                    .and_then(|s| s.canonical_reason());
-                match reason {
-                    Some(r) => write!(f, "HTTP {status} {r}"),
-                    None => write!(f, "HTTP {status}"),
-                }
-            }
+            Failure::Status { status } => f.write_str(&crate::transport::status_line(*status)),
             Failure::Malformed { detail } => write!(f, "not a Cloud API answer: {detail}"),
             Failure::Transport { detail, .. } => f.write_str(detail),
         }

@@ -10,7 +10,7 @@ use http::Uri;
 use super::call::{
     build_request, parse_answer, Answer, ApiCall, BuildError, Class, Failure, Target,
 };
-use super::invoke::{invoke_call, Function};
+use super::invoke::{invoke_call, Function, Invoked};
 use crate::credentials::Credentials;
 use crate::retry::{retry, Ended, Jitter, RetryPolicy};
 use crate::text::mask_secrets;
@@ -185,16 +185,10 @@ impl CloudApiClient {
     ) -> Result<Invocation, CallError> {
         let call = invoke_call(function, callback)?;
         let answered = self.call(&call, deadline).await?;
-        let function_request_id = answered
-            .answer
-            .response
-            .get("Result")
-            .and_then(|r| r.get("FunctionRequestId"))
-            .and_then(|v| v.as_str())
-            .map(str::to_owned);
+        let invoked = Invoked::from(answered.answer);
         Ok(Invocation {
-            request_id: answered.answer.request_id,
-            function_request_id,
+            request_id: invoked.request_id,
+            function_request_id: invoked.function_request_id,
             attempts: answered.attempts,
         })
     }

@@ -218,17 +218,22 @@ pub struct Invoked {
 /// Reads an `Invoke` answer (see [`call::parse_answer`]); `Result.FunctionRequestId` names
 /// the invocation the target will run.
 pub fn parse_response(status: u16, body: &[u8]) -> Result<Invoked, Failure> {
-    let answer = call::parse_answer(status, body)?;
-    let function_request_id = answer
-        .response
-        .get("Result")
-        .and_then(|r| r.get("FunctionRequestId"))
-        .and_then(|v| v.as_str())
-        .map(str::to_owned);
-    Ok(Invoked {
-        request_id: answer.request_id,
-        function_request_id,
-    })
+    call::parse_answer(status, body).map(Invoked::from)
+}
+
+impl From<call::Answer> for Invoked {
+    fn from(answer: call::Answer) -> Invoked {
+        let function_request_id = answer
+            .response
+            .get("Result")
+            .and_then(|r| r.get("FunctionRequestId"))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
+        Invoked {
+            request_id: answer.request_id,
+            function_request_id,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -207,10 +207,7 @@ impl fmt::Display for Failure {
                 match &error.code {
                     Some(c) => write!(f, " {c}")?,
                     None => {
-                        let canon = crate::transport::StatusCode::from_u16(*status)
-                            .ok()
-                            .and_then(|s| s.canonical_reason());
-                        if let Some(r) = canon {
+                        if let Some(r) = crate::transport::reason_phrase(*status) {
                             write!(f, " {r}")?;
                         }
                     }

@@ -123,13 +123,7 @@ impl fmt::Display for WebhookFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             WebhookFailure::Status { status } => {
-                let reason = http::StatusCode::from_u16(*status)
-                    .ok()
-                    .and_then(|s| s.canonical_reason());
-                match reason {
-                    Some(r) => write!(f, "HTTP {status} {r}"),
-                    None => write!(f, "HTTP {status}"),
-                }
+                f.write_str(&crate::transport::status_line(*status))
             }
             WebhookFailure::Transport { detail, .. } => f.write_str(detail),
         }

@@ -46,6 +46,21 @@ pub struct LocalStore {
     seq: AtomicU64,
 }
 
+/// Names of the files a write goes through before it is renamed into place; readers of the
+/// mirror skip them.
+pub(crate) const TEMP_PREFIX: &str = ".tmp-";
+
+/// The file `key` maps to under the mirror `root`, or why it may not: the archive's key
+/// rules keep a key inside the directory (no absolute path, no empty, `.` or `..` segment,
+/// no backslash or control character). The store and the mirror's reader share it.
+pub(crate) fn key_path(root: &Path, key: &str) -> Result<PathBuf, LocalError> {
+    check_key(key).map_err(|e| LocalError::UnsafeKey {
+        key: key.to_string(),
+        reason: e.to_string(),
+    })?;
+    Ok(root.join(key))
+}
+
 impl LocalStore {
     /// A store rooted at `root` (created on first write).
     pub fn new(root: impl Into<PathBuf>) -> Self {
@@ -58,15 +73,9 @@ impl LocalStore {
         }
     }
 
-    /// The file a key maps to, or why it may not be written.
+    /// The file a key maps to, or why it may not be written ([`key_path`]).
     pub fn path_for(&self, key: &str) -> Result<PathBuf, LocalError> {
-        // The archive's key rules keep a key inside the directory: no absolute path, no
-        // empty, '.' or '..' segment, no backslash or control character.
-        check_key(key).map_err(|e| LocalError::UnsafeKey {
-            key: key.to_string(),
-            reason: e.to_string(),
-        })?;
-        Ok(self.root.join(key))
+        key_path(&self.root, key)
     }
 
     async fn write(&self, obj: &Object<'_>) -> Result<Stored, LocalError> {
@@ -81,7 +90,7 @@ impl LocalStore {
         let dir = path.parent().unwrap_or(&self.root);
         tokio::fs::create_dir_all(dir).await.map_err(io(dir))?;
         let n = self.seq.fetch_add(1, Ordering::Relaxed);
-        let tmp = dir.join(format!(".tmp-{}-{n}", std::process::id()));
+        let tmp = dir.join(format!("{TEMP_PREFIX}{}-{n}", std::process::id()));
         let result = async {
             let mut f = tokio::fs::File::create(&tmp).await.map_err(io(&tmp))?;
             f.write_all(&obj.body).await.map_err(io(&tmp))?;

@@ -382,6 +382,22 @@ fn location_host(headers: &HeaderMap) -> Option<String> {
     uri.host().map(|h| one_line(strip_brackets(h)))
 }
 
+/// The standard reason phrase of an HTTP status (`Service Unavailable`), when it has one:
+/// what error lines add to a status whose answer said nothing readable.
+pub fn reason_phrase(status: u16) -> Option<&'static str> {
+    StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+}
+
+/// `HTTP 503 Service Unavailable` (or `HTTP 599` for a status without a phrase).
+pub fn status_line(status: u16) -> String {
+    match reason_phrase(status) {
+        Some(r) => format!("HTTP {status} {r}"),
+        None => format!("HTTP {status}"),
+    }
+}
+
 /// Whether a request can go to `uri` exactly as written: an `http` or `https` scheme, a
 /// host, and a port that is a port. `http::Uri` accepts `host:99999` and then reports no
 /// port at all, which would silently send to the scheme's default port instead.
