@@ -809,3 +809,73 @@ async fn refused_credentials_end_the_instance() {
     assert_eq!(status.and_then(|s| s.code()), Some(1));
     bin.assert_never_wrote(&scf_platform::CREDENTIALS);
 }
+
+/// The fake MPS verifies what it is sent: a request signed for another service's scope, or
+/// with another key, is refused as the API refuses it; one signed for `mps` is answered.
+#[tokio::test]
+async fn the_fake_mps_checks_signatures() {
+    use common::fake_cloudapi::{tc3_authorization, tc3_signature_for};
+    let mps = FakeMps::start(FakeMpsOptions::default(), tasks(3, 0, Utc::now())).await;
+    let o = mps.options();
+    let host = mps.url().trim_start_matches("http://").to_string();
+    let body = br#"{"Status":"FINISH","Limit":100,"StartTime":"2026-01-01T00:00:00Z","EndTime":"2030-01-01T00:00:00Z"}"#;
+    let ts = Utc::now().timestamp();
+    let signed = vec![
+        (
+            "content-type".to_string(),
+            "application/json; charset=utf-8".to_string(),
+        ),
+        ("host".to_string(), host.clone()),
+    ];
+    let date = DateTime::from_timestamp(ts, 0).unwrap().format("%Y-%m-%d");
+    let send = |authorization: String| {
+        let url = mps.url();
+        let token = o.session_token.clone().unwrap();
+        async move {
+            let answer = reqwest::Client::new()
+                .post(format!("{url}/"))
+                .header("content-type", "application/json; charset=utf-8")
+                .header("x-tc-action", "DescribeTasks")
+                .header("x-tc-version", "2019-06-12")
+                .header("x-tc-region", "ap-guangzhou")
+                .header("x-tc-timestamp", ts.to_string())
+                .header("x-tc-token", token)
+                .header("authorization", authorization)
+                .body(body.to_vec())
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            serde_json::from_slice::<Value>(&answer).unwrap()["Response"].clone()
+        }
+    };
+    let scf_scope = send(tc3_authorization(
+        &o.secret_id,
+        &o.secret_key,
+        ts,
+        &signed,
+        body,
+    ))
+    .await;
+    assert_eq!(
+        scf_scope["Error"]["Code"], "AuthFailure.InvalidAuthorization",
+        "{scf_scope}"
+    );
+    let mps_auth = |key: &str| {
+        format!(
+            "TC3-HMAC-SHA256 Credential={}/{date}/mps/tc3_request, SignedHeaders=content-type;host, Signature={}",
+            o.secret_id,
+            tc3_signature_for("mps", key, ts, &signed, body)
+        )
+    };
+    let wrong_key = send(mps_auth("another-key")).await;
+    assert_eq!(
+        wrong_key["Error"]["Code"], "AuthFailure.SignatureFailure",
+        "{wrong_key}"
+    );
+    let good = send(mps_auth(&o.secret_key)).await;
+    assert_eq!(good["TotalCount"], 3, "{good}");
+    assert_eq!(mps.stats().verification_failures, 2);
+}
