@@ -20,7 +20,7 @@ use crate::layout::{KeyTemplate, DEFAULT_TEMPLATE};
 use crate::logging::LogConfig;
 #[cfg(test)]
 use crate::logging::LogFormat;
-use crate::transport::Uri;
+use crate::transport::{Uri, UrlError, UrlShape};
 
 /// Where and how objects are written in COS.
 #[derive(Debug, Clone)]
@@ -177,6 +177,44 @@ impl RuntimeConfig {
             callback,
             log,
             reconcile,
+        })
+    }
+}
+
+/// Where SCF will run a function: what the platform adds to the environment it is deployed
+/// with (its region, name and namespace, the runtime API and the role's credentials).
+#[derive(Debug, Clone, Copy)]
+pub struct Platform<'a> {
+    /// Region (`TENCENTCLOUD_REGION` in the function).
+    pub region: &'a str,
+    /// Namespace (`SCF_NAMESPACE`).
+    pub namespace: &'a str,
+    /// Function name (`SCF_FUNCTIONNAME`).
+    pub function: &'a str,
+}
+
+impl RuntimeConfig {
+    /// Validates the environment a function is about to be deployed with (`get` sees only
+    /// those variables) by runtime mode's own rules, as the function will see it on
+    /// `platform`: what SCF sets there (runtime API, role credentials, region, name) is
+    /// supplied with placeholders and the real region, name and namespace, so nothing the
+    /// deployer cannot set is required, and a forward to the function itself is refused.
+    pub fn for_deploy<F>(get: F, platform: &Platform<'_>) -> Result<RuntimeConfig, ConfigError>
+    where
+        F: Fn(&str) -> Option<String>,
+    {
+        RuntimeConfig::from_env(|var: &str| match var {
+            "SCF_RUNTIME_API" => Some("127.0.0.1".into()),
+            "SCF_RUNTIME_API_PORT" => Some("9001".into()),
+            "TENCENTCLOUD_SECRETID" => Some("AKIDplaceholder-of-the-role".into()),
+            "TENCENTCLOUD_SECRETKEY" | "TENCENTCLOUD_SESSIONTOKEN" => {
+                Some("placeholder-of-the-role".into())
+            }
+            "TENCENTCLOUD_REGION" => Some(platform.region.into()),
+            "SCF_FUNCTIONNAME" => Some(platform.function.into()),
+            "SCF_NAMESPACE" => Some(platform.namespace.into()),
+            _ if var.starts_with("TENCENTCLOUD_") || var.starts_with("SCF_") => None,
+            _ => get(var),
         })
     }
 }
@@ -534,27 +572,33 @@ where
 
 /// `FORWARD_SCF_ENDPOINT`: an `http(s)://host[:port]` base URL, nothing more.
 fn api_endpoint(raw: &str) -> Result<Uri, ConfigError> {
-    api_endpoint_of("FORWARD_SCF_ENDPOINT", "scf", raw)
+    cloud_api_endpoint("FORWARD_SCF_ENDPOINT", raw)
 }
 
-/// A Cloud API endpoint in `var`: an `http(s)://host[:port]` base URL, nothing more.
-fn api_endpoint_of(var: &'static str, service: &str, raw: &str) -> Result<Uri, ConfigError> {
+/// The role's credentials from `TENCENTCLOUD_SECRETID`, `_SECRETKEY` and `_SESSIONTOKEN`;
+/// `None` when no secret id is set. Errors never show a value.
+pub fn credentials_from_env<F>(get: F) -> Result<Option<Credentials>, ConfigError>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    credentials(&get)
+}
+
+/// A Cloud API endpoint variable (`var`): an `http(s)://host[:port]` base URL, nothing more.
+pub fn cloud_api_endpoint(var: &'static str, raw: &str) -> Result<Uri, ConfigError> {
+    let service = match var {
+        "DEPLOY_CAM_ENDPOINT" => "cam",
+        "MPS_ENDPOINT" => "mps",
+        _ => "scf",
+    };
     let bad = |why: &str| ConfigError {
         var,
         reason: format!("{why}; expected a base URL like `https://{service}.tencentcloudapi.com`"),
     };
-    let uri: Uri = raw.trim().parse().map_err(|_| bad("is not a URL"))?;
-    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
-        return Err(bad("is not an absolute http or https URL"));
-    }
-    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
-        return Err(bad("must not carry a user name or password"));
-    }
-    if uri.query().is_some() || raw.contains('#') || !matches!(uri.path(), "" | "/") {
-        return Err(bad("must not have a path, query or fragment"));
-    }
-    crate::transport::check_uri(&uri).map_err(|why| bad(&why))?;
-    Ok(uri)
+    crate::transport::parse_url(raw, UrlShape::Base).map_err(|e| match e {
+        UrlError::NotBase | UrlError::Fragment => bad("must not have a path, query or fragment"),
+        other => bad(&other.to_string()),
+    })
 }
 
 /// `MPS_ENDPOINT`, `MPS_REGION` (else `TENCENTCLOUD_REGION`), the credentials,
@@ -565,7 +609,7 @@ where
 {
     let endpoint = match get_set(get, "MPS_ENDPOINT") {
         None => Uri::from_static(crate::cloudapi::mps::DEFAULT_ENDPOINT),
-        Some(e) => api_endpoint_of("MPS_ENDPOINT", "mps", &e)?,
+        Some(e) => cloud_api_endpoint("MPS_ENDPOINT", &e)?,
     };
     let window = match get_set(get, "RECONCILE_WINDOW") {
         None => std::time::Duration::from_secs(24 * 3600),
@@ -1384,5 +1428,40 @@ mod tests {
         for bad in ["", "d", "1.5h", "+1h", "1H", "1hh", "9999999999d"] {
             assert_eq!(s(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_deployed_environment_is_checked_by_the_runtime_rules_without_platform_variables() {
+        let platform = Platform {
+            region: "ap-shanghai",
+            namespace: "default",
+            function: "mps-cos-backup",
+        };
+        let cfg =
+            RuntimeConfig::for_deploy(env(&[("COS_BUCKET", "archive-1250000000")]), &platform)
+                .unwrap();
+        assert_eq!(cfg.cos.bucket.region(), "ap-shanghai");
+        let missing = RuntimeConfig::for_deploy(env(&[]), &platform).unwrap_err();
+        assert_eq!(missing.var, "COS_BUCKET");
+        // What the deploying shell holds of the platform's variables is not what SCF sets.
+        let shell = env(&[
+            ("COS_BUCKET", "archive-1250000000"),
+            ("TENCENTCLOUD_REGION", "bad region"),
+        ]);
+        assert!(RuntimeConfig::for_deploy(shell, &platform).is_ok());
+        let looping = env(&[
+            ("COS_BUCKET", "archive-1250000000"),
+            ("ARCHIVE_FORWARD", "scf:mps-cos-backup"),
+        ]);
+        let e = RuntimeConfig::for_deploy(looping, &platform).unwrap_err();
+        assert_eq!(e.var, "ARCHIVE_FORWARD");
+        let bad = env(&[
+            ("COS_BUCKET", "archive-1250000000"),
+            ("CALLBACK_TOKEN", "short"),
+        ]);
+        assert_eq!(
+            RuntimeConfig::for_deploy(bad, &platform).unwrap_err().var,
+            "CALLBACK_TOKEN"
+        );
     }
 }

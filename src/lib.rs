@@ -28,6 +28,7 @@ pub mod cloudapi;
 pub mod config;
 pub mod cos;
 pub mod credentials;
+pub(crate) mod deploy;
 pub mod event;
 pub mod forward;
 pub mod handler;

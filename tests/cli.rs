@@ -285,11 +285,11 @@ fn help_subcommand_and_each_commands_help_has_examples_and_its_environment() {
     let (code, bin) = run(&pkg, &["help"], &[]);
     assert_eq!(code, Some(0), "{}", bin.output_tail(3));
     let text = bin.stdout_lines().join("\n");
-    for cmd in ["invoke", "ls", "get", "stats", "replay"] {
+    for cmd in ["invoke", "ls", "get", "stats", "replay", "deploy"] {
         assert!(text.contains(&format!("  {cmd} ")), "{cmd}: {text}");
     }
     // Each command's variables, beyond the bucket and the credentials every one reads.
-    let own: [(&str, &[&str]); 5] = [
+    let own: [(&str, &[&str]); 6] = [
         ("invoke", &["ARCHIVE_FORWARD", "COS_KEY_TEMPLATE"]),
         ("ls", &["COS_KEY_PREFIX", "ARCHIVE_UTC_OFFSET"]),
         ("get", &["COS_REGION"]),
@@ -300,6 +300,14 @@ fn help_subcommand_and_each_commands_help_has_examples_and_its_environment() {
                 "FORWARD_NOTIFY_KEY",
                 "FORWARD_SCF_ENDPOINT",
                 "FORWARD_SCF_REGION",
+            ],
+        ),
+        (
+            "deploy",
+            &[
+                "TENCENTCLOUD_REGION",
+                "DEPLOY_SCF_ENDPOINT",
+                "DEPLOY_CAM_ENDPOINT",
             ],
         ),
     ];

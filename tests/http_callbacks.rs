@@ -433,3 +433,71 @@ mod admission {
         }
     }
 }
+
+/// Every kind of URL notification (the SDK-shaped samples in `fixtures/url/`), signed anew
+/// and POSTed through the Function URL: each is archived with `source` `url`, its own typed
+/// event type, status and outcome in the record and in the key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_notification_kind_is_archived_with_its_type_and_outcome() {
+    let (rt, cos) = start().await;
+    let mut env = env_for(&rt, &cos);
+    set_env(&mut env, "CALLBACK_TOKEN", TOKEN);
+    set_env(&mut env, "CALLBACK_NOTIFY_KEY", KEY);
+    let mut bin = Binary::start(&[], &env);
+    // (fixture, event_type, status segment of the key, outcome)
+    let kinds = [
+        ("schedule-task-finish", "ScheduleTask", "finish", "ok"),
+        (
+            "schedule-task-activity-failed",
+            "ScheduleTask",
+            "finish",
+            "partial",
+        ),
+        (
+            "extract-blind-watermark",
+            "ExtractBlindWatermark",
+            "finish",
+            "ok",
+        ),
+        ("batch-task", "BatchTask", "unknown", "unknown"),
+        (
+            "live-process-eof-failed",
+            "LiveStreamProcess",
+            "processeof",
+            "failed",
+        ),
+        (
+            "live-ai-review",
+            "LiveStreamProcess",
+            "aireviewresult",
+            "ok",
+        ),
+    ];
+    let expiry = now() + 600;
+    for (name, ..) in &kinds {
+        let mut body = fixtures::json(&format!("url/{name}.json"));
+        body["Timestamp"] = json!(expiry);
+        body["Sign"] = json!(sign(expiry, KEY));
+        rt.push_event(url_event("POST", &body.to_string(), Some(TOKEN)));
+    }
+    let outs = rt.wait_results(kinds.len(), WAIT).await;
+    let objects = cos.objects();
+    for ((name, event_type, status, outcome), out) in kinds.iter().zip(&outs) {
+        let (code, body) = answer(out);
+        assert_eq!(code, 200, "{name}: {body}");
+        let key = body["key"].as_str().unwrap_or_default();
+        let prefix = format!("mps-events/{event_type}/");
+        assert!(key.starts_with(&prefix), "{name}: {key}");
+        assert!(
+            key.contains(&format!(".{status}.{outcome}.")),
+            "{name}: {key}"
+        );
+        let record: Value = serde_json::from_slice(&objects[key].body).expect("record");
+        assert_eq!(record["source"], "url", "{name}");
+        assert_eq!(record["event_type"], *event_type, "{name}");
+        assert_eq!(record["outcome"], *outcome, "{name}");
+    }
+    bin.stop(Duration::from_secs(3)).await;
+    bin.assert_never_wrote(&[TOKEN, KEY]);
+    assert_clean(&rt, &cos);
+}

@@ -1,6 +1,7 @@
 //! Command line: runtime mode (no arguments), `invoke`, the archive readers (`ls`, `get`,
-//! `stats`, `replay`), `--help`, `--version`.
+//! `stats`, `replay`), `deploy`, `--help`, `--version`.
 
+mod deploy;
 mod read;
 mod reconcile;
 mod replay;
@@ -44,13 +45,14 @@ Examples:
   mps-cos-backup stats --since 2026-03-01 --until 2026-03-31
   mps-cos-backup replay --to https://hooks.example.com/mps --since 2026-03-21 --dry-run
   mps-cos-backup reconcile --dry-run
+  mps-cos-backup deploy --create-role --plan
 
 Configuration is read from the environment (COS_BUCKET, COS_REGION, ...); see README.md
 and `mps-cos-backup help COMMAND` for what each command reads.
 Readers use COS when COS_BUCKET is set, else the local mirror (--local).
-Exit codes: 0 normal end, 1 runtime API lost / an invoke, get, replay or reconcile failed /
-credentials rejected / output could not be written, 2 bad configuration or usage,
-130 replay interrupted.";
+Exit codes: 0 normal end, 1 runtime API lost / an invoke, get, replay, reconcile or deploy
+failed / credentials rejected / output could not be written, 2 bad configuration or
+usage, 130 replay interrupted.";
 
 /// Where the archive readers find it, and as whom (`ls`, `get`, `stats`, `replay`).
 macro_rules! reader_env {
@@ -214,6 +216,9 @@ enum Cmd {
     /// Archive the callbacks of finished MPS tasks that the archive lacks
     #[command(after_help = RECONCILE_HELP)]
     Reconcile(reconcile::ReconcileArgs),
+    /// Create or update the function, its role and triggers from the zip (Cloud API)
+    #[command(after_help = deploy::DEPLOY_HELP)]
+    Deploy(deploy::DeployArgs),
 }
 
 #[derive(Debug, Args)]
@@ -245,6 +250,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         Cmd::Stats(a) => read::stats(a),
         Cmd::Replay(a) => replay::replay(a),
         Cmd::Reconcile(a) => reconcile::reconcile(a),
+        Cmd::Deploy(a) => deploy::deploy(a),
     }
 }
 

@@ -150,6 +150,8 @@ pub struct CloudApiClient {
     /// Server time minus local time, seconds, learned from the `Date` of an
     /// `AuthFailure.SignatureExpire` answer; shared by clones.
     clock_offset: Arc<AtomicI64>,
+    /// Values masked in answers besides the credentials ([`Self::masking`]).
+    also_secret: Arc<Vec<String>>,
 }
 
 impl CloudApiClient {
@@ -173,7 +175,16 @@ impl CloudApiClient {
             policy,
             jitter: Jitter::new(),
             clock_offset: Arc::new(AtomicI64::new(0)),
+            also_secret: Arc::new(Vec::new()),
         }
+    }
+
+    /// The client, also masking `secrets` wherever an answer echoes them (values a request
+    /// carries, such as a function's environment). Masked in the whole answer before its
+    /// message is cut to length, so no part of one survives at the cut.
+    pub fn masking(mut self, secrets: Vec<String>) -> CloudApiClient {
+        self.also_secret = Arc::new(secrets);
+        self
     }
 
     /// Invokes `function` asynchronously with `callback` as its event (see [`Self::call`]).
@@ -298,7 +309,8 @@ impl CloudApiClient {
     /// survives at a cut. `None` when the body holds no secret.
     fn scrubbed(&self, status: u16, body: &[u8]) -> Option<Failure> {
         let text = String::from_utf8_lossy(body);
-        let clean = mask_secrets(&text, self.cfg.credentials.secrets());
+        let also = self.also_secret.iter().map(String::as_str);
+        let clean = mask_secrets(&text, self.cfg.credentials.secrets().chain(also));
         if clean == text {
             return None;
         }

@@ -5,7 +5,7 @@
 use std::fmt;
 
 use super::sign::encode_key_path;
-use crate::transport::{host_header, Uri};
+use crate::transport::{host_header, Uri, UrlError, UrlShape};
 
 /// Longest object key COS accepts, in bytes.
 pub(crate) const MAX_KEY_BYTES: usize = 850;
@@ -63,32 +63,12 @@ impl Endpoint {
                 "{why}; expected a base URL like `https://bucket-125.cos.ap-guangzhou.myqcloud.com`"
             ))
         };
-        // A fragment is never sent; the URI type refuses it, so name it first.
-        if raw.contains('#') {
-            return Err(bad("must not have a query or fragment".into()));
-        }
-        let uri: Uri = raw
-            .trim()
-            .parse()
-            .map_err(|e| bad(format!("is not a URL ({e})")))?;
-        let https = match uri.scheme_str() {
-            Some("https") => true,
-            Some("http") => false,
-            Some(other) => return Err(bad(format!("scheme `{other}` is not http or https"))),
-            None => return Err(bad("is not an absolute http or https URL".into())),
-        };
-        // User info would be a credential in a log line waiting to happen: never echo the URL then.
-        if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
-            return Err(bad("must not carry a user name or password".into()));
-        }
-        crate::transport::check_uri(&uri).map_err(bad)?;
-        if uri.query().is_some() {
-            // The query could hold a token: name the problem, not the URL.
-            return Err(bad("must not have a query or fragment".into()));
-        }
-        if uri.path() != "/" && !uri.path().is_empty() {
-            return Err(bad(format!("{raw:?} must not have a path")));
-        }
+        let uri = crate::transport::parse_url(raw, UrlShape::Base).map_err(|e| match e {
+            // The query could hold a token: name the problem, never the URL.
+            UrlError::NotBase => bad("must not have a path or query".into()),
+            other => bad(other.to_string()),
+        })?;
+        let https = uri.scheme_str() == Some("https");
         // `host` or `host:port`, the default port left out, exactly as the HTTP layer sends
         // Host; lowercase, as host names compare.
         let authority = match host_header(&uri) {

@@ -19,6 +19,8 @@ use std::fmt;
 
 use http::Uri;
 
+use crate::transport::UrlShape;
+
 use crate::cloudapi::invoke::{Function, NameError};
 
 /// One forwarding target. `Debug` shows URLs as `Display` does, without their query.
@@ -123,27 +125,7 @@ fn parse_scf(rest: &str) -> Result<Function, NameError> {
 }
 
 fn parse_url(entry: &str) -> Result<Uri, String> {
-    if entry.contains('#') {
-        return Err("a URL fragment (#...) is never sent; remove it".into());
-    }
-    if entry.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("a URL cannot contain spaces or control characters".into());
-    }
-    let uri: Uri = entry
-        .parse()
-        .map_err(|e: http::uri::InvalidUri| format!("not a valid URL: {e}"))?;
-    let authority = uri.authority().map(|a| a.as_str()).unwrap_or("");
-    if authority.contains('@') {
-        return Err(
-            "credentials in a URL (user:password@) are not sent; use a secret in the query instead"
-                .into(),
-        );
-    }
-    if uri.host().is_none_or(str::is_empty) {
-        return Err("the URL has no host".into());
-    }
-    crate::transport::check_uri(&uri)?;
-    Ok(uri)
+    crate::transport::parse_url(entry, UrlShape::WithPath).map_err(|e| e.to_string())
 }
 
 /// Parses `ARCHIVE_FORWARD`. Empty entries, unknown kinds, malformed targets and duplicates

@@ -255,7 +255,7 @@ pub fn tc3_signature(
     tc3_signature_for("scf", secret_key, timestamp, signed, body)
 }
 
-/// [`tc3_signature`] with `service` in the credential scope (`mps`, `cam`, ...).
+/// [`tc3_signature`] in the credential scope of any `service` (`scf`, `cam`, `mps`).
 pub fn tc3_signature_for(
     service: &str,
     secret_key: &str,
@@ -357,37 +357,7 @@ struct Invocation {
     client_context: String,
 }
 
-/// What a signed Cloud API 3.0 request must carry: the headers and signature every action of
-/// every service shares.
-#[derive(Debug, Clone, Copy)]
-pub struct Tc3Expect<'a> {
-    /// The `Host` the request must send and sign.
-    pub host: &'a str,
-    /// Service of the credential scope (`scf`, `mps`).
-    pub service: &'a str,
-    /// Accepted `X-TC-Action` values.
-    pub actions: &'a [&'a str],
-    /// `X-TC-Version`.
-    pub version: &'a str,
-    /// `X-TC-Region`.
-    pub region: &'a str,
-    /// The SecretId of the scope.
-    pub secret_id: &'a str,
-    /// The key signatures are checked with.
-    pub secret_key: &'a str,
-    /// `X-TC-Token`, when one is required (absent otherwise).
-    pub session_token: Option<&'a str>,
-    /// The checker's clock = real clock + this.
-    pub clock_skew_secs: i64,
-}
-
-/// Checks a request's method, path, headers, timestamp, token and TC3 signature as the API
-/// does; the error is the API's `(code, message)`.
-pub fn check_tc3(req: &Request, want: &Tc3Expect<'_>) -> Result<(), (&'static str, String)> {
-    check_signed(req, want).map_err(|r| (r.code, r.message))
-}
-
-fn check_signed(req: &Request, want: &Tc3Expect<'_>) -> Result<(), Rejection> {
+fn verify(st: &State, req: &Request) -> Result<Invocation, Rejection> {
     if req.method != "POST" || req.path() != "/" || !req.query().is_empty() {
         return Err(reject(
             "InvalidParameter",
@@ -401,25 +371,25 @@ fn check_signed(req: &Request, want: &Tc3Expect<'_>) -> Result<(), Rejection> {
             format!("Content-Type {:?}", header("content-type")),
         ));
     }
-    if header("host") != want.host {
+    if header("host") != st.host {
         return Err(reject(
             "InvalidParameter",
             format!("Host {:?}", header("host")),
         ));
     }
-    if !want.actions.contains(&header("x-tc-action")) {
+    if header("x-tc-action") != "Invoke" {
         return Err(reject(
             "InvalidAction",
             format!("X-TC-Action {:?}", header("x-tc-action")),
         ));
     }
-    if header("x-tc-version") != want.version {
+    if header("x-tc-version") != "2018-04-16" {
         return Err(reject(
             "NoSuchVersion",
             format!("X-TC-Version {:?}", header("x-tc-version")),
         ));
     }
-    if header("x-tc-region") != want.region {
+    if header("x-tc-region") != st.opts.region {
         return Err(reject(
             "InvalidParameterValue.Region",
             format!("X-TC-Region {:?}", header("x-tc-region")),
@@ -428,15 +398,15 @@ fn check_signed(req: &Request, want: &Tc3Expect<'_>) -> Result<(), Rejection> {
     let timestamp: i64 = header("x-tc-timestamp")
         .parse()
         .map_err(|_| reject("MissingParameter", "X-TC-Timestamp"))?;
-    let now = now_secs(want.clock_skew_secs);
+    let now = now_secs(st.opts.clock_skew_secs);
     if (now - timestamp).abs() > 300 {
         return Err(reject(
             "AuthFailure.SignatureExpire",
             format!("X-TC-Timestamp {timestamp} is more than 5 minutes from {now}"),
         ));
     }
-    match (want.session_token, req.header("x-tc-token")) {
-        (Some(token), Some(got)) if token == got => {}
+    match (&st.opts.session_token, req.header("x-tc-token")) {
+        (Some(want), Some(got)) if want == got => {}
         (None, None) => {}
         (Some(_), None) => return Err(reject("AuthFailure.TokenFailure", "X-TC-Token missing")),
         (_, Some(_)) => return Err(reject("AuthFailure.TokenFailure", "X-TC-Token invalid")),
@@ -468,13 +438,13 @@ fn check_signed(req: &Request, want: &Tc3Expect<'_>) -> Result<(), Rejection> {
         return Err(reject("AuthFailure.InvalidAuthorization", "missing part"));
     };
     let scope: Vec<&str> = credential.split('/').collect();
-    if scope.len() != 4 || scope[2] != want.service || scope[3] != "tc3_request" {
+    if scope.len() != 4 || scope[2] != "scf" || scope[3] != "tc3_request" {
         return Err(reject(
             "AuthFailure.InvalidAuthorization",
             format!("credential scope {credential:?}"),
         ));
     }
-    if scope[0] != want.secret_id {
+    if scope[0] != st.opts.secret_id {
         return Err(reject("AuthFailure.SecretIdNotFound", "unknown SecretId"));
     }
     if scope[1] != civil_date(timestamp) {
@@ -500,31 +470,13 @@ fn check_signed(req: &Request, want: &Tc3Expect<'_>) -> Result<(), Rejection> {
         })?;
         signed.push((n.to_string(), v.to_string()));
     }
-    let expected = tc3_signature_for(want.service, want.secret_key, timestamp, &signed, &req.body);
+    let expected = tc3_signature(&st.opts.secret_key, timestamp, &signed, &req.body);
     if signature != expected {
         return Err(reject(
             "AuthFailure.SignatureFailure",
             "The provided credentials could not be validated. Please check your signature is correct.",
         ));
     }
-    Ok(())
-}
-
-fn verify(st: &State, req: &Request) -> Result<Invocation, Rejection> {
-    check_signed(
-        req,
-        &Tc3Expect {
-            host: &st.host,
-            service: "scf",
-            actions: &["Invoke"],
-            version: "2018-04-16",
-            region: &st.opts.region,
-            secret_id: &st.opts.secret_id,
-            secret_key: &st.opts.secret_key,
-            session_token: st.opts.session_token.as_deref(),
-            clock_skew_secs: st.opts.clock_skew_secs,
-        },
-    )?;
     // Body.
     let body: serde_json::Value = serde_json::from_slice(&req.body)
         .map_err(|e| reject("InvalidParameter", format!("body is not JSON: {e}")))?;
@@ -673,4 +625,141 @@ fn handle(st: &mut State, req: Request) -> Reply {
         }
         Some(ApiFault::Stall(d)) => Reply::Stall(d),
     }
+}
+
+/// What [`check_tc3`] expects of a request to one service's endpoint.
+#[derive(Debug, Clone, Copy)]
+pub struct Tc3Expect<'a> {
+    /// The `Host` the client must send and sign.
+    pub host: &'a str,
+    /// Service of the credential scope (`scf`, `cam`).
+    pub service: &'a str,
+    /// `X-TC-Version`.
+    pub version: &'a str,
+    /// `X-TC-Region`.
+    pub region: &'a str,
+    /// Expected SecretId.
+    pub secret_id: &'a str,
+    /// Key the signature is checked with.
+    pub secret_key: &'a str,
+    /// When set, `X-TC-Token` must equal it; when unset it must be absent.
+    pub session_token: Option<&'a str>,
+    /// The checker's clock = real clock + this many seconds.
+    pub clock_skew_secs: i64,
+}
+
+/// Checks a Cloud API 3.0 request to any service as the API does (method, path, headers,
+/// timestamp, token, `Authorization` format, scope with `expect.service`, signed headers and
+/// signature, with this file's own TC3): the `X-TC-Action` when it passes, else the error
+/// code and message the API would answer.
+pub fn check_tc3(req: &Request, expect: &Tc3Expect<'_>) -> Result<String, (&'static str, String)> {
+    if req.method != "POST" || req.path() != "/" || !req.query().is_empty() {
+        return Err((
+            "InvalidParameter",
+            format!("expected POST /, got {} {}", req.method, req.target),
+        ));
+    }
+    let header = |name: &str| req.header(name).unwrap_or("");
+    if header("content-type") != "application/json; charset=utf-8" {
+        return Err((
+            "InvalidParameter",
+            format!("Content-Type {:?}", header("content-type")),
+        ));
+    }
+    if header("host") != expect.host {
+        return Err(("InvalidParameter", format!("Host {:?}", header("host"))));
+    }
+    if header("x-tc-version") != expect.version {
+        return Err((
+            "NoSuchVersion",
+            format!("X-TC-Version {:?}", header("x-tc-version")),
+        ));
+    }
+    if header("x-tc-region") != expect.region {
+        return Err((
+            "InvalidParameterValue.Region",
+            format!("X-TC-Region {:?}", header("x-tc-region")),
+        ));
+    }
+    let timestamp: i64 = header("x-tc-timestamp")
+        .parse()
+        .map_err(|_| ("MissingParameter", "X-TC-Timestamp".to_string()))?;
+    let now = now_secs(expect.clock_skew_secs);
+    if (now - timestamp).abs() > 300 {
+        return Err((
+            "AuthFailure.SignatureExpire",
+            format!("X-TC-Timestamp {timestamp} is more than 5 minutes from {now}"),
+        ));
+    }
+    match (expect.session_token, req.header("x-tc-token")) {
+        (Some(want), Some(got)) if want == got => {}
+        (None, None) => {}
+        (Some(_), None) => return Err(("AuthFailure.TokenFailure", "X-TC-Token missing".into())),
+        (_, Some(_)) => return Err(("AuthFailure.TokenFailure", "X-TC-Token invalid".into())),
+    }
+    let bad_auth = |m: String| ("AuthFailure.InvalidAuthorization", m);
+    let rest = header("authorization")
+        .strip_prefix("TC3-HMAC-SHA256 ")
+        .ok_or_else(|| bad_auth("not TC3-HMAC-SHA256".into()))?;
+    let (mut credential, mut signed_headers, mut signature) = (None, None, None);
+    for part in rest.split(", ") {
+        match part.split_once('=') {
+            Some(("Credential", v)) => credential = Some(v),
+            Some(("SignedHeaders", v)) => signed_headers = Some(v),
+            Some(("Signature", v)) => signature = Some(v),
+            _ => return Err(bad_auth(format!("part {part:?}"))),
+        }
+    }
+    let (Some(credential), Some(signed_headers), Some(signature)) =
+        (credential, signed_headers, signature)
+    else {
+        return Err(bad_auth("missing part".into()));
+    };
+    let scope: Vec<&str> = credential.split('/').collect();
+    if scope.len() != 4 || scope[2] != expect.service || scope[3] != "tc3_request" {
+        return Err(bad_auth(format!(
+            "credential scope {credential:?} is not of service {}",
+            expect.service
+        )));
+    }
+    if scope[0] != expect.secret_id {
+        return Err(("AuthFailure.SecretIdNotFound", "unknown SecretId".into()));
+    }
+    if scope[1] != civil_date(timestamp) {
+        return Err((
+            "AuthFailure.SignatureFailure",
+            format!("scope date {} is not the UTC date of {timestamp}", scope[1]),
+        ));
+    }
+    let names: Vec<&str> = signed_headers.split(';').collect();
+    if !names.contains(&"content-type") || !names.contains(&"host") {
+        return Err((
+            "AuthFailure.SignatureFailure",
+            format!("SignedHeaders {signed_headers:?} lacks content-type or host"),
+        ));
+    }
+    let mut signed = Vec::new();
+    for n in &names {
+        let v = req.header(n).ok_or_else(|| {
+            (
+                "AuthFailure.SignatureFailure",
+                format!("signed header {n} not sent"),
+            )
+        })?;
+        signed.push((n.to_string(), v.to_string()));
+    }
+    let expected = tc3_signature_for(
+        expect.service,
+        expect.secret_key,
+        timestamp,
+        &signed,
+        &req.body,
+    );
+    if signature != expected {
+        return Err((
+            "AuthFailure.SignatureFailure",
+            "The provided credentials could not be validated. Please check your signature is correct.".into(),
+        ));
+    }
+    Ok(header("x-tc-action").to_string())
 }

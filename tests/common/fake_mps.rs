@@ -297,7 +297,6 @@ fn handle(st: &mut State, req: Request) -> Reply {
         &Tc3Expect {
             host: &st.host,
             service: "mps",
-            actions: &["DescribeTasks", "DescribeTaskDetail"],
             version: "2019-06-12",
             region: &st.opts.region,
             secret_id: &st.opts.secret_id,
@@ -306,11 +305,20 @@ fn handle(st: &mut State, req: Request) -> Reply {
             clock_skew_secs: 0,
         },
     );
-    if let Err((code, message)) = checked {
-        st.stats.verification_failures += 1;
-        st.failures.push(format!("{code}: {message}"));
-        return api_error(st, code, &message);
-    }
+    let action = match checked {
+        Ok(a) if a == "DescribeTasks" || a == "DescribeTaskDetail" => a,
+        Ok(a) => {
+            st.stats.verification_failures += 1;
+            st.failures
+                .push(format!("InvalidAction: X-TC-Action {a:?}"));
+            return api_error(st, "InvalidAction", &format!("X-TC-Action {a:?}"));
+        }
+        Err((code, message)) => {
+            st.stats.verification_failures += 1;
+            st.failures.push(format!("{code}: {message}"));
+            return api_error(st, code, &message);
+        }
+    };
     let params: Value = match serde_json::from_slice(&req.body) {
         Ok(v @ Value::Object(_)) => v,
         _ => {
@@ -332,7 +340,7 @@ fn handle(st: &mut State, req: Request) -> Reply {
             ),
         };
     }
-    match req.header("x-tc-action").unwrap_or("") {
+    match action.as_str() {
         "DescribeTasks" => describe_tasks(st, &params),
         _ => describe_task_detail(st, &params),
     }
