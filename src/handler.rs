@@ -231,6 +231,32 @@ impl<S: Store> Handler<S> {
         })
     }
 
+    /// The key `body` would be stored under, without storing or forwarding anything; `None`
+    /// when its event type is not archived (`ARCHIVE_EVENT_TYPES`).
+    pub fn key_for(
+        &self,
+        body: &[u8],
+        inv: &Invocation<'_>,
+    ) -> Result<Option<String>, HandleError> {
+        Ok(match self.prepare(body, inv)? {
+            Plan::Write(p) => Some(p.key),
+            Plan::Skip(_) => None,
+        })
+    }
+
+    /// Whether callbacks of `event_type` are archived (`ARCHIVE_EVENT_TYPES`).
+    pub fn archives_type(&self, event_type: &str) -> bool {
+        self.cfg
+            .event_types
+            .as_ref()
+            .is_none_or(|types| types.iter().any(|t| t.eq_ignore_ascii_case(event_type)))
+    }
+
+    /// The key layout and filters this handler writes with.
+    pub fn archive_config(&self) -> &ArchiveConfig {
+        &self.cfg
+    }
+
     /// Parses and normalizes the event and builds its key and record, unless its type is not
     /// archived.
     fn prepare(&self, body: &[u8], inv: &Invocation<'_>) -> Result<Plan, HandleError> {
@@ -251,9 +277,9 @@ impl<S: Store> Handler<S> {
                 "unrecognized event type; stored raw"
             );
         }
-        if let Some(types) = &self.cfg.event_types {
+        if self.cfg.event_types.is_some() {
             let event_type = parsed.event_type();
-            if !types.iter().any(|t| t.eq_ignore_ascii_case(event_type)) {
+            if !self.archives_type(event_type) {
                 info!(
                     event_type,
                     task_id = parsed.task_id(),

@@ -8,6 +8,7 @@
 //! cli       commands; wires the pieces together (with config, the wiring layer under it:
 //!           environment -> validated settings and the clients they configure)
 //! runtime   SCF runtime API client and loop (knows nothing of MPS)
+//! reconcile MPS's task list against the archive; missing callbacks rebuilt, through handler
 //! http      Function URL request -> auth (token, MPS Sign) -> handler -> response object
 //! handler   one event: parse -> record -> key, then store and forward at once
 //! event -> record -> layout      typed MPS model; normalized, redacted record; key <-> fields
@@ -34,6 +35,7 @@ pub mod handler;
 pub mod http;
 pub mod layout;
 pub mod logging;
+pub mod reconcile;
 pub mod record;
 pub mod retry;
 pub mod runtime;

@@ -409,3 +409,52 @@ fn variables_in_globals_are_checked_too() -> TestResult {
     assert!(p.contains("TENCENTCLOUD_SESSIONTOKEN: reserved"), "{p}");
     Ok(())
 }
+
+/// Both templates schedule the hourly reconcile and name what its role needs.
+#[test]
+fn templates_schedule_the_hourly_reconcile() -> TestResult {
+    let tcsam = parse(TCSAM)?;
+    let mut crons = Vec::new();
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Mapping(m) => {
+                if get(v, "Type").and_then(Value::as_str) == Some("Timer") {
+                    if let Some(c) = get(v, "Properties").and_then(|p| get(p, "CronExpression")) {
+                        out.extend(c.as_str().map(str::to_string));
+                    }
+                }
+                for x in m.values() {
+                    walk(x, out);
+                }
+            }
+            Value::Sequence(s) => s.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    walk(&tcsam, &mut crons);
+    assert_eq!(crons, ["0 0 * * * * *"], "TCSAM timer");
+    let sls = parse(SERVERLESS)?;
+    let events = get(&sls, "inputs").and_then(|i| get(i, "events"));
+    let timers: Vec<&str> = match events {
+        Some(Value::Sequence(s)) => s
+            .iter()
+            .filter_map(|e| get(e, "timer").and_then(|t| get(t, "parameters")))
+            .filter_map(|p| get(p, "cronExpression").and_then(Value::as_str))
+            .collect(),
+        _ => Vec::new(),
+    };
+    assert_eq!(timers, ["0 0 * * * * *"], "serverless timer");
+    for text in [TCSAM, SERVERLESS] {
+        for permission in [
+            "mps:DescribeTasks",
+            "mps:DescribeTaskDetail",
+            "cos:GetBucket",
+        ] {
+            assert!(
+                text.contains(permission),
+                "a template does not name {permission}"
+            );
+        }
+    }
+    Ok(())
+}

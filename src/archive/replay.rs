@@ -280,7 +280,9 @@ where
     I: IntoIterator<Item = F>,
     F: Future<Output = R>,
 {
-    bounded_weighted(tasks.into_iter().map(|t| (0, t)), limit, 0, done).await;
+    // Zipped rather than mapped: a closure here would keep callers' futures from being
+    // shown `Send` (the runtime's timer needs that of reconcile).
+    bounded_weighted(std::iter::repeat(0).zip(tasks), limit, 0, done).await;
 }
 
 /// [`bounded`] with a weight per future (bytes): a future starts only while the weights

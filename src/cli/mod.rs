@@ -3,7 +3,9 @@
 
 mod deploy;
 mod read;
+mod reconcile;
 mod replay;
+mod timer;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -42,14 +44,15 @@ Examples:
   mps-cos-backup get mps-events/WorkflowTask/2026/03/15/TASK.finish.partial.DIGEST.json --event
   mps-cos-backup stats --since 2026-03-01 --until 2026-03-31
   mps-cos-backup replay --to https://hooks.example.com/mps --since 2026-03-21 --dry-run
+  mps-cos-backup reconcile --dry-run
   mps-cos-backup deploy --create-role --plan
 
 Configuration is read from the environment (COS_BUCKET, COS_REGION, ...); see README.md
 and `mps-cos-backup help COMMAND` for what each command reads.
 Readers use COS when COS_BUCKET is set, else the local mirror (--local).
-Exit codes: 0 normal end, 1 runtime API lost / an invoke, get, replay or deploy failed /
-credentials rejected / output could not be written, 2 bad configuration or usage,
-130 replay interrupted.";
+Exit codes: 0 normal end, 1 runtime API lost / an invoke, get, replay, reconcile or deploy
+failed / credentials rejected / output could not be written, 2 bad configuration or
+usage, 130 replay interrupted.";
 
 /// Where the archive readers find it, and as whom (`ls`, `get`, `stats`, `replay`).
 macro_rules! reader_env {
@@ -142,6 +145,38 @@ there, exit 130.
                        TENCENTCLOUD_REGION); the credentials need scf:InvokeFunction on them"
 );
 
+const RECONCILE_HELP: &str = "\
+Asks MPS (DescribeTasks) which tasks finished in the window and archives the callback of
+each one the archive holds no end record of, rebuilt from DescribeTaskDetail (source
+reconcile). One JSON line per missing task on stdout (task_id, task_type, finish_time, key,
+action: recovered | would-recover | failed, error); a summary on stderr (tasks, present,
+recovered, failed, skipped_grace, ...). Exit 1 when any task failed, 2 when the window
+reaches more than 7 days back (MPS keeps its task list for 7 days).
+
+Examples:
+  mps-cos-backup reconcile --dry-run
+  mps-cos-backup reconcile --since 2026-12-04 --until 2026-12-04
+  mps-cos-backup reconcile --since 2026-12-05T00:00:00+08:00 --forward
+  mps-cos-backup reconcile --local ./local-cos
+
+Environment:
+  MPS_ENDPOINT, MPS_REGION
+                       MPS's Cloud API (default https://mps.tencentcloudapi.com, region
+                       TENCENTCLOUD_REGION)
+  RECONCILE_WINDOW     the window when --since is not given (default 24h, at most 7d)
+  RECONCILE_GRACE      tasks that finished less than this ago are left alone (default 10m)
+  RECONCILE_FORWARD    on: forward recovered callbacks as --forward does
+  COS_BUCKET           the archive (else the local mirror, --local), with COS_REGION,
+                       COS_ENDPOINT, COS_KEY_PREFIX, COS_KEY_TEMPLATE, ARCHIVE_UTC_OFFSET,
+                       ARCHIVE_EVENT_TYPES, ARCHIVE_REDACT
+  ARCHIVE_FORWARD      where --forward sends (FORWARD_NOTIFY_KEY, FORWARD_SCF_ENDPOINT,
+                       FORWARD_SCF_REGION)
+  TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSIONTOKEN
+                       credentials allowed mps:DescribeTasks, mps:DescribeTaskDetail and, for
+                       COS, cos:GetBucket and cos:PutObject
+  LOG_LEVEL, LOG_FORMAT
+                       diagnostics on stderr (warnings by default)";
+
 /// Time one `invoke` event may take, as a generous stand-in for the function's time limit.
 const INVOKE_TIME_LIMIT: Duration = Duration::from_secs(30);
 
@@ -178,6 +213,9 @@ enum Cmd {
     /// Send archived callbacks to a target again, oldest first
     #[command(after_help = REPLAY_HELP)]
     Replay(replay::ReplayArgs),
+    /// Archive the callbacks of finished MPS tasks that the archive lacks
+    #[command(after_help = RECONCILE_HELP)]
+    Reconcile(reconcile::ReconcileArgs),
     /// Create or update the function, its role and triggers from the zip (Cloud API)
     #[command(after_help = deploy::DEPLOY_HELP)]
     Deploy(deploy::DeployArgs),
@@ -211,6 +249,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         Cmd::Get(a) => read::get(a),
         Cmd::Stats(a) => read::stats(a),
         Cmd::Replay(a) => replay::replay(a),
+        Cmd::Reconcile(a) => reconcile::reconcile(a),
         Cmd::Deploy(a) => deploy::deploy(a),
     }
 }
@@ -304,6 +343,22 @@ fn handler<S: Store>(
     }
 }
 
+/// The handler that archives callbacks rebuilt by reconcile: forwarding only with
+/// `RECONCILE_FORWARD=on`.
+fn reconcile_handler<S: Store>(
+    http: &HttpClient,
+    store: S,
+    archive: &ArchiveConfig,
+    forward: &ForwardConfig,
+    reconcile: &crate::config::ReconcileConfig,
+) -> Result<Handler<S>, ExitCode> {
+    if reconcile.forward {
+        handler(http, store, archive.clone(), forward.clone())
+    } else {
+        Ok(Handler::new(store, archive.clone()))
+    }
+}
+
 fn runtime_mode() -> ExitCode {
     let cfg = match start(false, RuntimeConfig::from_env) {
         Ok(c) => c,
@@ -316,6 +371,21 @@ fn runtime_mode() -> ExitCode {
     rt.block_on(async move {
         let http = HttpClient::new();
         let cos = CosClient::new(http.clone(), cfg.cos.bucket, cfg.cos.credentials);
+        let timer = match reconcile_handler(
+            &http,
+            cos.clone(),
+            &cfg.archive,
+            &cfg.forward,
+            &cfg.reconcile,
+        ) {
+            Ok(h) => timer::Timer::new(
+                &http,
+                &cfg.reconcile,
+                h,
+                crate::archive::CosSource::new(cos.clone()),
+            ),
+            Err(code) => return code,
+        };
         let handler = match handler(&http, cos, cfg.archive, cfg.forward) {
             Ok(h) => h,
             Err(code) => return code,
@@ -323,6 +393,7 @@ fn runtime_mode() -> ExitCode {
         let function = Arc::new(HandlerFunction {
             handler,
             auth: cfg.callback,
+            timer,
         });
         match runtime::run(&cfg.runtime_api, http, function, runtime::shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
@@ -358,7 +429,12 @@ pub(super) fn local_dir_problem(path: &std::path::Path) -> Option<String> {
 }
 
 fn invoke_mode(local: Option<PathBuf>, files: Vec<String>) -> ExitCode {
-    let cfg = match start(true, Config::from_env) {
+    let (cfg, rcfg) = match start(true, |get| {
+        Ok((
+            Config::from_env(get)?,
+            crate::config::ReconcileConfig::from_env(get)?,
+        ))
+    }) {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -389,15 +465,45 @@ fn invoke_mode(local: Option<PathBuf>, files: Vec<String>) -> ExitCode {
         let all_ok = match cfg.cos {
             Some(cos) => {
                 let cos = CosClient::new(http.clone(), cos.bucket, cos.credentials);
+                let timer = match reconcile_handler(
+                    &http,
+                    cos.clone(),
+                    &cfg.archive,
+                    &cfg.forward,
+                    &rcfg,
+                ) {
+                    Ok(h) => timer::Timer::new(
+                        &http,
+                        &rcfg,
+                        h,
+                        crate::archive::CosSource::new(cos.clone()),
+                    ),
+                    Err(code) => return code,
+                };
                 match handler(&http, cos, cfg.archive, cfg.forward) {
-                    Ok(h) => invoke_all(&h, &cfg.callback, &files).await,
+                    Ok(h) => invoke_all(&h, &cfg.callback, Some(&timer), &files).await,
                     Err(code) => return code,
                 }
             }
-            None => match handler(&http, LocalStore::new(local), cfg.archive, cfg.forward) {
-                Ok(h) => invoke_all(&h, &cfg.callback, &files).await,
-                Err(code) => return code,
-            },
+            None => {
+                let store = LocalStore::new(local.clone());
+                let timer = match reconcile_handler(
+                    &http,
+                    LocalStore::new(local.clone()),
+                    &cfg.archive,
+                    &cfg.forward,
+                    &rcfg,
+                ) {
+                    Ok(h) => {
+                        timer::Timer::new(&http, &rcfg, h, crate::archive::LocalSource::new(local))
+                    }
+                    Err(code) => return code,
+                };
+                match handler(&http, store, cfg.archive, cfg.forward) {
+                    Ok(h) => invoke_all(&h, &cfg.callback, Some(&timer), &files).await,
+                    Err(code) => return code,
+                }
+            }
         };
         if all_ok {
             ExitCode::SUCCESS
@@ -435,7 +541,12 @@ async fn read_input(file: &str) -> std::io::Result<Vec<u8>> {
 /// Handles each file in turn as runtime mode would, printing one JSON line per event; true
 /// when all succeeded and every result line was written. Rejected credentials stop the run:
 /// every later event would fail the same way.
-async fn invoke_all<S: Store>(handler: &Handler<S>, auth: &CallbackAuth, files: &[String]) -> bool {
+async fn invoke_all<S: Store, T: Store, R: crate::archive::Source>(
+    handler: &Handler<S>,
+    auth: &CallbackAuth,
+    timer: Option<&timer::Timer<T, R>>,
+    files: &[String],
+) -> bool {
     let mut all_ok = true;
     let mut unwritten: Option<std::io::Error> = None;
     for file in files {
@@ -449,7 +560,7 @@ async fn invoke_all<S: Store>(handler: &Handler<S>, auth: &CallbackAuth, files: 
                     source: Source::Invoke,
                     deadline: Instant::now() + INVOKE_TIME_LIMIT,
                 };
-                dispatch(handler, auth, Bytes::from(body), &inv)
+                dispatch(handler, auth, timer, Bytes::from(body), &inv)
                     .await
                     .map_err(|e| {
                         stop = e.credentials_rejected();
@@ -495,47 +606,57 @@ async fn invoke_all<S: Store>(handler: &Handler<S>, auth: &CallbackAuth, files: 
 }
 
 /// One event, told apart by its shape: an HTTP request through the Function URL is answered
-/// with a response object (never an error: the caller must get a status); anything else is a
-/// callback from the MPS trigger.
-async fn dispatch<S: Store>(
+/// with a response object (never an error: the caller must get a status); a timer event
+/// (`"Type": "Timer"`) reconciles the archive against MPS; anything else is a callback from
+/// the MPS trigger.
+async fn dispatch<S: Store, T: Store, R: crate::archive::Source>(
     handler: &Handler<S>,
     auth: &CallbackAuth,
+    timer: Option<&timer::Timer<T, R>>,
     event: Bytes,
     inv: &Invocation<'_>,
-) -> Result<serde_json::Value, HandleError> {
+) -> Result<serde_json::Value, timer::DispatchError> {
     let now = u64::try_from(inv.received_at.timestamp()).unwrap_or(0);
     if let Some(answer) = crate::http::serve(handler, auth, &event, inv, now).await {
         return Ok(answer.into_value());
     }
+    if let Some(time) = timer::timer_event(&event) {
+        let timer = timer.ok_or(timer::DispatchError::NoTimer)?;
+        let summary = timer::run(timer, time, inv).await?;
+        return Ok(serde_json::to_value(summary).map_err(HandleError::from)?);
+    }
     let handled = handler.handle(event, inv).await?;
-    Ok(serde_json::to_value(handled)?)
+    Ok(serde_json::to_value(handled).map_err(HandleError::from)?)
 }
 
 /// The handler as the runtime sees it: one event in, the result or a typed error out.
-struct HandlerFunction<S> {
+struct HandlerFunction<S, T, R> {
     handler: Handler<S>,
     auth: CallbackAuth,
+    timer: timer::Timer<T, R>,
 }
 
-impl<S: Store> Function for HandlerFunction<S> {
-    type Error = HandleError;
+impl<S: Store, T: Store, R: crate::archive::Source + Send + Sync + 'static> Function
+    for HandlerFunction<S, T, R>
+{
+    type Error = timer::DispatchError;
 
     async fn call(
         &self,
         ctx: Context,
         event: bytes::Bytes,
-    ) -> Result<serde_json::Value, HandleError> {
+    ) -> Result<serde_json::Value, timer::DispatchError> {
         let inv = Invocation {
             request_id: Some(ctx.request_id.as_str()).filter(|r| !r.is_empty()),
             received_at: ctx.received_at,
             source: Source::Trigger,
             deadline: ctx.deadline,
         };
-        dispatch(&self.handler, &self.auth, event, &inv).await
+        dispatch(&self.handler, &self.auth, Some(&self.timer), event, &inv).await
     }
 }
 
-impl Diagnostic for HandleError {
+impl Diagnostic for timer::DispatchError {
     fn stops_instance(&self) -> Option<String> {
         self.credentials_rejected().then(|| {
             "a server rejected this instance's credentials (temporary keys may have expired); \
