@@ -501,3 +501,40 @@ async fn every_notification_kind_is_archived_with_its_type_and_outcome() {
     bin.assert_never_wrote(&[TOKEN, KEY]);
     assert_clean(&rt, &cos);
 }
+
+/// Refused credentials while archiving an HTTP callback: the caller still gets its status
+/// (500, a response post, never an error post), and then the instance ends (exit 1) so the
+/// platform starts a fresh one with fresh role credentials, as it does for a trigger
+/// callback. A missing permission, by contrast, is that request's failure only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_credentials_are_answered_then_end_the_instance() {
+    let (rt, cos) = start().await;
+    let mut env = env_for(&rt, &cos);
+    set_env(&mut env, "CALLBACK_TOKEN", TOKEN);
+    cos.push_faults([Fault::AccessDenied, Fault::InvalidAccessKeyId]);
+    let mut bin = Binary::start(&[], &env);
+    for task in ["perm", "creds"] {
+        let body = schedule(&format!("1250000000-ScheduleTask-{task}"), now() + 600, KEY);
+        rt.push_event(url_event("POST", &body.to_string(), Some(TOKEN)));
+    }
+    let outs = rt.wait_results(2, WAIT).await;
+    let (status, body) = answer(&outs[0]);
+    assert_eq!(status, 500, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("cos:PutObject"),
+        "{body}"
+    );
+    let (status, body) = answer(&outs[1]);
+    assert_eq!(status, 500, "{body}");
+    let exit = bin.wait_exit_async(Duration::from_secs(5)).await;
+    assert_eq!(
+        exit.and_then(|s| s.code()),
+        Some(1),
+        "{}",
+        bin.output_tail(5)
+    );
+    assert!(cos.objects().is_empty());
+}

@@ -11,6 +11,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -394,6 +395,7 @@ fn runtime_mode() -> ExitCode {
             handler,
             auth: cfg.callback,
             timer,
+            credentials_refused: AtomicBool::new(false),
         });
         match runtime::run(&cfg.runtime_api, http, function, runtime::shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
@@ -560,12 +562,22 @@ async fn invoke_all<S: Store, T: Store, R: crate::archive::Source>(
                     source: Source::Invoke,
                     deadline: Instant::now() + INVOKE_TIME_LIMIT,
                 };
-                dispatch(handler, auth, timer, Bytes::from(body), &inv)
-                    .await
-                    .map_err(|e| {
-                        stop = e.credentials_rejected();
-                        error_chain(&e)
-                    })
+                let refused = AtomicBool::new(false);
+                let done = dispatch(
+                    handler,
+                    auth,
+                    timer,
+                    Bytes::from(body),
+                    &inv,
+                    Some(&refused),
+                )
+                .await
+                .map_err(|e| {
+                    stop = e.credentials_rejected();
+                    error_chain(&e)
+                });
+                stop |= refused.into_inner();
+                done
             }
         };
         let out = match line {
@@ -615,9 +627,15 @@ async fn dispatch<S: Store, T: Store, R: crate::archive::Source>(
     timer: Option<&timer::Timer<T, R>>,
     event: Bytes,
     inv: &Invocation<'_>,
+    refused: Option<&AtomicBool>,
 ) -> Result<serde_json::Value, timer::DispatchError> {
     let now = u64::try_from(inv.received_at.timestamp()).unwrap_or(0);
     if let Some(answer) = crate::http::serve(handler, auth, &event, inv, now).await {
+        if answer.credentials_refused {
+            if let Some(flag) = refused {
+                flag.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
         return Ok(answer.into_value());
     }
     if let Some(time) = timer::timer_event(&event) {
@@ -634,6 +652,8 @@ struct HandlerFunction<S, T, R> {
     handler: Handler<S>,
     auth: CallbackAuth,
     timer: timer::Timer<T, R>,
+    /// An HTTP request was answered after the credentials were refused: stop once answered.
+    credentials_refused: AtomicBool,
 }
 
 impl<S: Store, T: Store, R: crate::archive::Source + Send + Sync + 'static> Function
@@ -652,7 +672,26 @@ impl<S: Store, T: Store, R: crate::archive::Source + Send + Sync + 'static> Func
             source: Source::Trigger,
             deadline: ctx.deadline,
         };
-        dispatch(&self.handler, &self.auth, Some(&self.timer), event, &inv).await
+        let refused = Some(&self.credentials_refused);
+        dispatch(
+            &self.handler,
+            &self.auth,
+            Some(&self.timer),
+            event,
+            &inv,
+            refused,
+        )
+        .await
+    }
+
+    fn stops_after_response(&self) -> Option<String> {
+        self.credentials_refused
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+            .then(|| {
+                "an HTTP callback was answered 500 because a server rejected this instance's \
+                 credentials (temporary keys may have expired); a fresh instance gets fresh ones"
+                    .to_string()
+            })
     }
 }
 

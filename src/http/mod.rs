@@ -145,6 +145,9 @@ pub(crate) struct Response {
     pub(crate) status: u16,
     /// The JSON body.
     pub(crate) body: Value,
+    /// A server refused this instance's credentials while handling the request: once the
+    /// caller has its status, the instance should end so a fresh one gets fresh credentials.
+    pub(crate) credentials_refused: bool,
 }
 
 impl Response {
@@ -152,6 +155,7 @@ impl Response {
         Response {
             status,
             body: json!({ "ok": false, "error": reason }),
+            credentials_refused: false,
         }
     }
 
@@ -339,10 +343,14 @@ pub(crate) async fn serve<S: Store>(
             Response {
                 status: 200,
                 body: accepted(handled),
+                credentials_refused: false,
             }
         }
         // The handler logged the failure; the caller gets the same one line.
-        Err(e) => Response::refused(500, &error_chain(&e)),
+        Err(e) => Response {
+            credentials_refused: e.credentials_rejected(),
+            ..Response::refused(500, &error_chain(&e))
+        },
     })
 }
 

@@ -36,6 +36,13 @@ pub trait Function: Send + Sync + 'static {
         ctx: Context,
         event: Bytes,
     ) -> impl Future<Output = Result<serde_json::Value, Self::Error>> + Send;
+
+    /// Asked after a response (not an error) was posted: why this instance must stop now,
+    /// when it must. An invocation whose caller must get an answer whatever happened (an
+    /// HTTP request) answers even when its credentials were refused, then stops here.
+    fn stops_after_response(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A function's error as the runtime reports it: one line (its `Display` and sources), and
@@ -205,8 +212,9 @@ where
         warn!("invocation has no request_id header");
     }
     // A panic inside the spawned task surfaces as a JoinError instead of unwinding through the loop.
+    let called = function.clone();
     let mut task = tokio::spawn(
-        async move { function.call(ctx, event).await }.instrument(tracing::Span::current()),
+        async move { called.call(ctx, event).await }.instrument(tracing::Span::current()),
     );
     let mut stopping = false;
     let joined = loop {
@@ -225,7 +233,10 @@ where
     let mut stop = None;
     let (outcome, answer) = match joined {
         Some(Ok(Ok(value))) => match serde_json::to_vec(&value) {
-            Ok(body) => ("response", Answer::Response(body)),
+            Ok(body) => {
+                stop = function.stops_after_response();
+                ("response", Answer::Response(body))
+            }
             Err(e) => (
                 "error",
                 Answer::Error(format!("handler result is not serializable: {e}")),
