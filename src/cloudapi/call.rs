@@ -174,14 +174,14 @@ pub fn build_request(
 
 /// A successful answer: its `RequestId` and the rest of its `Response` object.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Answer {
+pub struct ApiAnswer {
     /// The API's `RequestId`.
     pub request_id: String,
     /// Every other field of `Response`, as sent.
     pub response: Map<String, Value>,
 }
 
-impl Answer {
+impl ApiAnswer {
     /// The `Response` read into `T` (field names as the API spells them); a shape that does
     /// not fit is a [`Failure::Malformed`].
     pub fn into_typed<T: serde::de::DeserializeOwned>(self) -> Result<T, Failure> {
@@ -360,7 +360,7 @@ const MAX_MESSAGE: usize = 300;
 
 /// Reads an answer. The API answers HTTP 200 for its errors too: success is a `Response`
 /// with a `RequestId` and no `Error`.
-pub fn parse_answer(status: u16, body: &[u8]) -> Result<Answer, Failure> {
+pub fn parse_answer(status: u16, body: &[u8]) -> Result<ApiAnswer, Failure> {
     let parsed: Option<Envelope> = serde_json::from_slice(body).ok();
     let Some(Envelope { mut response }) = parsed else {
         if status != 200 {
@@ -393,7 +393,7 @@ pub fn parse_answer(status: u16, body: &[u8]) -> Result<Answer, Failure> {
         return Err(Failure::Status { status });
     }
     match request_id {
-        Some(request_id) => Ok(Answer {
+        Some(request_id) => Ok(ApiAnswer {
             request_id,
             response,
         }),

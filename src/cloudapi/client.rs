@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use http::Uri;
 
 use super::call::{
-    build_request, parse_answer, Answer, ApiCall, BuildError, Class, Failure, Target,
+    build_request, parse_answer, ApiAnswer, ApiCall, BuildError, Class, Failure, Target,
 };
 use super::invoke::{invoke_call, Function, Invoked};
 use crate::credentials::Credentials;
@@ -25,7 +25,7 @@ const MAX_ANSWER: usize = 8 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answered {
     /// The answer.
-    pub answer: Answer,
+    pub answer: ApiAnswer,
     /// Attempts made, 1-based.
     pub attempts: u32,
 }
@@ -261,7 +261,7 @@ impl CloudApiClient {
         call: &ApiCall,
         deadline: Instant,
         resigned: &AtomicBool,
-    ) -> Result<Answer, (Class, Failure)> {
+    ) -> Result<ApiAnswer, (Class, Failure)> {
         let req = self.request(call).map_err(|e| {
             let f = Failure::Transport {
                 detail: format!("not sent: {e}"),

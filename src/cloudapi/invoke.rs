@@ -221,8 +221,8 @@ pub fn parse_response(status: u16, body: &[u8]) -> Result<Invoked, Failure> {
     call::parse_answer(status, body).map(Invoked::from)
 }
 
-impl From<call::Answer> for Invoked {
-    fn from(answer: call::Answer) -> Invoked {
+impl From<call::ApiAnswer> for Invoked {
+    fn from(answer: call::ApiAnswer) -> Invoked {
         let function_request_id = answer
             .response
             .get("Result")

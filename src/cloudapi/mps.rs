@@ -10,7 +10,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::call::{Answer, ApiCall, BuildError, Failure};
+use super::call::{ApiAnswer, ApiCall, BuildError, Failure};
 
 /// Cloud API service of MPS (credential scope, host name).
 pub const SERVICE: &str = "mps";
@@ -136,7 +136,7 @@ pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
 }
 
 /// Reads a `DescribeTasks` answer. A page without `TaskSet` is an empty page.
-pub fn read_tasks_page(answer: Answer) -> Result<TaskPage, Failure> {
+pub fn read_tasks_page(answer: ApiAnswer) -> Result<TaskPage, Failure> {
     let request_id = answer.request_id.clone();
     let raw: RawPage = answer.into_typed()?;
     let tasks = raw
@@ -189,7 +189,7 @@ fn task_field_candidates(task_type: &str) -> [String; 2] {
 }
 
 /// Reads a `DescribeTaskDetail` answer.
-pub fn read_task_detail(answer: Answer) -> Result<TaskDetail, Failure> {
+pub fn read_task_detail(answer: ApiAnswer) -> Result<TaskDetail, Failure> {
     let request_id = answer.request_id;
     let mut response: Map<String, Value> = answer.response;
     let task_type = match response.get("TaskType") {

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use crate::cloudapi::call::{Answer, ApiCall, BuildError};
+use crate::cloudapi::call::{ApiAnswer, ApiCall, BuildError};
 use crate::cloudapi::cam;
 use crate::cloudapi::client::{CallError, CloudApiClient, CloudApiConfig};
 use crate::cloudapi::invoke::Function;
@@ -362,7 +362,7 @@ impl Deploy<'_> {
         &self,
         client: &CloudApiClient,
         call: Result<ApiCall, BuildError>,
-    ) -> Result<Answer, DeployError> {
+    ) -> Result<ApiAnswer, DeployError> {
         let call = call.map_err(|e| usage(e.to_string()))?;
         client
             .call(&call, Instant::now() + CALL_TIME)
@@ -436,7 +436,7 @@ impl Deploy<'_> {
 
     fn typed<T: serde::de::DeserializeOwned>(
         action: &'static str,
-        answer: Answer,
+        answer: ApiAnswer,
     ) -> Result<T, DeployError> {
         answer.into_typed().map_err(|failure| DeployError::Api {
             action,
