@@ -108,6 +108,36 @@ impl ReconcileConfig {
 /// The longest reconcile window: MPS keeps its task list for 7 days.
 pub const MAX_RECONCILE_WINDOW: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
 
+/// The variables of the configuration table a function reads from its environment, as a
+/// deploy copies them from the deploying shell: never the credentials (`TENCENTCLOUD_*`,
+/// from the role) nor what SCF sets itself (`SCF_*`). `RUST_LOG`, which runtime mode honours
+/// too, is left out: it is a developer's shell setting, not the function's.
+pub const FUNCTION_VARIABLES: &[&str] = &[
+    "COS_BUCKET",
+    "COS_REGION",
+    "COS_ENDPOINT",
+    "COS_KEY_PREFIX",
+    "COS_KEY_TEMPLATE",
+    "COS_STORAGE_CLASS",
+    "ARCHIVE_UTC_OFFSET",
+    "ARCHIVE_EVENT_TYPES",
+    "ARCHIVE_REDACT",
+    "ARCHIVE_FORWARD",
+    "FORWARD_NOTIFY_KEY",
+    "FORWARD_SCF_ENDPOINT",
+    "FORWARD_SCF_REGION",
+    "CALLBACK_NOTIFY_KEY",
+    "CALLBACK_TOKEN",
+    "CALLBACK_ALLOW_UNSIGNED",
+    "MPS_ENDPOINT",
+    "MPS_REGION",
+    "RECONCILE_WINDOW",
+    "RECONCILE_GRACE",
+    "RECONCILE_FORWARD",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+];
+
 /// A configuration problem: names the variable and what is wrong, one line.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("invalid configuration: {var}: {reason}")]

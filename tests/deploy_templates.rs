@@ -13,27 +13,9 @@ type TestResult = Result<(), Box<dyn Error>>;
 const TCSAM: &str = include_str!("../template.yaml");
 const SERVERLESS: &str = include_str!("../deploy/serverless.yml");
 
-/// Every variable `Config` reads (README "Configuration"), minus the credentials SCF sets.
-const KNOWN: &[&str] = &[
-    "COS_BUCKET",
-    "COS_REGION",
-    "COS_ENDPOINT",
-    "COS_KEY_PREFIX",
-    "COS_KEY_TEMPLATE",
-    "COS_STORAGE_CLASS",
-    "ARCHIVE_UTC_OFFSET",
-    "ARCHIVE_EVENT_TYPES",
-    "ARCHIVE_REDACT",
-    "LOG_FORMAT",
-    "LOG_LEVEL",
-    "ARCHIVE_FORWARD",
-    "FORWARD_NOTIFY_KEY",
-    "FORWARD_SCF_ENDPOINT",
-    "FORWARD_SCF_REGION",
-    "CALLBACK_TOKEN",
-    "CALLBACK_NOTIFY_KEY",
-    "CALLBACK_ALLOW_UNSIGNED",
-];
+/// Every variable of the configuration table a function reads from its environment (what
+/// `deploy` copies too), minus the credentials SCF sets.
+const KNOWN: &[&str] = mps_cos_backup::config::FUNCTION_VARIABLES;
 
 /// COS_REGION has a fallback in the code, but a template must not depend on the function's region.
 const REQUIRED: &[&str] = &["COS_BUCKET", "COS_REGION"];

@@ -34,36 +34,6 @@ use crate::transport::{HttpClient, Uri};
 use package::PackageError;
 use policy::PolicyInputs;
 
-/// The variables of the configuration table a function reads from its environment, as a
-/// deploy copies them from the deploying shell: never the credentials (`TENCENTCLOUD_*`,
-/// from the role) nor what SCF sets itself (`SCF_*`). `RUST_LOG`, which runtime mode honours
-/// too, is left out: it is a developer's shell setting, not the function's.
-pub(crate) const FUNCTION_VARIABLES: &[&str] = &[
-    "COS_BUCKET",
-    "COS_REGION",
-    "COS_ENDPOINT",
-    "COS_KEY_PREFIX",
-    "COS_KEY_TEMPLATE",
-    "COS_STORAGE_CLASS",
-    "ARCHIVE_UTC_OFFSET",
-    "ARCHIVE_EVENT_TYPES",
-    "ARCHIVE_REDACT",
-    "ARCHIVE_FORWARD",
-    "FORWARD_NOTIFY_KEY",
-    "FORWARD_SCF_ENDPOINT",
-    "FORWARD_SCF_REGION",
-    "CALLBACK_NOTIFY_KEY",
-    "CALLBACK_TOKEN",
-    "CALLBACK_ALLOW_UNSIGNED",
-    "MPS_ENDPOINT",
-    "MPS_REGION",
-    "RECONCILE_WINDOW",
-    "RECONCILE_GRACE",
-    "RECONCILE_FORWARD",
-    "LOG_FORMAT",
-    "LOG_LEVEL",
-];
-
 /// The timer trigger that runs reconcile.
 pub(crate) const TIMER_NAME: &str = "reconcile-hourly";
 /// Every hour on the hour (SCF's 7-field cron, seconds first).
@@ -239,7 +209,7 @@ where
         error,
     })?;
     // The function's environment: the configuration table's variables the shell sets.
-    let environment: Vec<(String, String)> = FUNCTION_VARIABLES
+    let environment: Vec<(String, String)> = crate::config::FUNCTION_VARIABLES
         .iter()
         .filter_map(|v| set(v).map(|value| (v.to_string(), value)))
         .collect();
@@ -1112,7 +1082,7 @@ mod tests {
         assert!(asked.len() > 10, "{asked:?}");
         for var in asked {
             assert!(
-                FUNCTION_VARIABLES.contains(&var.as_str()) || var == "RUST_LOG",
+                crate::config::FUNCTION_VARIABLES.contains(&var.as_str()) || var == "RUST_LOG",
                 "{var} is read by runtime mode but not deployed"
             );
         }
