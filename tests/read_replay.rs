@@ -10,22 +10,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use common::binary::{Binary, Package};
+use common::binary::{run_to_end as run, stderr_of as stderr, Binary, Package};
 use common::order_hook::{OrderHook, OrderHookOptions};
 use mps_cos_backup::layout::digest;
-
-/// Runs the binary in `pkg` with exactly `env` to its end, off the test's runtime so the
-/// fakes keep answering.
-async fn run(pkg: &Package, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let bin = Binary::start_in(pkg, args, env);
-    tokio::task::spawn_blocking(move || bin.into_output(Duration::from_secs(120)))
-        .await
-        .expect("the waiting thread ends")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn json_lines(o: &Output) -> Vec<Value> {
     String::from_utf8_lossy(&o.stdout)
@@ -248,12 +235,12 @@ async fn a_record_changed_after_archiving_is_reported_and_not_sent_unless_allowe
     .unwrap();
     assert_ne!(std::fs::read_to_string(&path).unwrap(), text);
 
-    let out = run(&pkg, &["get", &keys[1]], &[]).await;
+    let out = run(&pkg, &["get", &keys[1]], &[] as &[(&str, &str)]).await;
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("is modified"), "{}", stderr(&out));
     assert_eq!(stderr(&out).lines().count(), 1);
     assert!(String::from_utf8_lossy(&out.stdout).contains("FINISH"));
-    let out = run(&pkg, &["get", &keys[0]], &[]).await;
+    let out = run(&pkg, &["get", &keys[0]], &[] as &[(&str, &str)]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
     let env = [("FORWARD_NOTIFY_KEY", "notify-key-0123456789")];

@@ -3,25 +3,11 @@
 //! local mirror never follows a symbolic link. Through the binary.
 mod common;
 
-use std::process::Output;
-use std::time::Duration;
-
-use common::binary::{Binary, Package};
+use common::binary::{run_to_end as run, stderr_of as stderr, Package};
 use common::fake_cos::FakeCos;
 use common::scf_platform::{cos_env, cos_options, BUCKET};
 
 const FIXTURE: &str = include_str!("../fixtures/workflow-finish-success.json");
-
-async fn run<K: AsRef<str>, V: AsRef<str>>(pkg: &Package, args: &[&str], env: &[(K, V)]) -> Output {
-    let bin = Binary::start_in(pkg, args, env);
-    tokio::task::spawn_blocking(move || bin.into_output(Duration::from_secs(120)))
-        .await
-        .expect("the waiting thread ends")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 const NO_ENV: [(&str, &str); 0] = [];
 

@@ -3,25 +3,11 @@
 //! records are skipped and counted. Against the verifying fake COS, through the binary.
 mod common;
 
-use std::process::Output;
 use std::time::{Duration, Instant};
 
-use common::binary::{Binary, Package};
+use common::binary::{run_to_end as run, stderr_of as stderr, Binary, Package};
 use common::fake_cos::{FakeCos, ListMode};
 use common::scf_platform::{cos_env, cos_options, BUCKET};
-
-/// Runs the binary in `pkg` with exactly `env` to its end, off the test's runtime so the
-/// fakes keep answering.
-async fn run(pkg: &Package, args: &[&str], env: &[(String, String)]) -> Output {
-    let bin = Binary::start_in(pkg, args, env);
-    tokio::task::spawn_blocking(move || bin.into_output(Duration::from_secs(120)))
-        .await
-        .expect("the waiting thread ends")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// Peak resident memory of a running process, KiB (`VmHWM`).
 fn peak_kib(pid: u32) -> u64 {

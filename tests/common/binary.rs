@@ -458,3 +458,21 @@ fn spawn_retrying(cmd: &mut Command) -> Child {
         }
     }
 }
+
+/// Runs the binary in `pkg` with exactly `env` to its end (at most 120 s), off the test's
+/// runtime so the fakes it talks to keep answering.
+pub async fn run_to_end<K: AsRef<str>, V: AsRef<str>>(
+    pkg: &Package,
+    args: &[&str],
+    env: &[(K, V)],
+) -> std::process::Output {
+    let bin = Binary::start_in(pkg, args, env);
+    tokio::task::spawn_blocking(move || bin.into_output(Duration::from_secs(120)))
+        .await
+        .expect("the waiting thread ends")
+}
+
+/// A finished run's stderr, as text.
+pub fn stderr_of(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
