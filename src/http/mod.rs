@@ -47,6 +47,12 @@ struct Probe {
 /// Whether `event` is an HTTP request (a JSON object with a string `httpMethod`) rather than
 /// a callback from the MPS trigger.
 pub fn is_request(event: &[u8]) -> bool {
+    // Every trigger callback comes through here: a scan for the key's bytes spares them the
+    // parse. (An escaped spelling of the key would be missed; no platform writes one.)
+    const KEY: &[u8] = b"\"httpMethod\"";
+    if !event.windows(KEY.len()).any(|w| w == KEY) {
+        return false;
+    }
     // A derived struct also takes a JSON array (field by position), hence the first byte.
     starts_object(event)
         && serde_json::from_slice::<Probe>(event)
