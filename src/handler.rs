@@ -505,6 +505,7 @@ mod tests {
     fn refused_credentials() -> StoreError {
         StoreError::Cos(CosError::CredentialsRejected {
             op: "PUT",
+            at: "".into(),
             attempts: 1,
             failure: Failure::Status {
                 status: 403,

@@ -6,7 +6,9 @@
 use std::error::Error;
 
 /// Longest one-line message kept; longer ones are cut on a character boundary with `…`.
-pub const MAX_LINE: usize = 512;
+/// One error post may name the archive's failure (with bucket, key and host) and every
+/// failed forward target, each with what its server said: 1 KiB holds that, still one line.
+pub const MAX_LINE: usize = 1024;
 
 /// Lowercase hex of `bytes`. On every signature's path, so a table rather than `write!`.
 pub fn hex(bytes: &[u8]) -> String {

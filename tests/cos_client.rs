@@ -190,6 +190,13 @@ async fn non_retryable_classes_fail_after_exactly_one_attempt() {
         };
         assert!(msg.starts_with(&lead), "{msg}");
         assert!(msg.contains(want), "{msg} should contain {want}");
+        // Where: bucket, key and host.
+        let host = cos.url().trim_start_matches("http://").to_string();
+        assert!(
+            msg.contains(&format!("{}/k", cos.bucket().name())) && msg.contains(&host),
+            "{msg} should name {}/k and {host}",
+            cos.bucket().name()
+        );
         // Both ids an operator needs for a ticket.
         assert!(msg.contains("(request id NjQfake"), "{msg}");
         assert!(msg.contains(", trace id trace"), "{msg}");

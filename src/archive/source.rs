@@ -162,9 +162,10 @@ pub enum SourceError {
         /// Prefix listed.
         prefix: String,
     },
-    /// COS did not answer as asked (after the COS client's retries).
+    /// COS did not answer as asked (after the COS client's retries). Boxed: a listing's
+    /// result is passed around far more often than it fails.
     #[error(transparent)]
-    Cos(#[from] crate::cos::CosError),
+    Cos(Box<crate::cos::CosError>),
     /// The local mirror could not be read.
     #[error("cannot read {path}: {source}")]
     Io {
@@ -242,4 +243,10 @@ pub(crate) fn roll_up(prefix: &str, entries: Vec<Entry>, delimiter: Option<char>
         }
     }
     out
+}
+
+impl From<crate::cos::CosError> for SourceError {
+    fn from(e: crate::cos::CosError) -> SourceError {
+        SourceError::Cos(Box::new(e))
+    }
 }

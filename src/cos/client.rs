@@ -128,6 +128,7 @@ impl CosClient {
     ) -> Result<(O::Output, u32), CosError> {
         let name = O::NAME;
         let key = op.key();
+        let at = CosError::location(self.bucket.name(), key, self.bucket.endpoint().authority());
         let resigned = AtomicBool::new(false);
         let what = format!("COS {name} {key}");
         let result = retry(
@@ -149,6 +150,7 @@ impl CosClient {
                     "COS {name} rejected: COS refused the credentials");
                 return Err(CosError::CredentialsRejected {
                     op: name,
+                    at,
                     attempts,
                     failure,
                 });
@@ -163,8 +165,9 @@ impl CosClient {
                     "COS {name} refused: the role lacks {} on {resource}", O::ACTION);
                 return Err(CosError::PermissionDenied {
                     op: name,
+                    at,
                     action: O::ACTION,
-                    resource,
+                    resource: resource.into(),
                     attempts,
                     failure,
                 });
@@ -175,6 +178,7 @@ impl CosClient {
                 tracing::warn!(key, attempt = attempts, reason = %failure, "COS {name} rejected");
                 return Err(CosError::Rejected {
                     op: name,
+                    at,
                     attempts,
                     failure,
                 });
@@ -183,6 +187,7 @@ impl CosClient {
                 "no attempts left",
                 CosError::Failed {
                     op: name,
+                    at,
                     attempts,
                     last,
                 },
@@ -191,6 +196,7 @@ impl CosClient {
                 "not enough time left to retry",
                 CosError::DeadlineExhausted {
                     op: name,
+                    at,
                     attempts,
                     last,
                 },

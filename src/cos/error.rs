@@ -276,20 +276,24 @@ impl fmt::Display for Failure {
 #[derive(Debug, thiserror::Error)]
 pub enum CosError {
     /// Every allowed attempt failed with a retryable failure.
-    #[error("COS {op} failed after {attempts} attempts: {last}")]
+    #[error("COS {op} failed after {attempts} attempts: {last}; {at}")]
     Failed {
         /// The request, e.g. `PUT`.
         op: &'static str,
+        /// Where: `<bucket>/<key> at <host>` ([`CosError::location`]).
+        at: Box<str>,
         /// Attempts made.
         attempts: u32,
         /// Last reason.
         last: Failure,
     },
     /// COS refused the request in a way retrying cannot fix.
-    #[error("COS {op} rejected: {failure}")]
+    #[error("COS {op} rejected: {failure}; {at}")]
     Rejected {
         /// The request, e.g. `PUT`.
         op: &'static str,
+        /// Where: `<bucket>/<key> at <host>`.
+        at: Box<str>,
         /// Attempts made.
         attempts: u32,
         /// What COS said.
@@ -297,10 +301,12 @@ pub enum CosError {
     },
     /// COS refused the credentials themselves (an unknown or expired key or token): temporary
     /// keys may have run out, and only a process started with fresh ones can succeed again.
-    #[error("COS {op} rejected: credentials refused: {failure}")]
+    #[error("COS {op} rejected: credentials refused: {failure}; {at}")]
     CredentialsRejected {
         /// The request, e.g. `PUT`.
         op: &'static str,
+        /// Where: `<bucket>/<key> at <host>`.
+        at: Box<str>,
         /// Attempts made.
         attempts: u32,
         /// What COS said.
@@ -308,24 +314,28 @@ pub enum CosError {
     },
     /// COS accepted the credentials but the role lacks the permission: final for this
     /// request, while the process goes on (fresh keys of the same role would not help).
-    #[error("COS {op} refused: the role lacks {action} on {resource}: {failure}")]
+    #[error("COS {op} refused: the role lacks {action} on {resource}: {failure}; {at}")]
     PermissionDenied {
         /// The request, e.g. `PUT`.
         op: &'static str,
+        /// Where: `<bucket>/<key> at <host>`.
+        at: Box<str>,
         /// The CAM action the request needs, e.g. `cos:PutObject`.
         action: &'static str,
         /// What it was refused on: `<bucket>/<key>` (or `<bucket>/<prefix>` for a listing).
-        resource: String,
+        resource: Box<str>,
         /// Attempts made.
         attempts: u32,
         /// What COS said.
         failure: Failure,
     },
     /// Not enough time was left before the deadline for another attempt.
-    #[error("COS {op} gave up before the deadline after {attempts} attempts: {}", last.as_ref().map(|l| l.to_string()).unwrap_or_else(|| "no time left for a first attempt".to_string()))]
+    #[error("COS {op} gave up before the deadline after {attempts} attempts: {}; {at}", last.as_ref().map(|l| l.to_string()).unwrap_or_else(|| "no time left for a first attempt".to_string()))]
     DeadlineExhausted {
         /// The request, e.g. `PUT`.
         op: &'static str,
+        /// Where: `<bucket>/<key> at <host>`.
+        at: Box<str>,
         /// Attempts made.
         attempts: u32,
         /// Last reason, if any attempt was made.
@@ -342,6 +352,12 @@ pub enum CosError {
 }
 
 impl CosError {
+    /// Where a request went, as error lines name it: `<bucket>/<key> at <host>` (the key is
+    /// the listing's prefix for GET Bucket).
+    pub(crate) fn location(bucket: &str, key: &str, host: &str) -> Box<str> {
+        format!("{bucket}/{key} at {host}").into()
+    }
+
     /// Attempts made before this error (0 when nothing was sent).
     pub fn attempts(&self) -> u32 {
         match self {
@@ -421,12 +437,13 @@ mod tests {
         };
         let e = CosError::Failed {
             op: "PUT",
+            at: "b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com".into(),
             attempts: 4,
             last: f,
         };
         assert_eq!(
             e.to_string(),
-            "COS PUT failed after 4 attempts: 503 SlowDown: Please reduce your request rate (request id NjQ)"
+            "COS PUT failed after 4 attempts: 503 SlowDown: Please reduce your request rate (request id NjQ); b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com"
         );
         let bare = Failure::Status {
             status: 502,
@@ -435,15 +452,17 @@ mod tests {
         assert_eq!(bare.to_string(), "502 Bad Gateway");
         let g = CosError::DeadlineExhausted {
             op: "PUT",
+            at: "b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com".into(),
             attempts: 0,
             last: None,
         };
         assert_eq!(
             g.to_string(),
-            "COS PUT gave up before the deadline after 0 attempts: no time left for a first attempt"
+            "COS PUT gave up before the deadline after 0 attempts: no time left for a first attempt; b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com"
         );
         let r = CosError::Rejected {
             op: "PUT",
+            at: "b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com".into(),
             attempts: 1,
             failure: Failure::Redirect {
                 status: 307,
@@ -452,7 +471,7 @@ mod tests {
         };
         assert_eq!(
             r.to_string(),
-            "COS PUT rejected: 307 redirect to other.example:8080 (not followed)"
+            "COS PUT rejected: 307 redirect to other.example:8080 (not followed); b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com"
         );
     }
 
@@ -467,22 +486,27 @@ mod tests {
         };
         let e = CosError::CredentialsRejected {
             op: "PUT",
+            at: "b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com".into(),
             attempts: 1,
             failure: failure.clone(),
         };
         assert!(e.is_credentials_rejected());
         assert_eq!(
             e.to_string(),
-            "COS PUT rejected: credentials refused: 403 InvalidAccessKeyId"
+            "COS PUT rejected: credentials refused: 403 InvalidAccessKeyId; b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com"
         );
         assert!(!CosError::Rejected {
             op: "PUT",
+            at: "b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com".into(),
             attempts: 1,
             failure: failure.clone()
         }
         .is_credentials_rejected());
         let denied = CosError::PermissionDenied {
             op: "PUT",
+            at: "examplebucket-1250000000/mps-events/k.json at \
+                 examplebucket-1250000000.cos.ap-guangzhou.myqcloud.com"
+                .into(),
             action: "cos:PutObject",
             resource: "examplebucket-1250000000/mps-events/k.json".into(),
             attempts: 1,
@@ -497,7 +521,9 @@ mod tests {
             "COS PUT refused: the role lacks cos:PutObject on \
              examplebucket-1250000000/mps-events/k.json: 403 AccessDenied: Access Denied. \
              (request id NjU1ZDk4YjJfNmRhMjJhMDlfMjY0Y18xYTYz, trace id \
-             OGVmYzZiMmQzYjA2OWNhODk0NTRkMTBiOWVmMDAxODc0OWRkZjk0ZDM1NmI1M2E2MTRlY2MzZDhmNmI5MWI1OTBjNTE3NjMx)"
+             OGVmYzZiMmQzYjA2OWNhODk0NTRkMTBiOWVmMDAxODc0OWRkZjk0ZDM1NmI1M2E2MTRlY2MzZDhmNmI5MWI1OTBjNTE3NjMx); \
+             examplebucket-1250000000/mps-events/k.json at \
+             examplebucket-1250000000.cos.ap-guangzhou.myqcloud.com"
         );
     }
 

@@ -369,6 +369,11 @@ impl CosClient {
                 _ => {
                     return Err(CosError::Rejected {
                         op: "GET Bucket",
+                        at: CosError::location(
+                            self.bucket().name(),
+                            prefix,
+                            self.bucket().endpoint().authority(),
+                        ),
                         attempts,
                         failure: Failure::Malformed {
                             detail: "truncated listing without a marker to go on from".into(),

@@ -95,12 +95,14 @@ mod tests {
         };
         let refused = StoreError::from(CosError::CredentialsRejected {
             op: "PUT",
+            at: "".into(),
             attempts: 1,
             failure: failure.clone(),
         });
         assert!(refused.credentials_rejected());
         let rejected = StoreError::from(CosError::Rejected {
             op: "PUT",
+            at: "".into(),
             attempts: 1,
             failure,
         });
