@@ -424,14 +424,25 @@ fn normalize_workflow(t: &WorkflowTask) -> Normalized {
     if let Some(Value::Object(m)) = &t.ai_dubbing_task_result {
         outputs.push(raw_output("AiDubbing".to_owned(), Some(m)));
     }
-    let error = error_of(
+    let error = task_error(
         t.err_code,
         t.message.as_deref(),
         t.err_code_ext.as_deref(),
-        None,
-    )
-    .or_else(|| outputs.iter().find_map(|o| o.error.clone()));
+        &outputs,
+    );
     (error, inputs, outputs)
+}
+
+/// The `error` of a task with subtasks (WorkflowTask, ScheduleTask): its own when it failed,
+/// else the first failed subtask's, in the order of `outputs`.
+fn task_error(
+    err_code: Option<i64>,
+    message: Option<&str>,
+    err_code_ext: Option<&str>,
+    outputs: &[Output],
+) -> Option<ErrorInfo> {
+    error_of(err_code, message, err_code_ext, None)
+        .or_else(|| outputs.iter().find_map(|o| o.error.clone()))
 }
 
 fn normalize_edit(t: &EditMediaTask) -> Normalized {

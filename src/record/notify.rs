@@ -10,7 +10,9 @@
 //! - Live-stream notifications: no inputs or outputs; `error` a `ProcessEof` with a non-zero
 //!   `ErrCode`, which is also the one live notification whose outcome is `failed`.
 
-use super::{error_of, input_of, raw_output, subtask_output, Normalized, Outcome, Output};
+use super::{
+    error_of, input_of, raw_output, subtask_output, task_error, Normalized, Outcome, Output,
+};
 use crate::event::{
     BatchSubTaskResult, ExtractBlindWatermarkTask, LiveStreamNotification, ScheduleTask,
 };
@@ -36,13 +38,12 @@ pub(super) fn normalize_schedule(t: &ScheduleTask) -> Normalized {
             }
         })
         .collect();
-    let error = error_of(
+    let error = task_error(
         t.err_code,
         t.message.as_deref(),
         t.err_code_ext.as_deref(),
-        None,
-    )
-    .or_else(|| outputs.iter().find_map(|o| o.error.clone()));
+        &outputs,
+    );
     (error, inputs, outputs)
 }
 
