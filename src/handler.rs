@@ -503,13 +503,15 @@ mod tests {
     }
 
     fn refused_credentials() -> StoreError {
-        StoreError::Cos(CosError::CredentialsRejected {
+        StoreError::Cos(CosError::GaveUp {
             op: "PUT",
             at: "".into(),
-            attempts: 1,
-            failure: Failure::Status {
-                status: 403,
-                error: Box::new(ErrorBody::default()),
+            gave_up: crate::retry::GaveUp {
+                attempts: 1,
+                ending: crate::retry::Ending::CredentialsRejected(Failure::Status {
+                    status: 403,
+                    error: Box::new(ErrorBody::default()),
+                }),
             },
         })
     }

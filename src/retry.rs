@@ -60,24 +60,105 @@ impl Default for RetryPolicy {
     }
 }
 
+/// An operation that was attempted and gave up: how many attempts it took and how it
+/// ended. Every client's error (COS, the Cloud API, webhooks) carries one, so "failed after
+/// N attempts" is said in one place, the same way for each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GaveUp<E> {
+    /// Attempts made (0 when the deadline left no room for a first one).
+    pub attempts: u32,
+    /// How it ended.
+    pub ending: Ending<E>,
+}
+
 /// How a retried operation ended without success.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Ended<E> {
-    /// An attempt failed with a class that is not retried.
-    Stopped {
-        /// Attempts made.
-        attempts: u32,
-        /// Its class ([`Class::Final`], [`Class::CredentialsRejected`] or
-        /// [`Class::PermissionDenied`]).
-        class: Class,
-        /// The failure.
+pub enum Ending<E> {
+    /// A failure retrying cannot fix ([`Class::Final`]).
+    Rejected(E),
+    /// The credentials themselves were refused ([`Class::CredentialsRejected`]).
+    CredentialsRejected(E),
+    /// The role lacks a permission ([`Class::PermissionDenied`]); `permission` names it
+    /// (action and resource) when the client knows it ([`GaveUp::needing`]).
+    PermissionDenied {
+        /// The CAM action and resource the request needs.
+        permission: Option<Box<str>>,
+        /// What the server said.
         failure: E,
     },
-    /// Every allowed attempt failed.
-    Exhausted { attempts: u32, last: E },
-    /// Too little time was left for another attempt.
-    OutOfTime { attempts: u32, last: Option<E> },
+    /// Every allowed attempt failed; the last failure.
+    Exhausted(E),
+    /// Too little time was left for another attempt; the last failure, if any attempt was
+    /// made.
+    OutOfTime(Option<E>),
 }
+
+impl<E> GaveUp<E> {
+    fn new(attempts: u32, ending: Ending<E>) -> GaveUp<E> {
+        GaveUp { attempts, ending }
+    }
+
+    /// The same, naming the permission a [`Ending::PermissionDenied`] lacked.
+    pub(crate) fn needing(mut self, permission: impl FnOnce() -> String) -> GaveUp<E> {
+        if let Ending::PermissionDenied {
+            permission: named, ..
+        } = &mut self.ending
+        {
+            *named = Some(permission().into());
+        }
+        self
+    }
+
+    /// The last failure, when an attempt was made.
+    pub fn last_failure(&self) -> Option<&E> {
+        match &self.ending {
+            Ending::Rejected(f)
+            | Ending::CredentialsRejected(f)
+            | Ending::PermissionDenied { failure: f, .. }
+            | Ending::Exhausted(f) => Some(f),
+            Ending::OutOfTime(last) => last.as_ref(),
+        }
+    }
+
+    /// Whether the credentials themselves were refused: after reporting, the process should
+    /// stop so a fresh instance starts with fresh role credentials.
+    pub fn is_credentials_rejected(&self) -> bool {
+        matches!(self.ending, Ending::CredentialsRejected(_))
+    }
+
+    /// Whether it ended for want of time rather than on an answer.
+    pub fn is_out_of_time(&self) -> bool {
+        matches!(self.ending, Ending::OutOfTime(_))
+    }
+}
+
+impl<E: std::fmt::Display> std::fmt::Display for GaveUp<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.attempts;
+        match &self.ending {
+            Ending::Rejected(e) => write!(f, "rejected after {n} attempt(s): {e}"),
+            Ending::CredentialsRejected(e) => {
+                write!(f, "credentials refused after {n} attempt(s): {e}")
+            }
+            Ending::PermissionDenied {
+                permission: Some(p),
+                failure,
+            } => write!(
+                f,
+                "refused after {n} attempt(s): the role lacks {p}: {failure}"
+            ),
+            Ending::PermissionDenied {
+                permission: None,
+                failure,
+            } => write!(f, "refused after {n} attempt(s): {failure}"),
+            Ending::Exhausted(e) => write!(f, "failed after {n} attempts: {e}"),
+            Ending::OutOfTime(None) => write!(f, "out of time after {n} attempt(s)"),
+            Ending::OutOfTime(Some(e)) => write!(f, "out of time after {n} attempt(s): {e}"),
+        }
+    }
+}
+
+impl<E: std::fmt::Display + std::fmt::Debug> std::error::Error for GaveUp<E> {}
 
 impl RetryPolicy {
     /// The time budget of the next attempt with `remaining` left, or None when too little is
@@ -155,7 +236,7 @@ pub(crate) async fn retry<T, E, F, Fut>(
     deadline: Instant,
     target: &(dyn std::fmt::Display + Sync),
     mut attempt: F,
-) -> Result<(T, u32), Ended<E>>
+) -> Result<(T, u32), GaveUp<E>>
 where
     E: std::fmt::Display,
     F: FnMut(u32, Instant) -> Fut,
@@ -169,7 +250,7 @@ where
     loop {
         let remaining = budget_end.saturating_duration_since(Instant::now());
         let Some(attempt_time) = policy.attempt_time(remaining) else {
-            return Err(Ended::OutOfTime { attempts, last });
+            return Err(GaveUp::new(attempts, Ending::OutOfTime(last)));
         };
         attempts += 1;
         let failure = match attempt(attempts, Instant::now() + attempt_time).await {
@@ -182,25 +263,23 @@ where
                 continue;
             }
             Err((class, failure)) => {
-                return Err(Ended::Stopped {
-                    attempts,
-                    class,
-                    failure,
-                })
+                let ending = match class {
+                    Class::CredentialsRejected => Ending::CredentialsRejected(failure),
+                    Class::PermissionDenied => Ending::PermissionDenied {
+                        permission: None,
+                        failure,
+                    },
+                    Class::Final | Class::Retry | Class::ReSign => Ending::Rejected(failure),
+                };
+                return Err(GaveUp::new(attempts, ending));
             }
         };
         if attempts >= policy.max_attempts {
-            return Err(Ended::Exhausted {
-                attempts,
-                last: failure,
-            });
+            return Err(GaveUp::new(attempts, Ending::Exhausted(failure)));
         }
         let backoff = jitter.backoff(policy, attempts);
         if Instant::now() + backoff + policy.min_attempt_time > budget_end {
-            return Err(Ended::OutOfTime {
-                attempts,
-                last: Some(failure),
-            });
+            return Err(GaveUp::new(attempts, Ending::OutOfTime(Some(failure))));
         }
         tracing::debug!(
             target = %target,
@@ -318,14 +397,11 @@ mod tests {
                 &"t",
                 |_, _| async move { Err((class, "no")) },
             ));
-            assert_eq!(
-                r,
-                Err(Ended::Stopped {
-                    attempts: 1,
-                    class,
-                    failure: "no"
-                })
-            );
+            let ending = match class {
+                Class::Final => Ending::Rejected("no"),
+                _ => Ending::CredentialsRejected("no"),
+            };
+            assert_eq!(r, Err(GaveUp::new(1, ending)));
         }
     }
 
@@ -338,26 +414,71 @@ mod tests {
             &"t",
             |_, _| async { Err((Class::Retry, "busy")) },
         ));
-        assert_eq!(
-            r,
-            Err(Ended::Exhausted {
-                attempts: 4,
-                last: "busy"
-            })
-        );
-        let r: Result<((), u32), Ended<&str>> = rt().block_on(retry(
+        assert_eq!(r, Err(GaveUp::new(4, Ending::Exhausted("busy"))));
+        let r: Result<((), u32), GaveUp<&str>> = rt().block_on(retry(
             &fast(),
             &Jitter::new(),
             Instant::now() + Duration::from_millis(12),
             &"t",
             |_, _| async { Err((Class::Retry, "busy")) },
         ));
+        assert_eq!(r, Err(GaveUp::new(0, Ending::OutOfTime(None))));
+    }
+
+    #[test]
+    fn every_ending_is_one_line_naming_the_attempts() {
+        let cases = [
+            (
+                GaveUp::new(1, Ending::Rejected("404")),
+                "rejected after 1 attempt(s): 404",
+            ),
+            (
+                GaveUp::new(1, Ending::CredentialsRejected("expired")),
+                "credentials refused after 1 attempt(s): expired",
+            ),
+            (
+                GaveUp::new(
+                    1,
+                    Ending::PermissionDenied {
+                        permission: None,
+                        failure: "403",
+                    },
+                )
+                .needing(|| "cos:PutObject on b/k".into()),
+                "refused after 1 attempt(s): the role lacks cos:PutObject on b/k: 403",
+            ),
+            (
+                GaveUp::new(
+                    2,
+                    Ending::PermissionDenied {
+                        permission: None,
+                        failure: "403",
+                    },
+                ),
+                "refused after 2 attempt(s): 403",
+            ),
+            (
+                GaveUp::new(4, Ending::Exhausted("503")),
+                "failed after 4 attempts: 503",
+            ),
+            (
+                GaveUp::new(0, Ending::OutOfTime(None)),
+                "out of time after 0 attempt(s)",
+            ),
+            (
+                GaveUp::new(3, Ending::OutOfTime(Some("slow"))),
+                "out of time after 3 attempt(s): slow",
+            ),
+        ];
+        for (gave_up, line) in cases {
+            assert_eq!(gave_up.to_string(), line);
+        }
+        let other = GaveUp::new(1, Ending::Rejected("x")).needing(|| unreachable!());
+        assert_eq!(other.last_failure(), Some(&"x"));
+        assert!(!other.is_credentials_rejected() && !other.is_out_of_time());
         assert_eq!(
-            r,
-            Err(Ended::OutOfTime {
-                attempts: 0,
-                last: None
-            })
+            GaveUp::<&str>::new(0, Ending::OutOfTime(None)).last_failure(),
+            None
         );
     }
 }

@@ -13,7 +13,7 @@ use mps_cos_backup::cloudapi::invoke::{
     build_request, BuildError, Function, InvokeInput, MAX_EVENT_CLIENT_CONTEXT,
 };
 use mps_cos_backup::credentials::Credentials;
-use mps_cos_backup::retry::RetryPolicy;
+use mps_cos_backup::retry::{Ending, GaveUp, RetryPolicy};
 use mps_cos_backup::transport::{Bounds, HttpClient, Method, Request, Uri};
 
 const TOKEN: &str = "SessionToken-must-never-leak-4242";
@@ -194,7 +194,13 @@ async fn expired_token_is_credentials_rejected() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, CallError::CredentialsRejected { attempts: 1, .. }),
+        matches!(
+            err,
+            CallError::GaveUp(GaveUp {
+                attempts: 1,
+                ending: Ending::CredentialsRejected(_)
+            })
+        ),
         "{err}"
     );
     assert_eq!(
@@ -215,7 +221,13 @@ async fn a_missing_permission_is_final_and_names_the_action_and_target() {
         .unwrap_err();
     assert!(!err.is_credentials_rejected(), "{err}");
     assert!(
-        matches!(err, CallError::PermissionDenied { attempts: 1, .. }),
+        matches!(
+            err,
+            CallError::GaveUp(GaveUp {
+                attempts: 1,
+                ending: Ending::PermissionDenied { .. }
+            })
+        ),
         "{err}"
     );
     let text = err.to_string();
@@ -261,7 +273,13 @@ async fn a_skewed_clock_is_signed_again_once_with_the_server_time() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, CallError::Rejected { attempts: 2, .. }),
+        matches!(
+            err,
+            CallError::GaveUp(GaveUp {
+                attempts: 2,
+                ending: Ending::Rejected(_)
+            })
+        ),
         "{err}"
     );
     assert!(!err.is_credentials_rejected());
@@ -278,7 +296,13 @@ async fn unknown_function_is_final_and_named() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, CallError::Rejected { attempts: 1, .. }),
+        matches!(
+            err,
+            CallError::GaveUp(GaveUp {
+                attempts: 1,
+                ending: Ending::Rejected(_)
+            })
+        ),
         "{err}"
     );
     let text = err.to_string();
@@ -296,7 +320,13 @@ async fn redirects_are_final_and_not_followed() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, CallError::Rejected { attempts: 1, .. }),
+        matches!(
+            err,
+            CallError::GaveUp(GaveUp {
+                attempts: 1,
+                ending: Ending::Rejected(_)
+            })
+        ),
         "{err}"
     );
     assert!(err.to_string().contains("302"), "{err}");
@@ -339,7 +369,13 @@ async fn persistent_failure_ends_inside_the_deadline() {
         started.elapsed()
     );
     assert!(
-        matches!(err, CallError::OutOfTime { .. } | CallError::Failed { .. }),
+        matches!(
+            err,
+            CallError::GaveUp(GaveUp {
+                ending: Ending::OutOfTime(_) | Ending::Exhausted(_),
+                ..
+            })
+        ),
         "{err}"
     );
     assert!(err.to_string().contains("InternalError"), "{err}");

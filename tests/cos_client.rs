@@ -12,6 +12,7 @@ use common::fake_cos::{
 };
 use mps_cos_backup::cos::{CosClient, CosError, Endpoint, PutObject, StorageClass};
 use mps_cos_backup::credentials::Credentials;
+use mps_cos_backup::retry::{Ending, GaveUp};
 use mps_cos_backup::transport::HttpClient;
 
 fn opts_with_token() -> FakeCosOptions {
@@ -182,11 +183,13 @@ async fn non_retryable_classes_fail_after_exactly_one_attempt() {
         let msg = err.to_string();
         let lead = if fault == Fault::AccessDenied {
             format!(
-                "COS PUT refused: the role lacks cos:PutObject on {}/k: ",
+                "COS PUT refused after 1 attempt(s): the role lacks cos:PutObject on {}/k: ",
                 cos.bucket().name()
             )
+        } else if credentials {
+            "COS PUT credentials refused after 1 attempt(s): ".to_string()
         } else {
-            "COS PUT rejected: ".to_string()
+            "COS PUT rejected after 1 attempt(s): ".to_string()
         };
         assert!(msg.starts_with(&lead), "{msg}");
         assert!(msg.contains(want), "{msg} should contain {want}");
@@ -232,7 +235,7 @@ async fn an_expired_token_is_refused_credentials_after_its_writes_and_not_retrie
     let msg = err.to_string();
     assert!(
         msg.starts_with(
-            "COS PUT rejected: credentials refused: 403 InvalidAccessKeyId: \
+            "COS PUT credentials refused after 1 attempt(s): 403 InvalidAccessKeyId: \
              The security token you provided has expired."
         ),
         "{msg}"
@@ -321,7 +324,13 @@ async fn permanent_503_returns_before_the_deadline() {
     );
     assert!(matches!(
         err,
-        CosError::Failed { .. } | CosError::DeadlineExhausted { .. }
+        CosError::GaveUp {
+            gave_up: GaveUp {
+                ending: Ending::Exhausted(_) | Ending::OutOfTime(_),
+                ..
+            },
+            ..
+        }
     ));
     assert_clean(&cos);
 }
@@ -350,10 +359,7 @@ async fn permanent_stall_returns_before_the_deadline() {
         now - deadline
     );
     let msg = err.to_string();
-    assert!(
-        msg.starts_with("COS PUT gave up before the deadline after "),
-        "{msg}"
-    );
+    assert!(msg.starts_with("COS PUT out of time after "), "{msg}");
     assert!(msg.contains("no answer from 127.0.0.1:"), "{msg}");
     assert!(cos.object("k").is_none());
 }
@@ -368,9 +374,7 @@ async fn a_deadline_already_too_close_sends_nothing() {
         .expect_err("no time");
     assert_eq!(err.attempts(), 0);
     assert_eq!(cos.request_count(), 0);
-    assert!(err
-        .to_string()
-        .contains("gave up before the deadline after 0 attempts"));
+    assert!(err.to_string().contains("out of time after 0 attempt(s);"));
 }
 
 #[tokio::test]
@@ -556,7 +560,7 @@ async fn thousand_puts_under_faults_each_stored_exactly_or_failed_in_time() {
                 let line = e.to_string();
                 assert!(
                     line.starts_with("COS PUT failed after ")
-                        || line.starts_with("COS PUT gave up before the deadline after "),
+                        || line.starts_with("COS PUT out of time after "),
                     "{key}: unexpected error class: {line}"
                 );
                 failure_lines.push(line);
@@ -629,7 +633,7 @@ async fn a_redirect_is_final_and_nothing_reaches_the_other_host() {
         assert!(!err.is_credentials_rejected(), "{status}: {err}");
         let msg = err.to_string();
         let want = format!(
-            "COS PUT rejected: {status} redirect to {}",
+            "COS PUT rejected after 1 attempt(s): {status} redirect to {}",
             other.addr().ip()
         );
         assert!(msg.starts_with(&want), "{msg}");
@@ -697,7 +701,9 @@ async fn an_endless_answer_is_cut_at_a_small_bound_within_the_deadline() {
         );
         let msg = err.to_string();
         assert!(
-            msg.starts_with("COS PUT rejected: answer body longer than 65536 bytes"),
+            msg.starts_with(
+                "COS PUT rejected after 1 attempt(s): answer body longer than 65536 bytes"
+            ),
             "{mode:?}: {msg}"
         );
         assert_eq!(

@@ -60,7 +60,7 @@ async fn retries_are_logged_without_secrets() {
     assert!(logs.contains("retrying"), "{logs}");
     assert!(logs.contains("re-signing"), "{logs}");
     assert!(
-        logs.contains("COS PUT refused: the role lacks cos:PutObject on"),
+        logs.contains("COS PUT refused after 1 attempt(s): the role lacks cos:PutObject on"),
         "{logs}"
     );
     for secret in [

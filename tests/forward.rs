@@ -258,7 +258,7 @@ async fn credentials_rejected_is_flagged_and_no_secret_is_shown() {
     let err = results[0].as_ref().unwrap_err();
     assert!(err.is_credentials_rejected());
     assert!(err.to_string().starts_with(
-        "forward to scf:default/biz-handler:$LATEST credentials rejected after 1 attempt(s): AuthFailure.TokenFailure"
+        "forward to scf:default/biz-handler:$LATEST credentials refused after 1 attempt(s): AuthFailure.TokenFailure"
     ), "{err}");
     let o = api.options();
     let shown = format!("{err} {err:?} {fwd:?} {results:?}");

@@ -128,7 +128,7 @@ async fn scf_expired_token_still_ends_the_instance() {
     assert_eq!(outs[0].kind, Kind::Error);
     let t = outs[0].text();
     assert!(
-        t.contains("credentials rejected") && t.contains("AuthFailure.TokenFailure"),
+        t.contains("credentials refused") && t.contains("AuthFailure.TokenFailure"),
         "{t}"
     );
     let status = bin.wait_exit_async(Duration::from_secs(5)).await;

@@ -7,6 +7,7 @@ use bytes::Bytes;
 
 use super::source::{Entry, Page, Source, SourceError};
 use crate::cos::{CosClient, CosError, Failure, MAX_KEYS};
+use crate::retry::{Ending, GaveUp};
 
 /// Time one listing page or one object may take, retries included. A reader has no
 /// invocation deadline; this bounds a hanging bucket instead.
@@ -65,8 +66,12 @@ impl Source for CosSource {
             .await
         {
             Ok(got) => Ok(got.body),
-            Err(CosError::Rejected {
-                failure: Failure::Status { status: 404, error },
+            Err(CosError::GaveUp {
+                gave_up:
+                    GaveUp {
+                        ending: Ending::Rejected(Failure::Status { status: 404, error }),
+                        ..
+                    },
                 ..
             }) if error.code.as_deref() == Some("NoSuchKey") => Err(SourceError::NotFound {
                 key: key.to_string(),

@@ -228,13 +228,16 @@ impl Failure {
     /// Retry class (README: Forwarding, and every other Cloud API client): connection errors, timeouts, 5xx, 429 and the codes
     /// `InternalError*`, `RequestLimitExceeded*`, `ResourceUnavailable*` are retried; a refusal
     /// of the credentials themselves ([`Failure::is_credentials_refused`]) is
-    /// [`Class::CredentialsRejected`]; anything else is final (a clock error is signed again
-    /// by the client, once, with the server's time).
+    /// [`Class::CredentialsRejected`]; a permission the role lacks
+    /// ([`Failure::is_permission_denied`]) is [`Class::PermissionDenied`]; anything else is
+    /// final (a clock error is signed again by the client, once, with the server's time).
     pub fn class(&self) -> Class {
         match self {
             Failure::Api { code, .. } => {
                 if self.is_credentials_refused() {
                     Class::CredentialsRejected
+                } else if self.is_permission_denied() {
+                    Class::PermissionDenied
                 } else if [
                     "InternalError",
                     "RequestLimitExceeded",
@@ -493,7 +496,7 @@ mod tests {
             br#"{"Response":{"Error":{"Code":"AuthFailure.UnauthorizedOperation","Message":"no"},"RequestId":"r-3"}}"#,
         )
         .unwrap_err();
-        assert!(denied.is_permission_denied() && denied.class() == Class::Final);
+        assert!(denied.is_permission_denied() && denied.class() == Class::PermissionDenied);
         assert_eq!(
             parse_answer(502, b"<html>bad gateway</html>").unwrap_err(),
             Failure::Status { status: 502 }

@@ -12,7 +12,7 @@ use super::call::{
 };
 use super::invoke::{invoke_call, Function, Invoked};
 use crate::credentials::Credentials;
-use crate::retry::{retry, Ended, Jitter, RetryPolicy};
+use crate::retry::{retry, GaveUp, Jitter, RetryPolicy};
 use crate::text::mask_secrets;
 use crate::transport::{Bounds, HttpClient, TransportError};
 
@@ -48,52 +48,14 @@ pub enum CallError {
     /// Refused before sending (too large, not UTF-8, invalid endpoint or region).
     #[error("not sent: {0}")]
     NotSent(#[from] BuildError),
-    /// The API refused the credentials themselves (`AuthFailure.SecretIdNotFound`,
-    /// `.TokenFailure`, `.InvalidSecretId`): they may have expired; the process should
-    /// report, then exit so a fresh instance gets fresh role credentials.
-    #[error("credentials rejected after {attempts} attempt(s): {failure}")]
-    CredentialsRejected {
-        /// Attempts made.
-        attempts: u32,
-        /// The `AuthFailure*` answer.
-        failure: Failure,
-    },
-    /// The role lacks the permission the call needs (e.g. `scf:InvokeFunction` on the
-    /// target): final for this call, while the process goes on (fresh keys of the same role
-    /// would be refused alike).
-    #[error("refused after {attempts} attempt(s): the role lacks {permission}: {failure}")]
-    PermissionDenied {
-        /// Attempts made.
-        attempts: u32,
-        /// The CAM action and resource ([`ApiCall::permission`]).
-        permission: String,
-        /// The `UnauthorizedOperation` answer.
-        failure: Failure,
-    },
-    /// A final answer (e.g. `ResourceNotFound.Function`, a 4xx, a redirect).
-    #[error("rejected after {attempts} attempt(s): {failure}")]
-    Rejected {
-        /// Attempts made.
-        attempts: u32,
-        /// The final failure.
-        failure: Failure,
-    },
-    /// Every allowed attempt failed with a retryable failure.
-    #[error("failed after {attempts} attempts: {last}")]
-    Failed {
-        /// Attempts made.
-        attempts: u32,
-        /// The last failure.
-        last: Failure,
-    },
-    /// The deadline left no time for another attempt.
-    #[error("out of time after {attempts} attempt(s){}", .last.as_ref().map(|l| format!(": {l}")).unwrap_or_default())]
-    OutOfTime {
-        /// Attempts made.
-        attempts: u32,
-        /// The last failure, when an attempt was made.
-        last: Option<Failure>,
-    },
+    /// Sent and given up: the API refused the credentials themselves
+    /// (`AuthFailure.SecretIdNotFound`, `.TokenFailure`, `.InvalidSecretId`; the process
+    /// should report, then exit so a fresh instance gets fresh role credentials), the role
+    /// lacks the permission ([`ApiCall::permission`]; final for this call while the process
+    /// goes on), a final answer (e.g. `ResourceNotFound.Function`, a 4xx, a redirect), every
+    /// attempt failed, or the deadline left no time for another.
+    #[error(transparent)]
+    GaveUp(#[from] GaveUp<Failure>),
 }
 
 impl CallError {
@@ -101,29 +63,26 @@ impl CallError {
     pub fn attempts(&self) -> u32 {
         match self {
             CallError::NotSent(_) => 0,
-            CallError::CredentialsRejected { attempts, .. }
-            | CallError::PermissionDenied { attempts, .. }
-            | CallError::Rejected { attempts, .. }
-            | CallError::Failed { attempts, .. }
-            | CallError::OutOfTime { attempts, .. } => *attempts,
+            CallError::GaveUp(g) => g.attempts,
         }
     }
 
     /// Whether the credentials were refused: the caller should end the process after
     /// reporting.
     pub fn is_credentials_rejected(&self) -> bool {
-        matches!(self, CallError::CredentialsRejected { .. })
+        matches!(self, CallError::GaveUp(g) if g.is_credentials_rejected())
+    }
+
+    /// Whether the deadline ended it before an answer did.
+    pub fn is_out_of_time(&self) -> bool {
+        matches!(self, CallError::GaveUp(g) if g.is_out_of_time())
     }
 
     /// The last failure, when an attempt was made.
     pub fn last_failure(&self) -> Option<&Failure> {
         match self {
             CallError::NotSent(_) => None,
-            CallError::CredentialsRejected { failure, .. }
-            | CallError::PermissionDenied { failure, .. }
-            | CallError::Rejected { failure, .. }
-            | CallError::Failed { last: failure, .. } => Some(failure),
-            CallError::OutOfTime { last, .. } => last.as_ref(),
+            CallError::GaveUp(g) => g.last_failure(),
         }
     }
 }
@@ -222,25 +181,9 @@ impl CloudApiClient {
         .await;
         match result {
             Ok((answer, attempts)) => Ok(Answered { answer, attempts }),
-            Err(Ended::Stopped {
-                attempts,
-                class: Class::CredentialsRejected,
-                failure,
-            }) => Err(CallError::CredentialsRejected { attempts, failure }),
-            Err(Ended::Stopped {
-                attempts, failure, ..
-            }) if failure.is_permission_denied() => Err(CallError::PermissionDenied {
-                attempts,
-                permission: call.permission.clone(),
-                failure,
-            }),
-            Err(Ended::Stopped {
-                attempts, failure, ..
-            }) => Err(CallError::Rejected { attempts, failure }),
-            Err(Ended::Exhausted { attempts, last }) => Err(CallError::Failed { attempts, last }),
-            Err(Ended::OutOfTime { attempts, last }) => {
-                Err(CallError::OutOfTime { attempts, last })
-            }
+            Err(gave_up) => Err(CallError::GaveUp(
+                gave_up.needing(|| call.permission.clone()),
+            )),
         }
     }
 

@@ -455,11 +455,11 @@ mod tests {
             ("AuthFailure.SecretIdNotFound", Class::CredentialsRejected),
             ("AuthFailure.TokenFailure", Class::CredentialsRejected),
             ("AuthFailure.InvalidSecretId", Class::CredentialsRejected),
-            ("AuthFailure.UnauthorizedOperation", Class::Final),
+            ("AuthFailure.UnauthorizedOperation", Class::PermissionDenied),
             ("AuthFailure.InvalidAuthorization", Class::Final),
             ("ResourceNotFound.Function", Class::Final),
             ("InvalidParameterValue.ClientContext", Class::Final),
-            ("UnauthorizedOperation.CAM", Class::Final),
+            ("UnauthorizedOperation.CAM", Class::PermissionDenied),
             ("LimitExceeded", Class::Final),
         ];
         for (code, class) in cases {

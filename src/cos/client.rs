@@ -14,7 +14,7 @@ use super::error::{CosError, Failure};
 use super::put_object::{PreparedPut, PutObject};
 use super::sign::KeyTime;
 use crate::credentials::Credentials;
-use crate::retry::{retry, Ended, Jitter, RetryPolicy};
+use crate::retry::{retry, Jitter, RetryPolicy};
 use crate::transport::{Answer, Bounds, HttpClient, Request, TransportError};
 
 /// One kind of COS request as the attempt loop sees it: signed anew for every attempt (the
@@ -139,70 +139,18 @@ impl CosClient {
             |_, attempt_deadline| self.attempt(op, deadline, attempt_deadline, &resigned),
         )
         .await;
-        let (failure, err) = match result {
+        let gave_up = match result {
             Ok(done) => return Ok(done),
-            Err(Ended::Stopped {
-                attempts,
-                class: Class::CredentialsRejected,
-                failure,
-            }) => {
-                tracing::warn!(key, attempt = attempts, reason = %failure,
-                    "COS {name} rejected: COS refused the credentials");
-                return Err(CosError::CredentialsRejected {
-                    op: name,
-                    at,
-                    attempts,
-                    failure,
-                });
+            Err(gave_up) => {
+                gave_up.needing(|| format!("{} on {}/{key}", O::ACTION, self.bucket.name()))
             }
-            Err(Ended::Stopped {
-                attempts,
-                class: Class::PermissionDenied,
-                failure,
-            }) => {
-                let resource = format!("{}/{}", self.bucket.name(), key);
-                tracing::warn!(key, attempt = attempts, reason = %failure,
-                    "COS {name} refused: the role lacks {} on {resource}", O::ACTION);
-                return Err(CosError::PermissionDenied {
-                    op: name,
-                    at,
-                    action: O::ACTION,
-                    resource: resource.into(),
-                    attempts,
-                    failure,
-                });
-            }
-            Err(Ended::Stopped {
-                attempts, failure, ..
-            }) => {
-                tracing::warn!(key, attempt = attempts, reason = %failure, "COS {name} rejected");
-                return Err(CosError::Rejected {
-                    op: name,
-                    at,
-                    attempts,
-                    failure,
-                });
-            }
-            Err(Ended::Exhausted { attempts, last }) => (
-                "no attempts left",
-                CosError::Failed {
-                    op: name,
-                    at,
-                    attempts,
-                    last,
-                },
-            ),
-            Err(Ended::OutOfTime { attempts, last }) => (
-                "not enough time left to retry",
-                CosError::DeadlineExhausted {
-                    op: name,
-                    at,
-                    attempts,
-                    last,
-                },
-            ),
         };
-        tracing::warn!(key, attempts = err.attempts(), reason = %err, "COS {name} failed; {failure}");
+        let err = CosError::GaveUp {
+            op: name,
+            at,
+            gave_up,
+        };
+        tracing::warn!(key, reason = %err, "COS {name} failed");
         Err(err)
     }
 

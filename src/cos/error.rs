@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::xml;
 use crate::credentials::Credentials;
+use crate::retry::GaveUp;
 use crate::text::{mask_secrets, one_line};
 
 /// The fields of a COS XML error body
@@ -275,71 +276,19 @@ impl fmt::Display for Failure {
 /// `op` names the request (`PUT`), so the line says what failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CosError {
-    /// Every allowed attempt failed with a retryable failure.
-    #[error("COS {op} failed after {attempts} attempts: {last}; {at}")]
-    Failed {
+    /// Sent and given up: COS refused the request in a way retrying cannot fix, refused the
+    /// credentials themselves (an unknown or expired key or token: only a process started
+    /// with fresh ones can succeed again), the role lacks the permission (final for this
+    /// request while the process goes on), every attempt failed, or the deadline left no
+    /// time for another.
+    #[error("COS {op} {gave_up}; {at}")]
+    GaveUp {
         /// The request, e.g. `PUT`.
         op: &'static str,
         /// Where: `<bucket>/<key> at <host>` ([`CosError::location`]).
         at: Box<str>,
-        /// Attempts made.
-        attempts: u32,
-        /// Last reason.
-        last: Failure,
-    },
-    /// COS refused the request in a way retrying cannot fix.
-    #[error("COS {op} rejected: {failure}; {at}")]
-    Rejected {
-        /// The request, e.g. `PUT`.
-        op: &'static str,
-        /// Where: `<bucket>/<key> at <host>`.
-        at: Box<str>,
-        /// Attempts made.
-        attempts: u32,
-        /// What COS said.
-        failure: Failure,
-    },
-    /// COS refused the credentials themselves (an unknown or expired key or token): temporary
-    /// keys may have run out, and only a process started with fresh ones can succeed again.
-    #[error("COS {op} rejected: credentials refused: {failure}; {at}")]
-    CredentialsRejected {
-        /// The request, e.g. `PUT`.
-        op: &'static str,
-        /// Where: `<bucket>/<key> at <host>`.
-        at: Box<str>,
-        /// Attempts made.
-        attempts: u32,
-        /// What COS said.
-        failure: Failure,
-    },
-    /// COS accepted the credentials but the role lacks the permission: final for this
-    /// request, while the process goes on (fresh keys of the same role would not help).
-    #[error("COS {op} refused: the role lacks {action} on {resource}: {failure}; {at}")]
-    PermissionDenied {
-        /// The request, e.g. `PUT`.
-        op: &'static str,
-        /// Where: `<bucket>/<key> at <host>`.
-        at: Box<str>,
-        /// The CAM action the request needs, e.g. `cos:PutObject`.
-        action: &'static str,
-        /// What it was refused on: `<bucket>/<key>` (or `<bucket>/<prefix>` for a listing).
-        resource: Box<str>,
-        /// Attempts made.
-        attempts: u32,
-        /// What COS said.
-        failure: Failure,
-    },
-    /// Not enough time was left before the deadline for another attempt.
-    #[error("COS {op} gave up before the deadline after {attempts} attempts: {}; {at}", last.as_ref().map(|l| l.to_string()).unwrap_or_else(|| "no time left for a first attempt".to_string()))]
-    DeadlineExhausted {
-        /// The request, e.g. `PUT`.
-        op: &'static str,
-        /// Where: `<bucket>/<key> at <host>`.
-        at: Box<str>,
-        /// Attempts made.
-        attempts: u32,
-        /// Last reason, if any attempt was made.
-        last: Option<Failure>,
+        /// Attempts made, and how they ended.
+        gave_up: GaveUp<Failure>,
     },
     /// The request cannot be sent as asked (key, metadata, credentials).
     #[error("COS {op} refused before sending: {reason}")]
@@ -361,11 +310,7 @@ impl CosError {
     /// Attempts made before this error (0 when nothing was sent).
     pub fn attempts(&self) -> u32 {
         match self {
-            CosError::Failed { attempts, .. }
-            | CosError::Rejected { attempts, .. }
-            | CosError::CredentialsRejected { attempts, .. }
-            | CosError::PermissionDenied { attempts, .. }
-            | CosError::DeadlineExhausted { attempts, .. } => *attempts,
+            CosError::GaveUp { gave_up, .. } => gave_up.attempts,
             CosError::InvalidRequest { .. } => 0,
         }
     }
@@ -373,7 +318,7 @@ impl CosError {
     /// COS refused the credentials themselves: the process should stop so a fresh instance
     /// gets new ones. A missing permission is not such a refusal.
     pub fn is_credentials_rejected(&self) -> bool {
-        matches!(self, CosError::CredentialsRejected { .. })
+        matches!(self, CosError::GaveUp { gave_up, .. } if gave_up.is_credentials_rejected())
     }
 }
 
@@ -381,6 +326,16 @@ impl CosError {
 mod tests {
     use super::*;
     use crate::cos::recorded;
+    use crate::retry::Ending;
+
+    /// A PUT of `b-1250000000/k` that gave up as `ending` after `attempts`.
+    fn gave_up(attempts: u32, ending: Ending<Failure>) -> CosError {
+        CosError::GaveUp {
+            op: "PUT",
+            at: "b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com".into(),
+            gave_up: GaveUp { attempts, ending },
+        }
+    }
 
     #[test]
     fn xml_fields_are_extracted_and_decoded() {
@@ -435,12 +390,7 @@ mod tests {
                 ..ErrorBody::default()
             }),
         };
-        let e = CosError::Failed {
-            op: "PUT",
-            at: "b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com".into(),
-            attempts: 4,
-            last: f,
-        };
+        let e = gave_up(4, Ending::Exhausted(f));
         assert_eq!(
             e.to_string(),
             "COS PUT failed after 4 attempts: 503 SlowDown: Please reduce your request rate (request id NjQ); b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com"
@@ -450,28 +400,21 @@ mod tests {
             error: Box::default(),
         };
         assert_eq!(bare.to_string(), "502 Bad Gateway");
-        let g = CosError::DeadlineExhausted {
-            op: "PUT",
-            at: "b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com".into(),
-            attempts: 0,
-            last: None,
-        };
+        let g = gave_up(0, Ending::OutOfTime(None));
         assert_eq!(
             g.to_string(),
-            "COS PUT gave up before the deadline after 0 attempts: no time left for a first attempt; b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com"
+            "COS PUT out of time after 0 attempt(s); b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com"
         );
-        let r = CosError::Rejected {
-            op: "PUT",
-            at: "b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com".into(),
-            attempts: 1,
-            failure: Failure::Redirect {
+        let r = gave_up(
+            1,
+            Ending::Rejected(Failure::Redirect {
                 status: 307,
                 location_host: Some("other.example:8080".into()),
-            },
-        };
+            }),
+        );
         assert_eq!(
             r.to_string(),
-            "COS PUT rejected: 307 redirect to other.example:8080 (not followed); b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com"
+            "COS PUT rejected after 1 attempt(s): 307 redirect to other.example:8080 (not followed); b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com"
         );
     }
 
@@ -484,41 +427,35 @@ mod tests {
                 ..ErrorBody::default()
             }),
         };
-        let e = CosError::CredentialsRejected {
-            op: "PUT",
-            at: "b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com".into(),
-            attempts: 1,
-            failure: failure.clone(),
-        };
+        let e = gave_up(1, Ending::CredentialsRejected(failure.clone()));
         assert!(e.is_credentials_rejected());
         assert_eq!(
             e.to_string(),
-            "COS PUT rejected: credentials refused: 403 InvalidAccessKeyId; b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com"
+            "COS PUT credentials refused after 1 attempt(s): 403 InvalidAccessKeyId; b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com"
         );
-        assert!(!CosError::Rejected {
-            op: "PUT",
-            at: "b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com".into(),
-            attempts: 1,
-            failure: failure.clone()
-        }
-        .is_credentials_rejected());
-        let denied = CosError::PermissionDenied {
+        assert!(!gave_up(1, Ending::Rejected(failure.clone())).is_credentials_rejected());
+        let denied = CosError::GaveUp {
             op: "PUT",
             at: "examplebucket-1250000000/mps-events/k.json at \
                  examplebucket-1250000000.cos.ap-guangzhou.myqcloud.com"
                 .into(),
-            action: "cos:PutObject",
-            resource: "examplebucket-1250000000/mps-events/k.json".into(),
-            attempts: 1,
-            failure: Failure::Status {
-                status: 403,
-                error: Box::new(ErrorBody::parse(recorded::ACCESS_DENIED.as_bytes())),
+            gave_up: GaveUp {
+                attempts: 1,
+                ending: Ending::PermissionDenied {
+                    permission: Some(
+                        "cos:PutObject on examplebucket-1250000000/mps-events/k.json".into(),
+                    ),
+                    failure: Failure::Status {
+                        status: 403,
+                        error: Box::new(ErrorBody::parse(recorded::ACCESS_DENIED.as_bytes())),
+                    },
+                },
             },
         };
         assert!(!denied.is_credentials_rejected());
         assert_eq!(
             denied.to_string(),
-            "COS PUT refused: the role lacks cos:PutObject on \
+            "COS PUT refused after 1 attempt(s): the role lacks cos:PutObject on \
              examplebucket-1250000000/mps-events/k.json: 403 AccessDenied: Access Denied. \
              (request id NjU1ZDk4YjJfNmRhMjJhMDlfMjY0Y18xYTYz, trace id \
              OGVmYzZiMmQzYjA2OWNhODk0NTRkMTBiOWVmMDAxODc0OWRkZjk0ZDM1NmI1M2E2MTRlY2MzZDhmNmI5MWI1OTBjNTE3NjMx); \

@@ -15,6 +15,7 @@ use super::error::{CosError, ErrorBody, Failure};
 use super::sign::{enc, sign, KeyTime, SignRequest};
 use super::xml::{self, XmlError};
 use crate::credentials::Credentials;
+use crate::retry::{Ending, GaveUp};
 use crate::transport::header::AUTHORIZATION;
 use crate::transport::{Answer, HeaderMap, HeaderValue, Method, Request, Uri};
 
@@ -367,16 +368,18 @@ impl CosClient {
                 // Keys come in byte order: a marker that does not move forward would loop.
                 Some(n) if marker.as_deref().is_none_or(|m| n.as_str() > m) => marker = Some(n),
                 _ => {
-                    return Err(CosError::Rejected {
+                    return Err(CosError::GaveUp {
                         op: "GET Bucket",
                         at: CosError::location(
                             self.bucket().name(),
                             prefix,
                             self.bucket().endpoint().authority(),
                         ),
-                        attempts,
-                        failure: Failure::Malformed {
-                            detail: "truncated listing without a marker to go on from".into(),
+                        gave_up: GaveUp {
+                            attempts,
+                            ending: Ending::Rejected(Failure::Malformed {
+                                detail: "truncated listing without a marker to go on from".into(),
+                            }),
                         },
                     })
                 }

@@ -28,7 +28,7 @@ use crate::config::{
     cloud_api_endpoint, credentials_from_env, ConfigError, Platform, RuntimeConfig,
 };
 use crate::credentials::Credentials;
-use crate::retry::RetryPolicy;
+use crate::retry::{Ending, GaveUp, RetryPolicy};
 use crate::text::{mask_secrets, one_line};
 use crate::transport::{HttpClient, Uri};
 use package::PackageError;
@@ -410,10 +410,10 @@ impl Deploy<'_> {
     ) -> Result<T, DeployError> {
         answer.into_typed().map_err(|failure| DeployError::Api {
             action,
-            error: Box::new(CallError::Rejected {
+            error: Box::new(CallError::GaveUp(GaveUp {
                 attempts: 1,
-                failure,
-            }),
+                ending: Ending::Rejected(failure),
+            })),
         })
     }
 
@@ -426,7 +426,13 @@ impl Deploy<'_> {
             Ok(a) => Self::typed("GetFunction", a).map(Some),
             Err(DeployError::Api { error, .. })
                 if error.last_failure().is_some_and(scf::is_function_absent)
-                    && matches!(*error, CallError::Rejected { .. }) =>
+                    && matches!(
+                        *error,
+                        CallError::GaveUp(GaveUp {
+                            ending: Ending::Rejected(_),
+                            ..
+                        })
+                    ) =>
             {
                 Ok(None)
             }

@@ -28,7 +28,7 @@ use serde::Serialize;
 
 use crate::cloudapi::client::{CallError, CloudApiClient, CloudApiConfig};
 use crate::cloudapi::invoke::Class;
-use crate::retry::{retry, Ended, Jitter, RetryPolicy};
+use crate::retry::{retry, GaveUp, Jitter, RetryPolicy};
 use crate::text::one_line;
 use crate::transport::{Bounds, HttpClient, StatusCode, Uri};
 use target::Target;
@@ -137,27 +137,9 @@ pub enum ForwardFailure {
     Invoke(CallError),
     /// A URL target that cannot be sent to (re-signing refused).
     NotSent(WebhookBuildError),
-    /// A URL target answered with a final failure.
-    Rejected {
-        /// Attempts made.
-        attempts: u32,
-        /// The final failure.
-        failure: WebhookFailure,
-    },
-    /// Every allowed attempt failed.
-    Failed {
-        /// Attempts made.
-        attempts: u32,
-        /// The last failure.
-        last: WebhookFailure,
-    },
-    /// The deadline left no time for another attempt.
-    OutOfTime {
-        /// Attempts made.
-        attempts: u32,
-        /// The last failure, when an attempt was made.
-        last: Option<WebhookFailure>,
-    },
+    /// A URL target was posted to and given up on: a final answer, every attempt failed,
+    /// or the deadline left no time for another.
+    Webhook(GaveUp<WebhookFailure>),
 }
 
 impl fmt::Display for ForwardFailure {
@@ -165,19 +147,7 @@ impl fmt::Display for ForwardFailure {
         match self {
             ForwardFailure::Invoke(e) => e.fmt(f),
             ForwardFailure::NotSent(e) => write!(f, "not sent: {e}"),
-            ForwardFailure::Rejected { attempts, failure } => {
-                write!(f, "rejected after {attempts} attempt(s): {failure}")
-            }
-            ForwardFailure::Failed { attempts, last } => {
-                write!(f, "failed after {attempts} attempts: {last}")
-            }
-            ForwardFailure::OutOfTime { attempts, last } => {
-                write!(f, "out of time after {attempts} attempt(s)")?;
-                match last {
-                    Some(l) => write!(f, ": {l}"),
-                    None => Ok(()),
-                }
-            }
+            ForwardFailure::Webhook(g) => g.fmt(f),
         }
     }
 }
@@ -199,9 +169,7 @@ impl ForwardError {
         match &self.failure {
             ForwardFailure::Invoke(e) => e.attempts(),
             ForwardFailure::NotSent(_) => 0,
-            ForwardFailure::Rejected { attempts, .. }
-            | ForwardFailure::Failed { attempts, .. }
-            | ForwardFailure::OutOfTime { attempts, .. } => *attempts,
+            ForwardFailure::Webhook(g) => g.attempts,
         }
     }
 
@@ -330,18 +298,7 @@ impl Forwarder {
             |_, attempt_deadline| self.post_once(url, callback, attempt_deadline),
         )
         .await;
-        match result {
-            Ok(done) => Ok(done),
-            Err(Ended::Stopped {
-                attempts, failure, ..
-            }) => Err(ForwardFailure::Rejected { attempts, failure }),
-            Err(Ended::Exhausted { attempts, last }) => {
-                Err(ForwardFailure::Failed { attempts, last })
-            }
-            Err(Ended::OutOfTime { attempts, last }) => {
-                Err(ForwardFailure::OutOfTime { attempts, last })
-            }
-        }
+        result.map_err(ForwardFailure::Webhook)
     }
 
     async fn post_once(
@@ -428,6 +385,7 @@ async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
 mod tests {
     use super::*;
     use crate::cloudapi::invoke::{Failure, Function};
+    use crate::retry::Ending;
     use std::time::Duration;
 
     #[test]
@@ -473,29 +431,29 @@ mod tests {
         let target = Target::Scf(Function::new("default", "fn1", "$LATEST").unwrap());
         let e = ForwardError {
             target: target.clone(),
-            failure: ForwardFailure::Invoke(CallError::CredentialsRejected {
+            failure: ForwardFailure::Invoke(CallError::GaveUp(GaveUp {
                 attempts: 1,
-                failure: Failure::Api {
+                ending: Ending::CredentialsRejected(Failure::Api {
                     status: 200,
                     code: "AuthFailure.TokenFailure".into(),
                     message: "token expired".into(),
                     request_id: Some("r-1".into()),
-                },
-            }),
+                }),
+            })),
         };
         assert!(e.is_credentials_rejected());
         assert_eq!(
             e.to_string(),
-            "forward to scf:default/fn1:$LATEST credentials rejected after 1 attempt(s): \
+            "forward to scf:default/fn1:$LATEST credentials refused after 1 attempt(s): \
              AuthFailure.TokenFailure: token expired (request id r-1)"
         );
         let url = target::parse_targets("https://h.example/x?token=secret").unwrap();
         let e = ForwardError {
             target: url[0].clone(),
-            failure: ForwardFailure::Rejected {
+            failure: ForwardFailure::Webhook(GaveUp {
                 attempts: 1,
-                failure: WebhookFailure::Status { status: 404 },
-            },
+                ending: Ending::Rejected(WebhookFailure::Status { status: 404 }),
+            }),
         };
         assert_eq!(
             e.to_string(),

@@ -21,6 +21,7 @@ use crate::cloudapi::mps::{self, TaskSummary};
 use crate::handler::{Handler, Invocation};
 use crate::layout::{sanitize, Piece, MAX_EVENT_TYPE_BYTES, MAX_TASK_ID_BYTES};
 use crate::record::Source as RecordSource;
+use crate::retry::{Ending, GaveUp};
 use crate::store::Store;
 use crate::text::error_chain;
 
@@ -402,14 +403,14 @@ impl<S: Store, R: Source> Reconciler<'_, S, R> {
             summary.list_requests += 1;
             let answered = match self.mps.call(&call, run.deadline - run.margin).await {
                 Ok(a) => a,
-                Err(CallError::OutOfTime { .. }) => return Ok(stop(tasks, total, summary)),
+                Err(e) if e.is_out_of_time() => return Ok(stop(tasks, total, summary)),
                 Err(e) => return Err(self.list_error(e)),
             };
             let page = mps::read_tasks_page(answered.answer).map_err(|f| {
-                self.list_error(CallError::Rejected {
+                self.list_error(CallError::GaveUp(GaveUp {
                     attempts: answered.attempts,
-                    failure: f,
-                })
+                    ending: Ending::Rejected(f),
+                }))
             })?;
             total = page.total_count.or(total);
             tasks.extend(page.tasks);
@@ -461,7 +462,7 @@ impl<S: Store, R: Source> Reconciler<'_, S, R> {
         let detail = match self.mps.call(&call, run.deadline - run.margin).await {
             Ok(a) => mps::read_task_detail(a.answer).map_err(|f| f.to_string()),
             // The deadline came first: the next run checks this task again.
-            Err(CallError::OutOfTime { .. }) => return Checked::NotChecked,
+            Err(e) if e.is_out_of_time() => return Checked::NotChecked,
             Err(e) if e.is_credentials_rejected() => {
                 line.error = Some(format!(
                     "DescribeTaskDetail at {}: {}",

@@ -86,6 +86,7 @@ pub(crate) fn check_key(key: &str) -> Result<(), crate::cos::KeyError> {
 mod tests {
     use super::*;
     use crate::cos::{CosError, ErrorBody, Failure};
+    use crate::retry::{Ending, GaveUp};
 
     #[test]
     fn only_refused_cos_credentials_say_so() {
@@ -93,19 +94,19 @@ mod tests {
             status: 403,
             error: Box::new(ErrorBody::default()),
         };
-        let refused = StoreError::from(CosError::CredentialsRejected {
-            op: "PUT",
-            at: "".into(),
-            attempts: 1,
-            failure: failure.clone(),
-        });
+        let gave_up = |ending| {
+            StoreError::from(CosError::GaveUp {
+                op: "PUT",
+                at: "".into(),
+                gave_up: GaveUp {
+                    attempts: 1,
+                    ending,
+                },
+            })
+        };
+        let refused = gave_up(Ending::CredentialsRejected(failure.clone()));
         assert!(refused.credentials_rejected());
-        let rejected = StoreError::from(CosError::Rejected {
-            op: "PUT",
-            at: "".into(),
-            attempts: 1,
-            failure,
-        });
+        let rejected = gave_up(Ending::Rejected(failure));
         assert!(!rejected.credentials_rejected());
         assert!(!StoreError::from(local::LocalError::Deadline).credentials_rejected());
     }
