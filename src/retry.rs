@@ -1,5 +1,7 @@
-//! Retries inside a deadline, for every client of the process (COS, the Cloud API, webhooks):
-//! how many attempts, how long each may take, and how long to wait between them.
+//! Retries inside a deadline, for every client of the process (COS, the Cloud API, webhooks,
+//! the runtime API once its first attempt failed): how many attempts, how long each may take,
+//! and how long to wait between them; and [`GaveUp`], how attempts that did not succeed
+//! ended, said the same way for each.
 //!
 //! Backoff uses full jitter (uniform below an exponentially growing ceiling), so clients that
 //! failed together spread out instead of retrying in lockstep. An attempt gets at most half

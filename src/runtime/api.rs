@@ -11,6 +11,7 @@ use bytes::Bytes;
 use tracing::{error, info, warn};
 
 use super::RuntimeError;
+use crate::retry::{retry, Class, Ending, Jitter, RetryPolicy};
 use crate::text::{error_chain, one_line};
 use crate::transport::{
     header, Answer as HttpAnswer, Bounds, HeaderValue, HttpClient, Method, Request, TransportError,
@@ -23,6 +24,9 @@ pub const MAX_EVENT_BYTES: usize = 8 << 20;
 
 /// Largest answer body read from the posts (the platform says little there).
 const MAX_POST_ANSWER_BYTES: usize = 64 << 10;
+
+/// An attempt is not started with less time than this left of `give_up_after`.
+const MIN_ATTEMPT_TIME: Duration = Duration::from_millis(100);
 
 /// Tuning of the runtime loop; [`RunOptions::default`] is what production uses.
 #[derive(Debug, Clone)]
@@ -39,6 +43,21 @@ pub struct RunOptions {
     /// How long an event's body may take once `next`'s head arrived (10 s; SCF's largest
     /// event is 6 MB, which takes milliseconds on the platform's network).
     pub event_body_time: Duration,
+}
+
+impl RunOptions {
+    /// The attempts after a first failure: as many as fit in `give_up_after`, each exchange
+    /// bounded by `post_timeout`, backing off from `backoff_initial` up to `backoff_max`.
+    fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: u32::MAX,
+            base_backoff: self.backoff_initial,
+            max_backoff: self.backoff_max,
+            max_attempt_time: self.post_timeout,
+            min_attempt_time: MIN_ATTEMPT_TIME.min(self.post_timeout),
+            reserve: Duration::ZERO,
+        }
+    }
 }
 
 impl Default for RunOptions {
@@ -103,6 +122,7 @@ pub(crate) struct RuntimeApi {
     error: Endpoint,
     http: HttpClient,
     options: RunOptions,
+    jitter: Jitter,
 }
 
 /// An event as `next` delivered it.
@@ -127,6 +147,7 @@ impl RuntimeApi {
             error: Endpoint::new(base, "POST /runtime/invocation/error")?,
             http,
             options,
+            jitter: Jitter::new(),
         })
     }
 
@@ -144,7 +165,7 @@ impl RuntimeApi {
     /// whole answer arrived cannot be told from one lost before it started: it is polled again.
     pub(crate) async fn next(&self) -> Result<Delivery, RuntimeError> {
         let body_time = self.options.event_body_time;
-        self.retrying(self.next.what, || async {
+        self.retrying(self.next.what, |_| async {
             let req = self.next.request(Method::GET, Bytes::new());
             let refused = |why: String| {
                 Ok(Delivery {
@@ -183,27 +204,27 @@ impl RuntimeApi {
     async fn post(&self, to: &Endpoint, body: Bytes) -> Result<(), RuntimeError> {
         let what = to.what;
         let answer = self
-            .retrying(what, || async {
-                let bounds = Bounds {
-                    max_body: MAX_POST_ANSWER_BYTES,
-                    deadline: Some(Instant::now() + self.options.post_timeout),
-                };
-                let answer = match self
-                    .http
-                    .send(to.request(Method::POST, body.clone()), bounds)
-                    .await
-                {
-                    Ok(answer) => answer,
-                    // The answer was posted; only the platform's reply to it is odd.
-                    Err(TransportError::BodyTooLarge { .. }) => return Ok(None),
-                    Err(e) => return Err(Transient(error_chain(&e))),
-                };
-                // A 5xx means the platform did not record the answer: sending it again is the
-                // only way the invocation gets one. A 4xx is a verdict on the answer itself.
-                if answer.status.is_server_error() {
-                    return Err(Transient(format!("runtime API answered {}", answer.status)));
+            .retrying(what, |attempt_deadline| {
+                let body = body.clone();
+                async move {
+                    let bounds = Bounds {
+                        max_body: MAX_POST_ANSWER_BYTES,
+                        deadline: Some(attempt_deadline),
+                    };
+                    let answer = match self.http.send(to.request(Method::POST, body), bounds).await
+                    {
+                        Ok(answer) => answer,
+                        // The answer was posted; only the platform's reply to it is odd.
+                        Err(TransportError::BodyTooLarge { .. }) => return Ok(None),
+                        Err(e) => return Err(Transient(error_chain(&e))),
+                    };
+                    // A 5xx means the platform did not record the answer: sending it again is the
+                    // only way the invocation gets one. A 4xx is a verdict on the answer itself.
+                    if answer.status.is_server_error() {
+                        return Err(Transient(format!("runtime API answered {}", answer.status)));
+                    }
+                    Ok(Some(answer))
                 }
-                Ok(Some(answer))
             })
             .await?;
         if let Some(answer) = answer.filter(|a| !a.status.is_success()) {
@@ -216,45 +237,48 @@ impl RuntimeApi {
         Ok(())
     }
 
-    /// Runs `attempt` until it succeeds, backing off, for at most `give_up_after` after the
-    /// first failure.
+    /// Runs `attempt` until it succeeds. The first attempt has no budget: a long poll may
+    /// idle for minutes before its connection drops, and that wait is not the API being
+    /// unreachable. From the first failure on, [`retry`] runs the attempts for at most
+    /// `give_up_after`, with full-jitter backoff; `attempt` gets the instant its exchange
+    /// must be over by (a long poll does not use it).
     async fn retrying<T, F, Fut>(&self, what: &str, mut attempt: F) -> Result<T, RuntimeError>
     where
-        F: FnMut() -> Fut,
+        F: FnMut(Instant) -> Fut,
         Fut: Future<Output = Result<T, Transient>>,
     {
-        let mut first_failure: Option<Instant> = None;
-        let mut delay = self.options.backoff_initial;
-        let mut failures = 0u32;
-        loop {
-            match attempt().await {
-                Ok(v) => {
-                    if failures > 0 {
-                        info!(failures, "{what} succeeded after retrying");
-                    }
-                    return Ok(v);
+        let first = match attempt(Instant::now() + self.options.post_timeout).await {
+            Ok(v) => return Ok(v),
+            Err(Transient(reason)) => reason,
+        };
+        warn!(error = %first, "{what} failed; retrying");
+        let since = Instant::now();
+        let policy = self.options.retry_policy();
+        let result = retry(
+            &policy,
+            &self.jitter,
+            since + self.options.give_up_after,
+            &what,
+            |_, attempt_deadline| {
+                let exchange = attempt(attempt_deadline);
+                async move { exchange.await.map_err(|Transient(why)| (Class::Retry, why)) }
+            },
+        )
+        .await;
+        match result {
+            Ok((v, retries)) => {
+                info!(failures = retries, "{what} succeeded after retrying");
+                Ok(v)
+            }
+            Err(mut gave_up) => {
+                gave_up.attempts += 1;
+                if gave_up.last_failure().is_none() {
+                    gave_up.ending = Ending::OutOfTime(Some(first));
                 }
-                Err(Transient(reason)) => {
-                    failures += 1;
-                    // Measured from the first failure: a long poll may idle for minutes before
-                    // its connection drops, and that wait is not the API being unreachable.
-                    let since = *first_failure.get_or_insert_with(Instant::now);
-                    let elapsed = since.elapsed();
-                    if elapsed + delay > self.options.give_up_after {
-                        return Err(RuntimeError::Unreachable(format!(
-                            "{what} failed {failures} times over {} ms, last: {reason}",
-                            elapsed.as_millis()
-                        )));
-                    }
-                    warn!(
-                        failures,
-                        retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                        error = %reason,
-                        "{what} failed; retrying"
-                    );
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(self.options.backoff_max);
-                }
+                Err(RuntimeError::Unreachable(format!(
+                    "{what} {gave_up} ({} ms after the first failure)",
+                    since.elapsed().as_millis()
+                )))
             }
         }
     }
