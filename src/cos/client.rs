@@ -11,7 +11,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use super::bucket::Bucket;
 use super::classify::{classify, clock_offset, Class};
 use super::error::{CosError, Failure};
-use super::put_object::{PreparedPut, PutObject};
 use super::sign::KeyTime;
 use crate::credentials::Credentials;
 use crate::retry::{retry, Jitter, RetryPolicy};
@@ -36,19 +35,6 @@ pub(crate) trait Operation {
     fn request(&self, creds: &Credentials, key_time: KeyTime) -> Request;
     /// Reads an answer: the output, or why the attempt failed.
     fn read(&self, answer: &Answer) -> Result<Self::Output, Failure>;
-}
-
-/// What COS confirmed.
-#[derive(Debug, Clone)]
-pub struct PutOutcome {
-    /// `ETag` as returned (quotes stripped).
-    pub etag: String,
-    /// `x-cos-request-id`.
-    pub request_id: Option<String>,
-    /// CRC-64 confirmed by COS (equal to ours).
-    pub crc64: u64,
-    /// Attempts made, 1-based.
-    pub attempts: u32,
 }
 
 /// COS client for one bucket; cheap to clone (clones share the learned clock offset).
@@ -98,23 +84,9 @@ impl CosClient {
         self.clock_offset.load(Ordering::Relaxed)
     }
 
-    /// PUTs one object; succeeds only when COS confirmed the exact bytes before `deadline`.
-    ///
-    /// Retryable failures are retried with backoff while time remains; a skewed clock is
-    /// corrected once from the server's `Date`; refused credentials end at once.
-    pub async fn put_object(
-        &self,
-        obj: &PutObject<'_>,
-        deadline: Instant,
-    ) -> Result<PutOutcome, CosError> {
-        let put = PreparedPut::new(&self.bucket, &self.credentials, obj)?;
-        let (confirmed, attempts) = self.run(&put, deadline).await?;
-        Ok(PutOutcome {
-            etag: confirmed.etag,
-            request_id: confirmed.request_id,
-            crc64: put.crc,
-            attempts,
-        })
+    /// The credentials requests are signed with.
+    pub(super) fn credentials(&self) -> &Credentials {
+        &self.credentials
     }
 
     /// Attempts `op` until it succeeds, fails for good, or the deadline comes too close;

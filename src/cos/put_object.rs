@@ -1,12 +1,15 @@
-//! PUT Object without I/O: check and prepare once, sign per attempt with the time passed
-//! in, and read the answer with a pure function.
+//! PUT Object: checked and prepared once, signed per attempt with the time passed in, its
+//! answer read by a pure function; [`CosClient::put_object`] hands it to the client's
+//! attempts.
+
+use std::time::Instant;
 
 use base64::Engine as _;
 use bytes::Bytes;
 use md5::{Digest, Md5};
 
 use super::bucket::{check_key, Bucket};
-use super::client::Operation;
+use super::client::{CosClient, Operation};
 use super::crc64::crc64;
 use super::error::{CosError, ErrorBody, Failure};
 use super::sign::{sign, KeyTime, SignRequest};
@@ -229,6 +232,40 @@ pub(crate) fn parse_answer(answer: &Answer, expected_crc: u64) -> Result<Confirm
         status,
         error: Box::new(error),
     })
+}
+
+/// What COS confirmed.
+#[derive(Debug, Clone)]
+pub struct PutOutcome {
+    /// `ETag` as returned (quotes stripped).
+    pub etag: String,
+    /// `x-cos-request-id`.
+    pub request_id: Option<String>,
+    /// CRC-64 confirmed by COS (equal to ours).
+    pub crc64: u64,
+    /// Attempts made, 1-based.
+    pub attempts: u32,
+}
+
+impl CosClient {
+    /// PUTs one object; succeeds only when COS confirmed the exact bytes before `deadline`.
+    ///
+    /// Retryable failures are retried with backoff while time remains; a skewed clock is
+    /// corrected once from the server's `Date`; refused credentials end at once.
+    pub async fn put_object(
+        &self,
+        obj: &PutObject<'_>,
+        deadline: Instant,
+    ) -> Result<PutOutcome, CosError> {
+        let put = PreparedPut::new(self.bucket(), self.credentials(), obj)?;
+        let (confirmed, attempts) = self.run(&put, deadline).await?;
+        Ok(PutOutcome {
+            etag: confirmed.etag,
+            request_id: confirmed.request_id,
+            crc64: put.crc,
+            attempts,
+        })
+    }
 }
 
 #[cfg(test)]
