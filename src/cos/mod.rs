@@ -9,7 +9,8 @@
 //! - `error`: what COS said (XML error bodies) and why a request failed; `classify`: what
 //!   to do about it (the attempts and backoff are [`crate::retry`]'s).
 //! - `xml`: the one XML reader (listings, error bodies).
-//! - `client`: the attempts themselves, within the caller's deadline.
+//! - `client`: the attempts themselves, within the caller's deadline; each request file adds
+//!   its method to [`CosClient`], so the client imports none of them.
 
 mod bucket;
 mod classify;
