@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use crate::text::mask_secrets;
+
 /// Secret id, secret key and, for temporary keys, the session token.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
@@ -54,6 +56,24 @@ impl Credentials {
         .flatten()
         .filter(|s| !s.is_empty())
     }
+
+    /// `text` with the SecretId, the SecretKey and the session token replaced by `***`
+    /// wherever a server or a library echoed one back: the one scrubbing rule of every error
+    /// path (COS, the Cloud API, deploy). Whole values only ([`mask_secrets`]).
+    pub fn scrub(&self, text: &str) -> String {
+        self.scrub_also(text, [])
+    }
+
+    /// [`Self::scrub`], also masking `also` (values a request carried, such as a function's
+    /// environment).
+    pub fn scrub_also<'a>(&'a self, text: &str, also: impl IntoIterator<Item = &'a str>) -> String {
+        mask_secrets(
+            text,
+            std::iter::once(self.secret_id.as_str())
+                .chain(self.secrets())
+                .chain(also),
+        )
+    }
 }
 
 impl fmt::Debug for Credentials {
@@ -79,6 +99,18 @@ mod tests {
         }
         assert_eq!(c.secret_id(), "AKIDidvalue");
         assert_eq!(c.secrets().collect::<Vec<_>>(), ["keyvalue", "tokenvalue"]);
+    }
+
+    #[test]
+    fn scrub_masks_every_part_and_what_else_is_named() {
+        let c = Credentials::new("AKIDidvalue", "keyvalue", Some("tokenvalue".into()));
+        assert_eq!(
+            c.scrub("id AKIDidvalue key keyvalue token tokenvalue other"),
+            "id *** key *** token *** other"
+        );
+        assert_eq!(c.scrub_also("env v3ry-secret", ["v3ry-secret"]), "env ***");
+        let long_term = Credentials::new("AKIDidvalue", "keyvalue", None);
+        assert_eq!(long_term.scrub("keyvalue"), "***");
     }
 
     #[test]

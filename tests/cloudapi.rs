@@ -580,7 +580,12 @@ async fn secrets_echoed_by_the_api_are_masked_even_at_the_cut() {
     let o = opts();
     let api = FakeCloudApi::start(o.clone()).await;
     // The echo sits where the message is cut to length: no part of it may survive.
-    let message = format!("{} token {TOKEN} key {}", "x".repeat(280), o.secret_key);
+    let message = format!(
+        "{} token {TOKEN} key {} id {}",
+        "x".repeat(280),
+        o.secret_key,
+        o.secret_id
+    );
     api.push_faults([ApiFault::ApiErrorWithMessage(
         "InvalidParameter".into(),
         message,
@@ -593,4 +598,16 @@ async fn secrets_echoed_by_the_api_are_masked_even_at_the_cut() {
     for part in [&TOKEN[..8], &TOKEN[TOKEN.len() - 8..], &o.secret_key[..8]] {
         assert!(!text.contains(part), "{part} in {text}");
     }
+    // Whole echoes are masked too, the SecretId included, as COS errors mask it.
+    api.push_faults([ApiFault::ApiErrorWithMessage(
+        "InvalidParameter".into(),
+        format!("id {} key {}", o.secret_id, o.secret_key),
+    )]);
+    let err = invoke(&api, CALLBACK.as_bytes(), in_secs(5))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("InvalidParameter: id *** key ***"),
+        "{err}"
+    );
 }

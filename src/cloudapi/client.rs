@@ -13,8 +13,7 @@ use super::call::{
 use super::invoke::{invoke_call, Function, Invoked};
 use crate::credentials::Credentials;
 use crate::retry::{retry, GaveUp, Jitter, RetryPolicy};
-use crate::text::mask_secrets;
-use crate::transport::{Bounds, HttpClient, TransportError};
+use crate::transport::{Bounds, HttpClient};
 
 /// Largest Cloud API answer read. An `Invoke` answer is well under 1 KiB, but a
 /// `DescribeTaskDetail` carries a whole task, as large as the callback it rebuilds (events
@@ -217,13 +216,19 @@ impl CloudApiClient {
             deadline: Some(deadline),
         };
         let answer = self.http.send(req, bounds).await.map_err(|e| {
-            let f = transport_failure(&e);
+            let f = Failure::Transport {
+                detail: self.cfg.credentials.scrub(&e.to_string()),
+                retryable: e.is_retryable(),
+            };
             (f.class(), f)
         })?;
         let status = answer.status.as_u16();
         parse_answer(status, &answer.body).map_err(|f| {
             let f = match f {
                 Failure::Api { .. } => self.scrubbed(status, &answer.body).unwrap_or(f),
+                Failure::Malformed { detail } => Failure::Malformed {
+                    detail: self.cfg.credentials.scrub(&detail),
+                },
                 other => other,
             };
             if f.is_clock_error() && !resigned.swap(true, Ordering::Relaxed) {
@@ -253,7 +258,7 @@ impl CloudApiClient {
     fn scrubbed(&self, status: u16, body: &[u8]) -> Option<Failure> {
         let text = String::from_utf8_lossy(body);
         let also = self.also_secret.iter().map(String::as_str);
-        let clean = mask_secrets(&text, self.cfg.credentials.secrets().chain(also));
+        let clean = self.cfg.credentials.scrub_also(&text, also);
         if clean == text {
             return None;
         }
@@ -266,11 +271,4 @@ fn local_unix() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
-}
-
-fn transport_failure(e: &TransportError) -> Failure {
-    Failure::Transport {
-        detail: e.to_string(),
-        retryable: e.is_retryable(),
-    }
 }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::xml;
 use crate::credentials::Credentials;
 use crate::retry::GaveUp;
-use crate::text::{mask_secrets, one_line};
+use crate::text::one_line;
 
 /// The fields of a COS XML error body
 /// (`<Error><Code/><Message/><Resource/><RequestId/><TraceId/></Error>`), each on one line.
@@ -59,7 +59,7 @@ impl ErrorBody {
     /// Replaces every credential a server might echo back with `***`, then makes each field
     /// one line (in that order: cutting first could leave the start of a secret behind).
     pub(crate) fn scrubbed(self, creds: &Credentials) -> ErrorBody {
-        let s = |v: Option<String>| v.map(|v| one_line(&scrub(&v, creds)));
+        let s = |v: Option<String>| v.map(|v| one_line(&creds.scrub(&v)));
         ErrorBody {
             code: s(self.code),
             message: s(self.message),
@@ -68,12 +68,6 @@ impl ErrorBody {
             trace_id: s(self.trace_id),
         }
     }
-}
-
-/// `s` with the SecretId, SecretKey and session token replaced by `***`, as whole values
-/// ([`mask_secrets`]).
-pub(crate) fn scrub(s: &str, creds: &Credentials) -> String {
-    mask_secrets(s, std::iter::once(creds.secret_id()).chain(creds.secrets()))
 }
 
 /// Why one attempt failed; displays as one line without any credential.
@@ -143,7 +137,7 @@ pub enum Failure {
 impl Failure {
     /// The same failure with every credential a server might echo back replaced by `***`.
     pub(crate) fn scrubbed(self, creds: &Credentials) -> Failure {
-        let s = |v: Option<String>| v.map(|v| scrub(&v, creds));
+        let s = |v: Option<String>| v.map(|v| creds.scrub(&v));
         match self {
             Failure::Status { status, error } => Failure::Status {
                 status,
@@ -166,11 +160,11 @@ impl Failure {
                 location_host: s(location_host),
             },
             Failure::Transport { detail, retryable } => Failure::Transport {
-                detail: scrub(&detail, creds),
+                detail: creds.scrub(&detail),
                 retryable,
             },
             Failure::Malformed { detail } => Failure::Malformed {
-                detail: scrub(&detail, creds),
+                detail: creds.scrub(&detail),
             },
             Failure::Corrupt {
                 expected,

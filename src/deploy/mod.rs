@@ -29,7 +29,7 @@ use crate::config::{
 };
 use crate::credentials::Credentials;
 use crate::retry::{Ending, GaveUp, RetryPolicy};
-use crate::text::{mask_secrets, one_line};
+use crate::text::one_line;
 use crate::transport::{HttpClient, Uri};
 use package::PackageError;
 use policy::PolicyInputs;
@@ -1005,9 +1005,8 @@ impl Deploy<'_> {
 impl Prepared {
     /// `text` with every secret of the environment and the credentials masked.
     pub(crate) fn mask(&self, text: &str) -> String {
-        let mut all: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
-        all.extend(self.credentials.secrets());
-        mask_secrets(text, all)
+        self.credentials
+            .scrub_also(text, self.secrets.iter().map(String::as_str))
     }
 }
 
