@@ -125,7 +125,7 @@ pub struct Handler<S> {
 }
 
 /// What to do with a parsed callback's record.
-enum Plan {
+enum Decision {
     /// Write it.
     Write(Prepared),
     /// Its type is not archived: why.
@@ -180,8 +180,8 @@ impl<S: Store> Handler<S> {
         };
         let archive = async {
             match prepared {
-                Ok(Plan::Write(p)) => self.put(p, inv.deadline, started).await.map(Ok),
-                Ok(Plan::Skip(why)) => Ok(Err(why)),
+                Ok(Decision::Write(p)) => self.put(p, inv.deadline, started).await.map(Ok),
+                Ok(Decision::Skip(why)) => Ok(Err(why)),
                 Err(e) => Err(e),
             }
         };
@@ -239,8 +239,8 @@ impl<S: Store> Handler<S> {
         inv: &Invocation<'_>,
     ) -> Result<Option<String>, HandleError> {
         Ok(match self.prepare(body, inv)? {
-            Plan::Write(p) => Some(p.key),
-            Plan::Skip(_) => None,
+            Decision::Write(p) => Some(p.key),
+            Decision::Skip(_) => None,
         })
     }
 
@@ -259,7 +259,7 @@ impl<S: Store> Handler<S> {
 
     /// Parses and normalizes the event and builds its key and record, unless its type is not
     /// archived.
-    fn prepare(&self, body: &[u8], inv: &Invocation<'_>) -> Result<Plan, HandleError> {
+    fn prepare(&self, body: &[u8], inv: &Invocation<'_>) -> Result<Decision, HandleError> {
         let parsed = match event::parse(body) {
             Ok(p) => p,
             Err(e) => {
@@ -286,7 +286,7 @@ impl<S: Store> Handler<S> {
                     status = parsed.status(),
                     "event type not in ARCHIVE_EVENT_TYPES; acknowledged, not stored"
                 );
-                return Ok(Plan::Skip(format!(
+                return Ok(Decision::Skip(format!(
                     "event type {event_type} is not in ARCHIVE_EVENT_TYPES"
                 )));
             }
@@ -318,7 +318,7 @@ impl<S: Store> Handler<S> {
             digest: &digest,
         })?;
         let body = Bytes::from(serde_json::to_vec(&record)?);
-        Ok(Plan::Write(Prepared {
+        Ok(Decision::Write(Prepared {
             key,
             body,
             event_type: record.event_type,

@@ -14,8 +14,7 @@ use super::RuntimeError;
 use crate::retry::{retry, Class, Ending, Jitter, RetryPolicy};
 use crate::text::{error_chain, one_line};
 use crate::transport::{
-    header, Answer as HttpAnswer, Bounds, HeaderValue, HttpClient, Method, Request, TransportError,
-    Uri,
+    header, Answer, Bounds, HeaderValue, HttpClient, Method, Request, TransportError, Uri,
 };
 
 /// Largest event accepted from `next`: SCF's largest (synchronous) event is 6 MB; the rest is
@@ -72,30 +71,30 @@ impl Default for RunOptions {
     }
 }
 
-/// What the function's invocation is answered with.
+/// What an invocation is answered with: the reply posted to the runtime API.
 #[derive(Debug)]
-pub(crate) enum Answer {
+pub(crate) enum Reply {
     /// Body of `invocation/response`.
     Response(Vec<u8>),
     /// One line for `invocation/error`.
     Error(String),
 }
 
-/// One runtime API endpoint: its URI, built once, and how log lines name it.
-struct Endpoint {
+/// One route of the runtime API: its URI, built once, and how log lines name it.
+struct Route {
     uri: Uri,
     what: &'static str,
 }
 
-impl Endpoint {
-    fn new(base: &Uri, what: &'static str) -> Result<Endpoint, RuntimeError> {
+impl Route {
+    fn new(base: &Uri, what: &'static str) -> Result<Route, RuntimeError> {
         // `what` is "METHOD /path": the path is what follows the space.
         let path = what.split_once(' ').map_or(what, |(_, p)| p);
         let base = base.to_string();
         let uri = format!("{}{path}", base.trim_end_matches('/'))
             .parse()
             .map_err(|_| RuntimeError::BadAddress(base))?;
-        Ok(Endpoint { uri, what })
+        Ok(Route { uri, what })
     }
 
     fn request(&self, method: Method, body: Bytes) -> Request {
@@ -116,17 +115,17 @@ struct Transient(String);
 
 /// The runtime API client: endpoints built once, one HTTP client, retry options.
 pub(crate) struct RuntimeApi {
-    ready: Endpoint,
-    next: Endpoint,
-    response: Endpoint,
-    error: Endpoint,
+    ready: Route,
+    next: Route,
+    response: Route,
+    error: Route,
     http: HttpClient,
     options: RunOptions,
     jitter: Jitter,
 }
 
 /// An event as `next` delivered it.
-pub(crate) struct Delivery {
+pub(crate) struct NextEvent {
     /// `next`'s answer headers (request id, limits).
     pub(crate) headers: crate::transport::HeaderMap,
     /// The event body, or why it could not be read whole.
@@ -141,10 +140,10 @@ impl RuntimeApi {
         options: RunOptions,
     ) -> Result<RuntimeApi, RuntimeError> {
         Ok(RuntimeApi {
-            ready: Endpoint::new(base, "POST /runtime/init/ready")?,
-            next: Endpoint::new(base, "GET /runtime/invocation/next")?,
-            response: Endpoint::new(base, "POST /runtime/invocation/response")?,
-            error: Endpoint::new(base, "POST /runtime/invocation/error")?,
+            ready: Route::new(base, "POST /runtime/init/ready")?,
+            next: Route::new(base, "GET /runtime/invocation/next")?,
+            response: Route::new(base, "POST /runtime/invocation/response")?,
+            error: Route::new(base, "POST /runtime/invocation/error")?,
             http,
             options,
             jitter: Jitter::new(),
@@ -163,18 +162,18 @@ impl RuntimeApi {
     /// too large or too slow to arrive is still this instance's invocation: it comes back
     /// with the reason, to be answered with an error post. A connection lost before the
     /// whole answer arrived cannot be told from one lost before it started: it is polled again.
-    pub(crate) async fn next(&self) -> Result<Delivery, RuntimeError> {
+    pub(crate) async fn next(&self) -> Result<NextEvent, RuntimeError> {
         let body_time = self.options.event_body_time;
         self.retrying(self.next.what, |_| async {
             let req = self.next.request(Method::GET, Bytes::new());
             let refused = |why: String| {
-                Ok(Delivery {
+                Ok(NextEvent {
                     headers: Default::default(),
                     body: Err(why),
                 })
             };
             match self.http.long_poll(req, MAX_EVENT_BYTES, body_time).await {
-                Ok(answer) if answer.status.is_success() => Ok(Delivery {
+                Ok(answer) if answer.status.is_success() => Ok(NextEvent {
                     headers: answer.headers,
                     body: Ok(answer.body),
                 }),
@@ -193,15 +192,15 @@ impl RuntimeApi {
     }
 
     /// Posts the invocation's one answer.
-    pub(crate) async fn answer(&self, answer: Answer) -> Result<(), RuntimeError> {
+    pub(crate) async fn answer(&self, answer: Reply) -> Result<(), RuntimeError> {
         match answer {
-            Answer::Response(body) => self.post(&self.response, Bytes::from(body)).await,
-            Answer::Error(line) => self.post(&self.error, Bytes::from(line)).await,
+            Reply::Response(body) => self.post(&self.response, Bytes::from(body)).await,
+            Reply::Error(line) => self.post(&self.error, Bytes::from(line)).await,
         }
     }
 
     /// Posts `body`; transport failures and 5xx are retried, a 4xx answer is logged and accepted.
-    async fn post(&self, to: &Endpoint, body: Bytes) -> Result<(), RuntimeError> {
+    async fn post(&self, to: &Route, body: Bytes) -> Result<(), RuntimeError> {
         let what = to.what;
         let answer = self
             .retrying(what, |attempt_deadline| {
@@ -285,7 +284,7 @@ impl RuntimeApi {
 }
 
 /// One line for a refused poll: the status and the start of what the server said.
-fn refusal(answer: &HttpAnswer) -> String {
+fn refusal(answer: &Answer) -> String {
     let text = one_line(&String::from_utf8_lossy(&answer.body));
     format!(
         "status {}: {}",

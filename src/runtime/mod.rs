@@ -23,7 +23,7 @@ pub use context::{safety_margin, Context, DEFAULT_TIME_LIMIT};
 
 use crate::text::{error_chain, one_line, panic_message};
 use crate::transport::{HttpClient, Uri};
-use api::{Answer, RuntimeApi};
+use api::{Reply, RuntimeApi};
 
 /// What the platform calls a function: turns one event into one answer.
 pub trait Function: Send + Sync + 'static {
@@ -135,7 +135,7 @@ where
                 // platform deal with it now instead of after a full time-out.
                 let line = one_line(&format!("could not read the event: {why}"));
                 span.in_scope(|| error!(error = %line, "event refused"));
-                api.answer(Answer::Error(line)).await?;
+                api.answer(Reply::Error(line)).await?;
                 continue;
             }
         };
@@ -235,11 +235,11 @@ where
         Some(Ok(Ok(value))) => match serde_json::to_vec(&value) {
             Ok(body) => {
                 stop = function.stops_after_response();
-                ("response", Answer::Response(body))
+                ("response", Reply::Response(body))
             }
             Err(e) => (
                 "error",
-                Answer::Error(format!("handler result is not serializable: {e}")),
+                Reply::Error(format!("handler result is not serializable: {e}")),
             ),
         },
         Some(Ok(Err(e))) => {
@@ -250,16 +250,16 @@ where
             } else {
                 line
             };
-            ("error", Answer::Error(line))
+            ("error", Reply::Error(line))
         }
         Some(Err(join)) if join.is_panic() => {
             let message = panic_message(join.into_panic().as_ref());
-            ("panic", Answer::Error(format!("handler panicked: {message}")))
+            ("panic", Reply::Error(format!("handler panicked: {message}")))
         }
-        Some(Err(_)) => ("error", Answer::Error("handler was cancelled".to_string())),
+        Some(Err(_)) => ("error", Reply::Error("handler was cancelled".to_string())),
         None => (
             "timeout",
-            Answer::Error(format!(
+            Reply::Error(format!(
                 "handler did not finish within the time limit of {} ms (less a {} ms safety margin)",
                 time_limit.as_millis(),
                 safety_margin(time_limit).as_millis()
@@ -267,8 +267,8 @@ where
         ),
     };
     let failure = match &answer {
-        Answer::Error(line) => Some(line.clone()),
-        Answer::Response(_) => None,
+        Reply::Error(line) => Some(line.clone()),
+        Reply::Response(_) => None,
     };
     api.answer(answer).await?;
     let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
