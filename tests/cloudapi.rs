@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use common::fake_cloudapi::{
     tc3_authorization, ApiFault, ApiFaultRates, FakeCloudApi, FakeCloudApiOptions,
 };
-use mps_cos_backup::cloudapi::client::{CallError, CloudApiClient, CloudApiConfig, Invocation};
+use mps_cos_backup::cloudapi::client::{Answered, CallError, CloudApiClient, CloudApiConfig};
 use mps_cos_backup::cloudapi::invoke::{
-    build_request, BuildError, Function, InvokeInput, MAX_EVENT_CLIENT_CONTEXT,
+    build_request, BuildError, Function, InvokeInput, Invoked, MAX_EVENT_CLIENT_CONTEXT,
 };
 use mps_cos_backup::credentials::Credentials;
 use mps_cos_backup::retry::{Ending, GaveUp, RetryPolicy};
@@ -61,7 +61,7 @@ async fn invoke(
     api: &FakeCloudApi,
     callback: &[u8],
     deadline: Instant,
-) -> Result<Invocation, CallError> {
+) -> Result<Answered<Invoked>, CallError> {
     client(api, creds(&api.options()))
         .invoke(&function(), callback, deadline)
         .await
@@ -95,9 +95,9 @@ async fn delivers_the_callback_byte_for_byte_with_the_session_token() {
         ),
         ("default", "biz-handler", "$LATEST")
     );
-    assert_eq!(done.request_id, d[0].request_id);
+    assert_eq!(done.answer.request_id, d[0].request_id);
     assert_eq!(
-        done.function_request_id.as_deref(),
+        done.answer.function_request_id.as_deref(),
         Some(format!("fn-{}", d[0].request_id).as_str())
     );
 }

@@ -20,22 +20,12 @@ use crate::transport::{Bounds, HttpClient};
 /// are bounded at 8 MiB too).
 const MAX_ANSWER: usize = 8 * 1024 * 1024;
 
-/// A successful call: the answer and the attempts it took.
+/// A successful call: the answer (as sent, or read into what the action returns, such as
+/// [`Invoked`]) and the attempts it took.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Answered {
+pub struct Answered<A = ApiAnswer> {
     /// The answer.
-    pub answer: ApiAnswer,
-    /// Attempts made, 1-based.
-    pub attempts: u32,
-}
-
-/// A delivered `Invoke`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invocation {
-    /// The API's `RequestId`.
-    pub request_id: String,
-    /// `Result.FunctionRequestId`, the invocation the target will run.
-    pub function_request_id: Option<String>,
+    pub answer: A,
     /// Attempts made, 1-based.
     pub attempts: u32,
 }
@@ -151,13 +141,11 @@ impl CloudApiClient {
         function: &Function,
         callback: &[u8],
         deadline: Instant,
-    ) -> Result<Invocation, CallError> {
+    ) -> Result<Answered<Invoked>, CallError> {
         let call = invoke_call(function, callback)?;
         let answered = self.call(&call, deadline).await?;
-        let invoked = Invoked::from(answered.answer);
-        Ok(Invocation {
-            request_id: invoked.request_id,
-            function_request_id: invoked.function_request_id,
+        Ok(Answered {
+            answer: Invoked::from(answered.answer),
             attempts: answered.attempts,
         })
     }

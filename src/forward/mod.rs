@@ -265,7 +265,7 @@ impl Forwarder {
                 Ok(Delivery {
                     target: target.clone(),
                     attempts: done.attempts,
-                    request_id: Some(done.request_id),
+                    request_id: Some(done.answer.request_id),
                 })
             }
             Target::Url(url) => self
