@@ -6,15 +6,16 @@
 //! is said once, in one format, and its exit code comes with it.
 //!
 //! ```text
-//! mod        main: parse, run the command, report its error
-//! args       clap's view: subcommands, help texts, usage errors
-//! runtime    runtime mode          invoke     event files, as runtime mode would
-//! function   one event told apart by its shape (URL request, timer, callback)
-//! timer      the hourly reconcile the timer trigger asks for
-//! ls, get, stats, replay           the readers, on read (filters, source, search)
-//! reconcile, deploy                the other commands
-//! start      logging, configuration, async runtime, handler   output   stdout/stderr lines
-//! error      CliError: exit code and message
+//! mod       main: parse, run the command, report its error
+//! args      clap's view of the command line: subcommands, help texts, usage errors
+//! runtime   runtime mode                invoke    event files, as runtime mode would
+//! function  one event told apart by its shape (Function URL request, timer, callback)
+//! timer     the timer event: reconcile inside the invocation's deadline
+//! ls, get, stats, replay                the readers, on read (flags, source, search)
+//! reconcile, deploy                     the other commands
+//! start     logging, configuration, async runtime, handler, --local checked
+//! output    stdout lines and tables, notes on stderr
+//! error     CliError: the exit code and what is said
 //! ```
 
 mod args;

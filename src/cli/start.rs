@@ -18,7 +18,7 @@ use crate::transport::HttpClient;
 
 /// The target of the CLI's own log events, wherever in it they are raised: one name for
 /// operators to filter on (`RUST_LOG`).
-pub(crate) const LOG_TARGET: &str = "mps_cos_backup::cli";
+pub(super) const LOG_TARGET: &str = "mps_cos_backup::cli";
 
 pub(super) fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
