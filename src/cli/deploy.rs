@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{env, start, tokio_runtime, EXIT_FAILED};
+use super::error::{CliError, EXIT_FAILED};
+use super::start::{env, start, tokio_runtime};
 use crate::deploy::{self, DeployError, Options, RoleChoice, Waiting};
 use crate::transport::HttpClient;
 
@@ -78,12 +79,10 @@ pub(super) struct DeployArgs {
     wait_limit_ms: u64,
 }
 
-pub(super) fn deploy(args: DeployArgs) -> ExitCode {
+pub(super) fn deploy(args: DeployArgs) -> Result<ExitCode, CliError> {
     // Logging for the client's own warnings (retries); the configuration checked is the
     // function's, below.
-    if let Err(code) = start(true, |_| Ok(())) {
-        return code;
-    }
+    start(true, |_| Ok(()))?;
     let role = match (args.role, args.create_role) {
         (Some(r), _) => RoleChoice::Named(r),
         (None, true) => RoleChoice::Create,
@@ -105,22 +104,13 @@ pub(super) fn deploy(args: DeployArgs) -> ExitCode {
             limit: Duration::from_millis(args.wait_limit_ms),
         },
     };
-    let fail = |e: &DeployError, mask: &dyn Fn(&str) -> String| {
-        eprintln!(
-            "mps-cos-backup deploy: {}",
-            mask(&crate::text::one_line(&e.to_string()))
-        );
-        ExitCode::from(e.exit_code())
+    let fail = |e: &DeployError, mask: &dyn Fn(&str) -> String| CliError::Deploy {
+        code: e.exit_code(),
+        message: mask(&crate::text::one_line(&e.to_string())),
     };
-    let prepared = match deploy::prepare(opts, env) {
-        Ok(p) => p,
-        // Nothing secret reaches these errors: configuration errors never show values.
-        Err(e) => return fail(&e, &|s| s.to_string()),
-    };
-    let rt = match tokio_runtime() {
-        Ok(rt) => rt,
-        Err(code) => return code,
-    };
+    // Nothing secret reaches these errors: configuration errors never show values.
+    let prepared = deploy::prepare(opts, env).map_err(|e| fail(&e, &|s| s.to_string()))?;
+    let rt = tokio_runtime()?;
     let mask = |s: &str| prepared.mask(s);
     let result = rt.block_on(async {
         let mut step = |line: &str| eprintln!("deploy: {}", mask(line));
@@ -130,13 +120,13 @@ pub(super) fn deploy(args: DeployArgs) -> ExitCode {
         Ok(summary) => {
             let mut out = std::io::stdout().lock();
             match writeln!(out, "{}", mask(&summary.to_string())).and_then(|()| out.flush()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("mps-cos-backup deploy: cannot write the summary: {e}");
-                    ExitCode::from(EXIT_FAILED)
-                }
+                Ok(()) => Ok(ExitCode::SUCCESS),
+                Err(e) => Err(CliError::Deploy {
+                    code: EXIT_FAILED,
+                    message: format!("cannot write the summary: {e}"),
+                }),
             }
         }
-        Err(e) => fail(&e, &mask),
+        Err(e) => Err(fail(&e, &mask)),
     }
 }

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, FixedOffset, NaiveTime, TimeZone, Utc};
 use clap::Args;
 
-use super::read::{fail, note, AnySource};
-use super::{tokio_runtime, EXIT_FAILED, EXIT_USAGE};
+use super::error::CliError;
+use super::read::AnySource;
+use super::start::{local_dir_problem, tokio_runtime};
 use crate::archive::{parse_date, CosSource, LocalSource, Source};
 use crate::cloudapi::client::CloudApiClient;
 use crate::cloudapi::mps::RETENTION_DAYS;
@@ -122,47 +123,33 @@ fn summary_line(summary: &Summary) -> String {
     serde_json::to_string(summary).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
-pub(super) fn reconcile(args: ReconcileArgs) -> ExitCode {
+pub(super) fn reconcile(args: ReconcileArgs) -> Result<ExitCode, CliError> {
     logging::init(&log_config_lenient(reconcile_env), true);
-    let cfg = match Config::from_env(reconcile_env) {
-        Ok(c) => c,
-        Err(e) => return fail(EXIT_USAGE, &e.to_string()),
-    };
-    let rcfg = match ReconcileConfig::from_env(reconcile_env) {
-        Ok(c) => c,
-        Err(e) => return fail(EXIT_USAGE, &e.to_string()),
-    };
-    let mps = match rcfg.require_mps() {
-        Ok(m) => m.clone(),
-        Err(e) => return fail(EXIT_USAGE, &e.to_string()),
-    };
+    let usage = |e: &dyn std::fmt::Display| CliError::usage(&e.to_string());
+    let cfg = Config::from_env(reconcile_env).map_err(|e| usage(&e))?;
+    let rcfg = ReconcileConfig::from_env(reconcile_env).map_err(|e| usage(&e))?;
+    let mps = rcfg.require_mps().map_err(|e| usage(&e))?.clone();
     let now = Utc::now();
-    let window = match command_window(
+    let window = command_window(
         args.since.as_deref(),
         args.until.as_deref(),
         rcfg.window,
         cfg.archive.utc_offset,
         now,
-    ) {
-        Ok(w) => w,
-        Err(e) => return fail(EXIT_USAGE, &e),
-    };
+    )
+    .map_err(|e| CliError::usage(&e))?;
     let forward = (args.forward || rcfg.forward) && !args.dry_run;
     if forward && cfg.forward.targets.is_empty() {
-        return fail(
-            EXIT_USAGE,
+        return Err(CliError::usage(
             "--forward (or RECONCILE_FORWARD=on) needs ARCHIVE_FORWARD: there is nowhere to forward to",
-        );
+        ));
     }
     if cfg.cos.is_none() {
-        if let Some(why) = super::local_dir_problem(&args.local) {
-            return fail(EXIT_USAGE, &why);
+        if let Some(why) = local_dir_problem(&args.local) {
+            return Err(CliError::usage(&why));
         }
     }
-    let rt = match tokio_runtime() {
-        Ok(rt) => rt,
-        Err(code) => return code,
-    };
+    let rt = tokio_runtime()?;
     rt.block_on(async move {
         let http = HttpClient::new();
         let host = host_header(&mps.endpoint).unwrap_or_default();
@@ -176,10 +163,7 @@ pub(super) fn reconcile(args: ReconcileArgs) -> ExitCode {
             margin: Duration::ZERO,
         };
         let forwarder = if forward {
-            match Forwarder::new(http.clone(), cfg.forward) {
-                Ok(f) => Some(f),
-                Err(e) => return fail(EXIT_USAGE, &e.to_string()),
-            }
+            Some(Forwarder::new(http.clone(), cfg.forward).map_err(|e| usage(&e))?)
         } else {
             None
         };
@@ -213,7 +197,7 @@ async fn run_command<S: Store, R: Source>(
     source: &R,
     host: String,
     run: &Run,
-) -> ExitCode {
+) -> Result<ExitCode, CliError> {
     let reconciler = Reconciler {
         mps,
         handler,
@@ -236,18 +220,17 @@ async fn run_command<S: Store, R: Source>(
         Ok(summary) => {
             eprintln!("{}", summary_line(&summary));
             if let Some(e) = unwritten {
-                return fail(EXIT_FAILED, &format!("cannot write the results: {e}"));
+                return Err(CliError::failed(&format!("cannot write the results: {e}")));
             }
             if summary.failed > 0 {
-                note(&format!(
+                return Err(CliError::failed(&format!(
                     "{} missing task(s) could not be recovered; run again to retry them",
                     summary.failed
-                ));
-                return ExitCode::from(EXIT_FAILED);
+                )));
             }
-            ExitCode::SUCCESS
+            Ok(ExitCode::SUCCESS)
         }
-        Err(e) => fail(EXIT_FAILED, &crate::text::error_chain(&e)),
+        Err(e) => Err(CliError::failed(&crate::text::error_chain(&e))),
     }
 }
 

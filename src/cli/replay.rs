@@ -15,10 +15,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
 use serde_json::json;
 
+use super::error::{CliError, EXIT_FAILED};
+use super::output::{count, note, time_text};
 use super::read::{
-    count, fail, filters, note, report, setup, time_text, AnySource, FilterArgs, Setup, SourceArgs,
+    filters, report, setup, source_failed, AnySource, FilterArgs, Setup, SourceArgs,
 };
-use super::{EXIT_FAILED, EXIT_USAGE};
 use crate::archive::replay::{dispatch, event_of, load, Queued, KEEP_BYTES, WINDOW};
 use crate::archive::{Finder, Found, SourceError};
 use crate::forward::target::{parse_targets, Target};
@@ -196,14 +197,14 @@ async fn send_one<'q>(
 
 /// Sets `stop` on the first SIGINT or SIGTERM (while the runtime runs, which is whenever
 /// the replay waits on anything).
-fn watch_signals(setup: &Setup, stop: &Arc<AtomicBool>) -> Result<(), ExitCode> {
+fn watch_signals(setup: &Setup, stop: &Arc<AtomicBool>) -> Result<(), CliError> {
     use tokio::signal::unix::{signal, SignalKind};
     let _in_runtime = setup.rt.enter();
     let cannot = |e: std::io::Error| {
-        fail(
-            EXIT_FAILED,
-            &format!("cannot watch for signals: {}", crate::text::error_chain(&e)),
-        )
+        CliError::failed(&format!(
+            "cannot watch for signals: {}",
+            crate::text::error_chain(&e)
+        ))
     };
     let mut int = signal(SignalKind::interrupt()).map_err(cannot)?;
     let mut term = signal(SignalKind::terminate()).map_err(cannot)?;
@@ -219,175 +220,170 @@ fn watch_signals(setup: &Setup, stop: &Arc<AtomicBool>) -> Result<(), ExitCode> 
 }
 
 /// `replay`: the archived events, oldest first, to one target.
-pub(crate) fn replay(args: ReplayArgs) -> ExitCode {
-    let run = || -> Result<ExitCode, ExitCode> {
-        check_target(&args.to).map_err(|e| fail(EXIT_USAGE, &e))?;
-        // The target is configured as ARCHIVE_FORWARD would be: the same validation, Cloud
-        // API settings, credentials and FORWARD_NOTIFY_KEY as the function's forwarding.
-        // A dry run sends nothing, so it needs no Cloud API settings or credentials for
-        // the target: the target is only checked and named.
-        let (setup, forward) = setup(args.source, (!args.dry_run).then_some(args.to.as_str()))?;
-        let filters = filters(&args.filters, &setup)?;
-        let target = if args.dry_run {
-            parse_targets(&args.to)
-                .ok()
-                .and_then(|t| t.into_iter().next())
-        } else {
-            forward.targets.first().cloned()
+pub(crate) fn replay(args: ReplayArgs) -> Result<ExitCode, CliError> {
+    check_target(&args.to).map_err(|e| CliError::usage(&e))?;
+    // The target is configured as ARCHIVE_FORWARD would be: the same validation, Cloud
+    // API settings, credentials and FORWARD_NOTIFY_KEY as the function's forwarding.
+    // A dry run sends nothing, so it needs no Cloud API settings or credentials for
+    // the target: the target is only checked and named.
+    let (setup, forward) = setup(args.source, (!args.dry_run).then_some(args.to.as_str()))?;
+    let filters = filters(&args.filters, &setup)?;
+    let target = if args.dry_run {
+        parse_targets(&args.to)
+            .ok()
+            .and_then(|t| t.into_iter().next())
+    } else {
+        forward.targets.first().cloned()
+    };
+    let Some(target) = target else {
+        return Err(CliError::usage("--to needs a target"));
+    };
+    let forwarder = if args.dry_run {
+        None
+    } else {
+        // A modified record is sent as stored: never signed anew with
+        // FORWARD_NOTIFY_KEY, which would vouch for content the archive cannot.
+        let as_stored = ForwarderConfig {
+            notify_key: None,
+            ..forward.clone()
         };
-        let Some(target) = target else {
-            return Err(fail(EXIT_USAGE, "--to needs a target"));
+        let new = |cfg| {
+            Forwarder::new(setup.http.clone(), cfg).map_err(|e| CliError::usage(&e.to_string()))
         };
-        let forwarder = if args.dry_run {
-            None
-        } else {
-            // A modified record is sent as stored: never signed anew with
-            // FORWARD_NOTIFY_KEY, which would vouch for content the archive cannot.
-            let as_stored = ForwarderConfig {
-                notify_key: None,
-                ..forward.clone()
-            };
-            let new = |cfg| {
-                Forwarder::new(setup.http.clone(), cfg)
-                    .map_err(|e| fail(EXIT_USAGE, &e.to_string()))
-            };
-            Some(Senders {
-                signed: new(forward)?,
-                as_stored: new(as_stored)?,
-            })
+        Some(Senders {
+            signed: new(forward)?,
+            as_stored: new(as_stored)?,
+        })
+    };
+    // SIGINT/SIGTERM: nothing new starts, what is in flight finishes and is reported.
+    let stop = Arc::new(AtomicBool::new(false));
+    watch_signals(&setup, &stop)?;
+    let stopped = || stop.load(Ordering::Relaxed);
+    let limit = usize::from(args.concurrency);
+    let mut finder = setup
+        .rt
+        .block_on(Finder::start(&setup.source, &setup.layout, &filters))
+        .map_err(source_failed)?;
+    let bar = progress();
+    let started = Instant::now();
+    let mut tally = Tally::default();
+    let mut peeked = None;
+    loop {
+        let batch =
+            next_window(&setup, &mut finder, &mut peeked, &stopped).map_err(source_failed)?;
+        let Some(first) = batch.first() else { break };
+        let first = (first.key.clone(), first.fields.date, None);
+        if stopped() {
+            tally.first_not_sent = Some(first);
+            break;
+        }
+        let keep = if args.dry_run { 0 } else { KEEP_BYTES };
+        let Some(items) = setup.rt.block_on(load(
+            &setup.source,
+            batch,
+            limit,
+            keep,
+            args.allow_modified,
+            &stopped,
+        )) else {
+            tally.first_not_sent = Some(first);
+            break;
         };
-        // SIGINT/SIGTERM: nothing new starts, what is in flight finishes and is reported.
-        let stop = Arc::new(AtomicBool::new(false));
-        watch_signals(&setup, &stop)?;
-        let stopped = || stop.load(Ordering::Relaxed);
-        let limit = usize::from(args.concurrency);
-        let source_error = |e: SourceError| fail(EXIT_FAILED, &crate::text::error_chain(&e));
-        let mut finder = setup
-            .rt
-            .block_on(Finder::start(&setup.source, &setup.layout, &filters))
-            .map_err(source_error)?;
-        let bar = progress();
-        let started = Instant::now();
-        let mut tally = Tally::default();
-        let mut peeked = None;
-        loop {
-            let batch =
-                next_window(&setup, &mut finder, &mut peeked, &stopped).map_err(source_error)?;
-            let Some(first) = batch.first() else { break };
-            let first = (first.key.clone(), first.fields.date, None);
-            if stopped() {
-                tally.first_not_sent = Some(first);
-                break;
+        let Some(forwarder) = &forwarder else {
+            for i in &items {
+                let (ok, error) = match &i.event {
+                    Ok(_) => (true, None),
+                    Err(e) => (false, Some(e.as_str())),
+                };
+                if ok {
+                    tally.sent += 1;
+                } else {
+                    tally.unreadable += 1;
+                }
+                let mut line = json!({
+                    "key": i.key,
+                    "ok": ok,
+                    "attempts": 0,
+                    "error": error,
+                    "event_time": time_text(i.time),
+                    "dry_run": true,
+                });
+                if i.modified {
+                    line["modified"] = json!(true);
+                }
+                tally.line(&bar, &line);
             }
-            let keep = if args.dry_run { 0 } else { KEEP_BYTES };
-            let Some(items) = setup.rt.block_on(load(
-                &setup.source,
-                batch,
-                limit,
-                keep,
-                args.allow_modified,
-                &stopped,
-            )) else {
-                tally.first_not_sent = Some(first);
-                break;
-            };
-            let Some(forwarder) = &forwarder else {
-                for i in &items {
-                    let (ok, error) = match &i.event {
-                        Ok(_) => (true, None),
-                        Err(e) => (false, Some(e.as_str())),
-                    };
-                    if ok {
-                        tally.sent += 1;
+            continue;
+        };
+        let send = |item| send_one(&setup.source, forwarder, &target, item);
+        let not_started =
+            setup
+                .rt
+                .block_on(dispatch(&items, limit, &stopped, send, |s: Sent<'_>| {
+                    if s.error.is_some() {
+                        tally.failed += 1;
+                        bar.set_message(format!("{} failed", tally.failed));
                     } else {
-                        tally.unreadable += 1;
+                        tally.sent += 1;
                     }
                     let mut line = json!({
-                        "key": i.key,
-                        "ok": ok,
-                        "attempts": 0,
-                        "error": error,
-                        "event_time": time_text(i.time),
-                        "dry_run": true,
+                        "key": s.item.key,
+                        "ok": s.error.is_none(),
+                        "attempts": s.attempts,
+                        "error": s.error,
                     });
-                    if i.modified {
+                    if s.item.modified {
                         line["modified"] = json!(true);
                     }
                     tally.line(&bar, &line);
-                }
-                continue;
-            };
-            let send = |item| send_one(&setup.source, forwarder, &target, item);
-            let not_started =
-                setup
-                    .rt
-                    .block_on(dispatch(&items, limit, &stopped, send, |s: Sent<'_>| {
-                        if s.error.is_some() {
-                            tally.failed += 1;
-                            bar.set_message(format!("{} failed", tally.failed));
-                        } else {
-                            tally.sent += 1;
-                        }
-                        let mut line = json!({
-                            "key": s.item.key,
-                            "ok": s.error.is_none(),
-                            "attempts": s.attempts,
-                            "error": s.error,
-                        });
-                        if s.item.modified {
-                            line["modified"] = json!(true);
-                        }
-                        tally.line(&bar, &line);
-                        bar.inc(1);
-                    }));
-            if let Some(i) = not_started {
-                let q = &items[i];
-                tally.first_not_sent = Some((q.key.clone(), q.date, q.time));
-                break;
-            }
+                    bar.inc(1);
+                }));
+        if let Some(i) = not_started {
+            let q = &items[i];
+            tally.first_not_sent = Some((q.key.clone(), q.date, q.time));
+            break;
         }
-        bar.finish_and_clear();
-        let found = setup.rt.block_on(finder.finish()).map_err(source_error)?;
-        report(&setup, &found);
-        let secs = started.elapsed().as_secs_f64();
-        if args.dry_run {
-            note(&format!(
-                "dry run: {} would be sent to {target}, {} cannot be read; nothing sent",
-                count(tally.sent, "record", "records"),
-                tally.unreadable
-            ));
-        } else {
-            note(&format!(
-                "replay to {target}: {} sent, {} failed, in {secs:.1} s",
-                count(tally.sent, "record", "records"),
-                tally.failed
-            ));
-        }
-        if let Some(e) = &tally.unwritten {
-            note(&format!(
-                "cannot write the output: {}",
-                crate::text::error_chain(e)
-            ));
-        }
-        if let Some((key, date, time)) = &tally.first_not_sent {
-            // Its time when it was read (records of that same instant already sent go
-            // again), else its key date.
-            let resume = match (time_text(*time), date) {
-                (Some(t), _) => format!("; resume with --since {t}"),
-                (None, Some(d)) => format!("; resume with --since {d}"),
-                (None, None) => String::new(),
-            };
-            note(&format!(
-                "interrupted: the records in flight finished; first record not sent: {key}{resume}"
-            ));
-            return Ok(ExitCode::from(EXIT_INTERRUPTED));
-        }
-        let ok = tally.failed == 0 && tally.unreadable == 0 && tally.unwritten.is_none();
-        Ok(if ok {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(EXIT_FAILED)
-        })
-    };
-    run().unwrap_or_else(|code| code)
+    }
+    bar.finish_and_clear();
+    let found = setup.rt.block_on(finder.finish()).map_err(source_failed)?;
+    report(&setup, &found);
+    let secs = started.elapsed().as_secs_f64();
+    if args.dry_run {
+        note(&format!(
+            "dry run: {} would be sent to {target}, {} cannot be read; nothing sent",
+            count(tally.sent, "record", "records"),
+            tally.unreadable
+        ));
+    } else {
+        note(&format!(
+            "replay to {target}: {} sent, {} failed, in {secs:.1} s",
+            count(tally.sent, "record", "records"),
+            tally.failed
+        ));
+    }
+    if let Some(e) = &tally.unwritten {
+        note(&format!(
+            "cannot write the output: {}",
+            crate::text::error_chain(e)
+        ));
+    }
+    if let Some((key, date, time)) = &tally.first_not_sent {
+        // Its time when it was read (records of that same instant already sent go
+        // again), else its key date.
+        let resume = match (time_text(*time), date) {
+            (Some(t), _) => format!("; resume with --since {t}"),
+            (None, Some(d)) => format!("; resume with --since {d}"),
+            (None, None) => String::new(),
+        };
+        note(&format!(
+            "interrupted: the records in flight finished; first record not sent: {key}{resume}"
+        ));
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
+    let ok = tally.failed == 0 && tally.unreadable == 0 && tally.unwritten.is_none();
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILED)
+    })
 }
