@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use mps_cos_backup::handler::ArchiveConfig;
 use mps_cos_backup::handler::{Handler, Invocation};
-use mps_cos_backup::layout::{KeyTemplate, DEFAULT_TEMPLATE};
+use mps_cos_backup::key::{KeyTemplate, DEFAULT_TEMPLATE};
 use mps_cos_backup::store::{Object, Store, StoreError, Stored};
 
 /// Keeps the last body so the work cannot be optimized away.

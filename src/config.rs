@@ -16,7 +16,7 @@ use crate::forward::webhook::NotifyKey;
 use crate::forward::ForwarderConfig;
 use crate::handler::ArchiveConfig;
 use crate::http::auth::{CallbackAuth, CallbackToken};
-use crate::layout::{KeyTemplate, DEFAULT_TEMPLATE};
+use crate::key::{check_prefix, KeyTemplate, DEFAULT_TEMPLATE};
 use crate::logging::LogConfig;
 #[cfg(test)]
 use crate::logging::LogFormat;
@@ -150,8 +150,6 @@ pub struct ConfigError {
 
 /// The documented default of `COS_KEY_PREFIX`.
 pub const DEFAULT_KEY_PREFIX: &str = "mps-events/";
-// The whole key is capped at 850 bytes; a prefix must leave room for the rest of it.
-const MAX_PREFIX_LEN: usize = 256;
 
 impl Config {
     /// Reads and validates the configuration through `get` (normally `std::env::var`).
@@ -289,7 +287,13 @@ where
 {
     let key_prefix = match get_set(get, "COS_KEY_PREFIX") {
         None => DEFAULT_KEY_PREFIX.to_string(),
-        Some(p) => check_prefix(p)?,
+        Some(p) => {
+            check_prefix(&p).map_err(|e| ConfigError {
+                var: "COS_KEY_PREFIX",
+                reason: format!("{p:?} {e}"),
+            })?;
+            p
+        }
     };
     let template = get_set(get, "COS_KEY_TEMPLATE");
     let key_template = KeyTemplate::parse(template.as_deref().unwrap_or(DEFAULT_TEMPLATE))
@@ -752,35 +756,6 @@ where
             "contains spaces, control or non-ASCII characters (value not shown)",
         )),
     }
-}
-
-fn check_prefix(prefix: String) -> Result<String, ConfigError> {
-    let bad = |why: &str| ConfigError {
-        var: "COS_KEY_PREFIX",
-        reason: format!("{prefix:?} {why}"),
-    };
-    if prefix.len() > MAX_PREFIX_LEN {
-        return Err(bad(&format!("is longer than {MAX_PREFIX_LEN} bytes")));
-    }
-    if prefix.starts_with('/') {
-        return Err(bad("must not start with `/`"));
-    }
-    if prefix.chars().any(char::is_control) {
-        return Err(bad("contains control characters"));
-    }
-    if prefix.contains('\\') {
-        return Err(bad("contains `\\`"));
-    }
-    let segments: Vec<&str> = prefix.split('/').collect();
-    // The last piece is what keys continue with (empty when the prefix ends in `/`).
-    let inner = &segments[..segments.len() - 1];
-    if inner.iter().any(|s| s.is_empty()) {
-        return Err(bad("has an empty path segment (`//`)"));
-    }
-    if segments.iter().any(|s| *s == "." || *s == "..") {
-        return Err(bad("has a `.` or `..` path segment"));
-    }
-    Ok(prefix)
 }
 
 fn parse_offset(v: &str) -> Option<FixedOffset> {

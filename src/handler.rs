@@ -12,9 +12,12 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 use tracing::{error, info, warn};
 
+use crate::digest::{digest, digest_masked};
 use crate::event::{self, Event, EventError};
 use crate::forward::{Delivery, ForwardError, Forwarder};
-use crate::layout::{self, KeyParts, KeyTemplate, LayoutError};
+use crate::key::{
+    sanitize, KeyError, KeyParts, KeyTemplate, MAX_EVENT_TYPE_BYTES, MAX_STATUS_BYTES,
+};
 use crate::record::{self, Outcome, Source};
 use crate::store::{Object, Store, StoreError};
 
@@ -62,8 +65,8 @@ pub enum HandleError {
     #[error(transparent)]
     Event(#[from] EventError),
     /// The key could not be built.
-    #[error(transparent)]
-    Layout(#[from] LayoutError),
+    #[error("object key rejected: {0}")]
+    Key(#[from] KeyError),
     /// The record could not be serialized.
     #[error("could not serialize the archive record: {0}")]
     Serialize(#[from] serde_json::Error),
@@ -303,9 +306,9 @@ impl<S: Store> Handler<S> {
         // Keys never depend on a secret: with redaction the record's event is already masked;
         // without it the digest masks as it reads.
         let digest = if self.cfg.redact {
-            layout::digest(&record.event)
+            digest(&record.event)
         } else {
-            layout::digest_masked(&record.event)
+            digest_masked(&record.event)
         };
         let key = self.cfg.key_template.render(&KeyParts {
             prefix: &self.cfg.key_prefix,
@@ -338,9 +341,8 @@ impl<S: Store> Handler<S> {
         let (event_type, task_id, status) =
             (&p.event_type, p.task_id.as_deref(), p.status.as_deref());
         let bytes = p.body.len();
-        let meta_type = layout::sanitize(event_type, layout::MAX_EVENT_TYPE_BYTES, "unrecognized");
-        let meta_status =
-            layout::sanitize(status.unwrap_or(""), layout::MAX_STATUS_BYTES, "unknown");
+        let meta_type = sanitize(event_type, MAX_EVENT_TYPE_BYTES, "unrecognized");
+        let meta_status = sanitize(status.unwrap_or(""), MAX_STATUS_BYTES, "unknown");
         let metadata = [
             ("event-type", meta_type.as_str()),
             ("task-status", meta_status.as_str()),
@@ -392,7 +394,7 @@ mod tests {
     use crate::cos::{CosError, ErrorBody, Failure};
     use crate::forward::target::parse_targets;
     use crate::forward::ForwarderConfig;
-    use crate::layout::DEFAULT_TEMPLATE;
+    use crate::key::DEFAULT_TEMPLATE;
     use crate::record::Source;
     use crate::retry::RetryPolicy;
     use crate::store::memory::MemoryStore;

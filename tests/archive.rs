@@ -13,7 +13,7 @@ use common::fake_cos::{bucket_at, FakeCos, Fault, FaultRates};
 use common::scf_platform::{cos_env, cos_options, BUCKET, CREDENTIALS};
 use mps_cos_backup::archive::{self, CosSource, Filters, KeyLayout, Source, SourceError};
 use mps_cos_backup::cos::CosClient;
-use mps_cos_backup::layout::{KeyTemplate, DEFAULT_TEMPLATE};
+use mps_cos_backup::key::{KeyTemplate, DEFAULT_TEMPLATE};
 use mps_cos_backup::transport::HttpClient;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mps-cos-backup");

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mps_cos_backup::layout::digest;
+use mps_cos_backup::digest::digest;
 use serde_json::{json, Value};
 
 /// Small records in the mirror.

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use common::binary::{run_to_end as run, stderr_of as stderr, Binary, Package};
 use common::order_hook::{OrderHook, OrderHookOptions};
-use mps_cos_backup::layout::digest;
+use mps_cos_backup::digest::digest;
 
 fn json_lines(o: &Output) -> Vec<Value> {
     String::from_utf8_lossy(&o.stdout)

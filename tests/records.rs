@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, TimeZone, Utc};
 use common::scf_platform::{is_credential_key as is_cred, redacted};
+use mps_cos_backup::digest::digest;
 use mps_cos_backup::event::{parse, Event, ParsedEvent};
-use mps_cos_backup::layout::digest;
 use mps_cos_backup::record::{build, build_owned, redact, Record, Source, SCHEMA};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};

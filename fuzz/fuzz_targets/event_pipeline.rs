@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use libfuzzer_sys::fuzz_target;
-use mps_cos_backup::{event, layout, record};
+use mps_cos_backup::digest::digest;
+use mps_cos_backup::key::{check_archive_key, KeyParts, KeyTemplate, DEFAULT_TEMPLATE};
+use mps_cos_backup::{event, record};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(parsed) = event::parse(data) else {
@@ -16,10 +18,10 @@ fuzz_target!(|data: &[u8]| {
     let back: serde_json::Value = serde_json::from_slice(&body).expect("record is JSON");
     assert_no_secret(&back["event"]);
 
-    let tpl = layout::KeyTemplate::parse(layout::DEFAULT_TEMPLATE).expect("default template");
-    let digest = layout::digest(&rec.event);
+    let tpl = KeyTemplate::parse(DEFAULT_TEMPLATE).expect("default template");
+    let digest = digest(&rec.event);
     let key = tpl
-        .render(&layout::KeyParts {
+        .render(&KeyParts {
             prefix: "mps-events/",
             event_type: parsed.event_type(),
             task_id: parsed.task_id(),
@@ -30,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
             digest: &digest,
         })
         .expect("every event renders a key");
-    layout::check_key(&key).expect("key obeys the rules");
+    check_archive_key(&key).expect("key obeys the rules");
 });
 
 fn assert_no_secret(v: &serde_json::Value) {

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 
-use crate::layout::{
+use crate::key::{
     sanitize, KeyFields, KeyTemplate, MAX_EVENT_TYPE_BYTES, MAX_STATUS_BYTES, MAX_TASK_ID_BYTES,
 };
 use crate::record::Outcome;
@@ -213,15 +213,12 @@ impl Filters {
     /// Whether the outcome filter must read records: outcomes are asked for and keys of
     /// `template` do not carry them.
     pub fn needs_records(&self, template: &KeyTemplate) -> bool {
-        !self.outcomes.is_empty()
-            && !template
-                .pieces()
-                .any(|p| p == crate::layout::Piece::Outcome)
+        !self.outcomes.is_empty() && !template.pieces().any(|p| p == crate::key::Piece::Outcome)
     }
 
     /// Checks that every filter given can be read from keys of `template`.
     pub fn check_template(&self, template: &KeyTemplate) -> Result<(), FilterError> {
-        use crate::layout::Piece;
+        use crate::key::Piece;
         let has = |p: Piece<'_>| template.pieces().any(|q| q == p);
         let checks = [
             (
@@ -472,8 +469,8 @@ mod tests {
         k.outcome = None;
         assert!(f.matches(&k), "the record decides");
         assert!(Filters::default().wants_outcome(Outcome::Unknown));
-        let old = KeyTemplate::parse(crate::layout::OLD_DEFAULT_TEMPLATE).unwrap();
-        let new = KeyTemplate::parse(crate::layout::DEFAULT_TEMPLATE).unwrap();
+        let old = KeyTemplate::parse(crate::key::OLD_DEFAULT_TEMPLATE).unwrap();
+        let new = KeyTemplate::parse(crate::key::DEFAULT_TEMPLATE).unwrap();
         assert!(f.needs_records(&old) && !f.needs_records(&new));
         assert!(!Filters::default().needs_records(&old));
         // Any template can be filtered on outcome: no placeholder is required.

@@ -1,4 +1,4 @@
-//! The local mirror as a [`Source`]: `DIR/<key>`, the layout [`crate::store::local`] writes.
+//! The local mirror as a [`Source`]: `DIR/<key>`, the files [`crate::store::local`] writes.
 
 use std::path::{Path, PathBuf};
 
@@ -6,7 +6,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 use super::source::{roll_up, Entry, Page, Source, SourceError, MAX_OBJECT_BYTES};
-use crate::store::local::{key_path, TEMP_PREFIX};
+use crate::key::{key_path, TEMP_PREFIX};
 
 /// Keys in one page of a listing without delimiter, as COS pages them.
 const PAGE_KEYS: usize = 1000;

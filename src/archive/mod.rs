@@ -4,7 +4,7 @@
 //! Everything here is pure except the [`Source`] (a bucket or its local mirror):
 //! [`plan`] decides which prefixes a set of [`Filters`] needs; a [`Finder`] runs the plan
 //! against a source a page at a time, reads each key back through the template
-//! ([`crate::layout::KeyTemplate::read`]), drops what the filters do not want, lists each
+//! ([`crate::key::KeyTemplate::read`]), drops what the filters do not want, lists each
 //! digest once and hands the rest out by date then key as the listings go ([`find`]
 //! collects them, for small searches); a [`Counter`] counts them. [`record`] reads a
 //! stored record without re-serializing its event and checks it against its key's
@@ -33,7 +33,7 @@ pub use local::LocalSource;
 use source::Pager;
 pub use source::{Entry, Listing, Page, Source, SourceError};
 
-use crate::layout::{KeyFields, KeyTemplate};
+use crate::key::{KeyFields, KeyTemplate};
 use crate::record::Outcome;
 use plan::{Plan, Step};
 
@@ -611,7 +611,7 @@ impl Counter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layout::DEFAULT_TEMPLATE;
+    use crate::key::DEFAULT_TEMPLATE;
     use std::sync::Mutex;
 
     /// An in-memory bucket that records every listing asked for.

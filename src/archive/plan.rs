@@ -23,7 +23,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::filters::Filters;
-use crate::layout::{KeyTemplate, Piece};
+use crate::key::{KeyTemplate, Piece};
 
 /// One thing to ask the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -323,7 +323,7 @@ fn is_safe_segment(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layout::DEFAULT_TEMPLATE;
+    use crate::key::DEFAULT_TEMPLATE;
 
     fn d(s: &str) -> Option<NaiveDate> {
         Some(super::super::filters::parse_date(s).unwrap())

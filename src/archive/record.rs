@@ -66,11 +66,11 @@ struct Shape<'a> {
 
 /// The digest the key of a record holding `event` was made with: the function's own rule
 /// (the digest of the event with its credentials masked, [`crate::record::redact`] then
-/// [`crate::layout::digest`]), so a stored event, redacted or not, gives its key's digest
+/// [`crate::digest::digest`]), so a stored event, redacted or not, gives its key's digest
 /// back unless its content was changed.
 pub fn content_digest(event: &RawValue) -> Result<String, RecordError> {
     let v: serde_json::Value = serde_json::from_str(event.get())?;
-    Ok(crate::layout::digest_masked(&v))
+    Ok(crate::digest::digest_masked(&v))
 }
 
 /// Whether `event` no longer matches `key_digest`, the digest its key was made with.
@@ -130,7 +130,7 @@ mod tests {
             "Timestamp": 1, "N": 12345678901234567890123u128});
         let mut masked = raw.clone();
         crate::record::redact(&mut masked);
-        let key_digest = crate::layout::digest(&masked);
+        let key_digest = crate::digest::digest(&masked);
         for stored in [&raw, &masked] {
             let body = serde_json::to_vec(&serde_json::json!({"event": stored})).unwrap();
             let r = parse(&body).unwrap();

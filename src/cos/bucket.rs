@@ -7,9 +7,6 @@ use std::fmt;
 use super::sign::encode_key_path;
 use crate::transport::{host_header, Uri, UrlError, UrlShape};
 
-/// Longest object key COS accepts, in bytes.
-pub(crate) const MAX_KEY_BYTES: usize = 850;
-
 /// Storage classes COS accepts in `x-cos-storage-class`.
 pub(crate) const STORAGE_CLASSES: &[&str] = &[
     "STANDARD",
@@ -188,7 +185,7 @@ impl Bucket {
     }
 
     /// The absolute URI of an object, its key percent-encoded per COS. None only for a key
-    /// [`check_key`] refuses.
+    /// [`crate::key::check_cos_key`] refuses.
     pub(crate) fn object_uri(&self, key: &str) -> Option<Uri> {
         Uri::try_from(format!("{}/{}", self.endpoint, encode_key_path(key))).ok()
     }
@@ -241,33 +238,6 @@ pub(crate) fn check_region(region: &str) -> Result<(), BucketError> {
             "{region:?} is not a COS region like `ap-guangzhou` or `na-siliconvalley`"
         )))
     }
-}
-
-/// Why a key cannot be sent as it is.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid object key: {0}")]
-pub(crate) struct KeyError(pub(crate) &'static str);
-
-/// Refuses keys COS or any URL parser on the way would change or refuse: these are the
-/// rules of the request path, not of the archive's layout (which is stricter).
-pub(crate) fn check_key(key: &str) -> Result<(), KeyError> {
-    if key.is_empty() {
-        return Err(KeyError("empty"));
-    }
-    if key.len() > MAX_KEY_BYTES {
-        return Err(KeyError("more than 850 bytes"));
-    }
-    if key.starts_with('/') {
-        return Err(KeyError("starts with '/'"));
-    }
-    if key.chars().any(char::is_control) {
-        return Err(KeyError("contains a control character"));
-    }
-    // URL parsers collapse dot segments, which would silently change the key.
-    if key.split('/').any(|seg| seg == "." || seg == "..") {
-        return Err(KeyError("has a '.' or '..' path segment"));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -366,22 +336,5 @@ mod tests {
             StorageClass::parse("COLD"),
             Err(BucketError::StorageClass(_))
         ));
-    }
-
-    #[test]
-    fn keys_that_would_be_rewritten_are_refused() {
-        for key in ["", "/a", "a/../b", "./a", "a/.", "a\nb", &"x".repeat(851)] {
-            assert!(check_key(key).is_err(), "{key:?} should be refused");
-        }
-        for key in [
-            "a",
-            "a/b.c",
-            "..a/b..",
-            "a b/+~(*)%?#&=/视频.json",
-            "trailing/",
-            &"x".repeat(850),
-        ] {
-            assert!(check_key(key).is_ok(), "{key:?} should be accepted");
-        }
     }
 }

@@ -5,13 +5,13 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use super::bucket::check_key;
 use super::client::{CosClient, Operation};
 use super::crc64::crc64;
 use super::error::{CosError, Failure};
 use super::list_objects::{signed_get, status_failure};
 use super::sign::KeyTime;
 use crate::credentials::Credentials;
+use crate::key::check_cos_key;
 use crate::transport::{Answer, Request, Uri};
 
 /// Largest object read: archive records are a callback and its summary, far below this;
@@ -119,7 +119,7 @@ impl CosClient {
     /// Reads one object, retrying as PUT does, within `deadline`; the body is checked
     /// against `x-cos-hash-crc64ecma` (a damaged or cut download is retried).
     pub async fn get_object(&self, key: &str, deadline: Instant) -> Result<GotObject, CosError> {
-        check_key(key).map_err(|e| CosError::InvalidRequest {
+        check_cos_key(key).map_err(|e| CosError::InvalidRequest {
             op: "GET",
             reason: e.to_string(),
         })?;

@@ -1,6 +1,7 @@
 //! COS XML API client, laid out so that only one file does I/O.
 //!
-//! - `bucket`: bucket, region, endpoint and storage class as parsed values; key rules.
+//! - `bucket`: bucket, region, endpoint and storage class as parsed values (the keys it
+//!   sends obey [`crate::key`]'s rules for COS).
 //! - [`sign`]: the request signer (pure, time passed in); [`crc64`]: COS's CRC-64.
 //! - `put_object`: a PUT checked, prepared and signed as a request value; its answer read
 //!   by a pure function.
@@ -25,11 +26,9 @@ mod recorded;
 pub mod sign;
 mod xml;
 
-#[cfg(test)]
-pub(crate) use bucket::MAX_KEY_BYTES;
+pub(crate) use bucket::check_region;
 #[cfg(test)]
 pub(crate) use bucket::STORAGE_CLASSES;
-pub(crate) use bucket::{check_key, check_region, KeyError};
 pub use bucket::{Bucket, BucketError, Endpoint, StorageClass};
 pub use client::CosClient;
 pub use error::{CosError, ErrorBody, Failure};

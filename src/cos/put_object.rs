@@ -8,12 +8,13 @@ use base64::Engine as _;
 use bytes::Bytes;
 use md5::{Digest, Md5};
 
-use super::bucket::{check_key, Bucket};
+use super::bucket::Bucket;
 use super::client::{CosClient, Operation};
 use super::crc64::crc64;
 use super::error::{CosError, ErrorBody, Failure};
 use super::sign::{sign, KeyTime, SignRequest};
 use crate::credentials::Credentials;
+use crate::key::check_cos_key;
 use crate::transport::header::AUTHORIZATION;
 use crate::transport::{Answer, HeaderMap, HeaderName, HeaderValue, Method, Request, Uri};
 
@@ -77,7 +78,7 @@ impl PreparedPut {
         creds: &Credentials,
         obj: &PutObject<'_>,
     ) -> Result<PreparedPut, CosError> {
-        check_key(obj.key).map_err(|e| invalid(e.to_string()))?;
+        check_cos_key(obj.key).map_err(|e| invalid(e.to_string()))?;
         if obj.content_type.chars().any(char::is_control) {
             return Err(invalid("content type has a control character"));
         }

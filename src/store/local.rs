@@ -10,8 +10,8 @@ use std::time::Instant;
 use md5::{Digest, Md5};
 use tokio::io::AsyncWriteExt;
 
-use super::check_key;
 use super::{Object, Store, StoreError, Stored};
+use crate::key::{key_path, TEMP_PREFIX};
 use crate::text::hex;
 
 /// Why a local write failed.
@@ -46,21 +46,6 @@ pub struct LocalStore {
     seq: AtomicU64,
 }
 
-/// Names of the files a write goes through before it is renamed into place; readers of the
-/// mirror skip them.
-pub(crate) const TEMP_PREFIX: &str = ".tmp-";
-
-/// The file `key` maps to under the mirror `root`, or why it may not: the archive's key
-/// rules keep a key inside the directory (no absolute path, no empty, `.` or `..` segment,
-/// no backslash or control character). The store and the mirror's reader share it.
-pub(crate) fn key_path(root: &Path, key: &str) -> Result<PathBuf, LocalError> {
-    check_key(key).map_err(|e| LocalError::UnsafeKey {
-        key: key.to_string(),
-        reason: e.to_string(),
-    })?;
-    Ok(root.join(key))
-}
-
 impl LocalStore {
     /// A store rooted at `root` (created on first write).
     pub fn new(root: impl Into<PathBuf>) -> Self {
@@ -73,9 +58,13 @@ impl LocalStore {
         }
     }
 
-    /// The file a key maps to, or why it may not be written ([`key_path`]).
+    /// The file a key maps to, or why it may not be written: the archive's key rules keep
+    /// every key inside the directory ([`crate::key::check_archive_key`]).
     pub fn path_for(&self, key: &str) -> Result<PathBuf, LocalError> {
-        key_path(&self.root, key)
+        key_path(&self.root, key).map_err(|e| LocalError::UnsafeKey {
+            key: key.to_string(),
+            reason: e.to_string(),
+        })
     }
 
     async fn write(&self, obj: &Object<'_>) -> Result<Stored, LocalError> {

@@ -67,21 +67,6 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Stored, StoreError>> + Send;
 }
 
-/// The archive's key rules: what COS accepts ([`crate::cos::check_key`]), and what a tool
-/// mirroring the bucket onto a disk can write without surprises (no empty segment, no
-/// backslash), which is also what keeps every key of the local store inside its directory.
-pub(crate) fn check_key(key: &str) -> Result<(), crate::cos::KeyError> {
-    use crate::cos::KeyError;
-    crate::cos::check_key(key)?;
-    if key.contains('\\') {
-        return Err(KeyError("contains '\\'"));
-    }
-    if key.split('/').any(str::is_empty) {
-        return Err(KeyError("has an empty path segment"));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
