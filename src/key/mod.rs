@@ -1,6 +1,7 @@
 //! Object keys: everything the archive knows about them, in one place.
 //!
-//! A key is made once per event and read many times, so the rules live together:
+//! The handler writes keys and every reader reads them back; both sides must agree on the
+//! same rules, so they live together here:
 //!
 //! - `template`: `COS_KEY_TEMPLATE` parsed and checked once, then rendered from an event's
 //!   type, task, status, outcome, date and digest ([`KeyTemplate`], [`KeyParts`]).
@@ -22,7 +23,7 @@ mod template;
 
 pub(crate) use local::{key_path, TEMP_PREFIX};
 pub use read::{KeyFields, Piece};
-pub use rules::{check_archive_key, KeyError, PrefixError};
+pub use rules::{check_archive_key, KeyError};
 pub(crate) use rules::{check_cos_key, check_prefix};
 pub(crate) use sanitize::{sanitize, MAX_EVENT_TYPE_BYTES, MAX_STATUS_BYTES, MAX_TASK_ID_BYTES};
 pub use template::{KeyParts, KeyTemplate, TemplateError, DEFAULT_TEMPLATE, OLD_DEFAULT_TEMPLATE};

@@ -26,7 +26,7 @@ pub struct KeyError(pub(crate) &'static str);
 /// setting and the value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct PrefixError(&'static str);
+pub(crate) struct PrefixError(&'static str);
 
 /// Refuses keys COS or any URL parser on the way would change or refuse: the rules of the
 /// request path, which [`check_archive_key`] makes stricter.
