@@ -8,7 +8,7 @@ use chrono::{FixedOffset, Offset, Utc};
 use crate::handler::ArchiveConfig;
 use crate::layout::{KeyTemplate, DEFAULT_TEMPLATE};
 
-use super::env::{get_set, parse_bool, ConfigError};
+use super::env::{get_set, switch, ConfigError};
 
 /// The documented default of `COS_KEY_PREFIX`.
 pub const DEFAULT_KEY_PREFIX: &str = "mps-events/";
@@ -48,13 +48,7 @@ where
             .collect();
         (!list.is_empty()).then_some(list)
     });
-    let redact = match get_set(get, "ARCHIVE_REDACT") {
-        None => true,
-        Some(v) => parse_bool(&v).ok_or_else(|| ConfigError {
-            var: "ARCHIVE_REDACT",
-            reason: format!("{v:?} is not one of on/off, true/false, 1/0, yes/no"),
-        })?,
-    };
+    let redact = switch(get, "ARCHIVE_REDACT", true)?;
     Ok(ArchiveConfig {
         key_prefix,
         key_template,

@@ -5,7 +5,7 @@
 use crate::forward::webhook::NotifyKey;
 use crate::http::auth::{CallbackAuth, CallbackToken};
 
-use super::env::{err, get_set, parse_bool, ConfigError};
+use super::env::{err, get_set, switch, ConfigError};
 
 /// Shortest `CALLBACK_TOKEN` accepted: it is the one secret that covers the body.
 const MIN_TOKEN_LEN: usize = 16;
@@ -36,13 +36,7 @@ where
         }
     };
     let notify_key = get_set(get, "CALLBACK_NOTIFY_KEY").and_then(NotifyKey::new);
-    let allow_unsigned = match get_set(get, "CALLBACK_ALLOW_UNSIGNED") {
-        None => false,
-        Some(v) => parse_bool(&v).ok_or_else(|| ConfigError {
-            var: "CALLBACK_ALLOW_UNSIGNED",
-            reason: format!("{v:?} is not one of on/off, true/false, 1/0, yes/no"),
-        })?,
-    };
+    let allow_unsigned = switch(get, "CALLBACK_ALLOW_UNSIGNED", false)?;
     Ok(CallbackAuth {
         token,
         notify_key,

@@ -1,5 +1,6 @@
 //! Reading one variable: the empty string counts as unset, and a problem is a
-//! [`ConfigError`] naming the variable, in one line. The on/off switches share one reader.
+//! [`ConfigError`] naming the variable, in one line. The on/off switches share one reader
+//! (`switch`).
 
 /// A configuration problem: names the variable and what is wrong, one line.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -27,8 +28,22 @@ where
     get(var).filter(|v| !v.is_empty())
 }
 
-/// An on/off switch: on/off, true/false, 1/0 or yes/no, in any case; `None` for anything else.
-pub(super) fn parse_bool(v: &str) -> Option<bool> {
+/// An on/off switch (`var`): `default` when unset, else on/off, true/false, 1/0 or yes/no,
+/// in any case.
+pub(super) fn switch<F>(get: &F, var: &'static str, default: bool) -> Result<bool, ConfigError>
+where
+    F: Fn(&str) -> Option<String>,
+{
+    match get_set(get, var) {
+        None => Ok(default),
+        Some(v) => parse_bool(&v).ok_or_else(|| ConfigError {
+            var,
+            reason: format!("{v:?} is not one of on/off, true/false, 1/0, yes/no"),
+        }),
+    }
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
     match v.trim().to_ascii_lowercase().as_str() {
         "on" | "true" | "1" | "yes" => Some(true),
         "off" | "false" | "0" | "no" => Some(false),

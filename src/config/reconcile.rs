@@ -8,7 +8,7 @@ use crate::cloudapi::client::CloudApiConfig;
 use crate::transport::Uri;
 
 use super::cloud::{cloud_api_endpoint, credentials, region};
-use super::env::{err, get_set, parse_bool, ConfigError};
+use super::env::{err, get_set, switch, ConfigError};
 
 /// How reconcile asks MPS and what it checks (`MPS_*`, `RECONCILE_*`).
 #[derive(Debug, Clone)]
@@ -86,13 +86,7 @@ where
             None => return Err(span_error("RECONCILE_GRACE", &v)),
         },
     };
-    let forward = match get_set(get, "RECONCILE_FORWARD") {
-        None => false,
-        Some(v) => parse_bool(&v).ok_or_else(|| ConfigError {
-            var: "RECONCILE_FORWARD",
-            reason: format!("{v:?} is not one of on/off, true/false, 1/0, yes/no"),
-        })?,
-    };
+    let forward = switch(get, "RECONCILE_FORWARD", false)?;
     let region = region(get, "MPS_REGION")?;
     let credentials = credentials(get)?;
     let (mps, mps_missing) = match (region, credentials) {
