@@ -8,7 +8,7 @@ use chrono::{FixedOffset, Offset, Utc};
 use crate::handler::ArchiveConfig;
 use crate::key::{check_prefix, KeyTemplate, DEFAULT_TEMPLATE};
 
-use super::env::{get_set, switch, ConfigError};
+use super::env::{err, get_set, switch, ConfigError};
 
 /// The documented default of `COS_KEY_PREFIX`.
 pub const DEFAULT_KEY_PREFIX: &str = "mps-events/";
@@ -20,10 +20,7 @@ where
     let key_prefix = match get_set(get, "COS_KEY_PREFIX") {
         None => DEFAULT_KEY_PREFIX.to_string(),
         Some(p) => {
-            check_prefix(&p).map_err(|e| ConfigError {
-                var: "COS_KEY_PREFIX",
-                reason: format!("{p:?} {e}"),
-            })?;
+            check_prefix(&p).map_err(|e| err("COS_KEY_PREFIX", &format!("{p:?} {e}")))?;
             p
         }
     };
