@@ -268,8 +268,8 @@ fn normalized(parsed: &ParsedEvent) -> Normalized {
     }
 }
 
-/// The record's `outcome` for an event (the rule is in `outcome`'s docs); what readers use for records
-/// archived before the record had one.
+/// The record's `outcome` for an event (the rule is in `outcome`'s docs); what readers use
+/// for records archived before the record had one.
 pub fn outcome(parsed: &ParsedEvent) -> Outcome {
     classify(parsed, &normalized(parsed).2)
 }
