@@ -16,13 +16,15 @@
 //!
 //! Here: requests, answers and bounds as values. `client` sends them, `connect` opens the
 //! connections, `error` says why an exchange failed, `url` parses configured URLs.
+
 mod client;
 mod connect;
 mod error;
 mod url;
 
-use bytes::Bytes;
 use std::time::Instant;
+
+use bytes::Bytes;
 
 pub use http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 
