@@ -1,7 +1,7 @@
 //! `mps-cos-backup deploy`: from the zip to a running function through the Cloud API
 //! (SPEC "Deploy", `reference/scf-deploy.md`).
 //!
-//! Everything that can be checked locally is checked first ([`prepare`]: the zip, the
+//! Everything that can be checked locally is checked first ([`prepare()`]: the zip, the
 //! function's environment by runtime mode's own rules, the flags); only then are the steps
 //! run, each one idempotent so that running the command again converges: the role, the
 //! function (created, or its code and then its configuration updated, waiting for `Active`

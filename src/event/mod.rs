@@ -1,6 +1,6 @@
 //! The MPS notification (`ParseNotification` shape): its typed view and the parser.
 //!
-//! [`parse`] keeps the original JSON object in [`ParsedEvent::raw`], every number exactly as
+//! [`parse()`] keeps the original JSON object in [`ParsedEvent::raw`], every number exactly as
 //! sent, and reads a typed view of the two event types this crate understands
 //! (`WorkflowTask`, `EditMediaTask`) from it. The view is lenient: a field of an unexpected
 //! type reads as `None`, any JSON object is an event, and nothing about its shape makes

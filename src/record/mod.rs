@@ -4,7 +4,7 @@
 //! Its parts, each in its own file: `normalize` reads the event's `error`, `inputs` and
 //! `outputs` (the kinds that come by URL in `notify`); `outcome` classifies how the task
 //! ended ([`Outcome`]); `redact` masks the credentials that travel inside events. Here:
-//! the record's shape, and the dispatch on the event's kind that [`build`] and [`outcome`]
+//! the record's shape, and the dispatch on the event's kind that [`build`] and [`outcome()`]
 //! share.
 
 use std::fmt;
@@ -274,7 +274,7 @@ pub fn outcome(parsed: &ParsedEvent) -> Outcome {
     classify(parsed, &normalized(parsed).2)
 }
 
-/// [`outcome`], given the event's normalized outputs.
+/// [`outcome()`], given the event's normalized outputs.
 fn classify(parsed: &ParsedEvent, outputs: &[Output]) -> Outcome {
     let (status, err_code, err_code_ext) = match &parsed.event {
         Event::WorkflowTask(t) => (t.status.as_deref(), t.err_code, t.err_code_ext.as_deref()),
