@@ -19,8 +19,8 @@ use common::fake_runtime::{FakeRuntime, HeaderStyle, Kind};
 use common::fake_webhook::{without_signature, FakeWebhook, FakeWebhookOptions, HookFaultRates};
 use common::fixtures;
 use common::scf_platform::{
-    assert_clean, cos_options, env_for, set_env, verify_success, CREDENTIALS, SECRET_ID,
-    SECRET_KEY, TOKEN,
+    assert_clean, cos_options, env_for, role_cloud_api, role_cloud_api_options, set_env,
+    verify_success, CREDENTIALS, SECRET_ID, SECRET_KEY, TOKEN,
 };
 use serde_json::Value;
 
@@ -60,9 +60,6 @@ async fn every_callback_is_archived_and_forwarded_before_success() {
     };
     let cos = FakeCos::start(cos_opts).await;
     let api = FakeCloudApi::start(FakeCloudApiOptions {
-        secret_id: SECRET_ID.into(),
-        secret_key: SECRET_KEY.into(),
-        session_token: Some(TOKEN.into()),
         region: "ap-guangzhou".into(),
         functions: Some(vec![(
             "default".into(),
@@ -76,7 +73,7 @@ async fn every_callback_is_archived_and_forwarded_before_success() {
             ..ApiFaultRates::default()
         },
         seed: 0xa91,
-        ..FakeCloudApiOptions::default()
+        ..role_cloud_api_options()
     })
     .await;
     let hook = FakeWebhook::start(FakeWebhookOptions {
@@ -211,13 +208,7 @@ async fn every_callback_is_archived_and_forwarded_before_success() {
 /// the archive write and the other target still happen.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invoke_forwards_and_a_callback_too_large_for_invoke_is_still_archived() {
-    let api = FakeCloudApi::start(FakeCloudApiOptions {
-        secret_id: SECRET_ID.into(),
-        secret_key: SECRET_KEY.into(),
-        session_token: Some(TOKEN.into()),
-        ..FakeCloudApiOptions::default()
-    })
-    .await;
+    let api = role_cloud_api().await;
     let hook = FakeWebhook::start(FakeWebhookOptions::default()).await;
     let dir = std::env::temp_dir().join(format!("mcb-fwd-invoke-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -300,13 +291,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_that_is_the_function_itself_is_refused_at_start() {
     let (rt, cos) = common::scf_platform::start().await;
-    let api = FakeCloudApi::start(FakeCloudApiOptions {
-        secret_id: SECRET_ID.into(),
-        secret_key: SECRET_KEY.into(),
-        session_token: Some(TOKEN.into()),
-        ..FakeCloudApiOptions::default()
-    })
-    .await;
+    let api = role_cloud_api().await;
     for (namespace, target) in [
         (None, "scf:mps-archive"),
         (None, "scf:default/mps-archive:prod"),

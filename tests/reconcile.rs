@@ -459,20 +459,15 @@ async fn the_timer_event_reconciles_inside_its_deadline() {
     let (rt, cos) = scf_platform::start().await;
     let mps = FakeMps::start(
         FakeMpsOptions {
-            secret_id: scf_platform::SECRET_ID.into(),
-            secret_key: scf_platform::SECRET_KEY.into(),
-            session_token: Some(scf_platform::TOKEN.into()),
             throttle: 0.06,
             internal_error: 0.05,
             http_5xx: 0.04,
-            ..FakeMpsOptions::default()
+            ..scf_platform::role_mps_options()
         },
         all.clone(),
     )
     .await;
-    let mut env = scf_platform::env_for(&rt, &cos);
-    scf_platform::set_env(&mut env, "MPS_ENDPOINT", &mps.url());
-    scf_platform::set_env(&mut env, "TENCENTCLOUD_REGION", scf_platform::REGION);
+    let env = scf_platform::reconcile_env(&rt, &cos, &mps);
     let mut bin = Binary::start(&[], &env);
 
     // Some callbacks come through the trigger first.
@@ -545,18 +540,13 @@ async fn the_timer_event_reconciles_inside_its_deadline() {
     let (rt, cos) = scf_platform::start().await;
     let slow = FakeMps::start(
         FakeMpsOptions {
-            secret_id: scf_platform::SECRET_ID.into(),
-            secret_key: scf_platform::SECRET_KEY.into(),
-            session_token: Some(scf_platform::TOKEN.into()),
             delay: Duration::from_millis(400),
-            ..FakeMpsOptions::default()
+            ..scf_platform::role_mps_options()
         },
         more,
     )
     .await;
-    let mut env = scf_platform::env_for(&rt, &cos);
-    scf_platform::set_env(&mut env, "MPS_ENDPOINT", &slow.url());
-    scf_platform::set_env(&mut env, "TENCENTCLOUD_REGION", scf_platform::REGION);
+    let env = scf_platform::reconcile_env(&rt, &cos, &slow);
     let mut bin = Binary::start(&[], &env);
     let started = std::time::Instant::now();
     rt.push_event_with(timer, Some(4_000), HeaderStyle::Lower);
@@ -766,19 +756,8 @@ async fn forward_and_refusals() {
 async fn refused_credentials_end_the_instance() {
     use common::fake_mps::MpsFault;
     let (rt, cos) = scf_platform::start().await;
-    let mps = FakeMps::start(
-        FakeMpsOptions {
-            secret_id: scf_platform::SECRET_ID.into(),
-            secret_key: scf_platform::SECRET_KEY.into(),
-            session_token: Some(scf_platform::TOKEN.into()),
-            ..FakeMpsOptions::default()
-        },
-        tasks(5, 0, Utc::now()),
-    )
-    .await;
-    let mut env = scf_platform::env_for(&rt, &cos);
-    scf_platform::set_env(&mut env, "MPS_ENDPOINT", &mps.url());
-    scf_platform::set_env(&mut env, "TENCENTCLOUD_REGION", scf_platform::REGION);
+    let mps = FakeMps::start(scf_platform::role_mps_options(), tasks(5, 0, Utc::now())).await;
+    let env = scf_platform::reconcile_env(&rt, &cos, &mps);
     let mut bin = Binary::start(&[], &env);
     let timer = r#"{"Type":"Timer","TriggerName":"reconcile-hourly"}"#;
     mps.push_faults([MpsFault::ApiError(

@@ -9,13 +9,11 @@ use std::time::Duration;
 use serde_json::Value;
 
 use common::binary::Binary;
-use common::fake_cloudapi::{ApiFault, FakeCloudApi, FakeCloudApiOptions};
+use common::fake_cloudapi::{ApiFault, FakeCloudApi};
 use common::fake_cos::{FakeCos, Fault};
 use common::fake_runtime::{FakeRuntime, Kind};
 use common::fixtures;
-use common::scf_platform::{
-    assert_clean, env_for, set_env, start, BUCKET, SECRET_ID, SECRET_KEY, TOKEN,
-};
+use common::scf_platform::{assert_clean, env_for, role_cloud_api, set_env, start, BUCKET};
 
 const WAIT: Duration = Duration::from_secs(10);
 const TARGET: &str = "scf:default/biz-handler:$LATEST";
@@ -73,13 +71,7 @@ async fn cos_access_denied_fails_that_event_and_the_instance_takes_the_next() {
 /// every callback to [`TARGET`].
 async fn forwarding() -> (FakeRuntime, FakeCos, FakeCloudApi, Binary) {
     let (rt, cos) = start().await;
-    let api = FakeCloudApi::start(FakeCloudApiOptions {
-        secret_id: SECRET_ID.into(),
-        secret_key: SECRET_KEY.into(),
-        session_token: Some(TOKEN.into()),
-        ..FakeCloudApiOptions::default()
-    })
-    .await;
+    let api = role_cloud_api().await;
     let mut env = env_for(&rt, &cos);
     set_env(&mut env, "ARCHIVE_FORWARD", "scf:biz-handler");
     set_env(&mut env, "FORWARD_SCF_ENDPOINT", &api.url());

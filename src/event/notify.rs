@@ -92,17 +92,7 @@ model! {
 impl ActivityResItem {
     /// The filled media-processing result, when the activity is one.
     pub fn media(&self) -> Option<&dyn SubtaskResult> {
-        let all: [Option<&dyn SubtaskResult>; 6] = [
-            self.transcode_task.as_ref().map(|t| t as _),
-            self.animated_graphic_task.as_ref().map(|t| t as _),
-            self.snapshot_by_time_offset_task.as_ref().map(|t| t as _),
-            self.sample_snapshot_task.as_ref().map(|t| t as _),
-            self.image_sprite_task.as_ref().map(|t| t as _),
-            self.adaptive_dynamic_streaming_task
-                .as_ref()
-                .map(|t| t as _),
-        ];
-        all.into_iter().flatten().next()
+        filled_subtasks!(self).next()
     }
 
     /// The filled raw result (AI, rule, erase, dubbing), with its SDK field name.

@@ -10,9 +10,9 @@
 //! - Live-stream notifications: no inputs or outputs; `error` a `ProcessEof` with a non-zero
 //!   `ErrCode`, which is also the one live notification whose outcome is `failed`.
 
-use super::{
-    error_of, input_of, raw_output, subtask_output, task_error, Normalized, Outcome, Output,
-};
+use super::normalize::{input_of, raw_output, subtask_output, task_error, Normalized};
+use super::outcome::error_of;
+use super::{Outcome, Output};
 use crate::event::{
     BatchSubTaskResult, ExtractBlindWatermarkTask, LiveStreamNotification, ScheduleTask,
 };

@@ -22,7 +22,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
-use super::{strip_brackets, Uri};
+use super::url::strip_brackets;
+use super::Uri;
 
 /// The connector the pooled client calls for each new connection.
 #[derive(Clone, Default)]

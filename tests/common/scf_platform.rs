@@ -9,7 +9,9 @@ use base64::Engine as _;
 use md5::{Digest, Md5};
 use serde_json::Value;
 
+use super::fake_cloudapi::{FakeCloudApi, FakeCloudApiOptions};
 use super::fake_cos::{FakeCos, FakeCosOptions};
+use super::fake_mps::{FakeMps, FakeMpsOptions};
 use super::fake_runtime::FakeRuntime;
 
 /// Role secret id handed to the binary (and expected by the fake COS).
@@ -70,6 +72,41 @@ pub async fn start() -> (FakeRuntime, FakeCos) {
         FakeRuntime::start().await,
         FakeCos::start(cos_options()).await,
     )
+}
+
+/// A fake Cloud API's options expecting the role's credentials, the ones the binary signs
+/// with (add the rest with `..role_cloud_api_options()`).
+pub fn role_cloud_api_options() -> FakeCloudApiOptions {
+    FakeCloudApiOptions {
+        secret_id: SECRET_ID.into(),
+        secret_key: SECRET_KEY.into(),
+        session_token: Some(TOKEN.into()),
+        ..FakeCloudApiOptions::default()
+    }
+}
+
+/// A fake Cloud API on loopback with [`role_cloud_api_options`].
+pub async fn role_cloud_api() -> FakeCloudApi {
+    FakeCloudApi::start(role_cloud_api_options()).await
+}
+
+/// A fake MPS's options expecting the role's credentials (add the rest with
+/// `..role_mps_options()`).
+pub fn role_mps_options() -> FakeMpsOptions {
+    FakeMpsOptions {
+        secret_id: SECRET_ID.into(),
+        secret_key: SECRET_KEY.into(),
+        session_token: Some(TOKEN.into()),
+        ..FakeMpsOptions::default()
+    }
+}
+
+/// Runtime-mode environment ([`env_for`]) whose reconcile asks `mps` in [`REGION`].
+pub fn reconcile_env(rt: &FakeRuntime, cos: &FakeCos, mps: &FakeMps) -> Vec<(String, String)> {
+    let mut env = env_for(rt, cos);
+    set_env(&mut env, "MPS_ENDPOINT", &mps.url());
+    set_env(&mut env, "TENCENTCLOUD_REGION", REGION);
+    env
 }
 
 /// Neither fake saw a protocol violation or a request that failed verification.
