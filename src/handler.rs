@@ -391,7 +391,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::cos::{CosError, ErrorBody, Failure};
+    use crate::cos::{CosError, CosFailure, ErrorBody};
     use crate::forward::target::parse_targets;
     use crate::forward::ForwarderConfig;
     use crate::key::DEFAULT_TEMPLATE;
@@ -510,7 +510,7 @@ mod tests {
             at: "".into(),
             gave_up: crate::retry::GaveUp {
                 attempts: 1,
-                ending: crate::retry::Ending::CredentialsRejected(Failure::Status {
+                ending: crate::retry::Ending::CredentialsRejected(CosFailure::Status {
                     status: 403,
                     error: Box::new(ErrorBody::default()),
                 }),

@@ -10,7 +10,7 @@ use common::fake_cloudapi::{
 };
 use mps_cos_backup::cloudapi::client::{Answered, CallError, CloudApiClient, CloudApiConfig};
 use mps_cos_backup::cloudapi::invoke::{
-    build_request, BuildError, Function, InvokeInput, Invoked, MAX_EVENT_CLIENT_CONTEXT,
+    build_request, BuildError, InvokeInput, Invoked, QualifiedFunction, MAX_EVENT_CLIENT_CONTEXT,
 };
 use mps_cos_backup::credentials::Credentials;
 use mps_cos_backup::retry::{Ending, GaveUp, RetryPolicy};
@@ -52,8 +52,8 @@ fn client(api: &FakeCloudApi, credentials: Credentials) -> CloudApiClient {
     )
 }
 
-fn function() -> Function {
-    Function::new("default", "biz-handler", "$LATEST").unwrap()
+fn function() -> QualifiedFunction {
+    QualifiedFunction::new("default", "biz-handler", "$LATEST").unwrap()
 }
 
 /// Invokes [`function`] with `callback` through a new client holding the fake's credentials.
@@ -106,7 +106,7 @@ async fn delivers_the_callback_byte_for_byte_with_the_session_token() {
 async fn long_term_keys_send_no_token() {
     let o = FakeCloudApiOptions::default();
     let api = FakeCloudApi::start(o.clone()).await;
-    let f = Function::new("prod", "consumer_1", "live").unwrap();
+    let f = QualifiedFunction::new("prod", "consumer_1", "live").unwrap();
     let done = client(&api, creds(&o))
         .invoke(&f, b"{}", in_secs(5))
         .await

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::source::{Entry, Page, Source, SourceError};
-use crate::cos::{CosClient, CosError, Failure, MAX_KEYS};
+use crate::cos::{CosClient, CosError, CosFailure, MAX_KEYS};
 use crate::retry::{Ending, GaveUp};
 
 /// Time one listing page or one object may take, retries included. A reader has no
@@ -69,7 +69,7 @@ impl Source for CosSource {
             Err(CosError::GaveUp {
                 gave_up:
                     GaveUp {
-                        ending: Ending::Rejected(Failure::Status { status: 404, error }),
+                        ending: Ending::Rejected(CosFailure::Status { status: 404, error }),
                         ..
                     },
                 ..

@@ -1,6 +1,6 @@
 //! One Cloud API 3.0 call, for any service, without I/O: the signed request as a value
 //! ([`build_request`]), and the answer read from status and body bytes ([`parse_answer`]),
-//! its failures classified for retrying ([`Failure::class`]).
+//! its failures classified for retrying ([`ApiFailure::class`]).
 //!
 //! Every action of every service (`scf` `Invoke`, `mps` `DescribeTasks`, `cam` `CreateRole`,
 //! ...) is a POST of JSON parameters to `/`, signed TC3-HMAC-SHA256 with the service in the
@@ -183,9 +183,9 @@ pub struct ApiAnswer {
 
 impl ApiAnswer {
     /// The `Response` read into `T` (field names as the API spells them); a shape that does
-    /// not fit is a [`Failure::Malformed`].
-    pub fn into_typed<T: serde::de::DeserializeOwned>(self) -> Result<T, Failure> {
-        serde_json::from_value(Value::Object(self.response)).map_err(|e| Failure::Malformed {
+    /// not fit is an [`ApiFailure::Malformed`].
+    pub fn into_typed<T: serde::de::DeserializeOwned>(self) -> Result<T, ApiFailure> {
+        serde_json::from_value(Value::Object(self.response)).map_err(|e| ApiFailure::Malformed {
             detail: one_line_within(&format!("Response does not fit: {e}"), MAX_MESSAGE),
         })
     }
@@ -193,7 +193,7 @@ impl ApiAnswer {
 
 /// Why one Cloud API attempt did not succeed. `Display` is one line without any secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
+pub enum ApiFailure {
     /// The API answered with an `Error` (in an HTTP 200, usually).
     Api {
         /// HTTP status of the answer.
@@ -224,16 +224,16 @@ pub enum Failure {
     },
 }
 
-impl Failure {
+impl ApiFailure {
     /// Retry class (README: Forwarding, and every other Cloud API client): connection errors, timeouts, 5xx, 429 and the codes
     /// `InternalError*`, `RequestLimitExceeded*`, `ResourceUnavailable*` are retried; a refusal
-    /// of the credentials themselves ([`Failure::is_credentials_refused`]) is
+    /// of the credentials themselves ([`ApiFailure::is_credentials_refused`]) is
     /// [`Class::CredentialsRejected`]; a permission the role lacks
-    /// ([`Failure::is_permission_denied`]) is [`Class::PermissionDenied`]; anything else is
+    /// ([`ApiFailure::is_permission_denied`]) is [`Class::PermissionDenied`]; anything else is
     /// final (a clock error is signed again by the client, once, with the server's time).
     pub fn class(&self) -> Class {
         match self {
-            Failure::Api { code, .. } => {
+            ApiFailure::Api { code, .. } => {
                 if self.is_credentials_refused() {
                     Class::CredentialsRejected
                 } else if self.is_permission_denied() {
@@ -251,15 +251,15 @@ impl Failure {
                     Class::Final
                 }
             }
-            Failure::Status { status } => {
+            ApiFailure::Status { status } => {
                 if *status == 429 || (500..600).contains(status) {
                     Class::Retry
                 } else {
                     Class::Final
                 }
             }
-            Failure::Malformed { .. } => Class::Final,
-            Failure::Transport { retryable, .. } => {
+            ApiFailure::Malformed { .. } => Class::Final,
+            ApiFailure::Transport { retryable, .. } => {
                 if *retryable {
                     Class::Retry
                 } else {
@@ -305,7 +305,7 @@ impl Failure {
     /// The API error code, when the API answered one.
     pub fn code(&self) -> Option<&str> {
         match self {
-            Failure::Api { code, .. } => Some(code),
+            ApiFailure::Api { code, .. } => Some(code),
             _ => None,
         }
     }
@@ -313,16 +313,16 @@ impl Failure {
     /// The API's `RequestId`, when known.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Failure::Api { request_id, .. } => request_id.as_deref(),
+            ApiFailure::Api { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }
 }
 
-impl fmt::Display for Failure {
+impl fmt::Display for ApiFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Failure::Api {
+            ApiFailure::Api {
                 code,
                 message,
                 request_id,
@@ -337,9 +337,9 @@ impl fmt::Display for Failure {
                 }
                 Ok(())
             }
-            Failure::Status { status } => f.write_str(&crate::transport::status_line(*status)),
-            Failure::Malformed { detail } => write!(f, "not a Cloud API answer: {detail}"),
-            Failure::Transport { detail, .. } => f.write_str(detail),
+            ApiFailure::Status { status } => f.write_str(&crate::transport::status_line(*status)),
+            ApiFailure::Malformed { detail } => write!(f, "not a Cloud API answer: {detail}"),
+            ApiFailure::Transport { detail, .. } => f.write_str(detail),
         }
     }
 }
@@ -363,13 +363,13 @@ const MAX_MESSAGE: usize = 300;
 
 /// Reads an answer. The API answers HTTP 200 for its errors too: success is a `Response`
 /// with a `RequestId` and no `Error`.
-pub fn parse_answer(status: u16, body: &[u8]) -> Result<ApiAnswer, Failure> {
+pub fn parse_answer(status: u16, body: &[u8]) -> Result<ApiAnswer, ApiFailure> {
     let parsed: Option<Envelope> = serde_json::from_slice(body).ok();
     let Some(Envelope { mut response }) = parsed else {
         if status != 200 {
-            return Err(Failure::Status { status });
+            return Err(ApiFailure::Status { status });
         }
-        return Err(Failure::Malformed {
+        return Err(ApiFailure::Malformed {
             detail: format!(
                 "HTTP 200 with a body that is not {{\"Response\": ...}} ({} bytes)",
                 body.len()
@@ -385,7 +385,7 @@ pub fn parse_answer(status: u16, body: &[u8]) -> Result<ApiAnswer, Failure> {
             code: "UnknownError".into(),
             message: "the answer's Error has no Code".into(),
         });
-        return Err(Failure::Api {
+        return Err(ApiFailure::Api {
             status,
             code: one_line_within(&e.code, 100),
             message: one_line_within(&e.message, MAX_MESSAGE),
@@ -393,14 +393,14 @@ pub fn parse_answer(status: u16, body: &[u8]) -> Result<ApiAnswer, Failure> {
         });
     }
     if status != 200 {
-        return Err(Failure::Status { status });
+        return Err(ApiFailure::Status { status });
     }
     match request_id {
         Some(request_id) => Ok(ApiAnswer {
             request_id,
             response,
         }),
-        None => Err(Failure::Malformed {
+        None => Err(ApiFailure::Malformed {
             detail: "Response without RequestId".into(),
         }),
     }
@@ -482,7 +482,7 @@ mod tests {
         }
         assert!(matches!(
             ok.into_typed::<Wrong>(),
-            Err(Failure::Malformed { .. })
+            Err(ApiFailure::Malformed { .. })
         ));
         let throttled = parse_answer(
             200,
@@ -499,7 +499,7 @@ mod tests {
         assert!(denied.is_permission_denied() && denied.class() == Class::PermissionDenied);
         assert_eq!(
             parse_answer(502, b"<html>bad gateway</html>").unwrap_err(),
-            Failure::Status { status: 502 }
+            ApiFailure::Status { status: 502 }
         );
     }
 }

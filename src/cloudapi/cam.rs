@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::call::{ApiCall, BuildError, Failure};
+use super::call::{ApiCall, ApiFailure, BuildError};
 
 /// Cloud API service of CAM.
 pub const SERVICE: &str = "cam";
@@ -41,7 +41,7 @@ pub fn get_role(name: &str) -> Result<ApiCall, BuildError> {
 }
 
 /// Whether a failure says the role does not exist.
-pub fn is_role_absent(failure: &Failure) -> bool {
+pub fn is_role_absent(failure: &ApiFailure) -> bool {
     failure
         .code()
         .is_some_and(|c| c.starts_with("ResourceNotFound.Role"))
@@ -235,7 +235,7 @@ pub fn update_policy(policy_id: u64, document: &str) -> Result<ApiCall, BuildErr
 }
 
 /// Whether a failure says a policy of that name exists already.
-pub fn is_policy_name_taken(failure: &Failure) -> bool {
+pub fn is_policy_name_taken(failure: &ApiFailure) -> bool {
     failure
         .code()
         .is_some_and(|c| c.contains("PolicyNameInUse") || c.contains("PolicyNameExists"))
@@ -258,7 +258,7 @@ mod tests {
         );
         let a = attach_role_policy(7, "r").unwrap();
         assert_eq!(&a.params[..], br#"{"PolicyId":7,"AttachRoleName":"r"}"#);
-        assert!(is_role_absent(&Failure::Api {
+        assert!(is_role_absent(&ApiFailure::Api {
             status: 200,
             code: "ResourceNotFound.RoleNotExist".into(),
             message: String::new(),

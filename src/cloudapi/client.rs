@@ -8,9 +8,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use http::Uri;
 
 use super::call::{
-    build_request, parse_answer, ApiAnswer, ApiCall, BuildError, Class, Failure, Target,
+    build_request, parse_answer, ApiAnswer, ApiCall, ApiFailure, BuildError, Class, Target,
 };
-use super::invoke::{invoke_call, Function, Invoked};
+use super::invoke::{invoke_call, Invoked, QualifiedFunction};
 use crate::credentials::Credentials;
 use crate::retry::{retry, GaveUp, Jitter, RetryPolicy};
 use crate::transport::{Bounds, HttpClient};
@@ -44,7 +44,7 @@ pub enum CallError {
     /// goes on), a final answer (e.g. `ResourceNotFound.Function`, a 4xx, a redirect), every
     /// attempt failed, or the deadline left no time for another.
     #[error(transparent)]
-    GaveUp(#[from] GaveUp<Failure>),
+    GaveUp(#[from] GaveUp<ApiFailure>),
 }
 
 impl CallError {
@@ -68,7 +68,7 @@ impl CallError {
     }
 
     /// The last failure, when an attempt was made.
-    pub fn last_failure(&self) -> Option<&Failure> {
+    pub fn last_failure(&self) -> Option<&ApiFailure> {
         match self {
             CallError::NotSent(_) => None,
             CallError::GaveUp(g) => g.last_failure(),
@@ -138,7 +138,7 @@ impl CloudApiClient {
     /// Invokes `function` asynchronously with `callback` as its event (see [`Self::call`]).
     pub async fn invoke(
         &self,
-        function: &Function,
+        function: &QualifiedFunction,
         callback: &[u8],
         deadline: Instant,
     ) -> Result<Answered<Invoked>, CallError> {
@@ -191,9 +191,9 @@ impl CloudApiClient {
         call: &ApiCall,
         deadline: Instant,
         resigned: &AtomicBool,
-    ) -> Result<ApiAnswer, (Class, Failure)> {
+    ) -> Result<ApiAnswer, (Class, ApiFailure)> {
         let req = self.request(call).map_err(|e| {
-            let f = Failure::Transport {
+            let f = ApiFailure::Transport {
                 detail: format!("not sent: {e}"),
                 retryable: false,
             };
@@ -204,7 +204,7 @@ impl CloudApiClient {
             deadline: Some(deadline),
         };
         let answer = self.http.send(req, bounds).await.map_err(|e| {
-            let f = Failure::Transport {
+            let f = ApiFailure::Transport {
                 detail: self.cfg.credentials.scrub(&e.to_string()),
                 retryable: e.is_retryable(),
             };
@@ -213,8 +213,8 @@ impl CloudApiClient {
         let status = answer.status.as_u16();
         parse_answer(status, &answer.body).map_err(|f| {
             let f = match f {
-                Failure::Api { .. } => self.scrubbed(status, &answer.body).unwrap_or(f),
-                Failure::Malformed { detail } => Failure::Malformed {
+                ApiFailure::Api { .. } => self.scrubbed(status, &answer.body).unwrap_or(f),
+                ApiFailure::Malformed { detail } => ApiFailure::Malformed {
                     detail: self.cfg.credentials.scrub(&detail),
                 },
                 other => other,
@@ -243,7 +243,7 @@ impl CloudApiClient {
     /// The failure read from `body` after every echo of a secret in it became `***`. The
     /// whole body is scrubbed before the message is cut to length, so no part of a secret
     /// survives at a cut. `None` when the body holds no secret.
-    fn scrubbed(&self, status: u16, body: &[u8]) -> Option<Failure> {
+    fn scrubbed(&self, status: u16, body: &[u8]) -> Option<ApiFailure> {
         let text = String::from_utf8_lossy(body);
         let also = self.also_secret.iter().map(String::as_str);
         let clean = self.cfg.credentials.scrub_also(&text, also);

@@ -7,7 +7,7 @@ use http::Uri;
 use serde::Serialize;
 
 use super::call::{self, ApiCall, Target};
-pub use super::call::{BuildError, Class, Failure, CONTENT_TYPE_JSON};
+pub use super::call::{ApiFailure, BuildError, Class, CONTENT_TYPE_JSON};
 use crate::credentials::Credentials;
 use crate::transport::Request;
 
@@ -31,10 +31,12 @@ const NAMESPACE_LEN: (usize, usize) = (1, 60);
 /// Alias names: 1 to 64 letters, digits, `_` and `-`, starting with a letter (`CreateAlias`).
 const ALIAS_LEN: (usize, usize) = (1, 64);
 
-/// The function an `Invoke` targets. The fields are validated against SCF's naming rules by
-/// [`Function::new`], so a value of this type is always sendable.
+/// The function an `Invoke` targets: namespace, name and qualifier (version or alias), where
+/// [`crate::cloudapi::scf::FunctionRef`] names a function without a qualifier. The fields are
+/// validated against SCF's naming rules by [`QualifiedFunction::new`], so a value of this type
+/// is always sendable.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Function {
+pub struct QualifiedFunction {
     namespace: String,
     name: String,
     qualifier: String,
@@ -62,7 +64,7 @@ fn name_like(value: &str, len: (usize, usize), end_rule: bool) -> bool {
         && !(end_rule && matches!(bytes[bytes.len() - 1], b'-' | b'_'))
 }
 
-impl Function {
+impl QualifiedFunction {
     /// Default namespace.
     pub const DEFAULT_NAMESPACE: &'static str = "default";
     /// Default qualifier: the unpublished latest code.
@@ -78,7 +80,7 @@ impl Function {
         namespace: impl Into<String>,
         name: impl Into<String>,
         qualifier: impl Into<String>,
-    ) -> Result<Function, NameError> {
+    ) -> Result<QualifiedFunction, NameError> {
         let (namespace, name, qualifier) = (namespace.into(), name.into(), qualifier.into());
         if !name_like(&name, FUNCTION_NAME_LEN, true) {
             return Err(NameError {
@@ -109,7 +111,7 @@ impl Function {
                 rule: "$LATEST, $DEFAULT, a version number, or an alias (1 to 64 letters, digits, '-' or '_', starting with a letter)",
             });
         }
-        Ok(Function {
+        Ok(QualifiedFunction {
             namespace,
             name,
             qualifier,
@@ -132,7 +134,7 @@ impl Function {
     }
 }
 
-impl fmt::Display for Function {
+impl fmt::Display for QualifiedFunction {
     /// The full target form, defaults spelled out: `scf:default/name:$LATEST`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "scf:{}/{}:{}", self.namespace, self.name, self.qualifier)
@@ -149,7 +151,7 @@ pub struct InvokeInput<'a> {
     /// The role's credentials; the token, when any, is sent as `X-TC-Token`.
     pub credentials: &'a Credentials,
     /// The target.
-    pub function: &'a Function,
+    pub function: &'a QualifiedFunction,
     /// The callback exactly as received (a UTF-8 JSON document).
     pub callback: &'a [u8],
     /// `X-TC-Timestamp`, UNIX seconds.
@@ -169,7 +171,7 @@ struct InvokeBody<'a> {
 
 /// The `Invoke` of `callback` on `function` as an `Event` (asynchronous) invocation, with
 /// `ClientContext` = the callback as a string, so the target receives it byte for byte.
-pub fn invoke_call(function: &Function, callback: &[u8]) -> Result<ApiCall, BuildError> {
+pub fn invoke_call(function: &QualifiedFunction, callback: &[u8]) -> Result<ApiCall, BuildError> {
     let text = std::str::from_utf8(callback).map_err(|e| BuildError::NotUtf8 {
         offset: e.valid_up_to(),
     })?;
@@ -217,7 +219,7 @@ pub struct Invoked {
 
 /// Reads an `Invoke` answer (see [`call::parse_answer`]); `Result.FunctionRequestId` names
 /// the invocation the target will run.
-pub fn parse_response(status: u16, body: &[u8]) -> Result<Invoked, Failure> {
+pub fn parse_response(status: u16, body: &[u8]) -> Result<Invoked, ApiFailure> {
     call::parse_answer(status, body).map(Invoked::from)
 }
 
@@ -246,8 +248,8 @@ mod tests {
     const CALLBACK: &str =
         r#"{"EventType":"WorkflowTask","WorkflowTaskEvent":{"TaskId":"t1","Status":"FINISH"}}"#;
 
-    fn function() -> Function {
-        Function::new("default", "biz-handler", "$LATEST").unwrap()
+    fn function() -> QualifiedFunction {
+        QualifiedFunction::new("default", "biz-handler", "$LATEST").unwrap()
     }
 
     fn build(creds: &Credentials, callback: &[u8]) -> Result<Request, BuildError> {
@@ -381,36 +383,40 @@ mod tests {
 
     #[test]
     fn function_names_follow_scf_rules() {
-        assert!(Function::new("default", "ab", "$LATEST").is_ok());
-        assert!(Function::new("default", "a".repeat(60), "$LATEST").is_ok());
-        assert!(Function::new("ns-1", "biz_handler-2", "12").is_ok());
-        assert!(Function::new("default", "f1", "prod").is_ok());
-        assert!(Function::new("default", "f1", "$DEFAULT").is_ok());
+        assert!(QualifiedFunction::new("default", "ab", "$LATEST").is_ok());
+        assert!(QualifiedFunction::new("default", "a".repeat(60), "$LATEST").is_ok());
+        assert!(QualifiedFunction::new("ns-1", "biz_handler-2", "12").is_ok());
+        assert!(QualifiedFunction::new("default", "f1", "prod").is_ok());
+        assert!(QualifiedFunction::new("default", "f1", "$DEFAULT").is_ok());
         assert!(
-            Function::new("default", "f1", "a-").is_ok(),
+            QualifiedFunction::new("default", "f1", "a-").is_ok(),
             "aliases may end with - or _"
         );
         for bad in ["a", "1ab", "ab-", "ab_", "a.b", "a b", "", "é1"] {
-            let e = Function::new("default", bad, "$LATEST").unwrap_err();
+            let e = QualifiedFunction::new("default", bad, "$LATEST").unwrap_err();
             assert_eq!(e.what, "function name", "{bad}");
         }
-        assert!(Function::new("default", "a".repeat(61), "$LATEST").is_err());
+        assert!(QualifiedFunction::new("default", "a".repeat(61), "$LATEST").is_err());
         for bad in ["", "1ns", "ns-", "n/s"] {
             assert_eq!(
-                Function::new(bad, "ab", "$LATEST").unwrap_err().what,
+                QualifiedFunction::new(bad, "ab", "$LATEST")
+                    .unwrap_err()
+                    .what,
                 "namespace"
             );
         }
         for bad in ["", "$latest", "01", "1a", "a.b", "$X"] {
             assert_eq!(
-                Function::new("default", "ab", bad).unwrap_err().what,
+                QualifiedFunction::new("default", "ab", bad)
+                    .unwrap_err()
+                    .what,
                 "qualifier",
                 "{bad}"
             );
         }
-        assert!(Function::new("default", "ab", "a".repeat(65)).is_err());
+        assert!(QualifiedFunction::new("default", "ab", "a".repeat(65)).is_err());
         assert_eq!(
-            Function::new("default", "ab", "$LATEST")
+            QualifiedFunction::new("default", "ab", "$LATEST")
                 .unwrap()
                 .to_string(),
             "scf:default/ab:$LATEST"
@@ -496,20 +502,20 @@ mod tests {
         assert!(f("AuthFailure.SignatureExpire").is_clock_error());
         assert!(!f("AuthFailure.SignatureFailure").is_clock_error());
         assert!(!f("AuthFailure.SignatureFailure").is_credentials_refused());
-        assert!(!Failure::Status { status: 403 }.is_permission_denied());
+        assert!(!ApiFailure::Status { status: 403 }.is_permission_denied());
     }
 
     #[test]
     fn http_statuses_and_garbage() {
         assert_eq!(
             parse_response(502, b"<html>bad gateway</html>").unwrap_err(),
-            Failure::Status { status: 502 }
+            ApiFailure::Status { status: 502 }
         );
-        assert_eq!(Failure::Status { status: 502 }.class(), Class::Retry);
-        assert_eq!(Failure::Status { status: 429 }.class(), Class::Retry);
-        assert_eq!(Failure::Status { status: 404 }.class(), Class::Final);
+        assert_eq!(ApiFailure::Status { status: 502 }.class(), Class::Retry);
+        assert_eq!(ApiFailure::Status { status: 429 }.class(), Class::Retry);
+        assert_eq!(ApiFailure::Status { status: 404 }.class(), Class::Final);
         assert_eq!(
-            Failure::Status { status: 503 }.to_string(),
+            ApiFailure::Status { status: 503 }.to_string(),
             "HTTP 503 Service Unavailable"
         );
         let m = parse_response(200, b"<html>").unwrap_err();
@@ -517,7 +523,7 @@ mod tests {
         assert!(m.to_string().starts_with("not a Cloud API answer"));
         assert!(matches!(
             parse_response(200, br#"{"Response":{}}"#),
-            Err(Failure::Malformed { .. })
+            Err(ApiFailure::Malformed { .. })
         ));
         // An error body with another status still names the code.
         let f = parse_response(500, api_error("InternalError").as_bytes()).unwrap_err();

@@ -10,7 +10,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::call::{ApiAnswer, ApiCall, BuildError, Failure};
+use super::call::{ApiAnswer, ApiCall, ApiFailure, BuildError};
 
 /// Cloud API service of MPS (credential scope, host name).
 pub const SERVICE: &str = "mps";
@@ -136,7 +136,7 @@ pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
 }
 
 /// Reads a `DescribeTasks` answer. A page without `TaskSet` is an empty page.
-pub fn read_tasks_page(answer: ApiAnswer) -> Result<TaskPage, Failure> {
+pub fn read_tasks_page(answer: ApiAnswer) -> Result<TaskPage, ApiFailure> {
     let request_id = answer.request_id.clone();
     let raw: RawPage = answer.into_typed()?;
     let tasks = raw
@@ -189,13 +189,13 @@ fn task_field_candidates(task_type: &str) -> [String; 2] {
 }
 
 /// Reads a `DescribeTaskDetail` answer.
-pub fn read_task_detail(answer: ApiAnswer) -> Result<TaskDetail, Failure> {
+pub fn read_task_detail(answer: ApiAnswer) -> Result<TaskDetail, ApiFailure> {
     let request_id = answer.request_id;
     let mut response: Map<String, Value> = answer.response;
     let task_type = match response.get("TaskType") {
         Some(Value::String(t)) if !t.is_empty() => t.clone(),
         _ => {
-            return Err(Failure::Malformed {
+            return Err(ApiFailure::Malformed {
                 detail: "DescribeTaskDetail answer without a TaskType".into(),
             })
         }
@@ -297,7 +297,7 @@ mod tests {
         let bad = br#"{"Response":{"TaskSet":[{"TaskType":"WorkflowTask"}],"RequestId":"r"}}"#;
         assert!(matches!(
             read_tasks_page(parse_answer(200, bad).unwrap()),
-            Err(Failure::Malformed { .. })
+            Err(ApiFailure::Malformed { .. })
         ));
     }
 
@@ -333,7 +333,7 @@ mod tests {
         let untyped = br#"{"Response":{"Status":"FINISH","RequestId":"r"}}"#;
         assert!(matches!(
             read_task_detail(parse_answer(200, untyped).unwrap()),
-            Err(Failure::Malformed { .. })
+            Err(ApiFailure::Malformed { .. })
         ));
     }
 }

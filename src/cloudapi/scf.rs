@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::call::{ApiCall, BuildError, Failure};
+use super::call::{ApiCall, ApiFailure, BuildError};
 use super::invoke::{SERVICE, VERSION};
 
 /// A function by namespace and name (the unit every management action addresses).
@@ -48,7 +48,7 @@ pub fn get_function(f: &FunctionRef) -> Result<ApiCall, BuildError> {
 }
 
 /// Whether a failure says the function does not exist.
-pub fn is_function_absent(failure: &Failure) -> bool {
+pub fn is_function_absent(failure: &ApiFailure) -> bool {
     matches!(
         failure.code(),
         Some("ResourceNotFound.Function" | "ResourceNotFound.FunctionName")
@@ -468,7 +468,7 @@ mod tests {
         .unwrap();
         assert!(s.is_failed() && !s.is_active());
         assert_eq!(s.reasons(), "UnknownError: bootstrap not found");
-        let absent = Failure::Api {
+        let absent = ApiFailure::Api {
             status: 200,
             code: "ResourceNotFound.Function".into(),
             message: String::new(),

@@ -4,7 +4,7 @@
 //! at start, rather than found out as a loop of invocations.
 
 use crate::cloudapi::client::{CloudApiClient, CloudApiConfig};
-use crate::cloudapi::invoke::Function;
+use crate::cloudapi::invoke::QualifiedFunction;
 use crate::forward::target::{parse_targets, Target};
 use crate::forward::webhook::NotifyKey;
 use crate::forward::ForwarderConfig;
@@ -80,8 +80,8 @@ where
     let Some(own_name) = get_set(get, "SCF_FUNCTIONNAME") else {
         return Ok(());
     };
-    let own_namespace =
-        get_set(get, "SCF_NAMESPACE").unwrap_or_else(|| Function::DEFAULT_NAMESPACE.to_string());
+    let own_namespace = get_set(get, "SCF_NAMESPACE")
+        .unwrap_or_else(|| QualifiedFunction::DEFAULT_NAMESPACE.to_string());
     let same_region = get_set(get, "TENCENTCLOUD_REGION")
         .is_none_or(|own_region| own_region.trim() == target_region);
     let itself = targets.iter().find_map(|t| match t {

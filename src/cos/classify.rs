@@ -1,19 +1,19 @@
 //! What to do after a failed attempt, decided from what COS said and nothing else.
 
-use super::error::{ErrorBody, Failure};
+use super::error::{CosFailure, ErrorBody};
 
 pub(crate) use crate::retry::Class;
 
 /// Classifies one failed attempt.
-pub(crate) fn classify(failure: &Failure) -> Class {
+pub(crate) fn classify(failure: &CosFailure) -> Class {
     match failure {
-        Failure::Status { status, error } => classify_status(*status, error),
+        CosFailure::Status { status, error } => classify_status(*status, error),
         // COS confirmed a write, but not of these bytes (or did not say): write again.
-        Failure::Integrity { .. } => Class::Retry,
-        Failure::Timeout { .. } => Class::Retry,
+        CosFailure::Integrity { .. } => Class::Retry,
+        CosFailure::Timeout { .. } => Class::Retry,
         // A damaged download or a garbled listing: the next answer may be whole.
-        Failure::Corrupt { .. } | Failure::Malformed { .. } => Class::Retry,
-        Failure::Transport { retryable, .. } => {
+        CosFailure::Corrupt { .. } | CosFailure::Malformed { .. } => Class::Retry,
+        CosFailure::Transport { retryable, .. } => {
             if *retryable {
                 Class::Retry
             } else {
@@ -22,7 +22,7 @@ pub(crate) fn classify(failure: &Failure) -> Class {
         }
         // Following a redirect would hand the record and token to another host; an endless
         // body will be endless the next time too.
-        Failure::Redirect { .. } | Failure::BodyTooLarge { .. } => Class::Final,
+        CosFailure::Redirect { .. } | CosFailure::BodyTooLarge { .. } => Class::Final,
     }
 }
 
@@ -101,7 +101,7 @@ mod tests {
     use std::time::Duration;
 
     fn class_of(status: u16, body: &str) -> Class {
-        classify(&Failure::Status {
+        classify(&CosFailure::Status {
             status,
             error: Box::new(ErrorBody::parse(body.as_bytes())),
         })
@@ -208,7 +208,7 @@ mod tests {
     fn failures_without_an_answer() {
         let cases = [
             (
-                Failure::Integrity {
+                CosFailure::Integrity {
                     expected: 1,
                     got: Some(2),
                     request_id: None,
@@ -216,34 +216,34 @@ mod tests {
                 Class::Retry,
             ),
             (
-                Failure::Timeout {
+                CosFailure::Timeout {
                     after: Duration::from_secs(1),
                     host: "b-1250000000.cos.ap-guangzhou.myqcloud.com".into(),
                 },
                 Class::Retry,
             ),
             (
-                Failure::Transport {
+                CosFailure::Transport {
                     detail: "reset".into(),
                     retryable: true,
                 },
                 Class::Retry,
             ),
             (
-                Failure::Transport {
+                CosFailure::Transport {
                     detail: "invalid request".into(),
                     retryable: false,
                 },
                 Class::Final,
             ),
             (
-                Failure::Redirect {
+                CosFailure::Redirect {
                     status: 301,
                     location_host: None,
                 },
                 Class::Final,
             ),
-            (Failure::BodyTooLarge { limit: 10 }, Class::Final),
+            (CosFailure::BodyTooLarge { limit: 10 }, Class::Final),
         ];
         for (f, want) in cases {
             assert_eq!(classify(&f), want, "{f}");

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::bucket::Bucket;
 use super::classify::{classify, clock_offset, Class};
-use super::error::{CosError, Failure};
+use super::error::{CosError, CosFailure};
 use super::sign::KeyTime;
 use crate::credentials::Credentials;
 use crate::retry::{retry, Jitter, RetryPolicy};
@@ -34,7 +34,7 @@ pub(crate) trait Operation {
     /// The request of one attempt, signed for `key_time`.
     fn request(&self, creds: &Credentials, key_time: KeyTime) -> Request;
     /// Reads an answer: the output, or why the attempt failed.
-    fn read(&self, answer: &Answer) -> Result<Self::Output, Failure>;
+    fn read(&self, answer: &Answer) -> Result<Self::Output, CosFailure>;
 }
 
 /// COS client for one bucket; cheap to clone (clones share the learned clock offset).
@@ -56,7 +56,7 @@ const SIGN_WINDOW_SECS: u64 = 600;
 
 /// How one attempt ended, when it did not succeed.
 struct AttemptFailed {
-    failure: Failure,
+    failure: CosFailure,
     /// The answer's `Date`, to learn the server's clock from.
     server_date: Option<String>,
 }
@@ -134,7 +134,7 @@ impl CosClient {
         deadline: Instant,
         attempt_deadline: Instant,
         resigned: &AtomicBool,
-    ) -> Result<O::Output, (Class, Failure)> {
+    ) -> Result<O::Output, (Class, CosFailure)> {
         let request = op.request(&self.credentials, self.key_time(deadline));
         let attempt_time = attempt_deadline.saturating_duration_since(Instant::now());
         let AttemptFailed {
@@ -193,21 +193,21 @@ impl CosClient {
         };
         let answer = self.http.send(request, bounds).await.map_err(|e| {
             let failure = match e {
-                TransportError::TimedOut { host } => Failure::Timeout {
+                TransportError::TimedOut { host } => CosFailure::Timeout {
                     after: attempt_time,
                     host,
                 },
                 TransportError::Redirect {
                     status,
                     location_host,
-                } => Failure::Redirect {
+                } => CosFailure::Redirect {
                     status,
                     location_host,
                 },
-                TransportError::BodyTooLarge { limit, .. } => Failure::BodyTooLarge { limit },
+                TransportError::BodyTooLarge { limit, .. } => CosFailure::BodyTooLarge { limit },
                 other @ (TransportError::Connect { .. }
                 | TransportError::Io { .. }
-                | TransportError::InvalidRequest(_)) => Failure::Transport {
+                | TransportError::InvalidRequest(_)) => CosFailure::Transport {
                     retryable: other.is_retryable(),
                     detail: other.to_string(),
                 },

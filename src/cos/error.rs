@@ -72,7 +72,7 @@ impl ErrorBody {
 
 /// Why one attempt failed; displays as one line without any credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
+pub enum CosFailure {
     /// COS (or a proxy) answered with a status other than 200 and 3xx.
     Status {
         /// HTTP status.
@@ -134,48 +134,48 @@ pub enum Failure {
     },
 }
 
-impl Failure {
+impl CosFailure {
     /// The same failure with every credential a server might echo back replaced by `***`.
-    pub(crate) fn scrubbed(self, creds: &Credentials) -> Failure {
+    pub(crate) fn scrubbed(self, creds: &Credentials) -> CosFailure {
         let s = |v: Option<String>| v.map(|v| creds.scrub(&v));
         match self {
-            Failure::Status { status, error } => Failure::Status {
+            CosFailure::Status { status, error } => CosFailure::Status {
                 status,
                 error: Box::new(error.scrubbed(creds)),
             },
-            Failure::Integrity {
+            CosFailure::Integrity {
                 expected,
                 got,
                 request_id,
-            } => Failure::Integrity {
+            } => CosFailure::Integrity {
                 expected,
                 got,
                 request_id: s(request_id),
             },
-            Failure::Redirect {
+            CosFailure::Redirect {
                 status,
                 location_host,
-            } => Failure::Redirect {
+            } => CosFailure::Redirect {
                 status,
                 location_host: s(location_host),
             },
-            Failure::Transport { detail, retryable } => Failure::Transport {
+            CosFailure::Transport { detail, retryable } => CosFailure::Transport {
                 detail: creds.scrub(&detail),
                 retryable,
             },
-            Failure::Malformed { detail } => Failure::Malformed {
+            CosFailure::Malformed { detail } => CosFailure::Malformed {
                 detail: creds.scrub(&detail),
             },
-            Failure::Corrupt {
+            CosFailure::Corrupt {
                 expected,
                 got,
                 request_id,
-            } => Failure::Corrupt {
+            } => CosFailure::Corrupt {
                 expected,
                 got,
                 request_id: s(request_id),
             },
-            other @ (Failure::BodyTooLarge { .. } | Failure::Timeout { .. }) => other,
+            other @ (CosFailure::BodyTooLarge { .. } | CosFailure::Timeout { .. }) => other,
         }
     }
 }
@@ -194,10 +194,10 @@ fn write_ids(
     }
 }
 
-impl fmt::Display for Failure {
+impl fmt::Display for CosFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Failure::Status { status, error } => {
+            CosFailure::Status { status, error } => {
                 write!(f, "{status}")?;
                 match &error.code {
                     Some(c) => write!(f, " {c}")?,
@@ -212,7 +212,7 @@ impl fmt::Display for Failure {
                 }
                 write_ids(f, error.request_id.as_deref(), error.trace_id.as_deref())
             }
-            Failure::Integrity {
+            CosFailure::Integrity {
                 expected,
                 got,
                 request_id,
@@ -229,7 +229,7 @@ impl fmt::Display for Failure {
                 }
                 write_ids(f, request_id.as_deref(), None)
             }
-            Failure::Redirect {
+            CosFailure::Redirect {
                 status,
                 location_host,
             } => match location_host {
@@ -239,17 +239,17 @@ impl fmt::Display for Failure {
                     "{status} redirect without a usable Location (not followed)"
                 ),
             },
-            Failure::BodyTooLarge { limit } => {
+            CosFailure::BodyTooLarge { limit } => {
                 write!(
                     f,
                     "answer body longer than {limit} bytes (not read further)"
                 )
             }
-            Failure::Timeout { after, host } => {
+            CosFailure::Timeout { after, host } => {
                 write!(f, "no answer from {host} within {} ms", after.as_millis())
             }
-            Failure::Malformed { detail } => write!(f, "unreadable answer: {detail}"),
-            Failure::Corrupt {
+            CosFailure::Malformed { detail } => write!(f, "unreadable answer: {detail}"),
+            CosFailure::Corrupt {
                 expected,
                 got,
                 request_id,
@@ -260,7 +260,7 @@ impl fmt::Display for Failure {
                 )?;
                 write_ids(f, request_id.as_deref(), None)
             }
-            Failure::Transport { detail, .. } => write!(f, "connection error: {detail}"),
+            CosFailure::Transport { detail, .. } => write!(f, "connection error: {detail}"),
         }
     }
 }
@@ -282,7 +282,7 @@ pub enum CosError {
         /// Where: `<bucket>/<key> at <host>` ([`CosError::location`]).
         at: Box<str>,
         /// Attempts made, and how they ended.
-        gave_up: GaveUp<Failure>,
+        gave_up: GaveUp<CosFailure>,
     },
     /// The request cannot be sent as asked (key, metadata, credentials).
     #[error("COS {op} refused before sending: {reason}")]
@@ -323,7 +323,7 @@ mod tests {
     use crate::retry::Ending;
 
     /// A PUT of `b-1250000000/k` that gave up as `ending` after `attempts`.
-    fn gave_up(attempts: u32, ending: Ending<Failure>) -> CosError {
+    fn gave_up(attempts: u32, ending: Ending<CosFailure>) -> CosError {
         CosError::GaveUp {
             op: "PUT",
             at: "b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com".into(),
@@ -361,7 +361,7 @@ mod tests {
 
     #[test]
     fn a_recorded_body_keeps_request_and_trace_id_in_the_line() {
-        let f = Failure::Status {
+        let f = CosFailure::Status {
             status: 503,
             error: Box::new(ErrorBody::parse(recorded::SLOW_DOWN.as_bytes())),
         };
@@ -375,7 +375,7 @@ mod tests {
 
     #[test]
     fn failure_display_is_one_line_with_code_and_request_id() {
-        let f = Failure::Status {
+        let f = CosFailure::Status {
             status: 503,
             error: Box::new(ErrorBody {
                 code: Some("SlowDown".into()),
@@ -389,7 +389,7 @@ mod tests {
             e.to_string(),
             "COS PUT failed after 4 attempts: 503 SlowDown: Please reduce your request rate (request id NjQ); b-1250000000/k at b-1250000000.cos.ap-guangzhou.myqcloud.com"
         );
-        let bare = Failure::Status {
+        let bare = CosFailure::Status {
             status: 502,
             error: Box::default(),
         };
@@ -401,7 +401,7 @@ mod tests {
         );
         let r = gave_up(
             1,
-            Ending::Rejected(Failure::Redirect {
+            Ending::Rejected(CosFailure::Redirect {
                 status: 307,
                 location_host: Some("other.example:8080".into()),
             }),
@@ -414,7 +414,7 @@ mod tests {
 
     #[test]
     fn credentials_rejected_is_its_own_class() {
-        let failure = Failure::Status {
+        let failure = CosFailure::Status {
             status: 403,
             error: Box::new(ErrorBody {
                 code: Some("InvalidAccessKeyId".into()),
@@ -439,7 +439,7 @@ mod tests {
                     permission: Some(
                         "cos:PutObject on examplebucket-1250000000/mps-events/k.json".into(),
                     ),
-                    failure: Failure::Status {
+                    failure: CosFailure::Status {
                         status: 403,
                         error: Box::new(ErrorBody::parse(recorded::ACCESS_DENIED.as_bytes())),
                     },

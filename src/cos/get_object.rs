@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use super::client::{CosClient, Operation};
 use super::crc64::crc64;
-use super::error::{CosError, Failure};
+use super::error::{CosError, CosFailure};
 use super::list_objects::{signed_get, status_failure};
 use super::sign::KeyTime;
 use crate::credentials::Credentials;
@@ -63,7 +63,7 @@ impl Operation for GetRequest {
         signed_get(&self.uri, &self.path, &[], &self.host, creds, key_time)
     }
 
-    fn read(&self, answer: &Answer) -> Result<Got, Failure> {
+    fn read(&self, answer: &Answer) -> Result<Got, CosFailure> {
         if answer.status.as_u16() != 200 {
             return Err(status_failure(answer));
         }
@@ -72,7 +72,7 @@ impl Operation for GetRequest {
 }
 
 /// Reads a 200 answer to GET Object: the body must have the CRC-64 COS gives for it.
-pub(crate) fn read_object(answer: &Answer) -> Result<Got, Failure> {
+pub(crate) fn read_object(answer: &Answer) -> Result<Got, CosFailure> {
     let header = |name: &str| {
         answer
             .header(name)
@@ -85,12 +85,12 @@ pub(crate) fn read_object(answer: &Answer) -> Result<Got, Failure> {
     // checked, and a reader must not pass an unchecked record on as good.
     let expected = match header("x-cos-hash-crc64ecma") {
         None => {
-            return Err(Failure::Malformed {
+            return Err(CosFailure::Malformed {
                 detail: "no x-cos-hash-crc64ecma in the answer: the download cannot be checked"
                     .into(),
             })
         }
-        Some(v) => Some(v.parse::<u64>().map_err(|_| Failure::Malformed {
+        Some(v) => Some(v.parse::<u64>().map_err(|_| CosFailure::Malformed {
             detail: format!(
                 "x-cos-hash-crc64ecma {:?} is not a number",
                 crate::text::one_line(&v)
@@ -100,7 +100,7 @@ pub(crate) fn read_object(answer: &Answer) -> Result<Got, Failure> {
     if let Some(expected) = expected {
         let got = crc64(&answer.body);
         if got != expected {
-            return Err(Failure::Corrupt {
+            return Err(CosFailure::Corrupt {
                 expected,
                 got,
                 request_id,
@@ -174,7 +174,7 @@ mod tests {
         let e = read_object(&answer(b"ObjectContenT", Some("2900061071848923409")))
             .err()
             .unwrap();
-        assert!(matches!(e, Failure::Corrupt { .. }), "{e}");
+        assert!(matches!(e, CosFailure::Corrupt { .. }), "{e}");
         assert!(e
             .to_string()
             .contains("x-cos-hash-crc64ecma is 2900061071848923409"));

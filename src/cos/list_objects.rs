@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::client::{CosClient, Operation};
-use super::error::{CosError, ErrorBody, Failure};
+use super::error::{CosError, CosFailure, ErrorBody};
 use super::sign::{enc, sign, KeyTime, SignRequest};
 use super::xml::{self, XmlError};
 use crate::credentials::Credentials;
@@ -132,7 +132,7 @@ impl Operation for ListRequest {
         signed_get(&self.uri, "/", &self.query, &self.host, creds, key_time)
     }
 
-    fn read(&self, answer: &Answer) -> Result<ListPage, Failure> {
+    fn read(&self, answer: &Answer) -> Result<ListPage, CosFailure> {
         if answer.status.as_u16() != 200 {
             return Err(status_failure(answer));
         }
@@ -184,12 +184,12 @@ pub(crate) fn signed_get(
 }
 
 /// The failure of a non-200 answer: its status and XML error body.
-pub(crate) fn status_failure(answer: &Answer) -> Failure {
+pub(crate) fn status_failure(answer: &Answer) -> CosFailure {
     let mut error = ErrorBody::parse(&answer.body);
     if error.request_id.is_none() {
         error.request_id = answer.header("x-cos-request-id").map(crate::text::one_line);
     }
-    Failure::Status {
+    CosFailure::Status {
         status: answer.status.as_u16(),
         error: Box::new(error),
     }
@@ -229,8 +229,8 @@ struct CommonPrefixes {
 }
 
 /// Reads a `ListBucketResult`, decoding names when it says `EncodingType` `url`.
-pub fn parse_list(body: &[u8]) -> Result<ListPage, Failure> {
-    let malformed = |detail: String| Failure::Malformed {
+pub fn parse_list(body: &[u8]) -> Result<ListPage, CosFailure> {
+    let malformed = |detail: String| CosFailure::Malformed {
         detail: crate::text::one_line(&detail),
     };
     let raw: ListBucketResult = xml::read(body, "ListBucketResult").map_err(|e| match e {
@@ -242,7 +242,7 @@ pub fn parse_list(body: &[u8]) -> Result<ListPage, Failure> {
         .encoding_type
         .as_deref()
         .is_some_and(|e| e.eq_ignore_ascii_case("url"));
-    let name = |s: &str| -> Result<String, Failure> {
+    let name = |s: &str| -> Result<String, CosFailure> {
         if url {
             percent_decode(s).ok_or_else(|| malformed(format!("name {s:?} does not decode")))
         } else {
@@ -377,7 +377,7 @@ impl CosClient {
                         ),
                         gave_up: GaveUp {
                             attempts,
-                            ending: Ending::Rejected(Failure::Malformed {
+                            ending: Ending::Rejected(CosFailure::Malformed {
                                 detail: "truncated listing without a marker to go on from".into(),
                             }),
                         },
@@ -477,7 +477,7 @@ mod tests {
             b"<ListBucketResult><Contents><Key>a</Key>",
         ] {
             let e = parse_list(bad).unwrap_err();
-            assert!(matches!(e, Failure::Malformed { .. }), "{bad:?}: {e:?}");
+            assert!(matches!(e, CosFailure::Malformed { .. }), "{bad:?}: {e:?}");
             assert!(!e.to_string().contains('\n'));
         }
     }

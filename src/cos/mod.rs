@@ -31,7 +31,7 @@ pub(crate) use bucket::check_region;
 pub(crate) use bucket::STORAGE_CLASSES;
 pub use bucket::{Bucket, BucketError, Endpoint, StorageClass};
 pub use client::CosClient;
-pub use error::{CosError, ErrorBody, Failure};
+pub use error::{CosError, CosFailure, ErrorBody};
 pub use get_object::{GotObject, MAX_OBJECT_BYTES};
 pub use list_objects::{parse_list, ListOutcome, ListPage, ListedObject, MAX_KEYS};
 pub use put_object::{PutObject, PutOutcome};

@@ -11,7 +11,7 @@ use md5::{Digest, Md5};
 use super::bucket::Bucket;
 use super::client::{CosClient, Operation};
 use super::crc64::crc64;
-use super::error::{CosError, ErrorBody, Failure};
+use super::error::{CosError, CosFailure, ErrorBody};
 use super::sign::{sign, KeyTime, SignRequest};
 use crate::credentials::Credentials;
 use crate::key::check_cos_key;
@@ -192,13 +192,13 @@ impl Operation for PreparedPut {
         }
     }
 
-    fn read(&self, answer: &Answer) -> Result<Confirmed, Failure> {
+    fn read(&self, answer: &Answer) -> Result<Confirmed, CosFailure> {
         parse_answer(answer, self.crc)
     }
 }
 
 /// Reads COS's answer to a PUT: confirmed only on 200 with the CRC-64 of the bytes sent.
-pub(crate) fn parse_answer(answer: &Answer, expected_crc: u64) -> Result<Confirmed, Failure> {
+pub(crate) fn parse_answer(answer: &Answer, expected_crc: u64) -> Result<Confirmed, CosFailure> {
     let header = |name: &str| {
         answer
             .header(name)
@@ -218,7 +218,7 @@ pub(crate) fn parse_answer(answer: &Answer, expected_crc: u64) -> Result<Confirm
                 request_id,
             })
         } else {
-            Err(Failure::Integrity {
+            Err(CosFailure::Integrity {
                 expected: expected_crc,
                 got,
                 request_id,
@@ -229,7 +229,7 @@ pub(crate) fn parse_answer(answer: &Answer, expected_crc: u64) -> Result<Confirm
     if error.request_id.is_none() {
         error.request_id = request_id;
     }
-    Err(Failure::Status {
+    Err(CosFailure::Status {
         status,
         error: Box::new(error),
     })
@@ -368,7 +368,7 @@ mod tests {
         );
         assert_eq!(
             parse_answer(&answer(200, &h, ""), 43),
-            Err(Failure::Integrity {
+            Err(CosFailure::Integrity {
                 expected: 43,
                 got: Some(42),
                 request_id: Some("NjQ".into())
@@ -376,7 +376,7 @@ mod tests {
         );
         assert!(matches!(
             parse_answer(&answer(200, &[("etag", "\"abc\"")], ""), 42),
-            Err(Failure::Integrity { got: None, .. })
+            Err(CosFailure::Integrity { got: None, .. })
         ));
     }
 
@@ -384,7 +384,7 @@ mod tests {
     fn error_answers_keep_code_request_and_trace_id() {
         let h = [("x-cos-request-id", "header-id")];
         let f = parse_answer(&answer(503, &h, recorded::SLOW_DOWN), 1);
-        let Err(Failure::Status { status, error }) = f else {
+        let Err(CosFailure::Status { status, error }) = f else {
             panic!("{f:?}");
         };
         assert_eq!(status, 503);

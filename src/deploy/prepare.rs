@@ -5,7 +5,7 @@
 use base64::Engine as _;
 
 use super::{package, usage, DeployError, Options, Prepared, RoleChoice, QUALIFIER};
-use crate::cloudapi::invoke::Function;
+use crate::cloudapi::invoke::QualifiedFunction;
 use crate::cloudapi::scf::FunctionRef;
 use crate::config::{cloud_api_endpoint, credentials_from_env, Platform, RuntimeConfig};
 use crate::text::one_line;
@@ -24,7 +24,7 @@ where
         .or_else(|| set("TENCENTCLOUD_REGION"))
         .ok_or_else(|| usage("--region is required (or set TENCENTCLOUD_REGION)"))?;
     crate::cos::check_region(&region).map_err(|e| usage(format!("--region: {e}")))?;
-    let checked = Function::new(opts.namespace.clone(), opts.function.clone(), QUALIFIER)
+    let checked = QualifiedFunction::new(opts.namespace.clone(), opts.function.clone(), QUALIFIER)
         .map_err(|e| usage(e.to_string()))?;
     let function = FunctionRef {
         namespace: checked.namespace().to_string(),

@@ -384,7 +384,7 @@ async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloudapi::invoke::{Failure, Function};
+    use crate::cloudapi::invoke::{ApiFailure, QualifiedFunction};
     use crate::retry::Ending;
     use std::time::Duration;
 
@@ -428,12 +428,12 @@ mod tests {
 
     #[test]
     fn errors_and_deliveries_display_and_serialize() {
-        let target = Target::Scf(Function::new("default", "fn1", "$LATEST").unwrap());
+        let target = Target::Scf(QualifiedFunction::new("default", "fn1", "$LATEST").unwrap());
         let e = ForwardError {
             target: target.clone(),
             failure: ForwardFailure::Invoke(CallError::GaveUp(GaveUp {
                 attempts: 1,
-                ending: Ending::CredentialsRejected(Failure::Api {
+                ending: Ending::CredentialsRejected(ApiFailure::Api {
                     status: 200,
                     code: "AuthFailure.TokenFailure".into(),
                     message: "token expired".into(),

@@ -21,13 +21,13 @@ use http::Uri;
 
 use crate::transport::UrlShape;
 
-use crate::cloudapi::invoke::{Function, NameError};
+use crate::cloudapi::invoke::{NameError, QualifiedFunction};
 
 /// One forwarding target. `Debug` shows URLs as `Display` does, without their query.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Target {
     /// An SCF function, invoked asynchronously through the Cloud API.
-    Scf(Function),
+    Scf(QualifiedFunction),
     /// An HTTP(S) endpoint that receives the callback as a POST.
     Url(Uri),
 }
@@ -116,12 +116,14 @@ impl std::str::FromStr for Target {
     }
 }
 
-fn parse_scf(rest: &str) -> Result<Function, NameError> {
+fn parse_scf(rest: &str) -> Result<QualifiedFunction, NameError> {
     let (namespace, rest) = rest
         .split_once('/')
-        .unwrap_or((Function::DEFAULT_NAMESPACE, rest));
-    let (name, qualifier) = rest.split_once(':').unwrap_or((rest, Function::LATEST));
-    Function::new(namespace, name, qualifier)
+        .unwrap_or((QualifiedFunction::DEFAULT_NAMESPACE, rest));
+    let (name, qualifier) = rest
+        .split_once(':')
+        .unwrap_or((rest, QualifiedFunction::LATEST));
+    QualifiedFunction::new(namespace, name, qualifier)
 }
 
 fn parse_url(entry: &str) -> Result<Uri, String> {
@@ -161,7 +163,7 @@ mod tests {
     use super::*;
 
     fn scf(ns: &str, name: &str, q: &str) -> Target {
-        Target::Scf(Function::new(ns, name, q).unwrap())
+        Target::Scf(QualifiedFunction::new(ns, name, q).unwrap())
     }
 
     #[test]

@@ -70,12 +70,12 @@ pub trait Store: Send + Sync + 'static {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cos::{CosError, ErrorBody, Failure};
+    use crate::cos::{CosError, CosFailure, ErrorBody};
     use crate::retry::{Ending, GaveUp};
 
     #[test]
     fn only_refused_cos_credentials_say_so() {
-        let failure = Failure::Status {
+        let failure = CosFailure::Status {
             status: 403,
             error: Box::new(ErrorBody::default()),
         };
