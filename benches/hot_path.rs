@@ -63,7 +63,7 @@ fn bench(c: &mut Criterion) {
                 let inv = Invocation {
                     request_id: Some("bench"),
                     received_at: chrono::Utc::now(),
-                    source: mps_cos_backup::record::Source::Trigger,
+                    source: mps_cos_backup::record::RecordSource::Trigger,
                     deadline: Instant::now() + Duration::from_secs(3),
                 };
                 (bytes::Bytes::from(body.clone()), inv)

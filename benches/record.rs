@@ -24,8 +24,9 @@ fn bench(c: &mut Criterion) {
         g.bench_function(format!("parse_build_serialize/{name}"), |b| {
             b.iter(|| {
                 let parsed = event::parse(black_box(&body)).ok();
-                let rec = parsed
-                    .map(|p| record::build(&p, now, Some("req"), record::Source::Trigger, true));
+                let rec = parsed.map(|p| {
+                    record::build(&p, now, Some("req"), record::RecordSource::Trigger, true)
+                });
                 black_box(rec.and_then(|r| serde_json::to_vec(&r).ok()))
             })
         });
@@ -41,8 +42,9 @@ fn bench(c: &mut Criterion) {
         g.bench_function(format!("compact/{name}/{}B", body.len()), |b| {
             b.iter(|| {
                 let parsed = event::parse(black_box(&body)).ok();
-                let rec = parsed
-                    .map(|p| record::build(&p, now, Some("req"), record::Source::Trigger, true));
+                let rec = parsed.map(|p| {
+                    record::build(&p, now, Some("req"), record::RecordSource::Trigger, true)
+                });
                 black_box(rec.and_then(|r| serde_json::to_vec(&r).ok()))
             })
         });
@@ -50,7 +52,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 let parsed = event::parse(black_box(&body)).ok();
                 let rec = parsed.map(|p| {
-                    record::build_owned(p, now, Some("req"), record::Source::Trigger, true)
+                    record::build_owned(p, now, Some("req"), record::RecordSource::Trigger, true)
                 });
                 black_box(rec.and_then(|r| serde_json::to_vec(&r).ok()))
             })
@@ -81,13 +83,13 @@ fn bench(c: &mut Criterion) {
                     black_box(p),
                     now,
                     Some("req"),
-                    record::Source::Trigger,
+                    record::RecordSource::Trigger,
                     true,
                 ))
             })
         });
         g.bench_function("stage/clone_raw", |b| b.iter(|| black_box(p.raw.clone())));
-        let rec = record::build(p, now, Some("req"), record::Source::Trigger, true);
+        let rec = record::build(p, now, Some("req"), record::RecordSource::Trigger, true);
         g.bench_function("stage/serialize", |b| {
             b.iter(|| black_box(serde_json::to_vec(black_box(&rec)).ok()))
         });

@@ -18,7 +18,7 @@ use crate::forward::{Delivery, ForwardError, Forwarder};
 use crate::key::{
     sanitize, KeyError, KeyParts, KeyTemplate, MAX_EVENT_TYPE_BYTES, MAX_STATUS_BYTES,
 };
-use crate::record::{self, Outcome, Source};
+use crate::record::{self, Outcome, RecordSource};
 use crate::store::{Object, Store, StoreError};
 
 /// How events become objects (shared by the COS and local stores): the key layout, the
@@ -114,7 +114,7 @@ pub struct Invocation<'a> {
     /// When the event was received.
     pub received_at: DateTime<Utc>,
     /// How the event reached this process (the record's `source`).
-    pub source: Source,
+    pub source: RecordSource,
     /// When the store and the targets must have answered.
     pub deadline: Instant,
 }
@@ -130,7 +130,7 @@ pub struct Handler<S> {
 /// What to do with a parsed callback's record.
 enum Decision {
     /// Write it.
-    Write(Prepared),
+    Write(PreparedWrite),
     /// Its type is not archived: why.
     Skip(String),
 }
@@ -144,7 +144,7 @@ struct Written {
 }
 
 /// A record ready to be written: everything but the I/O.
-struct Prepared {
+struct PreparedWrite {
     key: String,
     body: Bytes,
     event_type: String,
@@ -321,7 +321,7 @@ impl<S: Store> Handler<S> {
             digest: &digest,
         })?;
         let body = Bytes::from(serde_json::to_vec(&record)?);
-        Ok(Decision::Write(Prepared {
+        Ok(Decision::Write(PreparedWrite {
             key,
             body,
             event_type: record.event_type,
@@ -334,7 +334,7 @@ impl<S: Store> Handler<S> {
     /// Writes a prepared record; what the store confirmed, once it did.
     async fn put(
         &self,
-        p: Prepared,
+        p: PreparedWrite,
         deadline: Instant,
         started: Instant,
     ) -> Result<Written, HandleError> {
@@ -395,7 +395,7 @@ mod tests {
     use crate::forward::target::parse_targets;
     use crate::forward::ForwarderConfig;
     use crate::key::DEFAULT_TEMPLATE;
-    use crate::record::Source;
+    use crate::record::RecordSource;
     use crate::retry::RetryPolicy;
     use crate::store::memory::MemoryStore;
     use crate::store::StoreError;
@@ -417,7 +417,7 @@ mod tests {
         Invocation {
             request_id: Some("req-1"),
             received_at: Utc.with_ymd_and_hms(2026, 11, 24, 23, 30, 0).unwrap(),
-            source: Source::Trigger,
+            source: RecordSource::Trigger,
             deadline: Instant::now() + Duration::from_secs(5),
         }
     }

@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use common::scf_platform::{is_credential_key as is_cred, redacted};
 use mps_cos_backup::digest::digest;
 use mps_cos_backup::event::{parse, Event, ParsedEvent};
-use mps_cos_backup::record::{build, build_owned, redact, Record, Source, SCHEMA};
+use mps_cos_backup::record::{build, build_owned, redact, Record, RecordSource, SCHEMA};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -51,7 +51,13 @@ fn record_of(name: &str, typed: &str) -> (Record, Value) {
     };
     assert_eq!(kind, typed, "{name}: typed view ({:?})", parsed.warning);
     assert_eq!(parsed.warning, None, "{name}");
-    let rec = build(&parsed, received(), Some("req-7f3a"), Source::Invoke, true);
+    let rec = build(
+        &parsed,
+        received(),
+        Some("req-7f3a"),
+        RecordSource::Invoke,
+        true,
+    );
     let ser = serde_json::to_vec(&rec).unwrap_or_default();
     let v: Value = serde_json::from_slice(&ser).unwrap_or_default();
     assert_eq!(v["schema"], SCHEMA);
@@ -325,7 +331,7 @@ fn fixture_workflow_s3_input_is_redacted() {
         "{dbg}"
     );
     // Unredacted build keeps the original event exactly.
-    let plain = build(&parsed, received(), None, Source::Invoke, false);
+    let plain = build(&parsed, received(), None, RecordSource::Invoke, false);
     assert_eq!(plain.event, parsed.raw);
     assert_eq!(plain.request_id, None);
 }
@@ -641,10 +647,10 @@ proptest! {
     fn any_object_parses_and_builds(v in json_object()) {
         let body = serde_json::to_vec(&v).unwrap_or_default();
         let parsed = parse(&body).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let rec = build(&parsed, received(), None, Source::Invoke, true);
+        let rec = build(&parsed, received(), None, RecordSource::Invoke, true);
         prop_assert_eq!(&rec.event, &redacted(&parsed.raw).0);
         prop_assert!(serde_json::to_vec(&rec).is_ok());
-        let plain = build(&parsed, received(), None, Source::Invoke, false);
+        let plain = build(&parsed, received(), None, RecordSource::Invoke, false);
         prop_assert_eq!(&plain.event, &parsed.raw);
         // Every number, like everything else, is archived as sent.
         let archived = serde_json::to_vec(&plain.event).unwrap_or_default();
@@ -658,7 +664,7 @@ proptest! {
         plant_secrets(&mut v, &mut n);
         let body = serde_json::to_vec(&v).unwrap_or_default();
         let parsed = parse(&body).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let rec = build(&parsed, received(), Some("r"), Source::Invoke, true);
+        let rec = build(&parsed, received(), Some("r"), RecordSource::Invoke, true);
         let text = serde_json::to_string(&rec).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert!(!text.is_empty());
         prop_assert!(!text.contains("SECRET"), "{}", text);
@@ -709,7 +715,7 @@ proptest! {
         let body = serde_json::to_vec(&raw).unwrap_or_default();
         let p = parse(&body).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert!(!matches!(p.event, Event::Other), "typed view lost: {:?}", p.warning);
-        let _ = build(&p, received(), None, Source::Invoke, true);
+        let _ = build(&p, received(), None, RecordSource::Invoke, true);
     }
 }
 
@@ -757,13 +763,19 @@ fn build_owned_equals_build() {
         "unknown-event-type",
     ] {
         let (_, parsed) = load(name);
-        let a = serde_json::to_value(build(&parsed, received(), Some("x"), Source::Invoke, true))
-            .unwrap_or_default();
+        let a = serde_json::to_value(build(
+            &parsed,
+            received(),
+            Some("x"),
+            RecordSource::Invoke,
+            true,
+        ))
+        .unwrap_or_default();
         let b = serde_json::to_value(build_owned(
             parsed,
             received(),
             Some("x"),
-            Source::Invoke,
+            RecordSource::Invoke,
             true,
         ))
         .unwrap_or_default();
@@ -817,7 +829,7 @@ fn numbers_are_archived_as_sent() -> Result<(), Box<dyn Error>> {
         &parsed,
         received(),
         None,
-        Source::Invoke,
+        RecordSource::Invoke,
         true,
     ))?)?;
     let archived = serde_json::to_string(&rec["event"])?;
@@ -848,7 +860,7 @@ fn credentials_of_every_type_are_redacted() -> Result<(), Box<dyn Error>> {
         "NotifyKey":true,"StreamKey":null,"Password":"","TokenType":"bearer",
         "Outputs":[[{"S3OutputStorage":{"S3SecretId":"AKID9","S3Bucket":"b"}}],[{"AccessToken":[{"t":"y"}]}]]}"#;
     let parsed = parse(body)?;
-    let rec = build(&parsed, received(), None, Source::Invoke, true);
+    let rec = build(&parsed, received(), None, RecordSource::Invoke, true);
     let want = json!({
         "EventType": "Custom", "Token": "***", "SecretKey": "***", "s3secretid": "***",
         "NotifyKey": "***", "StreamKey": null, "Password": "***", "TokenType": "bearer",

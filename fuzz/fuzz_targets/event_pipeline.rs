@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let received: DateTime<Utc> = DateTime::UNIX_EPOCH;
-    let rec = record::build(&parsed, received, Some("req"), record::Source::Trigger, true);
+    let rec = record::build(&parsed, received, Some("req"), record::RecordSource::Trigger, true);
     let body = serde_json::to_vec(&rec).expect("a record always serializes");
     let back: serde_json::Value = serde_json::from_slice(&body).expect("record is JSON");
     assert_no_secret(&back["event"]);

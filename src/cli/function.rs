@@ -9,7 +9,7 @@ use bytes::Bytes;
 use super::timer;
 use crate::handler::{HandleError, Handler, Invocation};
 use crate::http::auth::CallbackAuth;
-use crate::record::Source;
+use crate::record::RecordSource;
 use crate::runtime::{Context, Diagnostic, Function};
 use crate::store::Store;
 
@@ -80,7 +80,7 @@ impl<S: Store, T: Store, R: crate::archive::Source + Send + Sync + 'static> Func
         let inv = Invocation {
             request_id: Some(ctx.request_id.as_str()).filter(|r| !r.is_empty()),
             received_at: ctx.received_at,
-            source: Source::Trigger,
+            source: RecordSource::Trigger,
             deadline: ctx.deadline,
         };
         let refused = Some(&self.credentials_refused);

@@ -24,7 +24,7 @@ use crate::config::{Config, ReconcileConfig};
 use crate::cos::CosClient;
 use crate::handler::{Handler, Invocation};
 use crate::http::auth::CallbackAuth;
-use crate::record::Source;
+use crate::record::RecordSource;
 use crate::runtime;
 use crate::store::local::LocalStore;
 use crate::store::Store;
@@ -154,7 +154,7 @@ async fn invoke_all<S: Store, T: Store, R: crate::archive::Source>(
                 let inv = Invocation {
                     request_id: None,
                     received_at: chrono::Utc::now(),
-                    source: Source::Invoke,
+                    source: RecordSource::Invoke,
                     deadline: Instant::now() + INVOKE_TIME_LIMIT,
                 };
                 let refused = AtomicBool::new(false);

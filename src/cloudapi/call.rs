@@ -62,7 +62,7 @@ impl ApiCall {
 
 /// Where and as whom a call is sent.
 #[derive(Debug, Clone, Copy)]
-pub struct Target<'a> {
+pub struct ApiTarget<'a> {
     /// Cloud API endpoint: scheme, host, optional port; path `/` (or a private prefix).
     pub endpoint: &'a Uri,
     /// `X-TC-Region`.
@@ -104,7 +104,7 @@ fn header(value: &str) -> Result<HeaderValue, BuildError> {
 
 /// Builds the signed request of `call` to `target` at `timestamp` (UNIX seconds).
 pub fn build_request(
-    target: &Target<'_>,
+    target: &ApiTarget<'_>,
     call: &ApiCall,
     timestamp: u64,
 ) -> Result<Request, BuildError> {
@@ -430,7 +430,7 @@ mod tests {
     fn any_service_is_signed_with_its_own_scope() {
         let creds = Credentials::new(ID, KEY, Some("tok".into()));
         let endpoint: Uri = "https://mps.tencentcloudapi.com".parse().unwrap();
-        let target = Target {
+        let target = ApiTarget {
             endpoint: &endpoint,
             region: "ap-guangzhou",
             credentials: &creds,
@@ -448,7 +448,7 @@ mod tests {
         assert_eq!(h["x-tc-region"], "ap-guangzhou");
         assert_eq!(h["x-tc-token"], "tok");
         assert_eq!(&req.body[..], br#"{"Status":"FINISH","Limit":100}"#);
-        let bad = Target {
+        let bad = ApiTarget {
             region: "ap guangzhou",
             ..target
         };

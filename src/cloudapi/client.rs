@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use http::Uri;
 
 use super::call::{
-    build_request, parse_answer, ApiAnswer, ApiCall, ApiFailure, BuildError, Class, Target,
+    build_request, parse_answer, ApiAnswer, ApiCall, ApiFailure, ApiTarget, BuildError, Class,
 };
 use super::invoke::{invoke_call, Invoked, QualifiedFunction};
 use crate::credentials::Credentials;
@@ -178,7 +178,7 @@ impl CloudApiClient {
         let timestamp = local_unix()
             .saturating_add(self.clock_offset.load(Ordering::Relaxed))
             .max(0) as u64;
-        let target = Target {
+        let target = ApiTarget {
             endpoint: &self.cfg.endpoint,
             region: &self.cfg.region,
             credentials: &self.cfg.credentials,

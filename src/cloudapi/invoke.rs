@@ -6,7 +6,7 @@ use std::fmt;
 use http::Uri;
 use serde::Serialize;
 
-use super::call::{self, ApiCall, Target};
+use super::call::{self, ApiCall, ApiTarget};
 pub use super::call::{ApiFailure, BuildError, Class, CONTENT_TYPE_JSON};
 use crate::credentials::Credentials;
 use crate::transport::Request;
@@ -200,7 +200,7 @@ pub fn invoke_call(function: &QualifiedFunction, callback: &[u8]) -> Result<ApiC
 /// Builds the signed `Invoke` of `input.callback` (see [`invoke_call`]).
 pub fn build_request(input: &InvokeInput<'_>) -> Result<Request, BuildError> {
     let call = invoke_call(input.function, input.callback)?;
-    let target = Target {
+    let target = ApiTarget {
         endpoint: input.endpoint,
         region: input.region,
         credentials: input.credentials,

@@ -28,7 +28,7 @@ use serde_json::{json, Map, Value};
 use tracing::{info, warn};
 
 use crate::handler::{Handled, Handler, Invocation};
-use crate::record::Source;
+use crate::record::RecordSource;
 use crate::store::Store;
 use crate::text::{error_chain, one_line};
 use auth::{AuthRefusal, CallbackAuth};
@@ -66,7 +66,7 @@ fn starts_object(bytes: &[u8]) -> bool {
 
 /// One HTTP request as the function sees it, from either event shape.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Request {
+pub(crate) struct UrlRequest {
     /// `httpMethod`, uppercased.
     method: String,
     /// The `token` query parameter, when there is one.
@@ -79,9 +79,9 @@ pub(crate) struct Request {
     source: String,
 }
 
-impl Request {
+impl UrlRequest {
     /// Reads the request out of an HTTP event; `None` when the event is not one.
-    pub(crate) fn parse(event: &[u8]) -> Option<Request> {
+    pub(crate) fn parse(event: &[u8]) -> Option<UrlRequest> {
         let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(event) else {
             return None;
         };
@@ -102,7 +102,7 @@ impl Request {
             Some(Value::String(s)) => Some(s),
             _ => None,
         };
-        Some(Request {
+        Some(UrlRequest {
             method,
             token,
             body,
@@ -146,7 +146,7 @@ fn source_address(map: &Map<String, Value>) -> String {
 
 /// The response object SCF turns into the HTTP answer.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Response {
+pub(crate) struct UrlResponse {
     /// HTTP status.
     pub(crate) status: u16,
     /// The JSON body.
@@ -156,9 +156,9 @@ pub(crate) struct Response {
     pub(crate) credentials_refused: bool,
 }
 
-impl Response {
-    fn refused(status: u16, reason: &str) -> Response {
-        Response {
+impl UrlResponse {
+    fn refused(status: u16, reason: &str) -> UrlResponse {
+        UrlResponse {
             status,
             body: json!({ "ok": false, "error": reason }),
             credentials_refused: false,
@@ -194,7 +194,7 @@ enum Body {
 
 /// Decodes and checks the body: at most [`MAX_BODY_BYTES`], a JSON object with a string
 /// `EventType` or `NotificationType`.
-fn read_body(req: Request) -> Body {
+fn read_body(req: UrlRequest) -> Body {
     let Some(raw) = req.body else {
         return Body::Refused(400, "no body: expected an MPS notification".into());
     };
@@ -279,11 +279,11 @@ pub fn admit(event: &[u8], auth: &CallbackAuth, now_unix: u64) -> Option<Result<
     if !is_request(event) {
         return None;
     }
-    let req = Request::parse(event)?;
+    let req = UrlRequest::parse(event)?;
     Some(admit_request(req, auth, now_unix))
 }
 
-fn admit_request(req: Request, auth: &CallbackAuth, now_unix: u64) -> Result<Bytes, Refusal> {
+fn admit_request(req: UrlRequest, auth: &CallbackAuth, now_unix: u64) -> Result<Bytes, Refusal> {
     let source = req.source.clone();
     let refuse = |status: u16, reason: String| Refusal {
         status,
@@ -326,36 +326,36 @@ pub(crate) async fn serve<S: Store>(
     event: &[u8],
     inv: &Invocation<'_>,
     now_unix: u64,
-) -> Option<Response> {
+) -> Option<UrlResponse> {
     let notification = match admit(event, auth, now_unix)? {
         Ok(n) => n,
         Err(r) => {
             warn!(status = r.status, reason = %r.reason, source = %r.source, "HTTP callback refused");
-            return Some(Response::refused(r.status, &r.reason));
+            return Some(UrlResponse::refused(r.status, &r.reason));
         }
     };
     // A request the platform delivered is a URL callback; one read from a file by `invoke`
     // keeps that source.
     let inv = Invocation {
         source: match inv.source {
-            Source::Invoke => Source::Invoke,
-            _ => Source::Url,
+            RecordSource::Invoke => RecordSource::Invoke,
+            _ => RecordSource::Url,
         },
         ..*inv
     };
     Some(match handler.handle(notification, &inv).await {
         Ok(handled) => {
             info!(key = handled.key.as_deref(), "HTTP callback archived");
-            Response {
+            UrlResponse {
                 status: 200,
                 body: accepted(handled),
                 credentials_refused: false,
             }
         }
         // The handler logged the failure; the caller gets the same one line.
-        Err(e) => Response {
+        Err(e) => UrlResponse {
             credentials_refused: e.credentials_rejected(),
-            ..Response::refused(500, &error_chain(&e))
+            ..UrlResponse::refused(500, &error_chain(&e))
         },
     })
 }
@@ -376,8 +376,8 @@ fn accepted(handled: Handled) -> Value {
 mod tests {
     use super::*;
 
-    fn req(event: Value) -> Request {
-        Request::parse(&serde_json::to_vec(&event).unwrap()).expect("an HTTP event")
+    fn req(event: Value) -> UrlRequest {
+        UrlRequest::parse(&serde_json::to_vec(&event).unwrap()).expect("an HTTP event")
     }
 
     #[test]
@@ -522,7 +522,7 @@ mod tests {
 
     #[test]
     fn response_object_has_the_function_url_shape() {
-        let v = Response::refused(405, "method GET not allowed").into_value();
+        let v = UrlResponse::refused(405, "method GET not allowed").into_value();
         assert_eq!(v["statusCode"], 405);
         assert_eq!(v["headers"]["Content-Type"], "application/json");
         assert_eq!(v["headers"]["Allow"], "POST");

@@ -20,7 +20,7 @@ use crate::cloudapi::client::{CallError, CloudApiClient};
 use crate::cloudapi::mps::{self, TaskSummary};
 use crate::handler::{Handler, Invocation};
 use crate::key::{sanitize, Piece, MAX_EVENT_TYPE_BYTES, MAX_TASK_ID_BYTES};
-use crate::record::Source as RecordSource;
+use crate::record::RecordSource;
 use crate::retry::{Ending, GaveUp};
 use crate::store::Store;
 use crate::text::error_chain;

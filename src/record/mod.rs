@@ -42,7 +42,7 @@ pub struct Record {
     /// How the task ended (the rule is in `outcome`'s docs).
     pub outcome: Outcome,
     /// How the callback reached the archive.
-    pub source: Source,
+    pub source: RecordSource,
     /// Latest subtask `FinishTime`, RFC 3339 UTC.
     #[serde(serialize_with = "ser_opt_time")]
     pub event_time: Option<DateTime<Utc>>,
@@ -96,7 +96,7 @@ fn ser_opt_time<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok,
 /// How a callback reached the archive (the record's `source`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Source {
+pub enum RecordSource {
     /// Delivered by the MPS trigger (runtime mode).
     Trigger,
     /// POSTed to the function's URL by an MPS task's `NotifyUrl`.
@@ -201,7 +201,7 @@ pub fn build(
     parsed: &ParsedEvent,
     received_at: DateTime<Utc>,
     request_id: Option<&str>,
-    source: Source,
+    source: RecordSource,
     redact: bool,
 ) -> Record {
     let mut rec = normalize(parsed, received_at, request_id, source);
@@ -218,7 +218,7 @@ pub fn build_owned(
     parsed: ParsedEvent,
     received_at: DateTime<Utc>,
     request_id: Option<&str>,
-    source: Source,
+    source: RecordSource,
     redact: bool,
 ) -> Record {
     let mut rec = normalize(&parsed, received_at, request_id, source);
@@ -234,7 +234,7 @@ fn normalize(
     parsed: &ParsedEvent,
     received_at: DateTime<Utc>,
     request_id: Option<&str>,
-    source: Source,
+    source: RecordSource,
 ) -> Record {
     let (error, inputs, outputs) = normalized(parsed);
     Record {

@@ -125,14 +125,20 @@ pub(super) fn error_of(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{build, outcome, Source};
+    use crate::record::{build, outcome, RecordSource};
     use chrono::{DateTime, Utc};
     use serde_json::{json, Value};
 
     fn outcome_of(body: &str) -> Outcome {
         match crate::event::parse(body.as_bytes()) {
             Ok(p) => {
-                let built = build(&p, DateTime::<Utc>::UNIX_EPOCH, None, Source::Invoke, true);
+                let built = build(
+                    &p,
+                    DateTime::<Utc>::UNIX_EPOCH,
+                    None,
+                    RecordSource::Invoke,
+                    true,
+                );
                 assert_eq!(built.outcome, outcome(&p), "{body}");
                 built.outcome
             }
@@ -316,10 +322,10 @@ mod tests {
         }
         assert_eq!(Outcome::parse("fail"), None);
         let names: Vec<Value> = [
-            Source::Trigger,
-            Source::Url,
-            Source::Reconcile,
-            Source::Invoke,
+            RecordSource::Trigger,
+            RecordSource::Url,
+            RecordSource::Reconcile,
+            RecordSource::Invoke,
         ]
         .iter()
         .filter_map(|s| serde_json::to_value(s).ok())
