@@ -32,22 +32,22 @@ impl Credentials {
     }
 
     /// `TENCENTCLOUD_SECRETID`: public, sent in every signature.
-    pub fn secret_id(&self) -> &str {
+    pub(crate) fn secret_id(&self) -> &str {
         &self.secret_id
     }
 
     /// `TENCENTCLOUD_SECRETKEY`: for signers only.
-    pub fn secret_key(&self) -> &str {
+    pub(crate) fn secret_key(&self) -> &str {
         &self.secret_key
     }
 
     /// `TENCENTCLOUD_SESSIONTOKEN`, absent for long-term keys.
-    pub fn session_token(&self) -> Option<&str> {
+    pub(crate) fn session_token(&self) -> Option<&str> {
         self.session_token.as_deref()
     }
 
     /// Every secret value, for scrubbing text that might echo one back.
-    pub fn secrets(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn secrets(&self) -> impl Iterator<Item = &str> {
         [
             Some(self.secret_key.as_str()),
             self.session_token.as_deref(),
@@ -60,13 +60,17 @@ impl Credentials {
     /// `text` with the SecretId, the SecretKey and the session token replaced by `***`
     /// wherever a server or a library echoed one back: the one scrubbing rule of every error
     /// path (COS, the Cloud API, deploy). Whole values only ([`mask_secrets`]).
-    pub fn scrub(&self, text: &str) -> String {
+    pub(crate) fn scrub(&self, text: &str) -> String {
         self.scrub_also(text, [])
     }
 
     /// [`Self::scrub`], also masking `also` (values a request carried, such as a function's
     /// environment).
-    pub fn scrub_also<'a>(&'a self, text: &str, also: impl IntoIterator<Item = &'a str>) -> String {
+    pub(crate) fn scrub_also<'a>(
+        &'a self,
+        text: &str,
+        also: impl IntoIterator<Item = &'a str>,
+    ) -> String {
         mask_secrets(
             text,
             std::iter::once(self.secret_id.as_str())

@@ -38,7 +38,7 @@ pub fn digest(event: &Value) -> String {
 /// copying it: the value of every credential-named key that is not `null` is hashed as
 /// `"***"`. The handler uses it when `ARCHIVE_REDACT=off` keeps the secrets in the record,
 /// so the key is the same as with redaction on.
-pub fn digest_masked(event: &Value) -> String {
+pub(crate) fn digest_masked(event: &Value) -> String {
     digest_with(event, true)
 }
 

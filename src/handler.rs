@@ -41,18 +41,18 @@ pub struct ArchiveConfig {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Handled {
     /// Bucket (or local directory) written to.
-    pub bucket: String,
+    pub(crate) bucket: String,
     /// Object key; `None` when the event type is filtered out.
-    pub key: Option<String>,
+    pub(crate) key: Option<String>,
     /// ETag of the stored object.
-    pub etag: Option<String>,
+    pub(crate) etag: Option<String>,
     /// Bytes of the stored record.
-    pub bytes: usize,
+    pub(crate) bytes: usize,
     /// Store attempts.
-    pub attempts: u32,
+    pub(crate) attempts: u32,
     /// Why nothing was stored (filtered event type); absent when stored.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub skipped: Option<String>,
+    pub(crate) skipped: Option<String>,
     /// Where the callback was forwarded; absent when no target is configured.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub forwarded: Vec<Delivery>,
@@ -94,7 +94,7 @@ impl HandleError {
     /// Whether a server refused this instance's credentials themselves (an unknown or expired
     /// key or token): temporary role keys may have run out, and only a fresh instance gets
     /// fresh ones. A missing permission is not such a refusal: it fails this event only.
-    pub fn credentials_rejected(&self) -> bool {
+    pub(crate) fn credentials_rejected(&self) -> bool {
         match self {
             HandleError::Store(e) => e.credentials_rejected(),
             HandleError::Forward { archive, failed } => {
@@ -165,7 +165,7 @@ impl<S: Store> Handler<S> {
     }
 
     /// The same handler, also forwarding every callback through `forwarder`.
-    pub fn forwarding(mut self, forwarder: Forwarder) -> Self {
+    pub(crate) fn forwarding(mut self, forwarder: Forwarder) -> Self {
         self.forwarder = Some(forwarder).filter(|f| !f.is_empty());
         self
     }
@@ -236,7 +236,7 @@ impl<S: Store> Handler<S> {
 
     /// The key `body` would be stored under, without storing or forwarding anything; `None`
     /// when its event type is not archived (`ARCHIVE_EVENT_TYPES`).
-    pub fn key_for(
+    pub(crate) fn key_for(
         &self,
         body: &[u8],
         inv: &Invocation<'_>,
@@ -248,7 +248,7 @@ impl<S: Store> Handler<S> {
     }
 
     /// Whether callbacks of `event_type` are archived (`ARCHIVE_EVENT_TYPES`).
-    pub fn archives_type(&self, event_type: &str) -> bool {
+    pub(crate) fn archives_type(&self, event_type: &str) -> bool {
         self.cfg
             .event_types
             .as_ref()
@@ -256,7 +256,7 @@ impl<S: Store> Handler<S> {
     }
 
     /// The key layout and filters this handler writes with.
-    pub fn archive_config(&self) -> &ArchiveConfig {
+    pub(crate) fn archive_config(&self) -> &ArchiveConfig {
         &self.cfg
     }
 

@@ -43,5 +43,5 @@ pub mod record;
 pub mod retry;
 pub mod runtime;
 pub mod store;
-pub mod text;
+pub(crate) mod text;
 pub mod transport;

@@ -7,7 +7,7 @@ use tracing_subscriber::EnvFilter;
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
+pub(crate) enum LogFormat {
     /// One JSON object per line (default).
     Json,
     /// Human-readable lines.
@@ -16,25 +16,25 @@ pub enum LogFormat {
 
 /// Logging settings.
 #[derive(Debug, Clone)]
-pub struct LogConfig {
+pub(crate) struct LogConfig {
     /// `LOG_FORMAT`.
-    pub format: LogFormat,
+    pub(crate) format: LogFormat,
     /// Filter directive: `RUST_LOG` if set, else `LOG_LEVEL`, else `info`.
-    pub filter: String,
+    pub(crate) filter: String,
 }
 
 /// A log setting that cannot be used: the variable and why, never more than one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SettingError {
+pub(crate) struct SettingError {
     /// `LOG_FORMAT`, `RUST_LOG` or `LOG_LEVEL`.
-    pub var: &'static str,
+    pub(crate) var: &'static str,
     /// What is wrong with it.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 impl LogConfig {
     /// Validates the values of `LOG_FORMAT`, `RUST_LOG` and `LOG_LEVEL` (unset = `None`).
-    pub fn parse(
+    pub(crate) fn parse(
         format: Option<&str>,
         rust_log: Option<&str>,
         log_level: Option<&str>,
@@ -59,7 +59,7 @@ impl LogConfig {
 
     /// Like [`LogConfig::parse`], but anything unusable falls back to the default silently: the
     /// logger is needed before validation can report anything.
-    pub fn parse_lenient(
+    pub(crate) fn parse_lenient(
         format: Option<&str>,
         rust_log: Option<&str>,
         log_level: Option<&str>,
@@ -118,7 +118,7 @@ fn check_filter(var: &'static str, f: &str) -> Result<String, SettingError> {
 /// Installs the global subscriber, writing to stdout (SCF collects it) or stderr (`invoke`, whose stdout carries results).
 ///
 /// A second call leaves the first subscriber in place (tests and `invoke` may both try).
-pub fn init(cfg: &LogConfig, to_stderr: bool) {
+pub(crate) fn init(cfg: &LogConfig, to_stderr: bool) {
     let writer = if to_stderr {
         BoxMakeWriter::new(std::io::stderr)
     } else {
@@ -129,7 +129,7 @@ pub fn init(cfg: &LogConfig, to_stderr: bool) {
 }
 
 /// The subscriber [`init`] installs, writing to `writer` (exposed so tests can capture lines).
-pub fn subscriber<W>(cfg: &LogConfig, writer: W) -> Box<dyn Subscriber + Send + Sync>
+pub(crate) fn subscriber<W>(cfg: &LogConfig, writer: W) -> Box<dyn Subscriber + Send + Sync>
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {

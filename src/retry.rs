@@ -112,7 +112,7 @@ impl<E> GaveUp<E> {
     }
 
     /// The last failure, when an attempt was made.
-    pub fn last_failure(&self) -> Option<&E> {
+    pub(crate) fn last_failure(&self) -> Option<&E> {
         match &self.ending {
             Ending::Rejected(f)
             | Ending::CredentialsRejected(f)
@@ -124,12 +124,12 @@ impl<E> GaveUp<E> {
 
     /// Whether the credentials themselves were refused: after reporting, the process should
     /// stop so a fresh instance starts with fresh role credentials.
-    pub fn is_credentials_rejected(&self) -> bool {
+    pub(crate) fn is_credentials_rejected(&self) -> bool {
         matches!(self.ending, Ending::CredentialsRejected(_))
     }
 
     /// Whether it ended for want of time rather than on an answer.
-    pub fn is_out_of_time(&self) -> bool {
+    pub(crate) fn is_out_of_time(&self) -> bool {
         matches!(self.ending, Ending::OutOfTime(_))
     }
 }

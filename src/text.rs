@@ -8,10 +8,10 @@ use std::error::Error;
 /// Longest one-line message kept; longer ones are cut on a character boundary with `…`.
 /// One error post may name the archive's failure (with bucket, key and host) and every
 /// failed forward target, each with what its server said: 1 KiB holds that, still one line.
-pub const MAX_LINE: usize = 1024;
+pub(crate) const MAX_LINE: usize = 1024;
 
 /// Lowercase hex of `bytes`. On every signature's path, so a table rather than `write!`.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for &b in bytes {
@@ -25,13 +25,13 @@ pub fn hex(bytes: &[u8]) -> String {
 /// trimmed, and the result is cut to [`MAX_LINE`] bytes on a character boundary (`…` marks
 /// the cut). Servers' error bodies and panic messages go through here before they reach a
 /// log line or an error post.
-pub fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     one_line_within(s, MAX_LINE)
 }
 
 /// [`one_line`] cut to at most `max` bytes (plus the `…` that marks a cut), for fields kept
 /// shorter than a whole line (an API's error code or message).
-pub fn one_line_within(s: &str, max: usize) -> String {
+pub(crate) fn one_line_within(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max + 4));
     let words = s.split(|c: char| c.is_whitespace() || c.is_control());
     for word in words.filter(|w| !w.is_empty()) {
@@ -56,7 +56,7 @@ pub fn one_line_within(s: &str, max: usize) -> String {
 
 /// An error and all its sources, joined with `: `, on one line. Many libraries' `Display`
 /// hides the cause (a reset shows as "error sending request"); the chain names it.
-pub fn error_chain(e: &dyn Error) -> String {
+pub(crate) fn error_chain(e: &dyn Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -73,20 +73,20 @@ pub fn error_chain(e: &dyn Error) -> String {
 
 /// `bytes` without a leading UTF-8 byte order mark. A BOM is not part of a JSON text (RFC 8259
 /// section 8.1: senders must not add one, parsers may ignore it); some tools write one anyway.
-pub fn strip_bom(bytes: &[u8]) -> &[u8] {
+pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
 /// Secrets shorter than this are masked only where they stand as a whole word: searched for
 /// inside other words, a short secret would garble any message that happens to contain its
 /// letters (`f***iled`), and a value that short is no secret worth the damage.
-pub const MIN_EMBEDDED_SECRET: usize = 8;
+pub(crate) const MIN_EMBEDDED_SECRET: usize = 8;
 
 /// `text` with every occurrence of each secret replaced by `***`, the whole value at once.
 /// Longer secrets go first, so a secret containing a shorter one is never half masked.
 /// A secret shorter than [`MIN_EMBEDDED_SECRET`] bytes is replaced only where neither
 /// neighbour is a letter, a digit or `_`.
-pub fn mask_secrets<'a>(text: &str, secrets: impl IntoIterator<Item = &'a str>) -> String {
+pub(crate) fn mask_secrets<'a>(text: &str, secrets: impl IntoIterator<Item = &'a str>) -> String {
     let mut secrets: Vec<&str> = secrets.into_iter().filter(|s| !s.is_empty()).collect();
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     secrets.dedup();
@@ -127,7 +127,7 @@ fn replace_whole_words(text: &str, word: &str) -> String {
 }
 
 /// The message of a caught panic (`&str` or `String` payloads), for an error post.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&'static str>() {
         one_line(s)
     } else if let Some(s) = payload.downcast_ref::<String>() {

@@ -65,7 +65,7 @@ impl Source for CosSource {
             .get_object(key, Instant::now() + REQUEST_TIME)
             .await
         {
-            Ok(got) => Ok(got.body),
+            Ok(body) => Ok(body),
             Err(CosError::GaveUp {
                 gave_up:
                     GaveUp {

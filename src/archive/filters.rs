@@ -89,7 +89,7 @@ impl Bound {
     }
 
     /// The key date this bound falls on, keys being dated in `offset`.
-    pub fn day(&self, offset: FixedOffset) -> NaiveDate {
+    pub(crate) fn day(&self, offset: FixedOffset) -> NaiveDate {
         match self {
             Bound::Day(d) => *d,
             Bound::Time(t) => t.with_timezone(&offset).date_naive(),
@@ -97,7 +97,7 @@ impl Bound {
     }
 
     /// The instant, for a time.
-    pub fn time(&self) -> Option<DateTime<Utc>> {
+    pub(crate) fn time(&self) -> Option<DateTime<Utc>> {
         match self {
             Bound::Day(_) => None,
             Bound::Time(t) => Some(t.with_timezone(&Utc)),
@@ -125,7 +125,7 @@ pub struct Filters {
 impl Filters {
     /// These filters, with `--since` and `--until` given as instants (their days are
     /// already the date bounds): the records of those boundary days are held to them.
-    pub fn with_times(
+    pub(crate) fn with_times(
         mut self,
         since: Option<DateTime<Utc>>,
         until: Option<DateTime<Utc>>,
@@ -145,7 +145,7 @@ impl Filters {
 
     /// Whether a record whose key is dated `date` must be read to tell whether it is
     /// wanted: it lies on a boundary day of a `--since`/`--until` time.
-    pub fn needs_time(&self, date: Option<NaiveDate>) -> bool {
+    pub(crate) fn needs_time(&self, date: Option<NaiveDate>) -> bool {
         let Some(date) = date else { return false };
         (self.since_time.is_some() && self.since == Some(date))
             || (self.until_time.is_some() && self.until == Some(date))
@@ -154,7 +154,7 @@ impl Filters {
     /// Whether a record of time `t` (its `event_time`, else `received_at`) is within the
     /// `--since`/`--until` times. A record without a readable time is kept: nothing says
     /// it is outside.
-    pub fn time_matches(&self, t: Option<DateTime<Utc>>) -> bool {
+    pub(crate) fn time_matches(&self, t: Option<DateTime<Utc>>) -> bool {
         let Some(t) = t else { return true };
         !(self.since_time.is_some_and(|s| t < s) || self.until_time.is_some_and(|u| t > u))
     }
@@ -192,7 +192,7 @@ impl Filters {
     }
 
     /// The same filters, also wanting only callbacks with one of `outcomes` (none = all).
-    pub fn with_outcomes(mut self, outcomes: &[Outcome]) -> Filters {
+    pub(crate) fn with_outcomes(mut self, outcomes: &[Outcome]) -> Filters {
         let mut wanted = outcomes.to_vec();
         wanted.sort_unstable();
         wanted.dedup();
@@ -201,23 +201,23 @@ impl Filters {
     }
 
     /// Outcomes wanted, sorted; empty = all.
-    pub fn outcomes(&self) -> &[Outcome] {
+    pub(crate) fn outcomes(&self) -> &[Outcome] {
         &self.outcomes
     }
 
     /// Whether a callback that ended with `outcome` is wanted.
-    pub fn wants_outcome(&self, outcome: Outcome) -> bool {
+    pub(crate) fn wants_outcome(&self, outcome: Outcome) -> bool {
         self.outcomes.is_empty() || self.outcomes.contains(&outcome)
     }
 
     /// Whether the outcome filter must read records: outcomes are asked for and keys of
     /// `template` do not carry them.
-    pub fn needs_records(&self, template: &KeyTemplate) -> bool {
+    pub(crate) fn needs_records(&self, template: &KeyTemplate) -> bool {
         !self.outcomes.is_empty() && !template.pieces().any(|p| p == crate::key::Piece::Outcome)
     }
 
     /// Checks that every filter given can be read from keys of `template`.
-    pub fn check_template(&self, template: &KeyTemplate) -> Result<(), FilterError> {
+    pub(crate) fn check_template(&self, template: &KeyTemplate) -> Result<(), FilterError> {
         use crate::key::Piece;
         let has = |p: Piece<'_>| template.pieces().any(|q| q == p);
         let checks = [
@@ -255,38 +255,38 @@ impl Filters {
     }
 
     /// First day wanted (inclusive).
-    pub fn since(&self) -> Option<NaiveDate> {
+    pub(crate) fn since(&self) -> Option<NaiveDate> {
         self.since
     }
 
     /// Last day wanted (inclusive).
-    pub fn until(&self) -> Option<NaiveDate> {
+    pub(crate) fn until(&self) -> Option<NaiveDate> {
         self.until
     }
 
     /// Whether a date bound is given.
-    pub fn has_dates(&self) -> bool {
+    pub(crate) fn has_dates(&self) -> bool {
         self.since.is_some() || self.until.is_some()
     }
 
     /// Event types wanted, normalized as keys show them; empty = all.
-    pub fn types(&self) -> &[String] {
+    pub(crate) fn types(&self) -> &[String] {
         &self.types
     }
 
     /// Status wanted, as keys show it (lowercase).
-    pub fn status(&self) -> Option<&str> {
+    pub(crate) fn status(&self) -> Option<&str> {
         self.status.as_deref()
     }
 
     /// Task id wanted, as keys show it.
-    pub fn task(&self) -> Option<&str> {
+    pub(crate) fn task(&self) -> Option<&str> {
         self.task.as_deref()
     }
 
     /// Whether the key read as `f` is wanted. A key without an outcome passes the outcome
     /// filter here: its record decides.
-    pub fn matches(&self, f: &KeyFields) -> bool {
+    pub(crate) fn matches(&self, f: &KeyFields) -> bool {
         if self.has_dates() {
             let Some(date) = f.date else { return false };
             if self.since.is_some_and(|s| date < s) || self.until.is_some_and(|u| date > u) {

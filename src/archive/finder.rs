@@ -33,7 +33,7 @@ struct Cursor {
 /// reaches that date, so a year's range holds a page per event type, not per day. What
 /// is held: one page (1,000 keys) per open listing and the digests of two days
 /// (a callback repeats only across adjacent dates).
-pub struct Finder<'a, S: Source> {
+pub(crate) struct Finder<'a, S: Source> {
     source: &'a S,
     layout: &'a KeyLayout,
     filters: &'a Filters,
@@ -59,7 +59,7 @@ const CHECKED_AT_ONCE: usize = 64;
 impl<'a, S: Source> Finder<'a, S> {
     /// Runs the folder discovery the plan needs (small delimiter listings, up to eight at
     /// a time) and gets ready to list.
-    pub async fn start(
+    pub(crate) async fn start(
         source: &'a S,
         layout: &'a KeyLayout,
         filters: &'a Filters,
@@ -119,7 +119,7 @@ impl<'a, S: Source> Finder<'a, S> {
     /// With an outcome filter over keys that do not carry the outcome, the records of a run
     /// of candidates (a bounded number) are read and only those whose outcome the filters
     /// want are handed out, each with its outcome filled in ([`outcome::resolve`]).
-    pub async fn next(&mut self) -> Result<Option<Found>, SourceError> {
+    pub(crate) async fn next(&mut self) -> Result<Option<Found>, SourceError> {
         if self.outcomes_read.is_none() {
             return self.next_in_times().await;
         }
@@ -326,14 +326,9 @@ impl<'a, S: Source> Finder<'a, S> {
         Ok(true)
     }
 
-    /// What the search passed over so far (`found` is left empty).
-    pub fn counts(&self) -> &Findings {
-        &self.out
-    }
-
     /// Ends the search: when a `--type` found nothing, asks once which event-type
     /// folders exist, so the caller can say so (a likely typo, not an error).
-    pub async fn finish(mut self) -> Result<Findings, SourceError> {
+    pub(crate) async fn finish(mut self) -> Result<Findings, SourceError> {
         for c in std::mem::take(&mut self.open) {
             self.out.requests += c.pager.requests;
         }

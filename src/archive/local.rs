@@ -20,7 +20,7 @@ pub struct LocalSource {
 
 impl LocalSource {
     /// A source over the directory `root` (which may not exist: then it holds nothing).
-    pub fn new(root: impl Into<PathBuf>) -> LocalSource {
+    pub(crate) fn new(root: impl Into<PathBuf>) -> LocalSource {
         let root = root.into();
         let label = format!("local mirror {}", root.display());
         LocalSource { root, label }

@@ -14,14 +14,14 @@
 //! sources: [`LocalSource`] (the mirror `invoke` writes) and [`CosSource`] (GET Bucket,
 //! GET Object).
 
-pub mod cos;
+pub(crate) mod cos;
 mod digests;
-pub mod filters;
+pub(crate) mod filters;
 mod finder;
-pub mod local;
-pub mod outcome;
-pub mod plan;
-pub mod record;
+pub(crate) mod local;
+pub(crate) mod outcome;
+pub(crate) mod plan;
+pub(crate) mod record;
 pub mod replay;
 pub mod source;
 mod stats;
@@ -30,10 +30,12 @@ use chrono::{DateTime, Utc};
 
 pub use cos::CosSource;
 pub use filters::{parse_date, Bound, FilterError, Filters};
-pub use finder::Finder;
+pub(crate) use finder::Finder;
 pub use local::LocalSource;
 pub use source::{Entry, Listing, Page, Source, SourceError};
-pub use stats::{stats, Counter, StatRow};
+#[cfg(test)]
+use stats::stats;
+pub(crate) use stats::{Counter, StatRow};
 
 use crate::key::{KeyFields, KeyTemplate};
 
@@ -52,11 +54,11 @@ pub struct Found {
     /// Object key.
     pub key: String,
     /// What the key says.
-    pub fields: KeyFields,
+    pub(crate) fields: KeyFields,
     /// Object size in bytes.
-    pub size: u64,
+    pub(crate) size: u64,
     /// When the object was last written, when the source says.
-    pub last_modified: Option<DateTime<Utc>>,
+    pub(crate) last_modified: Option<DateTime<Utc>>,
 }
 
 /// What a search found, and what it passed over.
@@ -66,21 +68,21 @@ pub struct Findings {
     pub found: Vec<Found>,
     /// Keys under the listed prefixes that the template cannot read (another
     /// application's objects, an older layout); skipped.
-    pub unreadable: u64,
+    pub(crate) unreadable: u64,
     /// Keys left out because an earlier key has the same digest (a callback redelivered
     /// across midnight is stored under two dates).
-    pub duplicates: u64,
+    pub(crate) duplicates: u64,
     /// Keys the listings returned, wanted or not.
-    pub listed: u64,
+    pub(crate) listed: u64,
     /// Listings asked for (delimiter and full ones).
     pub listings: u64,
     /// Requests the listings took (pages).
     pub requests: u64,
     /// `--type` values with no folder in the archive (only known when the template puts
     /// the type in its own folder).
-    pub unknown_types: Vec<String>,
+    pub(crate) unknown_types: Vec<String>,
     /// The event types the archive holds, when some `--type` matched no folder.
-    pub held_types: Vec<String>,
+    pub(crate) held_types: Vec<String>,
     /// Records read to learn their outcome (an outcome filter over keys without one).
     pub records_read: u64,
     /// Records left out because their outcome could not be read from them.
@@ -106,7 +108,10 @@ pub async fn find<S: Source>(
 
 /// Whether `source` holds no object at all under `prefix` (one page asked for): an
 /// archive that is not there, rather than filters that match nothing.
-pub async fn holds_nothing<S: Source>(source: &S, prefix: &str) -> Result<bool, SourceError> {
+pub(crate) async fn holds_nothing<S: Source>(
+    source: &S,
+    prefix: &str,
+) -> Result<bool, SourceError> {
     let page = source.list_page(prefix, Some('/'), None).await?;
     Ok(page.entries.is_empty() && page.folders.is_empty())
 }

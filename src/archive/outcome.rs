@@ -16,19 +16,19 @@ const RECORDS_AT_ONCE: usize = 8;
 
 /// What reading the records left.
 #[derive(Debug, Default)]
-pub struct Resolved {
+pub(crate) struct Resolved {
     /// The callbacks whose outcome the filters want, in the order given, each with its
     /// outcome filled in.
-    pub found: Vec<Found>,
+    pub(crate) found: Vec<Found>,
     /// Records read.
-    pub read: u64,
+    pub(crate) read: u64,
     /// Records that could not be read as records (gone since the listing, not JSON): left
     /// out, since their outcome is not known.
-    pub unreadable: u64,
+    pub(crate) unreadable: u64,
 }
 
 /// The outcome of one stored record: its `outcome` field, else its event's.
-pub fn of_record(body: &[u8]) -> Result<Outcome, record::RecordError> {
+pub(crate) fn of_record(body: &[u8]) -> Result<Outcome, record::RecordError> {
     let rec = record::parse(body)?;
     Ok(rec.outcome.unwrap_or_else(|| {
         match crate::event::parse(rec.event.get().as_bytes()) {
@@ -42,7 +42,7 @@ pub fn of_record(body: &[u8]) -> Result<Outcome, record::RecordError> {
 /// Keeps the callbacks of `found` whose outcome `filters` wants, reading the record of each
 /// one whose key has no outcome (at most [`RECORDS_AT_ONCE`] at a time). A source that
 /// fails otherwise than with a missing object is an error, as a failed listing is.
-pub async fn resolve<S: Source>(
+pub(crate) async fn resolve<S: Source>(
     source: &S,
     found: Vec<Found>,
     filters: &Filters,

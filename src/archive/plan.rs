@@ -27,7 +27,7 @@ use crate::key::{KeyTemplate, Piece};
 
 /// One thing to ask the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     /// List every object under this prefix (no delimiter). The date, when known, is a
     /// lower bound of every key date under the prefix (the first day of the year, month
     /// or day it fixes), so a reader going through dates in order need not open the
@@ -40,7 +40,7 @@ pub enum Step {
 
 /// Where a branch of the plan stands: the prefix so far and the next piece.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Walk {
+pub(crate) struct Walk {
     acc: String,
     part: usize,
     year: Option<i32>,
@@ -52,7 +52,7 @@ pub struct Walk {
 
 impl Walk {
     /// The prefix to list folders under.
-    pub fn prefix(&self) -> &str {
+    pub(crate) fn prefix(&self) -> &str {
         &self.acc
     }
 }
@@ -70,7 +70,7 @@ const MAX_ENUMERATED_YEARS: i32 = 50;
 
 /// A plan for one set of filters over one key layout.
 #[derive(Debug)]
-pub struct Plan<'a> {
+pub(crate) struct Plan<'a> {
     pieces: Vec<Piece<'a>>,
     prefix: &'a str,
     filters: &'a Filters,
@@ -79,7 +79,11 @@ pub struct Plan<'a> {
 
 impl<'a> Plan<'a> {
     /// The plan for `filters` over keys made by `template` with `prefix`.
-    pub fn new(template: &'a KeyTemplate, prefix: &'a str, filters: &'a Filters) -> Plan<'a> {
+    pub(crate) fn new(
+        template: &'a KeyTemplate,
+        prefix: &'a str,
+        filters: &'a Filters,
+    ) -> Plan<'a> {
         let range = filters.has_dates().then(|| Range {
             lo: filters.since().unwrap_or(NaiveDate::MIN),
             hi: filters.until().unwrap_or(NaiveDate::MAX),
@@ -94,7 +98,7 @@ impl<'a> Plan<'a> {
     }
 
     /// The first steps.
-    pub fn start(&self) -> Vec<Step> {
+    pub(crate) fn start(&self) -> Vec<Step> {
         let mut out = Vec::new();
         self.advance(
             Walk {
@@ -113,7 +117,7 @@ impl<'a> Plan<'a> {
     /// The steps after a [`Step::Discover`] of `walk` found `folders` (common prefixes,
     /// each `walk.prefix() + value + "/"`). Folders whose value the field cannot hold or the
     /// filters do not want are dropped.
-    pub fn resume(&self, walk: &Walk, folders: &[String]) -> Vec<Step> {
+    pub(crate) fn resume(&self, walk: &Walk, folders: &[String]) -> Vec<Step> {
         let mut out = Vec::new();
         let piece = self.pieces.get(walk.part).copied();
         for folder in folders {
@@ -140,7 +144,7 @@ impl<'a> Plan<'a> {
 
     /// The folder under which each event type has its own folder (`mps-events/` by
     /// default), when the template starts that way; used to tell which types exist.
-    pub fn types_root(&self) -> Option<String> {
+    pub(crate) fn types_root(&self) -> Option<String> {
         let mut acc = String::new();
         for (i, p) in self.pieces.iter().enumerate() {
             match p {

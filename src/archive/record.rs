@@ -9,7 +9,7 @@ use crate::record::Outcome;
 
 /// Why stored bytes are not a usable record.
 #[derive(Debug, thiserror::Error)]
-pub enum RecordError {
+pub(crate) enum RecordError {
     /// Not JSON at all (or truncated).
     #[error("not valid JSON: {0}")]
     Json(#[from] serde_json::Error),
@@ -20,31 +20,31 @@ pub enum RecordError {
 
 impl RecordError {
     /// The one line every reader gives for the record at `key`.
-    pub fn about(&self, key: &str) -> String {
+    pub(crate) fn about(&self, key: &str) -> String {
         format!("record {key:?}: {self}")
     }
 }
 
 /// The fields of a record that readers use; the rest is checked to be JSON and skipped.
 #[derive(Debug)]
-pub struct StoredRecord<'a> {
+pub(crate) struct StoredRecord<'a> {
     /// `event_time`, when the record has one.
-    pub event_time: Option<DateTime<Utc>>,
+    pub(crate) event_time: Option<DateTime<Utc>>,
     /// `received_at`, when the record has one.
-    pub received_at: Option<DateTime<Utc>>,
+    pub(crate) received_at: Option<DateTime<Utc>>,
     /// `outcome`, when the record has one this version knows (records archived before
     /// there was one have none).
-    pub outcome: Option<Outcome>,
+    pub(crate) outcome: Option<Outcome>,
     /// `task_id`, when the record has one.
-    pub task_id: Option<String>,
+    pub(crate) task_id: Option<String>,
     /// `event`: the callback's JSON text as stored.
-    pub event: &'a RawValue,
+    pub(crate) event: &'a RawValue,
 }
 
 impl StoredRecord<'_> {
     /// When the callback happened: its `event_time`, else when it was received. Replays
     /// are sent in this order.
-    pub fn time(&self) -> Option<DateTime<Utc>> {
+    pub(crate) fn time(&self) -> Option<DateTime<Utc>> {
         self.event_time.or(self.received_at)
     }
 }
@@ -68,18 +68,18 @@ struct Shape<'a> {
 /// (the digest of the event with its credentials masked, [`crate::record::redact`] then
 /// [`crate::digest::digest`]), so a stored event, redacted or not, gives its key's digest
 /// back unless its content was changed.
-pub fn content_digest(event: &RawValue) -> Result<String, RecordError> {
+pub(crate) fn content_digest(event: &RawValue) -> Result<String, RecordError> {
     let v: serde_json::Value = serde_json::from_str(event.get())?;
     Ok(crate::digest::digest_masked(&v))
 }
 
 /// Whether `event` no longer matches `key_digest`, the digest its key was made with.
-pub fn is_modified(event: &RawValue, key_digest: &str) -> Result<bool, RecordError> {
+pub(crate) fn is_modified(event: &RawValue, key_digest: &str) -> Result<bool, RecordError> {
     Ok(content_digest(event)? != key_digest)
 }
 
 /// Reads a stored record's bytes; the whole document must be JSON, with an `event` object.
-pub fn parse(body: &[u8]) -> Result<StoredRecord<'_>, RecordError> {
+pub(crate) fn parse(body: &[u8]) -> Result<StoredRecord<'_>, RecordError> {
     let shape: Shape<'_> = serde_json::from_slice(body)?;
     let event = shape
         .event

@@ -27,15 +27,15 @@ use super::source::Source;
 use super::Found;
 
 /// Records ordered together: one date's, or this many consecutive keys of a larger date.
-pub const WINDOW: usize = 10_000;
+pub(crate) const WINDOW: usize = 10_000;
 
 /// Bytes of records being read or sent at once (a record larger than this goes alone):
 /// with the window's metadata, what keeps a replay under 64 MiB.
-pub const IN_FLIGHT_BYTES: u64 = 8 * 1024 * 1024;
+pub(crate) const IN_FLIGHT_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Bytes of read records kept between the ordering and the sending; records beyond are
 /// read again when their turn comes.
-pub const KEEP_BYTES: u64 = 8 * 1024 * 1024;
+pub(crate) const KEEP_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Records looked at past the first one not started, to find one of another task.
 const LOOKAHEAD: usize = 512;
@@ -43,29 +43,29 @@ const LOOKAHEAD: usize = 512;
 /// One record to replay: its time and task, and the event to send (or why it cannot be
 /// sent).
 #[derive(Debug, Clone)]
-pub struct Queued {
+pub(crate) struct Queued {
     /// Object key.
-    pub key: String,
+    pub(crate) key: String,
     /// The key's date.
-    pub date: Option<NaiveDate>,
+    pub(crate) date: Option<NaiveDate>,
     /// Object size, as listed.
-    pub size: u64,
+    pub(crate) size: u64,
     /// The record's `event_time`, else its `received_at`; `None` when unreadable.
-    pub time: Option<DateTime<Utc>>,
+    pub(crate) time: Option<DateTime<Utc>>,
     /// The task the record is about (its `task_id`, else the key's); records of one task
     /// are never sent at the same time.
-    pub task: Option<String>,
+    pub(crate) task: Option<String>,
     /// The digest in the key.
-    pub digest: String,
+    pub(crate) digest: String,
     /// The record's content no longer matches the digest in its key.
-    pub modified: bool,
+    pub(crate) modified: bool,
     /// The archived event, as stored (`None`: not kept, read again to send); or why the
     /// record cannot be replayed (one line).
-    pub event: Result<Option<Bytes>, String>,
+    pub(crate) event: Result<Option<Bytes>, String>,
 }
 
 /// Why a modified record is not sent.
-pub const MODIFIED: &str =
+pub(crate) const MODIFIED: &str =
     "modified: the record no longer matches the digest in its key; not sent (--allow-modified sends it)";
 
 /// Reads one window of records (`found`, in key order) and orders them for sending: at
@@ -75,7 +75,7 @@ pub const MODIFIED: &str =
 /// cannot be read keeps its place at the end of the window, with its error, so it fails
 /// on its own and the rest go on. `None` when `stop` turned true before every record was
 /// read.
-pub async fn load<S: Source>(
+pub(crate) async fn load<S: Source>(
     source: &S,
     found: Vec<Found>,
     concurrency: usize,
@@ -171,7 +171,7 @@ async fn read_event<S: Source>(source: &S, key: &str, digest: &str) -> Result<Re
 /// The event to send for `q`: the one kept, else read again (and checked again: a record
 /// changed since it was ordered is not sent unless it was already known to be modified
 /// and allowed).
-pub async fn event_of<S: Source>(source: &S, q: &Queued) -> Result<Bytes, String> {
+pub(crate) async fn event_of<S: Source>(source: &S, q: &Queued) -> Result<Bytes, String> {
     match &q.event {
         Err(e) => Err(e.clone()),
         Ok(Some(event)) => Ok(event.clone()),
@@ -187,7 +187,7 @@ pub async fn event_of<S: Source>(source: &S, q: &Queued) -> Result<Bytes, String
 
 /// Replay order within a window: records with a time first, oldest first; ties and
 /// timeless records by key.
-pub fn order(items: &mut [Queued]) {
+pub(crate) fn order(items: &mut [Queued]) {
     items.sort_by(|a, b| {
         (a.time.is_none(), a.time, &a.key).cmp(&(b.time.is_none(), b.time, &b.key))
     });
@@ -199,7 +199,7 @@ pub fn order(items: &mut [Queued]) {
 /// arrive in their order while other tasks go on. Each output goes to `done` as it
 /// completes. Once `stop` says so, nothing new starts; those in flight finish. Returns the
 /// index of the first record not started, if any.
-pub async fn dispatch<'q, F, R>(
+pub(crate) async fn dispatch<'q, F, R>(
     items: &'q [Queued],
     limit: usize,
     stop: &dyn Fn() -> bool,
@@ -275,7 +275,7 @@ where
 /// Runs the futures of `tasks` with at most `limit` in flight, started in order, handing
 /// each output to `done` as it completes. The futures may borrow from the caller: they are
 /// polled here, not spawned.
-pub async fn bounded<I, F, R>(tasks: I, limit: usize, done: impl FnMut(R))
+pub(crate) async fn bounded<I, F, R>(tasks: I, limit: usize, done: impl FnMut(R))
 where
     I: IntoIterator<Item = F>,
     F: Future<Output = R>,
@@ -287,7 +287,7 @@ where
 
 /// [`bounded`] with a weight per future (bytes): a future starts only while the weights
 /// in flight stay within `max_weight`, or alone.
-pub async fn bounded_weighted<I, F, R>(
+pub(crate) async fn bounded_weighted<I, F, R>(
     tasks: I,
     limit: usize,
     max_weight: u64,

@@ -7,17 +7,17 @@ use chrono::{DateTime, Utc};
 
 /// Largest object a reader fetches (the same bound for COS and the local mirror): records
 /// are a callback plus its normalized summary, far below this.
-pub const MAX_OBJECT_BYTES: usize = crate::cos::MAX_OBJECT_BYTES;
+pub(crate) const MAX_OBJECT_BYTES: usize = crate::cos::MAX_OBJECT_BYTES;
 
 /// One object a listing found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// Object key (decoded).
-    pub key: String,
+    pub(crate) key: String,
     /// Size in bytes.
-    pub size: u64,
+    pub(crate) size: u64,
     /// When the object was last written, when the source says.
-    pub last_modified: Option<DateTime<Utc>>,
+    pub(crate) last_modified: Option<DateTime<Utc>>,
 }
 
 /// What one listing returned, all pages together.
@@ -25,25 +25,25 @@ pub struct Entry {
 pub struct Listing {
     /// Objects under the prefix (with a delimiter: only those before the next delimiter), in
     /// key order.
-    pub entries: Vec<Entry>,
+    pub(crate) entries: Vec<Entry>,
     /// With a delimiter: the distinct `prefix + segment + delimiter` beneath the prefix, in
     /// key order ("common prefixes", the folders).
-    pub folders: Vec<String>,
+    pub(crate) folders: Vec<String>,
     /// Requests the listing took (pages), for reports.
-    pub requests: u64,
+    pub(crate) requests: u64,
 }
 
 /// One page of a listing, as the source answered it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Page {
     /// Objects, in key order (with a delimiter: only those before the next delimiter).
-    pub entries: Vec<Entry>,
+    pub(crate) entries: Vec<Entry>,
     /// With a delimiter: the folders beneath the prefix, in key order.
-    pub folders: Vec<String>,
+    pub(crate) folders: Vec<String>,
     /// Whether the source says more pages follow.
-    pub truncated: bool,
+    pub(crate) truncated: bool,
     /// Where the next page starts, when the source says (else after the last key).
-    pub next_marker: Option<String>,
+    pub(crate) next_marker: Option<String>,
 }
 
 /// Truncated pages in a row that add no key before a listing is given up: a bucket (or a

@@ -10,21 +10,22 @@ use crate::record::Outcome;
 
 /// One line of [`stats`]: how many callbacks of one type, status and outcome one day holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatRow {
+pub(crate) struct StatRow {
     /// Key date (`None` when the template has no date).
-    pub date: Option<NaiveDate>,
+    pub(crate) date: Option<NaiveDate>,
     /// Event type as in the key (`None` when the template has none).
-    pub event_type: Option<String>,
+    pub(crate) event_type: Option<String>,
     /// Status as in the key (`None` when the template has none).
-    pub status: Option<String>,
+    pub(crate) status: Option<String>,
     /// Outcome as in the key, or as read from the record (`None` when neither says).
-    pub outcome: Option<Outcome>,
+    pub(crate) outcome: Option<Outcome>,
     /// Callbacks.
-    pub count: u64,
+    pub(crate) count: u64,
 }
 
 /// Counts `found` per date, event type, status and outcome, in that order.
-pub fn stats(found: &[Found]) -> Vec<StatRow> {
+#[cfg(test)]
+pub(crate) fn stats(found: &[Found]) -> Vec<StatRow> {
     let mut c = Counter::default();
     found.iter().for_each(|f| c.add(f));
     c.rows()
@@ -34,7 +35,7 @@ pub fn stats(found: &[Found]) -> Vec<StatRow> {
 /// grows with the groups (days times types times statuses times outcomes), not with the
 /// callbacks.
 #[derive(Debug, Default)]
-pub struct Counter {
+pub(crate) struct Counter {
     counts: BTreeMap<Group, u64>,
 }
 
@@ -48,7 +49,7 @@ type Group = (
 
 impl Counter {
     /// Counts one callback.
-    pub fn add(&mut self, f: &Found) {
+    pub(crate) fn add(&mut self, f: &Found) {
         let k = (
             f.fields.date,
             f.fields.event_type.clone(),
@@ -59,7 +60,7 @@ impl Counter {
     }
 
     /// The counts, by date, event type, status and outcome.
-    pub fn rows(self) -> Vec<StatRow> {
+    pub(crate) fn rows(self) -> Vec<StatRow> {
         self.counts
             .into_iter()
             .map(|((date, event_type, status, outcome), count)| StatRow {

@@ -25,23 +25,23 @@ pub const CONTENT_TYPE_JSON: &str = "application/json; charset=utf-8";
 
 /// One action with its parameters: what [`build_request`] signs and sends.
 #[derive(Debug, Clone)]
-pub struct ApiCall {
+pub(crate) struct ApiCall {
     /// Service of the credential scope and host name (`scf`, `mps`, `cam`).
-    pub service: &'static str,
+    pub(crate) service: &'static str,
     /// `X-TC-Version` of the service's API (`2018-04-16` for SCF).
-    pub version: &'static str,
+    pub(crate) version: &'static str,
     /// `X-TC-Action` (`Invoke`, `DescribeTasks`, ...).
-    pub action: &'static str,
+    pub(crate) action: &'static str,
     /// The parameters, a JSON object, exactly as sent and signed.
-    pub params: Bytes,
+    pub(crate) params: Bytes,
     /// What a refusal for lack of permission names: the CAM action and the resource, e.g.
     /// `scf:InvokeFunction on scf:default/fn:$LATEST` or `mps:DescribeTasks`.
-    pub permission: String,
+    pub(crate) permission: String,
 }
 
 impl ApiCall {
     /// A call whose parameters are `params` serialized.
-    pub fn new<P: serde::Serialize>(
+    pub(crate) fn new<P: serde::Serialize>(
         service: &'static str,
         version: &'static str,
         action: &'static str,
@@ -62,11 +62,11 @@ impl ApiCall {
 
 /// Where and as whom a call is sent.
 #[derive(Debug, Clone, Copy)]
-pub struct ApiTarget<'a> {
+pub(crate) struct ApiTarget<'a> {
     /// Cloud API endpoint: scheme, host, optional port; path `/` (or a private prefix).
-    pub endpoint: &'a Uri,
+    pub(crate) endpoint: &'a Uri,
     /// `X-TC-Region`.
-    pub region: &'a str,
+    pub(crate) region: &'a str,
     /// The credentials; the token, when any, is sent as `X-TC-Token`.
     pub credentials: &'a Credentials,
 }
@@ -103,7 +103,7 @@ fn header(value: &str) -> Result<HeaderValue, BuildError> {
 }
 
 /// Builds the signed request of `call` to `target` at `timestamp` (UNIX seconds).
-pub fn build_request(
+pub(crate) fn build_request(
     target: &ApiTarget<'_>,
     call: &ApiCall,
     timestamp: u64,
@@ -176,15 +176,15 @@ pub fn build_request(
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiAnswer {
     /// The API's `RequestId`.
-    pub request_id: String,
+    pub(crate) request_id: String,
     /// Every other field of `Response`, as sent.
-    pub response: Map<String, Value>,
+    pub(crate) response: Map<String, Value>,
 }
 
 impl ApiAnswer {
     /// The `Response` read into `T` (field names as the API spells them); a shape that does
     /// not fit is an [`ApiFailure::Malformed`].
-    pub fn into_typed<T: serde::de::DeserializeOwned>(self) -> Result<T, ApiFailure> {
+    pub(crate) fn into_typed<T: serde::de::DeserializeOwned>(self) -> Result<T, ApiFailure> {
         serde_json::from_value(Value::Object(self.response)).map_err(|e| ApiFailure::Malformed {
             detail: one_line_within(&format!("Response does not fit: {e}"), MAX_MESSAGE),
         })
@@ -231,7 +231,7 @@ impl ApiFailure {
     /// [`Class::CredentialsRejected`]; a permission the role lacks
     /// ([`ApiFailure::is_permission_denied`]) is [`Class::PermissionDenied`]; anything else is
     /// final (a clock error is signed again by the client, once, with the server's time).
-    pub fn class(&self) -> Class {
+    pub(crate) fn class(&self) -> Class {
         match self {
             ApiFailure::Api { code, .. } => {
                 if self.is_credentials_refused() {
@@ -277,7 +277,7 @@ impl ApiFailure {
     /// fault). A fresh instance reads the same key and signs the same way, so stopping would
     /// only turn every later event into a cold start; keys that ran out are answered with
     /// the codes below instead.
-    pub fn is_credentials_refused(&self) -> bool {
+    pub(crate) fn is_credentials_refused(&self) -> bool {
         matches!(
             self.code(),
             Some(
@@ -290,7 +290,7 @@ impl ApiFailure {
 
     /// The role lacks the permission (`AuthFailure.UnauthorizedOperation`,
     /// `UnauthorizedOperation*`): final for this request, while the credentials are good.
-    pub fn is_permission_denied(&self) -> bool {
+    pub(crate) fn is_permission_denied(&self) -> bool {
         self.code().is_some_and(|c| {
             c == "AuthFailure.UnauthorizedOperation" || c.starts_with("UnauthorizedOperation")
         })
@@ -298,7 +298,7 @@ impl ApiFailure {
 
     /// The request's timestamp is too far from the server's clock
     /// (`AuthFailure.SignatureExpire`): signing again with the server's time can succeed.
-    pub fn is_clock_error(&self) -> bool {
+    pub(crate) fn is_clock_error(&self) -> bool {
         self.code() == Some("AuthFailure.SignatureExpire")
     }
 
@@ -311,7 +311,8 @@ impl ApiFailure {
     }
 
     /// The API's `RequestId`, when known.
-    pub fn request_id(&self) -> Option<&str> {
+    #[cfg(test)]
+    pub(crate) fn request_id(&self) -> Option<&str> {
         match self {
             ApiFailure::Api { request_id, .. } => request_id.as_deref(),
             _ => None,
@@ -363,7 +364,7 @@ const MAX_MESSAGE: usize = 300;
 
 /// Reads an answer. The API answers HTTP 200 for its errors too: success is a `Response`
 /// with a `RequestId` and no `Error`.
-pub fn parse_answer(status: u16, body: &[u8]) -> Result<ApiAnswer, ApiFailure> {
+pub(crate) fn parse_answer(status: u16, body: &[u8]) -> Result<ApiAnswer, ApiFailure> {
     let parsed: Option<Envelope> = serde_json::from_slice(body).ok();
     let Some(Envelope { mut response }) = parsed else {
         if status != 200 {

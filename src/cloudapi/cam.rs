@@ -8,16 +8,16 @@ use serde_json::json;
 use super::call::{ApiCall, ApiFailure, BuildError};
 
 /// Cloud API service of CAM.
-pub const SERVICE: &str = "cam";
+pub(crate) const SERVICE: &str = "cam";
 /// `X-TC-Version` of the CAM API.
-pub const VERSION: &str = "2019-01-16";
+pub(crate) const VERSION: &str = "2019-01-16";
 
 fn call<P: Serialize>(action: &'static str, params: &P) -> Result<ApiCall, BuildError> {
     ApiCall::new(SERVICE, VERSION, action, params, format!("cam:{action}"))
 }
 
 /// The trust policy of a role SCF runs functions as.
-pub fn scf_trust_policy() -> String {
+pub(crate) fn scf_trust_policy() -> String {
     json!({
         "version": "2.0",
         "statement": [{
@@ -36,12 +36,12 @@ struct RoleName<'a> {
 }
 
 /// `GetRole`: the role, or `ResourceNotFound.RoleNotExist` ([`is_role_absent`]).
-pub fn get_role(name: &str) -> Result<ApiCall, BuildError> {
+pub(crate) fn get_role(name: &str) -> Result<ApiCall, BuildError> {
     call("GetRole", &RoleName { role_name: name })
 }
 
 /// Whether a failure says the role does not exist.
-pub fn is_role_absent(failure: &ApiFailure) -> bool {
+pub(crate) fn is_role_absent(failure: &ApiFailure) -> bool {
     failure
         .code()
         .is_some_and(|c| c.starts_with("ResourceNotFound.Role"))
@@ -56,7 +56,11 @@ struct CreateRole<'a> {
 }
 
 /// `CreateRole` with the trust policy `trust`.
-pub fn create_role(name: &str, trust: &str, description: &str) -> Result<ApiCall, BuildError> {
+pub(crate) fn create_role(
+    name: &str,
+    trust: &str,
+    description: &str,
+) -> Result<ApiCall, BuildError> {
     call(
         "CreateRole",
         &CreateRole {
@@ -76,7 +80,11 @@ struct CreatePolicy<'a> {
 }
 
 /// `CreatePolicy` (a custom policy whose document is `document`).
-pub fn create_policy(name: &str, document: &str, description: &str) -> Result<ApiCall, BuildError> {
+pub(crate) fn create_policy(
+    name: &str,
+    document: &str,
+    description: &str,
+) -> Result<ApiCall, BuildError> {
     call(
         "CreatePolicy",
         &CreatePolicy {
@@ -90,9 +98,9 @@ pub fn create_policy(name: &str, document: &str, description: &str) -> Result<Ap
 /// The answer of `CreatePolicy`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct CreatedPolicy {
+pub(crate) struct CreatedPolicy {
     /// The new policy's id.
-    pub policy_id: u64,
+    pub(crate) policy_id: u64,
 }
 
 #[derive(Serialize)]
@@ -103,7 +111,7 @@ struct Attach<'a> {
 }
 
 /// `AttachRolePolicy`: attaches policy `policy_id` to role `role`.
-pub fn attach_role_policy(policy_id: u64, role: &str) -> Result<ApiCall, BuildError> {
+pub(crate) fn attach_role_policy(policy_id: u64, role: &str) -> Result<ApiCall, BuildError> {
     call(
         "AttachRolePolicy",
         &Attach {
@@ -114,18 +122,18 @@ pub fn attach_role_policy(policy_id: u64, role: &str) -> Result<ApiCall, BuildEr
 }
 
 /// `GetUserAppId`: the account's `Uin` and `AppId` (resources of SCF policies name the uin).
-pub fn get_user_app_id() -> Result<ApiCall, BuildError> {
+pub(crate) fn get_user_app_id() -> Result<ApiCall, BuildError> {
     call("GetUserAppId", &json!({}))
 }
 
 /// The answer of `GetUserAppId`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Account {
+pub(crate) struct Account {
     /// The caller's uin.
-    pub uin: String,
+    pub(crate) uin: String,
     /// The account owner's uin: what resource names hold.
-    pub owner_uin: String,
+    pub(crate) owner_uin: String,
 }
 
 #[derive(Serialize)]
@@ -137,10 +145,10 @@ struct ListAttached<'a> {
 }
 
 /// Largest page of CAM's list actions.
-pub const PAGE: u32 = 200;
+pub(crate) const PAGE: u32 = 200;
 
 /// `ListAttachedRolePolicies`: the policies attached to role `role`, page `page` (from 1).
-pub fn list_attached_role_policies(role: &str, page: u32) -> Result<ApiCall, BuildError> {
+pub(crate) fn list_attached_role_policies(role: &str, page: u32) -> Result<ApiCall, BuildError> {
     call(
         "ListAttachedRolePolicies",
         &ListAttached {
@@ -154,24 +162,24 @@ pub fn list_attached_role_policies(role: &str, page: u32) -> Result<ApiCall, Bui
 /// A policy as CAM lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct PolicyRef {
+pub(crate) struct PolicyRef {
     /// Its id.
-    pub policy_id: u64,
+    pub(crate) policy_id: u64,
     /// Its name.
     #[serde(default)]
-    pub policy_name: String,
+    pub(crate) policy_name: String,
 }
 
 /// A page of `ListAttachedRolePolicies` or `ListPolicies`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct PolicyPage {
+pub(crate) struct PolicyPage {
     /// Policies in all.
     #[serde(default)]
-    pub total_num: u32,
+    pub(crate) total_num: u32,
     /// This page.
     #[serde(default)]
-    pub list: Vec<PolicyRef>,
+    pub(crate) list: Vec<PolicyRef>,
 }
 
 #[derive(Serialize)]
@@ -184,7 +192,7 @@ struct ListPolicies<'a> {
 }
 
 /// `ListPolicies` of the account's own (custom) policies whose name contains `keyword`.
-pub fn list_policies(keyword: &str, page: u32) -> Result<ApiCall, BuildError> {
+pub(crate) fn list_policies(keyword: &str, page: u32) -> Result<ApiCall, BuildError> {
     call(
         "ListPolicies",
         &ListPolicies {
@@ -203,17 +211,17 @@ struct PolicyId {
 }
 
 /// `GetPolicy`: the policy's document.
-pub fn get_policy(policy_id: u64) -> Result<ApiCall, BuildError> {
+pub(crate) fn get_policy(policy_id: u64) -> Result<ApiCall, BuildError> {
     call("GetPolicy", &PolicyId { policy_id })
 }
 
 /// The part of a `GetPolicy` answer a deploy compares.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Policy {
+pub(crate) struct Policy {
     /// The document, a JSON text.
     #[serde(default)]
-    pub policy_document: String,
+    pub(crate) policy_document: String,
 }
 
 #[derive(Serialize)]
@@ -224,7 +232,7 @@ struct UpdatePolicy<'a> {
 }
 
 /// `UpdatePolicy`: replaces the document of policy `policy_id`.
-pub fn update_policy(policy_id: u64, document: &str) -> Result<ApiCall, BuildError> {
+pub(crate) fn update_policy(policy_id: u64, document: &str) -> Result<ApiCall, BuildError> {
     call(
         "UpdatePolicy",
         &UpdatePolicy {
@@ -235,7 +243,7 @@ pub fn update_policy(policy_id: u64, document: &str) -> Result<ApiCall, BuildErr
 }
 
 /// Whether a failure says a policy of that name exists already.
-pub fn is_policy_name_taken(failure: &ApiFailure) -> bool {
+pub(crate) fn is_policy_name_taken(failure: &ApiFailure) -> bool {
     failure
         .code()
         .is_some_and(|c| c.contains("PolicyNameInUse") || c.contains("PolicyNameExists"))

@@ -63,7 +63,7 @@ impl CallError {
     }
 
     /// Whether the deadline ended it before an answer did.
-    pub fn is_out_of_time(&self) -> bool {
+    pub(crate) fn is_out_of_time(&self) -> bool {
         matches!(self, CallError::GaveUp(g) if g.is_out_of_time())
     }
 
@@ -104,10 +104,10 @@ pub struct CloudApiClient {
 
 impl CloudApiClient {
     /// The default endpoint of SCF's API.
-    pub const DEFAULT_ENDPOINT: &'static str = "https://scf.tencentcloudapi.com";
+    pub(crate) const DEFAULT_ENDPOINT: &'static str = "https://scf.tencentcloudapi.com";
 
     /// A client with the default retry policy.
-    pub fn new(http: HttpClient, cfg: CloudApiConfig) -> CloudApiClient {
+    pub(crate) fn new(http: HttpClient, cfg: CloudApiConfig) -> CloudApiClient {
         CloudApiClient::with_policy(http, cfg, RetryPolicy::default())
     }
 
@@ -153,7 +153,11 @@ impl CloudApiClient {
     /// Sends `call`, retrying retryable failures until `deadline`. Each attempt is signed
     /// anew with the current time; a timestamp the API finds too far from its clock is signed
     /// again once with the time of the answer's `Date`.
-    pub async fn call(&self, call: &ApiCall, deadline: Instant) -> Result<Answered, CallError> {
+    pub(crate) async fn call(
+        &self,
+        call: &ApiCall,
+        deadline: Instant,
+    ) -> Result<Answered, CallError> {
         // Refuse what can never be sent before spending an attempt on it.
         self.request(call)?;
         let resigned = AtomicBool::new(false);

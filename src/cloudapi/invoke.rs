@@ -12,11 +12,11 @@ use crate::credentials::Credentials;
 use crate::transport::Request;
 
 /// Cloud API service of SCF (credential scope, host name).
-pub const SERVICE: &str = "scf";
+pub(crate) const SERVICE: &str = "scf";
 /// `X-TC-Action`.
-pub const ACTION: &str = "Invoke";
+pub(crate) const ACTION: &str = "Invoke";
 /// `X-TC-Version` of the SCF API.
-pub const VERSION: &str = "2018-04-16";
+pub(crate) const VERSION: &str = "2018-04-16";
 /// Largest `ClientContext` of an asynchronous (`Event`) invocation: the API documents "128 KB",
 /// read as KiB like every other SCF limit (the synchronous "6 MB" is 6 MiB). It is counted on
 /// the callback itself, the parameter's value, not on its JSON-escaped form in the body.
@@ -47,11 +47,11 @@ pub struct QualifiedFunction {
 #[error("invalid {what} {value:?}: {rule}")]
 pub struct NameError {
     /// `function name`, `namespace` or `qualifier`.
-    pub what: &'static str,
+    pub(crate) what: &'static str,
     /// The value as given.
-    pub value: String,
+    pub(crate) value: String,
     /// The rule it breaks.
-    pub rule: &'static str,
+    pub(crate) rule: &'static str,
 }
 
 fn name_like(value: &str, len: (usize, usize), end_rule: bool) -> bool {
@@ -66,9 +66,9 @@ fn name_like(value: &str, len: (usize, usize), end_rule: bool) -> bool {
 
 impl QualifiedFunction {
     /// Default namespace.
-    pub const DEFAULT_NAMESPACE: &'static str = "default";
+    pub(crate) const DEFAULT_NAMESPACE: &'static str = "default";
     /// Default qualifier: the unpublished latest code.
-    pub const LATEST: &'static str = "$LATEST";
+    pub(crate) const LATEST: &'static str = "$LATEST";
 
     /// A validated reference. Rules (SCF API documentation):
     /// - name: 2 to 60 letters, digits, `-` and `_`, starting with a letter, not ending with
@@ -119,17 +119,17 @@ impl QualifiedFunction {
     }
 
     /// Namespace (`default` unless given).
-    pub fn namespace(&self) -> &str {
+    pub(crate) fn namespace(&self) -> &str {
         &self.namespace
     }
 
     /// Function name.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.name
     }
 
     /// Version or alias (`$LATEST` unless given).
-    pub fn qualifier(&self) -> &str {
+    pub(crate) fn qualifier(&self) -> &str {
         &self.qualifier
     }
 }
@@ -171,7 +171,10 @@ struct InvokeBody<'a> {
 
 /// The `Invoke` of `callback` on `function` as an `Event` (asynchronous) invocation, with
 /// `ClientContext` = the callback as a string, so the target receives it byte for byte.
-pub fn invoke_call(function: &QualifiedFunction, callback: &[u8]) -> Result<ApiCall, BuildError> {
+pub(crate) fn invoke_call(
+    function: &QualifiedFunction,
+    callback: &[u8],
+) -> Result<ApiCall, BuildError> {
     let text = std::str::from_utf8(callback).map_err(|e| BuildError::NotUtf8 {
         offset: e.valid_up_to(),
     })?;
@@ -219,7 +222,8 @@ pub struct Invoked {
 
 /// Reads an `Invoke` answer (see [`call::parse_answer`]); `Result.FunctionRequestId` names
 /// the invocation the target will run.
-pub fn parse_response(status: u16, body: &[u8]) -> Result<Invoked, ApiFailure> {
+#[cfg(test)]
+pub(crate) fn parse_response(status: u16, body: &[u8]) -> Result<Invoked, ApiFailure> {
     call::parse_answer(status, body).map(Invoked::from)
 }
 

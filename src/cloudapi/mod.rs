@@ -4,10 +4,10 @@
 //! ([`crate::retry`]), a clock error signed again once, secrets masked in every answer.
 //! SCF's management actions ([`scf`]) and CAM's roles and policies ([`cam`]) are calls too.
 
-pub mod call;
+pub(crate) mod call;
 pub mod cam;
 pub mod client;
 pub mod invoke;
-pub mod mps;
-pub mod scf;
-pub mod sign;
+pub(crate) mod mps;
+pub(crate) mod scf;
+pub(crate) mod sign;

@@ -13,15 +13,15 @@ use serde_json::{Map, Value};
 use super::call::{ApiAnswer, ApiCall, ApiFailure, BuildError};
 
 /// Cloud API service of MPS (credential scope, host name).
-pub const SERVICE: &str = "mps";
+pub(crate) const SERVICE: &str = "mps";
 /// `X-TC-Version` of the MPS API.
-pub const VERSION: &str = "2019-06-12";
+pub(crate) const VERSION: &str = "2019-06-12";
 /// Default endpoint (`MPS_ENDPOINT`).
-pub const DEFAULT_ENDPOINT: &str = "https://mps.tencentcloudapi.com";
+pub(crate) const DEFAULT_ENDPOINT: &str = "https://mps.tencentcloudapi.com";
 /// The largest page `DescribeTasks` returns.
-pub const PAGE_LIMIT: u32 = 100;
+pub(crate) const PAGE_LIMIT: u32 = 100;
 /// How far back MPS keeps its task list.
-pub const RETENTION_DAYS: i64 = 7;
+pub(crate) const RETENTION_DAYS: i64 = 7;
 
 /// `DescribeTasks` parameters (only those reconcile sends).
 #[derive(Serialize)]
@@ -41,7 +41,7 @@ fn iso(t: DateTime<Utc>) -> String {
 
 /// One page of the tasks that finished between `start` and `end` (ISO 8601, UTC), 100 at a
 /// time; `scroll_token` continues after the previous page.
-pub fn describe_tasks(
+pub(crate) fn describe_tasks(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     scroll_token: Option<&str>,
@@ -63,7 +63,7 @@ pub fn describe_tasks(
 }
 
 /// The detail of one task.
-pub fn describe_task_detail(task_id: &str) -> Result<ApiCall, BuildError> {
+pub(crate) fn describe_task_detail(task_id: &str) -> Result<ApiCall, BuildError> {
     #[derive(Serialize)]
     struct Params<'a> {
         #[serde(rename = "TaskId")]
@@ -80,28 +80,28 @@ pub fn describe_task_detail(task_id: &str) -> Result<ApiCall, BuildError> {
 
 /// A task as `DescribeTasks` lists it (`TaskSimpleInfo`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskSummary {
+pub(crate) struct TaskSummary {
     /// `TaskId`.
-    pub task_id: String,
+    pub(crate) task_id: String,
     /// `TaskType` (`WorkflowTask`, `EditMediaTask`, `ScheduleTask`, `LiveProcessTask`, ...).
-    pub task_type: String,
+    pub(crate) task_type: String,
     /// `CreateTime`, when it is a time.
-    pub create_time: Option<DateTime<Utc>>,
+    pub(crate) create_time: Option<DateTime<Utc>>,
     /// `FinishTime`; `None` while unfinished (`0000-00-00T00:00:00Z`) or unreadable.
-    pub finish_time: Option<DateTime<Utc>>,
+    pub(crate) finish_time: Option<DateTime<Utc>>,
 }
 
 /// One page of `DescribeTasks`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskPage {
+pub(crate) struct TaskPage {
     /// The page's tasks.
-    pub tasks: Vec<TaskSummary>,
+    pub(crate) tasks: Vec<TaskSummary>,
     /// Where the next page starts; `None` on the last page (empty or absent).
-    pub scroll_token: Option<String>,
+    pub(crate) scroll_token: Option<String>,
     /// `TotalCount`, when sent.
-    pub total_count: Option<u64>,
+    pub(crate) total_count: Option<u64>,
     /// The answer's `RequestId`.
-    pub request_id: String,
+    pub(crate) request_id: String,
 }
 
 #[derive(Deserialize)]
@@ -129,14 +129,14 @@ struct RawSummary {
 
 /// An ISO 8601 time as MPS writes it (`2026-12-05T06:00:00Z`); the zero time
 /// `0000-00-00T00:00:00Z` and anything unreadable are `None`.
-pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text.trim())
         .ok()
         .map(|t| t.with_timezone(&Utc))
 }
 
 /// Reads a `DescribeTasks` answer. A page without `TaskSet` is an empty page.
-pub fn read_tasks_page(answer: ApiAnswer) -> Result<TaskPage, ApiFailure> {
+pub(crate) fn read_tasks_page(answer: ApiAnswer) -> Result<TaskPage, ApiFailure> {
     let request_id = answer.request_id.clone();
     let raw: RawPage = answer.into_typed()?;
     let tasks = raw
@@ -160,25 +160,25 @@ pub fn read_tasks_page(answer: ApiAnswer) -> Result<TaskPage, ApiFailure> {
 
 /// A task's detail (`DescribeTaskDetail`): what a callback is rebuilt from.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TaskDetail {
+pub(crate) struct TaskDetail {
     /// `TaskType` (`WorkflowTask`, `EditMediaTask`, `ScheduleTask`, `LiveStreamProcessTask`,
     /// `ExtractBlindWatermark`, ...).
-    pub task_type: String,
+    pub(crate) task_type: String,
     /// `Status`.
-    pub status: Option<String>,
+    pub(crate) status: Option<String>,
     /// `FinishTime`, when it is a time.
-    pub finish_time: Option<DateTime<Utc>>,
+    pub(crate) finish_time: Option<DateTime<Utc>>,
     /// `SessionId`, as sent (`Value::Null` when absent).
-    pub session_id: Value,
+    pub(crate) session_id: Value,
     /// `SessionContext`, as sent (`Value::Null` when absent).
-    pub session_context: Value,
+    pub(crate) session_context: Value,
     /// The name of the field that held the task structure (e.g. `ExtractBlindWatermarkTask`).
-    pub task_field: Option<String>,
+    pub(crate) task_field: Option<String>,
     /// The task structure itself, every number exactly as sent; `None` when the answer has
     /// no non-null structure for its type.
-    pub task: Option<Value>,
+    pub(crate) task: Option<Value>,
     /// The answer's `RequestId`.
-    pub request_id: String,
+    pub(crate) request_id: String,
 }
 
 /// The detail field that holds a task of `task_type`: the type's own name (`WorkflowTask`,
@@ -189,7 +189,7 @@ fn task_field_candidates(task_type: &str) -> [String; 2] {
 }
 
 /// Reads a `DescribeTaskDetail` answer.
-pub fn read_task_detail(answer: ApiAnswer) -> Result<TaskDetail, ApiFailure> {
+pub(crate) fn read_task_detail(answer: ApiAnswer) -> Result<TaskDetail, ApiFailure> {
     let request_id = answer.request_id;
     let mut response: Map<String, Value> = answer.response;
     let task_type = match response.get("TaskType") {

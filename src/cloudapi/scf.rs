@@ -9,11 +9,11 @@ use super::invoke::{SERVICE, VERSION};
 
 /// A function by namespace and name (the unit every management action addresses).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FunctionRef {
+pub(crate) struct FunctionRef {
     /// Namespace (`default` unless chosen).
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// Function name.
-    pub name: String,
+    pub(crate) name: String,
 }
 
 impl FunctionRef {
@@ -37,7 +37,7 @@ struct Named<'a> {
 }
 
 /// `GetFunction`: the function's state, or `ResourceNotFound.Function*` ([`is_function_absent`]).
-pub fn get_function(f: &FunctionRef) -> Result<ApiCall, BuildError> {
+pub(crate) fn get_function(f: &FunctionRef) -> Result<ApiCall, BuildError> {
     f.call(
         "GetFunction",
         &Named {
@@ -48,7 +48,7 @@ pub fn get_function(f: &FunctionRef) -> Result<ApiCall, BuildError> {
 }
 
 /// Whether a failure says the function does not exist.
-pub fn is_function_absent(failure: &ApiFailure) -> bool {
+pub(crate) fn is_function_absent(failure: &ApiFailure) -> bool {
     matches!(
         failure.code(),
         Some("ResourceNotFound.Function" | "ResourceNotFound.FunctionName")
@@ -58,39 +58,39 @@ pub fn is_function_absent(failure: &ApiFailure) -> bool {
 /// One reason of a `*Failed` state.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct StatusReason {
+pub(crate) struct StatusReason {
     /// Error code.
     #[serde(default)]
-    pub error_code: String,
+    pub(crate) error_code: String,
     /// What went wrong.
     #[serde(default)]
-    pub error_message: String,
+    pub(crate) error_message: String,
 }
 
 /// The part of a `GetFunction` answer a deploy needs.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct FunctionState {
+pub(crate) struct FunctionState {
     /// `Active`, `Creating`, `Updating`, `CreateFailed`, `UpdateFailed`, ...
-    pub status: String,
+    pub(crate) status: String,
     /// Why the function is in a `*Failed` state.
     #[serde(default)]
-    pub status_reasons: Vec<StatusReason>,
+    pub(crate) status_reasons: Vec<StatusReason>,
 }
 
 impl FunctionState {
     /// Ready for the next change.
-    pub fn is_active(&self) -> bool {
+    pub(crate) fn is_active(&self) -> bool {
         self.status == "Active"
     }
 
     /// A state no waiting ends (`CreateFailed`, `UpdateFailed`, ...).
-    pub fn is_failed(&self) -> bool {
+    pub(crate) fn is_failed(&self) -> bool {
         self.status.ends_with("Failed")
     }
 
     /// The reasons on one line, `code: message; ...`.
-    pub fn reasons(&self) -> String {
+    pub(crate) fn reasons(&self) -> String {
         let all: Vec<String> = self
             .status_reasons
             .iter()
@@ -106,17 +106,17 @@ impl FunctionState {
 
 /// What a function is created or configured with.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FunctionSettings {
+pub(crate) struct FunctionSettings {
     /// Memory in MB (64, or 128..=3072 in steps of 128).
-    pub memory_mb: u32,
+    pub(crate) memory_mb: u32,
     /// Time limit of one invocation, seconds (1..=900).
-    pub timeout_s: u32,
+    pub(crate) timeout_s: u32,
     /// The environment variables, in order.
-    pub environment: Vec<(String, String)>,
+    pub(crate) environment: Vec<(String, String)>,
     /// Execution role name, when any.
-    pub role: Option<String>,
+    pub(crate) role: Option<String>,
     /// Description shown in the console.
-    pub description: String,
+    pub(crate) description: String,
 }
 
 #[derive(Serialize)]
@@ -169,12 +169,12 @@ struct CreateFunction<'a> {
 }
 
 /// Runtime of a custom-runtime function: SCF starts `bootstrap`.
-pub const RUNTIME: &str = "CustomRuntime";
+pub(crate) const RUNTIME: &str = "CustomRuntime";
 /// The handler SCF records for a custom runtime.
-pub const HANDLER: &str = "bootstrap";
+pub(crate) const HANDLER: &str = "bootstrap";
 
 /// `CreateFunction` of an event function running `bootstrap` from the zip (`zip_base64`).
-pub fn create_function(
+pub(crate) fn create_function(
     f: &FunctionRef,
     settings: &FunctionSettings,
     zip_base64: &str,
@@ -209,7 +209,10 @@ struct UpdateCode<'a> {
 }
 
 /// `UpdateFunctionCode` with the zip (`zip_base64`).
-pub fn update_function_code(f: &FunctionRef, zip_base64: &str) -> Result<ApiCall, BuildError> {
+pub(crate) fn update_function_code(
+    f: &FunctionRef,
+    zip_base64: &str,
+) -> Result<ApiCall, BuildError> {
     f.call(
         "UpdateFunctionCode",
         &UpdateCode {
@@ -235,7 +238,7 @@ struct UpdateConfiguration<'a> {
 }
 
 /// `UpdateFunctionConfiguration`: memory, time limit, the whole environment, role.
-pub fn update_function_configuration(
+pub(crate) fn update_function_configuration(
     f: &FunctionRef,
     settings: &FunctionSettings,
 ) -> Result<ApiCall, BuildError> {
@@ -277,7 +280,7 @@ struct EventInvokeConfig<'a> {
 
 /// `UpdateFunctionEventInvokeConfig`: how often and how long SCF retries a failed
 /// asynchronous invocation.
-pub fn update_event_invoke_config(
+pub(crate) fn update_event_invoke_config(
     f: &FunctionRef,
     retries: u32,
     message_ttl_s: u32,
@@ -305,10 +308,10 @@ struct ListTriggers<'a> {
 }
 
 /// Largest `ListTriggers` page.
-pub const TRIGGER_PAGE: u32 = 100;
+pub(crate) const TRIGGER_PAGE: u32 = 100;
 
 /// `ListTriggers`, one page from `offset`.
-pub fn list_triggers(f: &FunctionRef, offset: u32) -> Result<ApiCall, BuildError> {
+pub(crate) fn list_triggers(f: &FunctionRef, offset: u32) -> Result<ApiCall, BuildError> {
     f.call(
         "ListTriggers",
         &ListTriggers {
@@ -323,50 +326,50 @@ pub fn list_triggers(f: &FunctionRef, offset: u32) -> Result<ApiCall, BuildError
 /// One trigger as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct TriggerInfo {
+pub(crate) struct TriggerInfo {
     /// `timer`, `http`, `cos`, `mps`, ...
     #[serde(rename = "Type")]
-    pub kind: String,
+    pub(crate) kind: String,
     /// Name.
-    pub trigger_name: String,
+    pub(crate) trigger_name: String,
     /// Its description (a JSON text; a timer's is `{"cron":"..."}`).
     #[serde(default)]
-    pub trigger_desc: String,
+    pub(crate) trigger_desc: String,
     /// 1 when on.
     #[serde(default)]
-    pub enable: i64,
+    pub(crate) enable: i64,
     /// Version or alias it fires.
     #[serde(default)]
-    pub qualifier: String,
+    pub(crate) qualifier: String,
 }
 
 /// A page of `ListTriggers`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct TriggerPage {
+pub(crate) struct TriggerPage {
     /// Triggers of the function in all.
     #[serde(default)]
-    pub total_count: u32,
+    pub(crate) total_count: u32,
     /// This page.
     #[serde(default)]
-    pub triggers: Vec<TriggerInfo>,
+    pub(crate) triggers: Vec<TriggerInfo>,
 }
 
 /// A trigger as `CreateTrigger` and `UpdateTrigger` take it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct TriggerSpec {
+pub(crate) struct TriggerSpec {
     /// Name.
-    pub trigger_name: String,
+    pub(crate) trigger_name: String,
     /// `timer` or `http`.
     #[serde(rename = "Type")]
-    pub kind: String,
+    pub(crate) kind: String,
     /// The description as sent (a cron line for a timer, JSON for a Function URL).
-    pub trigger_desc: String,
+    pub(crate) trigger_desc: String,
     /// Version or alias it fires.
-    pub qualifier: String,
+    pub(crate) qualifier: String,
     /// `OPEN` or `CLOSE`.
-    pub enable: String,
+    pub(crate) enable: String,
 }
 
 #[derive(Serialize)]
@@ -379,7 +382,7 @@ struct TriggerCall<'a> {
 }
 
 /// `CreateTrigger`.
-pub fn create_trigger(f: &FunctionRef, t: &TriggerSpec) -> Result<ApiCall, BuildError> {
+pub(crate) fn create_trigger(f: &FunctionRef, t: &TriggerSpec) -> Result<ApiCall, BuildError> {
     f.call(
         "CreateTrigger",
         &TriggerCall {
@@ -391,7 +394,7 @@ pub fn create_trigger(f: &FunctionRef, t: &TriggerSpec) -> Result<ApiCall, Build
 }
 
 /// `UpdateTrigger` of the trigger named in `t`.
-pub fn update_trigger(f: &FunctionRef, t: &TriggerSpec) -> Result<ApiCall, BuildError> {
+pub(crate) fn update_trigger(f: &FunctionRef, t: &TriggerSpec) -> Result<ApiCall, BuildError> {
     f.call(
         "UpdateTrigger",
         &TriggerCall {

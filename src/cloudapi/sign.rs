@@ -12,49 +12,49 @@ use crate::text::hex;
 type HmacSha256 = Hmac<Sha256>;
 
 /// The algorithm name, first word of the `Authorization` value and of the string to sign.
-pub const ALGORITHM: &str = "TC3-HMAC-SHA256";
+pub(crate) const ALGORITHM: &str = "TC3-HMAC-SHA256";
 
 /// What is signed. Cloud API 3.0 POST requests sign path `/` and an empty query.
 #[derive(Debug, Clone, Copy)]
-pub struct SignInput<'a> {
+pub(crate) struct SignInput<'a> {
     /// HTTP method, sent uppercase (`POST`).
-    pub method: &'a str,
+    pub(crate) method: &'a str,
     /// Canonical URI, `/` for every Cloud API call.
-    pub path: &'a str,
+    pub(crate) path: &'a str,
     /// Canonical query string, empty for POST.
-    pub query: &'a str,
+    pub(crate) query: &'a str,
     /// Headers to sign (name any case, value as sent). Must include `content-type` and `host`.
-    pub headers: &'a [(&'a str, &'a str)],
+    pub(crate) headers: &'a [(&'a str, &'a str)],
     /// The body bytes exactly as sent.
-    pub payload: &'a [u8],
+    pub(crate) payload: &'a [u8],
     /// Service name of the credential scope (`scf`).
-    pub service: &'a str,
+    pub(crate) service: &'a str,
     /// `X-TC-Timestamp`, UNIX seconds; also gives the scope's UTC date.
-    pub timestamp: u64,
+    pub(crate) timestamp: u64,
 }
 
 /// Every intermediate value of one signature. Holds no secret: the derived keys stay inside
 /// [`sign`], so `Debug` may show everything.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tc3Signed {
+pub(crate) struct Tc3Signed {
     /// Lowercase hex SHA-256 of the payload.
-    pub hashed_payload: String,
+    pub(crate) hashed_payload: String,
     /// `name:value\n` of each signed header, names and values lowercased and trimmed, sorted.
-    pub canonical_headers: String,
+    pub(crate) canonical_headers: String,
     /// The signed header names joined with `;`.
-    pub signed_headers: String,
+    pub(crate) signed_headers: String,
     /// The canonical request.
-    pub canonical_request: String,
+    pub(crate) canonical_request: String,
     /// Lowercase hex SHA-256 of the canonical request.
-    pub hashed_canonical_request: String,
+    pub(crate) hashed_canonical_request: String,
     /// UTC date of the timestamp, `YYYY-MM-DD`.
-    pub date: String,
+    pub(crate) date: String,
     /// `date/service/tc3_request`.
-    pub credential_scope: String,
+    pub(crate) credential_scope: String,
     /// The string to sign.
-    pub string_to_sign: String,
+    pub(crate) string_to_sign: String,
     /// Lowercase hex signature.
-    pub signature: String,
+    pub(crate) signature: String,
     /// The whole `Authorization` header value.
     pub authorization: String,
 }
@@ -81,7 +81,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// UTC calendar date of a UNIX timestamp, `YYYY-MM-DD`.
-pub fn utc_date(timestamp: u64) -> Result<String, SignError> {
+pub(crate) fn utc_date(timestamp: u64) -> Result<String, SignError> {
     let secs = i64::try_from(timestamp).map_err(|_| SignError::BadTimestamp(timestamp))?;
     chrono::DateTime::from_timestamp(secs, 0)
         .map(|t| t.format("%Y-%m-%d").to_string())
@@ -114,7 +114,10 @@ fn canonical_headers(headers: &[(&str, &str)]) -> (String, String) {
 
 /// Signs `input` with `credentials` (the session token, when any, is sent as `X-TC-Token`
 /// by the caller and is not part of the signature).
-pub fn sign(input: &SignInput<'_>, credentials: &Credentials) -> Result<Tc3Signed, SignError> {
+pub(crate) fn sign(
+    input: &SignInput<'_>,
+    credentials: &Credentials,
+) -> Result<Tc3Signed, SignError> {
     let date = utc_date(input.timestamp)?;
     let hashed_payload = sha256_hex(input.payload);
     let (canonical_headers, signed_headers) = canonical_headers(input.headers);

@@ -11,7 +11,7 @@ use crate::key::{check_prefix, KeyTemplate, DEFAULT_TEMPLATE};
 use super::env::{err, get_set, switch, ConfigError};
 
 /// The documented default of `COS_KEY_PREFIX`.
-pub const DEFAULT_KEY_PREFIX: &str = "mps-events/";
+pub(crate) const DEFAULT_KEY_PREFIX: &str = "mps-events/";
 
 pub(super) fn archive_config<F>(get: &F) -> Result<ArchiveConfig, ConfigError>
 where

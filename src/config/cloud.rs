@@ -66,7 +66,7 @@ where
 
 /// The role's credentials from `TENCENTCLOUD_SECRETID`, `_SECRETKEY` and `_SESSIONTOKEN`;
 /// `None` when no secret id is set. Errors never show a value.
-pub fn credentials_from_env<F>(get: F) -> Result<Option<Credentials>, ConfigError>
+pub(crate) fn credentials_from_env<F>(get: F) -> Result<Option<Credentials>, ConfigError>
 where
     F: Fn(&str) -> Option<String>,
 {
@@ -74,7 +74,7 @@ where
 }
 
 /// A Cloud API endpoint variable (`var`): an `http(s)://host[:port]` base URL, nothing more.
-pub fn cloud_api_endpoint(var: &'static str, raw: &str) -> Result<Uri, ConfigError> {
+pub(crate) fn cloud_api_endpoint(var: &'static str, raw: &str) -> Result<Uri, ConfigError> {
     let service = match var {
         "DEPLOY_CAM_ENDPOINT" => "cam",
         "MPS_ENDPOINT" => "mps",

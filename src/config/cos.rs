@@ -11,11 +11,11 @@ use super::env::{err, get_set, ConfigError};
 
 /// Where and how objects are written in COS.
 #[derive(Debug, Clone)]
-pub struct CosConfig {
+pub(crate) struct CosConfig {
     /// The bucket: name, region, endpoint, storage class.
-    pub bucket: Bucket,
+    pub(crate) bucket: Bucket,
     /// Role credentials.
-    pub credentials: Credentials,
+    pub(crate) credentials: Credentials,
 }
 
 pub(super) fn cos_config<F>(get: &F, name: &str) -> Result<CosConfig, ConfigError>

@@ -7,9 +7,9 @@
 #[error("invalid configuration: {var}: {reason}")]
 pub struct ConfigError {
     /// Variable name.
-    pub var: &'static str,
+    pub(crate) var: &'static str,
     /// What is wrong (never contains a secret value).
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// A [`ConfigError`] for `var` with a reason that shows no value.

@@ -14,7 +14,7 @@ use super::cloud::{cloud_api_endpoint, credentials, region};
 use super::env::{err, get_set, ConfigError};
 
 /// Where every callback is also delivered (`ARCHIVE_FORWARD`), and how.
-pub type ForwardConfig = ForwarderConfig;
+pub(crate) type ForwardConfig = ForwarderConfig;
 
 /// `ARCHIVE_FORWARD` and what its targets need: the notify key for URLs, the Cloud API
 /// endpoint, region and credentials for `scf:` targets.

@@ -44,45 +44,47 @@ use forward::forward_config;
 use reconcile::reconcile_config;
 use runtime_api::runtime_api;
 
-pub use archive::DEFAULT_KEY_PREFIX;
-pub use cloud::{cloud_api_endpoint, credentials_from_env};
-pub use cos::CosConfig;
-pub use env::ConfigError;
-pub use forward::ForwardConfig;
-pub use reconcile::{parse_span, ReconcileConfig, MAX_RECONCILE_WINDOW};
+pub(crate) use cloud::{cloud_api_endpoint, credentials_from_env};
+pub(crate) use cos::CosConfig;
+pub(crate) use env::ConfigError;
+pub(crate) use forward::ForwardConfig;
+pub(crate) use reconcile::ReconcileConfig;
 
 /// What every command reads: COS when `COS_BUCKET` is set, the key layout and filters, logging.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     /// COS target; `None` without `COS_BUCKET` (commands then use a local directory).
-    pub cos: Option<CosConfig>,
+    pub(crate) cos: Option<CosConfig>,
     /// Key layout, redaction, filters.
-    pub archive: ArchiveConfig,
+    pub(crate) archive: ArchiveConfig,
     /// Forward targets (empty when `ARCHIVE_FORWARD` is unset).
-    pub forward: ForwardConfig,
+    pub(crate) forward: ForwardConfig,
     /// How HTTP callbacks authenticate (`CALLBACK_*`).
-    pub callback: CallbackAuth,
+    pub(crate) callback: CallbackAuth,
     /// Logging.
-    pub log: LogConfig,
+    pub(crate) log: LogConfig,
 }
 
 /// Runtime mode's configuration: COS and the runtime API are required.
 #[derive(Debug, Clone)]
 pub struct RuntimeConfig {
     /// `http://$SCF_RUNTIME_API:$SCF_RUNTIME_API_PORT`.
-    pub runtime_api: Uri,
+    pub(crate) runtime_api: Uri,
     /// COS target.
-    pub cos: CosConfig,
+    pub(crate) cos: CosConfig,
     /// Key layout, redaction, filters.
-    pub archive: ArchiveConfig,
+    pub(crate) archive: ArchiveConfig,
     /// Forward targets (empty when `ARCHIVE_FORWARD` is unset).
-    pub forward: ForwardConfig,
+    pub(crate) forward: ForwardConfig,
     /// How HTTP callbacks authenticate (`CALLBACK_*`).
-    pub callback: CallbackAuth,
-    /// Logging.
-    pub log: LogConfig,
+    pub(crate) callback: CallbackAuth,
+    /// Logging, validated: runtime mode sets its logger up before validation from the
+    /// lenient reading ([`log_config_lenient`]), which is this value whenever validation
+    /// passes, so only the tests read it back.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) log: LogConfig,
     /// What the timer trigger reconciles, and against which MPS endpoint.
-    pub reconcile: ReconcileConfig,
+    pub(crate) reconcile: ReconcileConfig,
 }
 
 /// The variables of the configuration table a function reads from its environment, as a
@@ -117,7 +119,7 @@ pub const FUNCTION_VARIABLES: &[&str] = &[
 
 impl Config {
     /// Reads and validates the configuration through `get` (normally `std::env::var`).
-    pub fn from_env<F>(get: F) -> Result<Config, ConfigError>
+    pub(crate) fn from_env<F>(get: F) -> Result<Config, ConfigError>
     where
         F: Fn(&str) -> Option<String>,
     {
@@ -176,13 +178,13 @@ impl RuntimeConfig {
 /// Where SCF will run a function: what the platform adds to the environment it is deployed
 /// with (its region, name and namespace, the runtime API and the role's credentials).
 #[derive(Debug, Clone, Copy)]
-pub struct Platform<'a> {
+pub(crate) struct Platform<'a> {
     /// Region (`TENCENTCLOUD_REGION` in the function).
-    pub region: &'a str,
+    pub(crate) region: &'a str,
     /// Namespace (`SCF_NAMESPACE`).
-    pub namespace: &'a str,
+    pub(crate) namespace: &'a str,
     /// Function name (`SCF_FUNCTIONNAME`).
-    pub function: &'a str,
+    pub(crate) function: &'a str,
 }
 
 impl RuntimeConfig {
@@ -191,7 +193,10 @@ impl RuntimeConfig {
     /// `platform`: what SCF sets there (runtime API, role credentials, region, name) is
     /// supplied with placeholders and the real region, name and namespace, so nothing the
     /// deployer cannot set is required, and a forward to the function itself is refused.
-    pub fn for_deploy<F>(get: F, platform: &Platform<'_>) -> Result<RuntimeConfig, ConfigError>
+    pub(crate) fn for_deploy<F>(
+        get: F,
+        platform: &Platform<'_>,
+    ) -> Result<RuntimeConfig, ConfigError>
     where
         F: Fn(&str) -> Option<String>,
     {
@@ -213,7 +218,7 @@ impl RuntimeConfig {
 
 /// Logging settings for use before validation: anything unusable silently falls back to the
 /// default (validation reports it afterwards, through the logger this sets up).
-pub fn log_config_lenient<F>(get: F) -> LogConfig
+pub(crate) fn log_config_lenient<F>(get: F) -> LogConfig
 where
     F: Fn(&str) -> Option<String>,
 {
@@ -248,6 +253,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::archive::DEFAULT_KEY_PREFIX;
     use crate::config::test_env::{env, fails_on, ok, ID, KEY, TOKEN};
     use crate::key::{KeyTemplate, DEFAULT_TEMPLATE};
     use crate::logging::LogFormat;

@@ -12,25 +12,25 @@ use super::env::{err, get_set, switch, ConfigError};
 
 /// How reconcile asks MPS and what it checks (`MPS_*`, `RECONCILE_*`).
 #[derive(Debug, Clone)]
-pub struct ReconcileConfig {
+pub(crate) struct ReconcileConfig {
     /// `MPS_ENDPOINT`, `MPS_REGION` and the credentials; `None` when no region or no
     /// credentials are set (runtime mode starts all the same; a timer event then fails
     /// naming [`ReconcileConfig::mps_missing`]).
-    pub mps: Option<CloudApiConfig>,
+    pub(crate) mps: Option<CloudApiConfig>,
     /// Why [`ReconcileConfig::mps`] is `None`.
-    pub mps_missing: Option<ConfigError>,
+    pub(crate) mps_missing: Option<ConfigError>,
     /// `RECONCILE_WINDOW`.
-    pub window: std::time::Duration,
+    pub(crate) window: std::time::Duration,
     /// `RECONCILE_GRACE`.
-    pub grace: std::time::Duration,
+    pub(crate) grace: std::time::Duration,
     /// `RECONCILE_FORWARD`.
-    pub forward: bool,
+    pub(crate) forward: bool,
 }
 
 impl ReconcileConfig {
     /// Reads `MPS_*` and `RECONCILE_*` through `get`. A malformed value is an error; a missing
     /// region or missing credentials leave [`ReconcileConfig::mps`] unset.
-    pub fn from_env<F>(get: F) -> Result<ReconcileConfig, ConfigError>
+    pub(crate) fn from_env<F>(get: F) -> Result<ReconcileConfig, ConfigError>
     where
         F: Fn(&str) -> Option<String>,
     {
@@ -38,7 +38,7 @@ impl ReconcileConfig {
     }
 
     /// The MPS endpoint, or the configuration error that says what is missing.
-    pub fn require_mps(&self) -> Result<&CloudApiConfig, ConfigError> {
+    pub(crate) fn require_mps(&self) -> Result<&CloudApiConfig, ConfigError> {
         match (&self.mps, &self.mps_missing) {
             (Some(m), _) => Ok(m),
             (None, Some(e)) => Err(e.clone()),
@@ -48,7 +48,8 @@ impl ReconcileConfig {
 }
 
 /// The longest reconcile window: MPS keeps its task list for 7 days.
-pub const MAX_RECONCILE_WINDOW: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+pub(crate) const MAX_RECONCILE_WINDOW: std::time::Duration =
+    std::time::Duration::from_secs(7 * 24 * 3600);
 
 /// `MPS_ENDPOINT`, `MPS_REGION` (else `TENCENTCLOUD_REGION`), the credentials,
 /// `RECONCILE_WINDOW`, `RECONCILE_GRACE` and `RECONCILE_FORWARD`.
@@ -131,7 +132,7 @@ fn span_error(var: &'static str, v: &str) -> ConfigError {
 
 /// A span like `90m`, `24h`, `7d` or `30s` (one whole number and one unit; `0` alone is
 /// zero).
-pub fn parse_span(v: &str) -> Option<std::time::Duration> {
+pub(crate) fn parse_span(v: &str) -> Option<std::time::Duration> {
     let v = v.trim();
     if v == "0" {
         return Some(std::time::Duration::ZERO);

@@ -84,12 +84,12 @@ impl Endpoint {
     }
 
     /// `host` or `host:port`: the value sent (and signed) as `Host`.
-    pub fn authority(&self) -> &str {
+    pub(crate) fn authority(&self) -> &str {
         &self.authority
     }
 
     /// `https` or `http`.
-    pub fn scheme(&self) -> &'static str {
+    pub(crate) fn scheme(&self) -> &'static str {
         if self.https {
             "https"
         } else {
@@ -125,7 +125,7 @@ impl StorageClass {
     }
 
     /// The header value.
-    pub fn as_str(&self) -> &'static str {
+    pub(crate) fn as_str(&self) -> &'static str {
         self.0
     }
 }
@@ -170,17 +170,17 @@ impl Bucket {
     }
 
     /// e.g. `ap-guangzhou`.
-    pub fn region(&self) -> &str {
+    pub(crate) fn region(&self) -> &str {
         &self.region
     }
 
     /// Where requests go.
-    pub fn endpoint(&self) -> &Endpoint {
+    pub(crate) fn endpoint(&self) -> &Endpoint {
         &self.endpoint
     }
 
     /// `x-cos-storage-class` of new objects, when not the bucket's default.
-    pub fn storage_class(&self) -> Option<&StorageClass> {
+    pub(crate) fn storage_class(&self) -> Option<&StorageClass> {
         self.storage_class.as_ref()
     }
 

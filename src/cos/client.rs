@@ -75,7 +75,7 @@ impl CosClient {
     }
 
     /// The bucket written to.
-    pub fn bucket(&self) -> &Bucket {
+    pub(crate) fn bucket(&self) -> &Bucket {
         &self.bucket
     }
 

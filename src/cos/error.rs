@@ -18,15 +18,15 @@ use crate::text::one_line;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ErrorBody {
     /// `<Code>`, e.g. `SlowDown`.
-    pub code: Option<String>,
+    pub(crate) code: Option<String>,
     /// `<Message>`.
-    pub message: Option<String>,
+    pub(crate) message: Option<String>,
     /// `<Resource>`: the bucket host and object path.
-    pub resource: Option<String>,
+    pub(crate) resource: Option<String>,
     /// `<RequestId>`.
-    pub request_id: Option<String>,
+    pub(crate) request_id: Option<String>,
     /// `<TraceId>`.
-    pub trace_id: Option<String>,
+    pub(crate) trace_id: Option<String>,
 }
 
 impl ErrorBody {

@@ -16,22 +16,7 @@ use crate::transport::{Answer, Request, Uri};
 
 /// Largest object read: archive records are a callback and its summary, far below this;
 /// a larger answer is refused while it is read, never held whole.
-pub const MAX_OBJECT_BYTES: usize = 32 * 1024 * 1024;
-
-/// An object as read.
-#[derive(Debug, Clone)]
-pub struct GotObject {
-    /// The bytes, checked against COS's CRC-64 when it gave one.
-    pub body: Bytes,
-    /// `x-cos-hash-crc64ecma`, when present (it matched the body).
-    pub crc64: Option<u64>,
-    /// `ETag`, quotes stripped.
-    pub etag: Option<String>,
-    /// `x-cos-request-id`.
-    pub request_id: Option<String>,
-    /// Attempts made.
-    pub attempts: u32,
-}
+pub(crate) const MAX_OBJECT_BYTES: usize = 32 * 1024 * 1024;
 
 /// The request of one object.
 pub(crate) struct GetRequest {
@@ -117,8 +102,9 @@ pub(crate) fn read_object(answer: &Answer) -> Result<Got, CosFailure> {
 
 impl CosClient {
     /// Reads one object, retrying as PUT does, within `deadline`; the body is checked
-    /// against `x-cos-hash-crc64ecma` (a damaged or cut download is retried).
-    pub async fn get_object(&self, key: &str, deadline: Instant) -> Result<GotObject, CosError> {
+    /// against `x-cos-hash-crc64ecma` (a damaged or cut download is retried). The body is
+    /// what callers use; the ids and the attempts go to the log.
+    pub(crate) async fn get_object(&self, key: &str, deadline: Instant) -> Result<Bytes, CosError> {
         check_cos_key(key).map_err(|e| CosError::InvalidRequest {
             op: "GET",
             reason: e.to_string(),
@@ -137,13 +123,9 @@ impl CosClient {
             host: self.bucket().endpoint().authority().to_string(),
         };
         let (got, attempts) = self.run(&req, deadline).await?;
-        Ok(GotObject {
-            body: got.body,
-            crc64: got.crc64,
-            etag: got.etag,
-            request_id: got.request_id,
-            attempts,
-        })
+        tracing::debug!(key, attempts, etag = ?got.etag, request_id = ?got.request_id,
+            crc64 = ?got.crc64, "COS GET");
+        Ok(got.body)
     }
 }
 

@@ -20,7 +20,7 @@ use crate::transport::header::AUTHORIZATION;
 use crate::transport::{Answer, HeaderMap, HeaderValue, Method, Request, Uri};
 
 /// Most entries COS returns in one answer.
-pub const MAX_KEYS: u32 = 1000;
+pub(crate) const MAX_KEYS: u32 = 1000;
 
 /// Longest listing answer read: 1,000 entries of at most 850-byte keys, percent-encoded
 /// (up to three bytes each), with their XML, stay well below this.
@@ -36,18 +36,18 @@ pub struct ListedObject {
     /// `LastModified`.
     pub last_modified: Option<DateTime<Utc>>,
     /// `ETag`, quotes stripped.
-    pub etag: Option<String>,
+    pub(crate) etag: Option<String>,
 }
 
 /// One page of a listing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ListPage {
+pub(crate) struct ListPage {
     /// Objects, in key order.
-    pub objects: Vec<ListedObject>,
+    pub(crate) objects: Vec<ListedObject>,
     /// Common prefixes (with a delimiter), decoded.
-    pub prefixes: Vec<String>,
+    pub(crate) prefixes: Vec<String>,
     /// Whether more pages follow.
-    pub truncated: bool,
+    pub(crate) truncated: bool,
     /// Where the next page starts (decoded), when truncated.
     pub next_marker: Option<String>,
 }
@@ -62,7 +62,7 @@ pub struct ListOutcome {
     /// Pages asked for.
     pub pages: u64,
     /// Attempts made over all pages.
-    pub attempts: u64,
+    pub(crate) attempts: u64,
 }
 
 /// The request of one page: GET `/?delimiter&encoding-type=url&marker&max-keys&prefix`.
@@ -229,7 +229,7 @@ struct CommonPrefixes {
 }
 
 /// Reads a `ListBucketResult`, decoding names when it says `EncodingType` `url`.
-pub fn parse_list(body: &[u8]) -> Result<ListPage, CosFailure> {
+pub(crate) fn parse_list(body: &[u8]) -> Result<ListPage, CosFailure> {
     let malformed = |detail: String| CosFailure::Malformed {
         detail: crate::text::one_line(&detail),
     };
@@ -319,7 +319,7 @@ pub(crate) fn percent_decode(s: &str) -> Option<String> {
 impl CosClient {
     /// One page of the objects under `prefix` after `marker` (at most `max_keys`), with its
     /// own retries and `page_time` to succeed in; the caller follows the markers.
-    pub async fn list_page(
+    pub(crate) async fn list_page(
         &self,
         prefix: &str,
         delimiter: Option<char>,

@@ -32,6 +32,6 @@ pub(crate) use bucket::STORAGE_CLASSES;
 pub use bucket::{Bucket, BucketError, Endpoint, StorageClass};
 pub use client::CosClient;
 pub use error::{CosError, CosFailure, ErrorBody};
-pub use get_object::{GotObject, MAX_OBJECT_BYTES};
-pub use list_objects::{parse_list, ListOutcome, ListPage, ListedObject, MAX_KEYS};
+pub(crate) use get_object::MAX_OBJECT_BYTES;
+pub(crate) use list_objects::MAX_KEYS;
 pub use put_object::{PutObject, PutOutcome};

@@ -41,19 +41,19 @@ pub struct SignRequest<'a> {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Signed {
     /// hex(HMAC-SHA1(SecretKey, KeyTime)).
-    pub sign_key: String,
+    pub(crate) sign_key: String,
     /// `k1=v1&...` of the query.
-    pub http_parameters: String,
+    pub(crate) http_parameters: String,
     /// `k1;k2` of the query.
-    pub url_param_list: String,
+    pub(crate) url_param_list: String,
     /// `k1=v1&...` of the headers.
-    pub http_headers: String,
+    pub(crate) http_headers: String,
     /// `k1;k2` of the headers.
-    pub header_list: String,
+    pub(crate) header_list: String,
     /// The HttpString.
-    pub http_string: String,
+    pub(crate) http_string: String,
     /// hex(SHA1(HttpString)).
-    pub http_string_sha1: String,
+    pub(crate) http_string_sha1: String,
     /// The final signature.
     pub signature: String,
     /// The full `Authorization` header value.
@@ -92,14 +92,14 @@ fn encode_into(out: &mut String, s: &str, keep_slash: bool) {
 }
 
 /// COS `enc()`: UTF-8 bytes outside `A-Z a-z 0-9 - _ . ~` become uppercase `%XX` (space is `%20`).
-pub fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     encode_into(&mut out, s, false);
     out
 }
 
 /// Request-path form of an object key: like [`enc`] but `/` is kept (no leading `/` added).
-pub fn encode_key_path(key: &str) -> String {
+pub(crate) fn encode_key_path(key: &str) -> String {
     let mut out = String::with_capacity(key.len() + 8);
     encode_into(&mut out, key, true);
     out

@@ -52,9 +52,9 @@ const ASYNC_MSG_TTL_S: u32 = 21_600;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Waiting {
     /// Between two `GetFunction`.
-    pub interval: Duration,
+    pub(crate) interval: Duration,
     /// Longest wait for one change.
-    pub limit: Duration,
+    pub(crate) limit: Duration,
 }
 
 impl Default for Waiting {
@@ -81,27 +81,27 @@ pub(crate) enum RoleChoice {
 #[derive(Debug, Clone)]
 pub(crate) struct Options {
     /// The deploy package.
-    pub zip: PathBuf,
+    pub(crate) zip: PathBuf,
     /// Function name.
-    pub function: String,
+    pub(crate) function: String,
     /// Namespace.
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// Region, when given (else `TENCENTCLOUD_REGION`).
-    pub region: Option<String>,
+    pub(crate) region: Option<String>,
     /// Execution role.
-    pub role: RoleChoice,
+    pub(crate) role: RoleChoice,
     /// Memory, MB.
-    pub memory_mb: u32,
+    pub(crate) memory_mb: u32,
     /// Time limit, seconds.
-    pub timeout_s: u32,
+    pub(crate) timeout_s: u32,
     /// Create the Function URL.
-    pub url: bool,
+    pub(crate) url: bool,
     /// Run the hourly reconcile timer.
-    pub reconcile: bool,
+    pub(crate) reconcile: bool,
     /// Read only; report what would change.
-    pub plan: bool,
+    pub(crate) plan: bool,
     /// The wait for `Active`.
-    pub waiting: Waiting,
+    pub(crate) waiting: Waiting,
 }
 
 /// Why a deploy stopped. `Display` is one line without any secret (the caller masks the

@@ -10,9 +10,9 @@ use crate::forward::target::Target;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PolicyInputs<'a> {
     /// Whether the hourly reconcile runs (it reads MPS's task list).
-    pub reconcile: bool,
+    pub(crate) reconcile: bool,
     /// The account's owner uin, which names SCF resources; `None` writes `<uin>` (a plan).
-    pub owner_uin: Option<&'a str>,
+    pub(crate) owner_uin: Option<&'a str>,
 }
 
 /// Whether the configuration forwards to `scf:` targets (their resources name the uin).

@@ -22,8 +22,8 @@ mod model;
 mod notify;
 mod parse;
 
-pub use model::*;
-pub use notify::*;
+pub(crate) use model::*;
+pub(crate) use notify::*;
 pub use parse::{parse, EventError};
 
 /// The typed view of an event, as far as it could be understood.
@@ -161,12 +161,12 @@ impl ParsedEvent {
     }
 
     /// `SessionId` when it is a string.
-    pub fn session_id(&self) -> Option<&str> {
+    pub(crate) fn session_id(&self) -> Option<&str> {
         self.raw.get("SessionId").and_then(Value::as_str)
     }
 
     /// `SessionContext` when it is a string.
-    pub fn session_context(&self) -> Option<&str> {
+    pub(crate) fn session_context(&self) -> Option<&str> {
         self.raw.get("SessionContext").and_then(Value::as_str)
     }
 
@@ -229,7 +229,7 @@ impl ParsedEvent {
 }
 
 /// The `event_type` of live-stream notifications, which carry no `EventType`.
-pub const LIVE_STREAM_EVENT_TYPE: &str = "LiveStreamProcess";
+pub(crate) const LIVE_STREAM_EVENT_TYPE: &str = "LiveStreamProcess";
 
 #[cfg(test)]
 mod tests {

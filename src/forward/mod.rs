@@ -56,7 +56,7 @@ pub struct ForwarderConfig {
 #[error("scf: targets ({first}) need the Cloud API region and credentials")]
 pub struct SetupError {
     /// The first `scf:` target.
-    pub first: String,
+    pub(crate) first: String,
 }
 
 /// Delivers callbacks to every target. Cheap to clone.
@@ -76,7 +76,7 @@ pub struct Forwarder {
 pub struct Delivery {
     /// Where it went.
     #[serde(serialize_with = "shown")]
-    pub target: Target,
+    pub(crate) target: Target,
     /// Attempts made, 1-based.
     pub attempts: u32,
     /// The Cloud API's `RequestId` for `scf:` targets; a URL target's `X-Request-Id` answer
@@ -158,7 +158,7 @@ impl fmt::Display for ForwardFailure {
 #[error("forward to {target} {failure}")]
 pub struct ForwardError {
     /// The target.
-    pub target: Target,
+    pub(crate) target: Target,
     /// What went wrong.
     pub failure: ForwardFailure,
 }
@@ -208,11 +208,6 @@ impl Forwarder {
         })
     }
 
-    /// The targets, in configuration order.
-    pub fn targets(&self) -> &[Target] {
-        &self.targets
-    }
-
     /// Whether there is nothing to forward to.
     pub fn is_empty(&self) -> bool {
         self.targets.is_empty()
@@ -236,7 +231,7 @@ impl Forwarder {
 
     /// Delivers `callback` to one target (also for `replay --to TARGET`), without a leading
     /// byte order mark.
-    pub async fn deliver(
+    pub(crate) async fn deliver(
         &self,
         target: &Target,
         callback: &Bytes,

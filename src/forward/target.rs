@@ -69,11 +69,11 @@ impl fmt::Display for Target {
 #[error("entry {position} {entry:?}: {reason}")]
 pub struct TargetError {
     /// 1-based position of the entry in the list.
-    pub position: usize,
+    pub(crate) position: usize,
     /// The entry as given, query and userinfo removed.
-    pub entry: String,
+    pub(crate) entry: String,
     /// What is wrong with it.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// The entry as it may be shown: no query, no fragment, no userinfo, no control characters.

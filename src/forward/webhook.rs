@@ -31,11 +31,6 @@ impl NotifyKey {
         let key = key.into();
         (!key.is_empty()).then_some(NotifyKey(key))
     }
-
-    /// The key, for scrubbing text that might echo it back.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
 }
 
 impl fmt::Debug for NotifyKey {
@@ -46,7 +41,7 @@ impl fmt::Debug for NotifyKey {
 
 /// MPS's URL-callback signature: lowercase hex MD5 of the decimal `timestamp` followed by
 /// the key.
-pub fn mps_sign(timestamp: u64, key: &NotifyKey) -> String {
+pub(crate) fn mps_sign(timestamp: u64, key: &NotifyKey) -> String {
     let mut md5 = Md5::new();
     md5.update(timestamp.to_string().as_bytes());
     md5.update(key.0.as_bytes());
@@ -166,7 +161,11 @@ fn top_level(b: &[u8]) -> Option<(usize, usize, Vec<Member>)> {
 
 /// The callback with its top-level `Timestamp` set to `timestamp` (a JSON number) and `Sign`
 /// to [`mps_sign`] of it; every other byte unchanged.
-pub fn resign(callback: &[u8], key: &NotifyKey, timestamp: u64) -> Result<Vec<u8>, ResignError> {
+pub(crate) fn resign(
+    callback: &[u8],
+    key: &NotifyKey,
+    timestamp: u64,
+) -> Result<Vec<u8>, ResignError> {
     serde_json::from_slice::<serde::de::IgnoredAny>(callback)
         .map_err(|e| ResignError::NotJson(e.to_string()))?;
     let (open, close, members) = top_level(callback).ok_or(ResignError::NotObject)?;
@@ -223,7 +222,7 @@ pub enum WebhookBuildError {
 
 /// The POST of `callback` to `url`: `Content-Type: application/json`, the callback as
 /// received, or re-signed with `key` and `now_unix` + [`SIGNATURE_VALIDITY_SECS`].
-pub fn build_request(
+pub(crate) fn build_request(
     url: &Uri,
     callback: &Bytes,
     key: Option<&NotifyKey>,
@@ -255,7 +254,7 @@ pub fn build_request(
 /// Class of a webhook's answer status: `None` for success (any 2xx); 429 and 5xx are
 /// retried; anything else (4xx, a 1xx final answer) is final. Redirects never get here: the
 /// transport refuses them.
-pub fn classify_status(status: u16) -> Option<Class> {
+pub(crate) fn classify_status(status: u16) -> Option<Class> {
     match status {
         200..=299 => None,
         429 | 500..=599 => Some(Class::Retry),

@@ -26,7 +26,7 @@ pub struct CallbackToken(String);
 
 impl CallbackToken {
     /// The token, or `None` when empty (an empty variable means no token).
-    pub fn new(token: impl Into<String>) -> Option<CallbackToken> {
+    pub(crate) fn new(token: impl Into<String>) -> Option<CallbackToken> {
         let token = token.into();
         (!token.is_empty()).then_some(CallbackToken(token))
     }

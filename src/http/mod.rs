@@ -46,7 +46,7 @@ struct Probe {
 
 /// Whether `event` is an HTTP request (a JSON object with a string `httpMethod`) rather than
 /// a callback from the MPS trigger.
-pub fn is_request(event: &[u8]) -> bool {
+pub(crate) fn is_request(event: &[u8]) -> bool {
     // Every trigger callback comes through here: a scan for the key's bytes spares them the
     // parse. (An escaped spelling of the key would be missed; no platform writes one.)
     const KEY: &[u8] = b"\"httpMethod\"";
@@ -269,7 +269,7 @@ pub struct Refusal {
     /// What was wrong, one line.
     pub reason: String,
     /// The caller's address as the platform reported it.
-    pub source: String,
+    pub(crate) source: String,
 }
 
 /// Checks method, token, body and signature of one HTTP event at `now_unix`, without I/O:

@@ -22,7 +22,7 @@ mod sanitize;
 mod template;
 
 pub(crate) use local::{key_path, TEMP_PREFIX};
-pub use read::{KeyFields, Piece};
+pub(crate) use read::{KeyFields, Piece};
 pub use rules::{check_archive_key, KeyError};
 pub(crate) use rules::{check_cos_key, check_prefix};
 pub(crate) use sanitize::{sanitize, MAX_EVENT_TYPE_BYTES, MAX_STATUS_BYTES, MAX_TASK_ID_BYTES};

@@ -17,7 +17,7 @@ use crate::record::Outcome;
 /// One piece of a key template, in order, as readers of the archive walk it
 /// ([`KeyTemplate::pieces`]): literal text or a placeholder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Piece<'a> {
+pub(crate) enum Piece<'a> {
     /// Text copied into every key.
     Literal(&'a str),
     /// `{prefix}`: `COS_KEY_PREFIX`.
@@ -45,22 +45,22 @@ pub enum Piece<'a> {
 /// What a key says about its callback, read back through the template
 /// ([`KeyTemplate::read`]). A field the template does not contain is `None`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyFields {
+pub(crate) struct KeyFields {
     /// `{yyyy}/{mm}/{dd}`: the key's date (in `ARCHIVE_UTC_OFFSET`); `None` unless the
     /// template has all three.
-    pub date: Option<chrono::NaiveDate>,
+    pub(crate) date: Option<chrono::NaiveDate>,
     /// `{hh}`, 0-23.
-    pub hour: Option<u32>,
+    pub(crate) hour: Option<u32>,
     /// `{event_type}` as in the key.
-    pub event_type: Option<String>,
+    pub(crate) event_type: Option<String>,
     /// `{task_id}` as in the key (sanitized: not always the event's TaskId).
-    pub task_id: Option<String>,
+    pub(crate) task_id: Option<String>,
     /// `{status}` as in the key (lowercase).
-    pub status: Option<String>,
+    pub(crate) status: Option<String>,
     /// `{outcome}`; `None` when the template has none.
-    pub outcome: Option<Outcome>,
+    pub(crate) outcome: Option<Outcome>,
     /// `{digest}`: the same callback always has the same digest.
-    pub digest: String,
+    pub(crate) digest: String,
 }
 
 impl Field {
@@ -106,7 +106,7 @@ type Captures<'k> = [Option<&'k str>; 10];
 impl KeyTemplate {
     /// The template's pieces in order, so readers can tell which key prefixes a set of
     /// filters needs.
-    pub fn pieces(&self) -> impl Iterator<Item = Piece<'_>> + '_ {
+    pub(crate) fn pieces(&self) -> impl Iterator<Item = Piece<'_>> + '_ {
         self.parts.iter().map(|p| match p {
             Part::Literal(l) => Piece::Literal(l),
             Part::Field(f) => match f {
@@ -126,7 +126,7 @@ impl KeyTemplate {
 
     /// Whether keys carry a whole date (`{yyyy}`, `{mm}` and `{dd}`), so they can be
     /// filtered by date.
-    pub fn is_dated(&self) -> bool {
+    pub(crate) fn is_dated(&self) -> bool {
         [Field::Yyyy, Field::Mm, Field::Dd]
             .iter()
             .all(|f| self.parts.contains(&Part::Field(*f)))
@@ -139,7 +139,7 @@ impl KeyTemplate {
     /// The fields a template renders can touch (`{task_id}.{status}` with dots in the task
     /// id), so matching backtracks; every field is bounded in length, so a key costs at most
     /// a few hundred steps.
-    pub fn read(&self, prefix: &str, key: &str) -> Option<KeyFields> {
+    pub(crate) fn read(&self, prefix: &str, key: &str) -> Option<KeyFields> {
         let mut caps: Captures<'_> = [None; 10];
         if !self.match_from(prefix, key, 0, 0, &mut caps) {
             return None;

@@ -6,7 +6,7 @@
 //! `DescribeTaskDetail` per missing task, at most [`MPS_IN_FLIGHT`] at once. The archive is
 //! listed for the key dates the window needs only ([`dates_to_list`]).
 
-pub mod rebuild;
+pub(crate) mod rebuild;
 
 use std::collections::{BTreeSet, HashSet};
 use std::time::{Duration, Instant};
@@ -25,24 +25,24 @@ use crate::retry::{Ending, GaveUp};
 use crate::store::Store;
 use crate::text::error_chain;
 
-pub use rebuild::{archive_types, callback_field, is_end, rebuild_callback, RebuildError};
+pub(crate) use rebuild::{archive_types, is_end, rebuild_callback};
 
 /// MPS requests in flight at once.
-pub const MPS_IN_FLIGHT: usize = 4;
+pub(crate) const MPS_IN_FLIGHT: usize = 4;
 
 /// The time span asked about: tasks `DescribeTasks` lists between `start` and `end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
+pub(crate) struct Window {
     /// `StartTime`.
-    pub start: DateTime<Utc>,
+    pub(crate) start: DateTime<Utc>,
     /// `EndTime`.
-    pub end: DateTime<Utc>,
+    pub(crate) end: DateTime<Utc>,
 }
 
 /// What happened to one missing task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Action {
+pub(crate) enum Action {
     /// Its rebuilt callback was archived (and forwarded, when asked).
     Recovered,
     /// A dry run: it would have been.
@@ -53,60 +53,60 @@ pub enum Action {
 
 /// One task MPS finished that the archive held no end record of.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MissingTask {
+pub(crate) struct MissingTask {
     /// `TaskId`.
-    pub task_id: String,
+    pub(crate) task_id: String,
     /// `TaskType` as `DescribeTasks` lists it.
-    pub task_type: String,
+    pub(crate) task_type: String,
     /// `FinishTime` (RFC 3339), when MPS gave one.
-    pub finish_time: Option<String>,
+    pub(crate) finish_time: Option<String>,
     /// The key its record was (or would be) stored under.
-    pub key: Option<String>,
+    pub(crate) key: Option<String>,
     /// What was done.
-    pub action: Action,
+    pub(crate) action: Action,
     /// Why it failed.
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
 /// Counts of one run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// Finished tasks MPS listed in the window.
-    pub tasks: u64,
+    pub(crate) tasks: u64,
     /// Of those, tasks the archive holds an end record of.
-    pub present: u64,
+    pub(crate) present: u64,
     /// Missing tasks whose callback was archived.
-    pub recovered: u64,
+    pub(crate) recovered: u64,
     /// Missing tasks a dry run would have archived.
-    pub would_recover: u64,
+    pub(crate) would_recover: u64,
     /// Missing tasks that could not be archived.
-    pub failed: u64,
+    pub(crate) failed: u64,
     /// Tasks that finished within `RECONCILE_GRACE`: left to their own callback.
-    pub skipped_grace: u64,
+    pub(crate) skipped_grace: u64,
     /// Tasks of a type `ARCHIVE_EVENT_TYPES` leaves out.
-    pub skipped_type: u64,
+    pub(crate) skipped_type: u64,
     /// Tasks not checked because the deadline came first (with `listed_all` false, also
     /// those `TotalCount` says were not listed yet).
-    pub not_checked: u64,
+    pub(crate) not_checked: u64,
     /// Whether `DescribeTasks` was read to its last page.
-    pub listed_all: bool,
+    pub(crate) listed_all: bool,
     /// `DescribeTasks` calls made.
-    pub list_requests: u64,
+    pub(crate) list_requests: u64,
     /// `DescribeTaskDetail` calls made.
-    pub detail_requests: u64,
+    pub(crate) detail_requests: u64,
     /// First key date of the archive listed (`YYYY-MM-DD`).
-    pub first_date: Option<String>,
+    pub(crate) first_date: Option<String>,
     /// Last key date of the archive listed.
-    pub last_date: Option<String>,
+    pub(crate) last_date: Option<String>,
     /// Whether a server refused the credentials themselves while recovering a task (they
     /// may have expired: only a fresh instance gets fresh ones).
     #[serde(skip)]
-    pub credentials_rejected: bool,
+    pub(crate) credentials_rejected: bool,
 }
 
 /// Why a run could not finish.
 #[derive(Debug, thiserror::Error)]
-pub enum ReconcileError {
+pub(crate) enum ReconcileError {
     /// `DescribeTasks` failed (after its retries).
     #[error("DescribeTasks failed at {host}: {source}")]
     List {
@@ -131,38 +131,38 @@ pub enum ReconcileError {
 
 impl ReconcileError {
     /// Whether MPS refused the credentials themselves.
-    pub fn credentials_rejected(&self) -> bool {
+    pub(crate) fn credentials_rejected(&self) -> bool {
         matches!(self, ReconcileError::List { source, .. } if source.is_credentials_rejected())
     }
 }
 
 /// One run's settings.
 #[derive(Debug, Clone)]
-pub struct Run {
+pub(crate) struct Run {
     /// The window asked about.
-    pub window: Window,
+    pub(crate) window: Window,
     /// Now (tasks that finished after `now - grace` are skipped).
-    pub now: DateTime<Utc>,
+    pub(crate) now: DateTime<Utc>,
     /// `RECONCILE_GRACE`.
-    pub grace: Duration,
+    pub(crate) grace: Duration,
     /// Write and forward nothing; report what would be recovered.
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// When everything must be done (the timer's deadline; far off for the command).
-    pub deadline: Instant,
+    pub(crate) deadline: Instant,
     /// No new request is started with less time than this left before the deadline.
-    pub margin: Duration,
+    pub(crate) margin: Duration,
 }
 
 /// The pieces a run works with: MPS, the archive's read side, and the handler that writes.
-pub struct Reconciler<'a, S, R> {
+pub(crate) struct Reconciler<'a, S, R> {
     /// MPS's endpoint.
-    pub mps: &'a CloudApiClient,
+    pub(crate) mps: &'a CloudApiClient,
     /// Where rebuilt callbacks are archived (and forwarded, when it forwards).
-    pub handler: &'a Handler<S>,
+    pub(crate) handler: &'a Handler<S>,
     /// The archive as the readers see it.
-    pub source: &'a R,
+    pub(crate) source: &'a R,
     /// The MPS endpoint's host, for error lines.
-    pub host: String,
+    pub(crate) host: String,
 }
 
 /// The key dates (in `offset`) to list to find the end records of `tasks`: from the day
@@ -170,7 +170,7 @@ pub struct Reconciler<'a, S, R> {
 /// latest of the window's end and `now`. A callback is dated by its own time, which lies
 /// between its task's creation and end, else by its receipt, which lies between its end and
 /// now: a callback rebuilt by an earlier run is dated by that run.
-pub fn dates_to_list(
+pub(crate) fn dates_to_list(
     window: &Window,
     tasks: &[&TaskSummary],
     now: DateTime<Utc>,
@@ -255,7 +255,7 @@ enum Checked {
 impl<S: Store, R: Source> Reconciler<'_, S, R> {
     /// Runs once over `run.window`, handing each missing task's line to `report` as it is
     /// settled.
-    pub async fn run(
+    pub(crate) async fn run(
         &self,
         run: &Run,
         mut report: impl FnMut(&MissingTask),

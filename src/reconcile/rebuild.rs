@@ -8,7 +8,7 @@ use crate::event::LIVE_STREAM_EVENT_TYPE;
 
 /// Why a callback cannot be rebuilt from a task's detail.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RebuildError {
+pub(crate) enum RebuildError {
     /// The detail holds no structure for its task type.
     #[error("DescribeTaskDetail (request id {request_id}) holds no {task_type} structure to rebuild the callback from")]
     NoTask {
@@ -25,7 +25,7 @@ pub enum RebuildError {
 /// The field of a callback that carries a task of `task_type`: `<TaskType>Event`, but for the
 /// two types whose notifications name it otherwise (`ExtractBlindWatermarkTask`,
 /// `LiveStreamProcessTask`).
-pub fn callback_field(task_type: &str) -> String {
+pub(crate) fn callback_field(task_type: &str) -> String {
     match task_type {
         "ExtractBlindWatermark" => "ExtractBlindWatermarkTask".to_string(),
         "LiveStreamProcessTask" => "LiveStreamProcessTask".to_string(),
@@ -37,7 +37,7 @@ pub fn callback_field(task_type: &str) -> String {
 /// "<TaskType>Event": <the task>, "SessionId", "SessionContext"}`, the task exactly as the
 /// detail gives it (every number as sent). Delivery fields (`Timestamp`, `Sign`) are not part
 /// of it: they belong to one delivery and do not count towards the key's digest.
-pub fn rebuild_callback(detail: &TaskDetail) -> Result<Vec<u8>, RebuildError> {
+pub(crate) fn rebuild_callback(detail: &TaskDetail) -> Result<Vec<u8>, RebuildError> {
     let Some(task) = &detail.task else {
         return Err(RebuildError::NoTask {
             task_type: detail.task_type.clone(),
@@ -70,7 +70,7 @@ fn text_or_empty(v: &Value) -> Value {
 /// `DescribeTasks` lists as `task_type`. A live-stream task (`LiveProcessTask` in the list,
 /// `LiveStreamProcessTask` in its detail) notifies as `LiveStreamProcess`; its rebuilt
 /// callback is filed under its detail's type.
-pub fn archive_types(task_type: &str) -> Vec<String> {
+pub(crate) fn archive_types(task_type: &str) -> Vec<String> {
     match task_type {
         "LiveProcessTask" | "LiveStreamProcessTask" | "LiveStreamProcess" => vec![
             LIVE_STREAM_EVENT_TYPE.to_string(),
@@ -82,7 +82,7 @@ pub fn archive_types(task_type: &str) -> Vec<String> {
 
 /// Whether a record of `event_type` with key status `status` (lowercase) says its task
 /// ended: `finish`, or for a live stream the `ProcessEof` notification.
-pub fn is_end(event_type: &str, status: &str) -> bool {
+pub(crate) fn is_end(event_type: &str, status: &str) -> bool {
     status == "finish" || (event_type == LIVE_STREAM_EVENT_TYPE && status == "processeof")
 }
 

@@ -32,35 +32,35 @@ pub const SCHEMA: &str = "mps-cos-backup/record/v1";
 #[derive(Clone, Serialize)]
 pub struct Record {
     /// Always [`SCHEMA`].
-    pub schema: &'static str,
+    pub(crate) schema: &'static str,
     /// `EventType`, or `unrecognized`.
-    pub event_type: String,
+    pub(crate) event_type: String,
     /// TaskId as sent (not sanitized).
-    pub task_id: Option<String>,
+    pub(crate) task_id: Option<String>,
     /// Status as sent.
-    pub status: Option<String>,
+    pub(crate) status: Option<String>,
     /// How the task ended (the rule is in `outcome`'s docs).
     pub outcome: Outcome,
     /// How the callback reached the archive.
-    pub source: RecordSource,
+    pub(crate) source: RecordSource,
     /// Latest subtask `FinishTime`, RFC 3339 UTC.
     #[serde(serialize_with = "ser_opt_time")]
     pub event_time: Option<DateTime<Utc>>,
     /// When the function received the event, RFC 3339 UTC.
     #[serde(serialize_with = "ser_time")]
-    pub received_at: DateTime<Utc>,
+    pub(crate) received_at: DateTime<Utc>,
     /// SCF request id of the invocation.
     pub request_id: Option<String>,
     /// Error of the task (the rule is in `normalize`'s docs).
-    pub error: Option<ErrorInfo>,
+    pub(crate) error: Option<ErrorInfo>,
     /// `SessionId`.
-    pub session_id: Option<String>,
+    pub(crate) session_id: Option<String>,
     /// `SessionContext`.
-    pub session_context: Option<String>,
+    pub(crate) session_context: Option<String>,
     /// Normalized source media.
-    pub inputs: Vec<Input>,
+    pub(crate) inputs: Vec<Input>,
     /// One per subtask result.
-    pub outputs: Vec<Output>,
+    pub(crate) outputs: Vec<Output>,
     /// The original event (redacted when configured).
     pub event: Value,
 }
@@ -109,17 +109,17 @@ pub enum RecordSource {
 
 /// `{code, message}` of a failed task or subtask.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ErrorInfo {
+pub(crate) struct ErrorInfo {
     /// `ErrCodeExt`, or `ErrCode` as a decimal string.
-    pub code: String,
+    pub(crate) code: String,
     /// `Message` (empty when absent).
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// Normalized source media. Never carries credentials.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type")]
-pub enum Input {
+pub(crate) enum Input {
     /// COS object.
     #[serde(rename = "cos")]
     Cos {
@@ -170,29 +170,29 @@ pub enum Input {
 
 /// Where an output was written. Never carries credentials.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Storage {
+pub(crate) struct Storage {
     /// `cos`, `aws-s3`, `vod`, or the `Type` as sent lowercased.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub(crate) kind: String,
     /// Bucket.
-    pub bucket: Option<String>,
+    pub(crate) bucket: Option<String>,
     /// Region.
-    pub region: Option<String>,
+    pub(crate) region: Option<String>,
 }
 
 /// One subtask result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Output {
+pub(crate) struct Output {
     /// Subtask type, e.g. `Transcode`, `AiAnalysis/Classification`, `EditMedia`.
-    pub kind: String,
+    pub(crate) kind: String,
     /// Subtask status as sent.
-    pub status: Option<String>,
+    pub(crate) status: Option<String>,
     /// Output storage (from the output, else the subtask input's `OutputStorage`).
-    pub storage: Option<Storage>,
+    pub(crate) storage: Option<Storage>,
     /// Every object path the subtask produced.
-    pub paths: Vec<String>,
+    pub(crate) paths: Vec<String>,
     /// Subtask error.
-    pub error: Option<ErrorInfo>,
+    pub(crate) error: Option<ErrorInfo>,
 }
 
 /// Builds the record of a callback that reached the archive through `source`. `redact`
@@ -270,7 +270,7 @@ fn normalized(parsed: &ParsedEvent) -> Normalized {
 
 /// The record's `outcome` for an event (the rule is in `outcome`'s docs); what readers use
 /// for records archived before the record had one.
-pub fn outcome(parsed: &ParsedEvent) -> Outcome {
+pub(crate) fn outcome(parsed: &ParsedEvent) -> Outcome {
     classify(parsed, &normalized(parsed).2)
 }
 

@@ -35,7 +35,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome, in the order readers sort them.
-    pub const ALL: [Outcome; 5] = [
+    pub(crate) const ALL: [Outcome; 5] = [
         Outcome::Ok,
         Outcome::Failed,
         Outcome::Partial,
@@ -44,7 +44,7 @@ impl Outcome {
     ];
 
     /// The lowercase name.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Outcome::Ok => "ok",
             Outcome::Failed => "failed",
@@ -55,7 +55,7 @@ impl Outcome {
     }
 
     /// The outcome named `name` (case-insensitive).
-    pub fn parse(name: &str) -> Option<Outcome> {
+    pub(crate) fn parse(name: &str) -> Option<Outcome> {
         Outcome::ALL
             .into_iter()
             .find(|o| o.as_str().eq_ignore_ascii_case(name))

@@ -19,7 +19,7 @@ pub struct Context {
     /// When the event arrived (monotonic).
     pub arrived: Instant,
     /// When the event arrived (wall clock).
-    pub received_at: DateTime<Utc>,
+    pub(crate) received_at: DateTime<Utc>,
     /// Time by which the function must be done: arrival + time limit - safety margin.
     pub deadline: Instant,
 }

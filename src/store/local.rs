@@ -40,7 +40,7 @@ pub enum LocalError {
 
 /// Stores objects as files under one directory, `DIR/<key>`.
 #[derive(Debug)]
-pub struct LocalStore {
+pub(crate) struct LocalStore {
     root: PathBuf,
     label: String,
     seq: AtomicU64,
@@ -48,7 +48,7 @@ pub struct LocalStore {
 
 impl LocalStore {
     /// A store rooted at `root` (created on first write).
-    pub fn new(root: impl Into<PathBuf>) -> Self {
+    pub(crate) fn new(root: impl Into<PathBuf>) -> Self {
         let root = root.into();
         let label = root.display().to_string();
         LocalStore {
@@ -60,7 +60,7 @@ impl LocalStore {
 
     /// The file a key maps to, or why it may not be written: the archive's key rules keep
     /// every key inside the directory ([`crate::key::check_archive_key`]).
-    pub fn path_for(&self, key: &str) -> Result<PathBuf, LocalError> {
+    pub(crate) fn path_for(&self, key: &str) -> Result<PathBuf, LocalError> {
         key_path(&self.root, key).map_err(|e| LocalError::UnsafeKey {
             key: key.to_string(),
             reason: e.to_string(),

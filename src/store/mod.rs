@@ -2,7 +2,7 @@
 //! handler's tests, one in memory).
 
 mod cos;
-pub mod local;
+pub(crate) mod local;
 #[cfg(test)]
 pub(crate) mod memory;
 
@@ -19,9 +19,9 @@ pub struct Object<'a> {
     /// Body bytes.
     pub body: Bytes,
     /// `Content-Type`.
-    pub content_type: &'a str,
+    pub(crate) content_type: &'a str,
     /// `x-cos-meta-<name>` pairs (name without the prefix).
-    pub metadata: &'a [(&'a str, &'a str)],
+    pub(crate) metadata: &'a [(&'a str, &'a str)],
 }
 
 /// What the store confirmed.

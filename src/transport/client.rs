@@ -97,7 +97,7 @@ impl HttpClient {
     /// A long poll: waits for the answer's head as long as it takes, then reads its body
     /// within `body_time` ([`TransportError::TimedOut`] past it: the head was in, so only the
     /// body can be late).
-    pub async fn long_poll(
+    pub(crate) async fn long_poll(
         &self,
         req: Request,
         max_body: usize,

@@ -30,7 +30,7 @@ pub use http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, U
 
 pub use client::HttpClient;
 pub use error::{reason_phrase, status_line, TransportError};
-pub use url::{check_uri, host_header, parse_url, UrlError, UrlShape};
+pub(crate) use url::{host_header, parse_url, UrlError, UrlShape};
 
 /// A request as a value: built (and signed) without I/O, sent by [`HttpClient::send`].
 ///
@@ -40,9 +40,9 @@ pub use url::{check_uri, host_header, parse_url, UrlError, UrlShape};
 #[derive(Clone)]
 pub struct Request {
     /// Method.
-    pub method: Method,
+    pub(crate) method: Method,
     /// Absolute URI: `http` or `https`, host, optional port, path and query.
-    pub uri: Uri,
+    pub(crate) uri: Uri,
     /// Headers; `Host` is derived from `uri` (see [`host_header`]) when absent.
     pub headers: HeaderMap,
     /// Body (cheap to clone for a retry).
@@ -89,7 +89,7 @@ pub struct Answer {
     /// Status (never 3xx: those are errors).
     pub status: StatusCode,
     /// Headers as received.
-    pub headers: HeaderMap,
+    pub(crate) headers: HeaderMap,
     /// Body.
     pub body: Bytes,
 }

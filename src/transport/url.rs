@@ -5,7 +5,7 @@ use http::Uri;
 
 /// What a configured URL may carry after its host and port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UrlShape {
+pub(crate) enum UrlShape {
     /// A base URL: nothing after the authority but an optional `/` (endpoints).
     Base,
     /// A path and a query too (webhook targets).
@@ -15,7 +15,7 @@ pub enum UrlShape {
 /// Why a configured URL cannot be used. `Display` is the reason alone, never the URL (a
 /// query or userinfo may hold a secret): callers name the variable or entry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum UrlError {
+pub(crate) enum UrlError {
     /// A `#...` part: never sent, so it can mean nothing to the receiver.
     #[error("a URL fragment (#...) is never sent; remove it")]
     Fragment,
@@ -47,7 +47,7 @@ pub enum UrlError {
 /// The one parser of URLs given in configuration (`COS_ENDPOINT`, the Cloud API endpoints,
 /// webhook targets): `http` or `https`, a host, a real port, no userinfo, no fragment, no
 /// whitespace, and for a [`UrlShape::Base`] nothing after the authority but `/`.
-pub fn parse_url(raw: &str, shape: UrlShape) -> Result<Uri, UrlError> {
+pub(crate) fn parse_url(raw: &str, shape: UrlShape) -> Result<Uri, UrlError> {
     let raw = raw.trim();
     // The URI type refuses a fragment with an unhelpful message: name it first.
     if raw.contains('#') {
@@ -78,7 +78,7 @@ pub fn parse_url(raw: &str, shape: UrlShape) -> Result<Uri, UrlError> {
 /// Whether a request can go to `uri` exactly as written: an `http` or `https` scheme, a
 /// host, and a port that is a port. `http::Uri` accepts `host:99999` and then reports no
 /// port at all, which would silently send to the scheme's default port instead.
-pub fn check_uri(uri: &Uri) -> Result<(), String> {
+pub(crate) fn check_uri(uri: &Uri) -> Result<(), String> {
     if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none_or(str::is_empty) {
         return Err("the URI needs an http or https scheme and a host".into());
     }
@@ -96,7 +96,7 @@ pub fn check_uri(uri: &Uri) -> Result<(), String> {
 
 /// `host`, or `host:port` when the port is not the scheme's default: the `Host` header
 /// sent, and so the value signers must sign.
-pub fn host_header(uri: &Uri) -> Option<String> {
+pub(crate) fn host_header(uri: &Uri) -> Option<String> {
     let host = uri.host()?;
     let default_port = match uri.scheme_str() {
         Some("https") => Some(443),

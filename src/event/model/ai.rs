@@ -14,9 +14,9 @@ use crate::event::lenient;
 #[derive(Clone, Default, PartialEq)]
 pub struct AiResult {
     /// The `Type` string, e.g. `Porn`, `Classification`, `FaceRecognition`.
-    pub r#type: Option<String>,
+    pub(crate) r#type: Option<String>,
     /// The whole entry, `Type` included.
-    pub content: Value,
+    pub(crate) content: Value,
 }
 
 impl fmt::Debug for AiResult {
@@ -35,7 +35,7 @@ impl fmt::Debug for AiResult {
 
 impl AiResult {
     /// The filled `...Task` object of this entry (the first non-null one), with its key.
-    pub fn task(&self) -> Option<(&str, &Map<String, Value>)> {
+    pub(crate) fn task(&self) -> Option<(&str, &Map<String, Value>)> {
         let obj = self.content.as_object()?;
         obj.iter().find_map(|(k, v)| match v {
             Value::Object(m) if k.ends_with("Task") => Some((k.as_str(), m)),

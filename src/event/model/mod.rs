@@ -39,9 +39,9 @@ mod media_process;
 mod subtask;
 mod workflow;
 
-pub use ai::*;
-pub use edit::*;
-pub use media::*;
-pub use media_process::*;
-pub use subtask::*;
-pub use workflow::*;
+pub(crate) use ai::*;
+pub(crate) use edit::*;
+pub(crate) use media::*;
+pub(crate) use media_process::*;
+pub(crate) use subtask::*;
+pub(crate) use workflow::*;
