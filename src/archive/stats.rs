@@ -1,5 +1,6 @@
-//! Counting what was found: per date, event type, status and outcome ([`stats`] for a
-//! list, [`Counter`] as callbacks are found, memory growing with the groups only).
+//! Counting what was found: per date, event type, status and outcome. [`Counter`] counts
+//! callbacks as they are found, so memory grows with the groups only, never with the
+//! archive.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +9,7 @@ use chrono::NaiveDate;
 use super::Found;
 use crate::record::Outcome;
 
-/// One line of [`stats`]: how many callbacks of one type, status and outcome one day holds.
+/// One line of the counts: how many callbacks of one type, status and outcome one day holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct StatRow {
     /// Key date (`None` when the template has no date).
@@ -23,7 +24,8 @@ pub(crate) struct StatRow {
     pub(crate) count: u64,
 }
 
-/// Counts `found` per date, event type, status and outcome, in that order.
+/// Counts a list already found, as [`Counter`] would have counted it (the tests compare
+/// the two).
 #[cfg(test)]
 pub(crate) fn stats(found: &[Found]) -> Vec<StatRow> {
     let mut c = Counter::default();
