@@ -24,8 +24,8 @@ pub(crate) struct StatRow {
     pub(crate) count: u64,
 }
 
-/// Counts a list already found, as [`Counter`] would have counted it (the tests compare
-/// the two).
+/// Counts a list already found through a [`Counter`]: how the tests count what a search
+/// returned.
 #[cfg(test)]
 pub(crate) fn stats(found: &[Found]) -> Vec<StatRow> {
     let mut c = Counter::default();
