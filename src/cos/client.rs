@@ -122,7 +122,7 @@ impl CosClient {
             at,
             gave_up,
         };
-        tracing::warn!(key, reason = %err, "COS {name} failed");
+        tracing::warn!(key, attempts = err.attempts(), reason = %err, "COS {name} failed");
         Err(err)
     }
 

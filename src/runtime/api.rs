@@ -32,12 +32,14 @@ const MIN_ATTEMPT_TIME: Duration = Duration::from_millis(100);
 pub struct RunOptions {
     /// How long the runtime API may stay unreachable before the loop gives up (10 s).
     pub give_up_after: Duration,
-    /// First pause between retries (50 ms); doubles each time.
+    /// Ceiling of the first pause between retries (50 ms); doubles each time. Each pause is
+    /// drawn below its ceiling (full jitter).
     pub backoff_initial: Duration,
-    /// Longest pause between retries (1 s).
+    /// Largest ceiling of a pause between retries (1 s).
     pub backoff_max: Duration,
-    /// Per-attempt limit for posts (5 s), so a stalled connection is retried instead of hanging.
-    /// `next` has none: it is a long poll.
+    /// Per-attempt limit for posts (5 s), so a stalled connection is retried instead of
+    /// hanging; while retrying, at most half of what is left of `give_up_after`, so one
+    /// stalled attempt cannot use it all. `next` has none: it is a long poll.
     pub post_timeout: Duration,
     /// How long an event's body may take once `next`'s head arrived (10 s; SCF's largest
     /// event is 6 MB, which takes milliseconds on the platform's network).
@@ -113,7 +115,7 @@ impl Route {
 /// A failure worth retrying (transport, or a bad answer to `next`).
 struct Transient(String);
 
-/// The runtime API client: endpoints built once, one HTTP client, retry options.
+/// The runtime API client: routes built once, one HTTP client, retry options.
 pub(crate) struct RuntimeApi {
     ready: Route,
     next: Route,
@@ -253,6 +255,8 @@ impl RuntimeApi {
         warn!(error = %first, "{what} failed; retrying");
         let since = Instant::now();
         let policy = self.options.retry_policy();
+        // The same pause before the first retry as before every later one.
+        tokio::time::sleep(self.jitter.backoff(&policy, 1)).await;
         let result = retry(
             &policy,
             &self.jitter,
